@@ -1,0 +1,3 @@
+from rolecli.cli.main import run
+
+run()

@@ -1,0 +1,49 @@
+"""classify(): one posting in, the verdict as plain data out."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .decision import decide
+from .errors import InputError
+from .evidence import Evidence, gather
+from .paths import default_model_dir
+from .scorer import Scorer
+
+TOP_TERMS = 8
+
+
+@lru_cache(maxsize=8)
+def _cached_scorer(directory: Path) -> Scorer:
+    return Scorer.load(directory)
+
+
+def load_scorer(model: str | Path | None = None) -> Scorer:
+    """The verified compiled scorer of a model directory (default: the shipped model)."""
+    return _cached_scorer(Path(model).resolve() if model else default_model_dir().resolve())
+
+
+def classify(text: str, model: str | Path | Scorer | None = None) -> dict[str, Any]:
+    """Label a job description: the same object `rolecli classify --format json` prints."""
+    scorer = model if isinstance(model, Scorer) else load_scorer(model)
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("no text to classify (empty or whitespace only)")
+    return verdict(scorer, gather(scorer, text))
+
+
+def verdict(scorer: Scorer, evidence: Evidence) -> dict[str, Any]:
+    result = decide(evidence.p_scientist, evidence.p_on_topic, evidence.split, scorer.thresholds)
+    p = evidence.p_scientist
+    return {
+        "label": result.label,
+        "probabilities": {"engineer": 1.0 - p, "scientist": p},
+        "confidence": result.confidence,
+        "off_topic": result.off_topic,
+        "top_terms": {
+            "engineer": [t.term for t in evidence.terms if t.contribution < 0][:TOP_TERMS],
+            "scientist": [t.term for t in evidence.terms if t.contribution > 0][:TOP_TERMS],
+        },
+        "model": {"id": scorer.model_id, "sha256": scorer.sha256},
+    }

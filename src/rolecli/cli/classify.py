@@ -1,0 +1,44 @@
+"""`rolecli classify`: label one posting."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from .common import MODEL_OPTION, handle_errors, read_posting
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@handle_errors
+def classify_command(
+    file: str = typer.Argument(None, help="Posting file (.txt, .md, .html, .pdf, .docx) or - for stdin."),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    explain: bool = typer.Option(False, "--explain", help="Also show the explanation (text view)."),
+    model: Path = MODEL_OPTION,
+) -> None:
+    """Classify one job description as ML engineer, ML scientist or mixed."""
+    from ..classifier import classify, load_scorer
+    from ..render import classification_panel, console, write_json
+
+    text, name = read_posting(file, "classify")
+    scorer = load_scorer(model)
+    result = classify(text, scorer)
+    if format is Format.json:
+        write_json(result)
+    else:
+        console().print(classification_panel(result, title=name))
+        if explain:
+            from ..explain import explain as explain_posting
+            from ..render_explain import explanation_view
+
+            console().print(explanation_view(explain_posting(text, scorer), text))
+    if result["off_topic"]:
+        from .common import off_topic_exit
+
+        off_topic_exit(name)

@@ -1,0 +1,68 @@
+"""Shared CLI plumbing: options, input resolution, and turning errors into exit codes."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from ..errors import ExitCode, RoleCliError, UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+MODEL_OPTION = typer.Option(
+    None,
+    "--model",
+    "-m",
+    envvar="ROLECLI_MODEL",
+    help="Model directory (default: the shipped model).",
+    show_default=False,
+)
+
+
+def fail(message: str, code: int) -> None:
+    sys.stderr.write(f"rolecli: error: {message}\n")
+    sys.stderr.flush()
+    raise typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Expected failures become one line on stderr and their documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RoleCliError as exc:
+            fail(exc.message, int(exc.exit_code))
+        except KeyboardInterrupt:
+            sys.stderr.write("rolecli: interrupted\n")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def read_posting(file: str | None, command: str) -> tuple[str, str]:
+    """(text, name) from FILE, `-`, or piped stdin; a usage hint instead of waiting on a terminal."""
+    from ..inputs import read_document, read_stdin
+
+    if file is None or file == "-":
+        stdin = sys.stdin
+        if file is None and stdin is not None and not stdin.closed and stdin.isatty():
+            raise UsageError(
+                f"no input: give a FILE, or pipe a posting in (pbpaste | rolecli {command}); "
+                f"see `rolecli {command} --help`"
+            )
+        return read_stdin(), "stdin"
+    return read_document(Path(file)), file
+
+
+def off_topic_exit(name: str) -> None:
+    fail(
+        f"{name}: does not read like an ML or data-science job description (off-topic)",
+        int(ExitCode.UNUSABLE_INPUT),
+    )

@@ -1,0 +1,54 @@
+"""`rolecli train`: fit and save a model directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..errors import UsageError
+from .common import handle_errors
+
+
+@handle_errors
+def train_command(
+    data: list[Path] = typer.Option(
+        None, "--data", "-d", help="Labelled data: CSV, JSONL or label folders (repeatable; default data/*.csv)."
+    ),
+    output: Path = typer.Option(None, "--output", "-o", help="Model directory to write (default models/default in a checkout)."),
+    calibration: Path = typer.Option(
+        None, "--calibration", help="Calibration file (default data/calibration.json when training on the shipped data)."
+    ),
+    with_shipped: bool = typer.Option(
+        False, "--with-shipped-data", help="Add the shipped data/*.csv to the --data files."
+    ),
+    cv: int = typer.Option(5, "--cv", help="Folds for the cross-validated metrics printed before saving."),
+    text_column: str = typer.Option("text", "--text-column"),
+    label_column: str = typer.Option("label", "--label-column"),
+) -> None:
+    """Train a model (TF-IDF + logistic regression) and write pipeline, scorer and card."""
+    from ..model import CALIBRATION_FILE, default_data_files, train
+    from ..paths import default_train_output, shipped_data_dir
+    from ..render import console
+
+    files = list(data or [])
+    if with_shipped or not files:
+        files = default_data_files() + files
+    if calibration is None and not data:
+        calibration = shipped_data_dir() / CALIBRATION_FILE
+    target = output or default_train_output()
+    if target is None:
+        raise UsageError("not in a checkout: pass --output DIR for the new model")
+    if cv < 2:
+        raise UsageError("--cv needs at least 2 folds")
+    result = train(files, target, calibration, cv, text_column, label_column)
+    card = result.card
+    cv_metrics = card["metrics"]["cross_validation"]
+    err = console(stderr=True)
+    err.print(
+        f"cross-validated ({cv_metrics['folds']} folds, {cv_metrics['rows']} rows): "
+        f"ROC AUC {cv_metrics['roc_auc']:.3f}, balanced accuracy {cv_metrics['balanced_accuracy']:.3f}"
+    )
+    if "note" in card["calibration"]:
+        err.print(f"[yellow]warning:[/] {card['calibration']['note']}")
+    err.print(f"saved model {card['model_id']} to {result.output}")

@@ -1,0 +1,154 @@
+"""evaluate(): how a model does on labelled postings, and fitting its calibration to them."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .classifier import load_scorer, verdict
+from .datasets import Example, load_examples
+from .evidence import gather
+from .scorer import Scorer
+
+PREDICTED = ("engineer", "scientist", "mixed", "off_topic")
+ROLE_WORD = re.compile(r"\b(engineer|engineers|engineering|scientist|scientists)\b", re.IGNORECASE)
+ECE_BINS = 10
+
+
+def mask_role_words(text: str) -> str:
+    """Blank out the words that name the role, so only the described work is left."""
+    return ROLE_WORD.sub("xxxxx", text)
+
+
+@dataclass(frozen=True)
+class Scored:
+    example: Example
+    p_scientist: float
+    p_on_topic: float
+    split: float
+    label: str  # predicted, "off_topic" when flagged
+
+
+def score_examples(scorer: Scorer, examples: list[Example], mask: bool = False) -> list[Scored]:
+    scored = []
+    for example in examples:
+        text = mask_role_words(example.text) if mask else example.text
+        evidence = gather(scorer, text)
+        result = verdict(scorer, evidence)
+        scored.append(
+            Scored(example, evidence.p_scientist, evidence.p_on_topic, evidence.split,
+                   result["label"] or "off_topic")
+        )
+    return scored
+
+
+def evaluate(
+    data: str | Path | list[Example],
+    model: str | Path | Scorer | None = None,
+    text_column: str = "text",
+    label_column: str = "label",
+    mask: bool = False,
+) -> dict[str, Any]:
+    """Metrics of a model on labelled postings (CSV, JSONL or label folders)."""
+    examples = data if isinstance(data, list) else load_examples(Path(data), text_column, label_column)
+    scorer = model if isinstance(model, Scorer) else load_scorer(model)
+    return metrics(score_examples(scorer, examples, mask)) | {
+        "model": {"id": scorer.model_id, "sha256": scorer.sha256}
+    }
+
+
+def metrics(scored: list[Scored]) -> dict[str, Any]:
+    truth = [s.example.label for s in scored]
+    predicted = [s.label for s in scored]
+    labels = [label for label in PREDICTED if label in truth or label in predicted]
+    per_label = {}
+    for label in labels:
+        tp = sum(t == p == label for t, p in zip(truth, predicted))
+        n_pred = predicted.count(label)
+        n_true = truth.count(label)
+        precision = tp / n_pred if n_pred else 0.0
+        recall = tp / n_true if n_true else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[label] = {"precision": precision, "recall": recall, "f1": f1, "support": n_true}
+    true_labels = [label for label in labels if truth.count(label)]
+    binary = [s for s in scored if s.example.label in ("engineer", "scientist")]
+    y = [int(s.example.label == "scientist") for s in binary]
+    p = [s.p_scientist for s in binary]
+    clear = [s for s in scored if s.example.label in ("engineer", "scientist")]
+    mixed = [s for s in scored if s.example.label == "mixed"]
+    return {
+        "rows": len(scored),
+        "labels": dict(Counter(truth)),
+        "accuracy": _ratio(sum(t == q for t, q in zip(truth, predicted)), len(scored)),
+        "balanced_accuracy": _mean([per_label[label]["recall"] for label in true_labels]),
+        "macro_f1": _mean([per_label[label]["f1"] for label in true_labels]),
+        "per_label": per_label,
+        "engineer_vs_scientist": {
+            "rows": len(binary),
+            "roc_auc": roc_auc(y, p),
+            "balanced_accuracy": _binary_balanced_accuracy(y, p),
+            "ece": expected_calibration_error(y, p),
+        },
+        "mixed": {
+            "true_mixed_called_mixed": _ratio(sum(s.label == "mixed" for s in mixed), len(mixed)),
+            "clear_called_mixed": _ratio(sum(s.label == "mixed" for s in clear), len(clear)),
+        },
+        "off_topic_rate": _ratio(predicted.count("off_topic"), len(scored)),
+        "confusion": {
+            "labels": labels,
+            "matrix": [[sum(t == a and q == b for t, q in zip(truth, predicted)) for b in labels]
+                       for a in labels],
+        },
+    }
+
+
+def roc_auc(y: list[int], p: list[float]) -> float | None:
+    """Mann-Whitney form of the ROC AUC, ties counted half."""
+    positives = sum(y)
+    negatives = len(y) - positives
+    if not positives or not negatives:
+        return None
+    ranked = sorted(zip(p, y))
+    rank_sum = 0.0
+    i = 0
+    while i < len(ranked):
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            j += 1
+        average_rank = (i + j + 1) / 2  # 1-based ranks i+1..j
+        rank_sum += average_rank * sum(label for _, label in ranked[i:j])
+        i = j
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+def expected_calibration_error(y: list[int], p: list[float], bins: int = ECE_BINS) -> float | None:
+    if not y:
+        return None
+    total = 0.0
+    for b in range(bins):
+        members = [(q, t) for q, t in zip(p, y) if min(int(q * bins), bins - 1) == b]
+        if members:
+            confidence = math.fsum(q for q, _ in members) / len(members)
+            frequency = sum(t for _, t in members) / len(members)
+            total += len(members) / len(y) * abs(confidence - frequency)
+    return total
+
+
+def _binary_balanced_accuracy(y: list[int], p: list[float]) -> float | None:
+    positives = [q >= 0.5 for q, t in zip(p, y) if t]
+    negatives = [q < 0.5 for q, t in zip(p, y) if not t]
+    if not positives or not negatives:
+        return None
+    return (sum(positives) / len(positives) + sum(negatives) / len(negatives)) / 2
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None

@@ -1,0 +1,159 @@
+"""Turning files, stdin and raw bytes into posting text, or a clear InputError."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import sys
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import InputError, UsageError
+
+# Postings are a few KB; past this it is a data dump or the wrong file.
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_BINARY_MAGIC = {
+    b"\x89PNG": "a PNG image",
+    b"GIF8": "a GIF image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"\x7fELF": "an executable",
+    b"\x1f\x8b": "a gzip archive",
+    b"PK\x03\x04": "a ZIP archive",
+    b"%PDF": "a PDF",
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_HTML_START = re.compile(rb"\A\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
+
+
+def read_document(path: Path) -> str:
+    """The text of a posting file (.txt, .md, .html, .pdf, .docx, or sniffed from its bytes)."""
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory, not a file (use `rolecli batch` for folders)")
+    if not path.exists():
+        raise UsageError(f"no such file: {path}")
+    try:
+        with path.open("rb") as handle:
+            data = _read_limited(handle, str(path))
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return text_from_bytes(data, str(path), path.suffix.lower())
+
+
+def read_stdin() -> str:
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        raise UsageError("no input: stdin is closed; give a FILE")
+    try:
+        buffer: BinaryIO = stream.buffer
+        data = _read_limited(buffer, "stdin")
+    except (OSError, ValueError):
+        raise UsageError("no input: stdin is closed; give a FILE") from None
+    return text_from_bytes(data, "stdin", "")
+
+
+def _read_limited(handle: BinaryIO, name: str) -> bytes:
+    data = handle.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(
+            f"{name}: larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB; "
+            "a job description is a few KB (split the file, or use `rolecli batch` on a CSV)"
+        )
+    return data
+
+
+def text_from_bytes(data: bytes, name: str, suffix: str = "") -> str:
+    """Decode and extract posting text; raise InputError when there is none."""
+    if suffix == ".pdf" or data.startswith(b"%PDF"):
+        text = _pdf_text(data, name)
+    elif suffix == ".docx" or (data.startswith(b"PK\x03\x04") and b"word/" in data[:4096]):
+        text = _docx_text(data, name)
+    else:
+        text = decode_bytes(data, name)
+        if suffix in {".html", ".htm"} or _HTML_START.match(data[:512]):
+            text = html_text(text)
+    if not text.strip():
+        raise InputError(f"{name}: no text to classify (empty or whitespace only)")
+    return text
+
+
+def decode_bytes(data: bytes, name: str) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _reject_control(data.decode(encoding), name)
+            except UnicodeDecodeError:
+                raise InputError(f"{name}: starts with a {encoding} mark but does not decode") from None
+    for magic, kind in _BINARY_MAGIC.items():
+        if data.startswith(magic):
+            raise InputError(f"{name}: binary data ({kind}), not text")
+    try:
+        return _reject_control(data.decode("utf-8"), name)
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data:
+        raise InputError(f"{name}: binary data (contains NUL bytes), not text")
+    return _reject_control(_decode_guess(data), name)
+
+
+def _decode_guess(data: bytes) -> str:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        return str(best)
+    return data.decode("cp1252", errors="replace")
+
+
+def _reject_control(text: str, name: str) -> str:
+    controls = len(_CONTROL.findall(text[:65536]))
+    if controls and controls > 0.01 * min(len(text), 65536):
+        raise InputError(f"{name}: binary data (control characters), not text")
+    return _CONTROL.sub(" ", text) if controls else text
+
+
+def html_text(markup: str) -> str:
+    """Visible text of an HTML page: scripts, styles and markup dropped, block breaks kept."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for hidden in soup(["script", "style", "noscript", "template", "head"]):
+        hidden.decompose()
+    return soup.get_text("\n")
+
+
+def _pdf_text(data: bytes, name: str) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise InputError(f"{name}: unreadable PDF ({type(exc).__name__})") from None
+
+
+def _docx_text(data: bytes, name: str) -> str:
+    import zipfile
+
+    from docx import Document
+
+    try:
+        document = Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(f"{name}: unreadable Word document ({type(exc).__name__})") from None
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.append("\t".join(cell.text for cell in row.cells))
+    return "\n".join(lines)

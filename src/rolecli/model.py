@@ -1,0 +1,313 @@
+"""Training, saving and loading models (scikit-learn is imported only here)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import io
+import json
+import platform
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .datasets import ROLE_LABELS, DatasetInfo, Example, describe, load_examples
+from .decision import DEFAULT_THRESHOLDS
+from .errors import ModelError, UsageError
+from .paths import shipped_data_dir
+from .scorer import (
+    CARD_FILE,
+    CARD_FORMAT_VERSION,
+    SCORER_FILE,
+    SCORER_FORMAT,
+    SCORER_FORMAT_VERSION,
+    verified_bytes,
+)
+from .text import ROLE_WORDS, TOKEN_PATTERN
+
+PIPELINE_FILE = "pipeline.joblib"
+DOMAIN_FILE = "domain.joblib"
+CALIBRATION_FILE = "calibration.json"
+SEED = 0
+
+HYPERPARAMETERS: dict[str, Any] = {
+    "ngram_range": [1, 2],
+    "min_df": 1,
+    "sublinear_tf": True,
+    "norm": "l2",
+    "stop_words": "sklearn-english+role-words",
+    "C": 4.0,
+    "class_weight": "balanced",
+    "domain_C": 4.0,
+}
+
+
+@dataclass
+class TrainResult:
+    output: Path
+    card: dict[str, Any]
+
+
+def default_data_files() -> list[Path]:
+    return sorted(shipped_data_dir().glob("*.csv"))
+
+
+def _stop_words() -> list[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return sorted(ENGLISH_STOP_WORDS | ROLE_WORDS)
+
+
+def make_pipeline(c: float, class_weight: str | None) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    vectorizer = TfidfVectorizer(
+        lowercase=True,
+        token_pattern=TOKEN_PATTERN,
+        ngram_range=tuple(HYPERPARAMETERS["ngram_range"]),
+        stop_words=_stop_words(),
+        min_df=HYPERPARAMETERS["min_df"],
+        sublinear_tf=True,
+        norm="l2",
+    )
+    classifier = LogisticRegression(
+        C=c, class_weight=class_weight, max_iter=5000, random_state=SEED
+    )
+    return Pipeline([("tfidf", vectorizer), ("clf", classifier)])
+
+
+def fit_role(examples: list[Example]) -> Any:
+    rows = [e for e in examples if e.label in ROLE_LABELS]
+    labels = {e.label for e in rows}
+    if labels != set(ROLE_LABELS):
+        raise UsageError("training data needs both engineer and scientist rows")
+    pipeline = make_pipeline(HYPERPARAMETERS["C"], HYPERPARAMETERS["class_weight"])
+    pipeline.fit([e.text for e in rows], [int(e.label == "scientist") for e in rows])
+    return _deterministic(pipeline)
+
+
+def fit_domain(examples: list[Example]) -> Any:
+    """On-topic (any ML role row) against off-topic rows."""
+    negatives = sum(e.label == "off_topic" for e in examples)
+    if negatives == 0:
+        raise UsageError("training data needs off_topic rows (the shipped data/offtopic.csv has them)")
+    pipeline = make_pipeline(HYPERPARAMETERS["domain_C"], "balanced")
+    pipeline.fit([e.text for e in examples], [int(e.label != "off_topic") for e in examples])
+    return _deterministic(pipeline)
+
+
+def _deterministic(pipeline: Any) -> Any:
+    # stop_words_ is a set (pickled in hash order); scikit-learn documents it as safe to drop.
+    vectorizer = pipeline.named_steps["tfidf"]
+    if hasattr(vectorizer, "stop_words_"):
+        del vectorizer.stop_words_
+    return pipeline
+
+
+def fold_calibration(pipeline: Any, a: float, b: float) -> None:
+    """Make predict_proba calibrated: sigmoid(a*z + b) is a logistic model with scaled weights."""
+    classifier = pipeline.named_steps["clf"]
+    classifier.coef_ = classifier.coef_ * a
+    classifier.intercept_ = classifier.intercept_ * a + b
+
+
+def head_spec(pipeline: Any) -> dict[str, Any]:
+    vectorizer = pipeline.named_steps["tfidf"]
+    classifier = pipeline.named_steps["clf"]
+    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    return {
+        "vocabulary": vocabulary,
+        "idf": [float(x) for x in vectorizer.idf_],
+        "coef": [float(x) for x in classifier.coef_[0]],
+        "intercept": float(classifier.intercept_[0]),
+    }
+
+
+def scorer_spec(role: Any, domain: Any) -> dict[str, Any]:
+    vectorizer = role.named_steps["tfidf"]
+    return {
+        "format": SCORER_FORMAT,
+        "format_version": SCORER_FORMAT_VERSION,
+        "classes": list(ROLE_LABELS),
+        "analyzer": {
+            "lowercase": vectorizer.lowercase,
+            "token_pattern": vectorizer.token_pattern,
+            "ngram_range": list(vectorizer.ngram_range),
+            "stop_words": sorted(vectorizer.stop_words),
+            "sublinear_tf": vectorizer.sublinear_tf,
+            "norm": vectorizer.norm,
+        },
+        "role": head_spec(role),
+        "domain": head_spec(domain),
+    }
+
+
+def _dump_json(data: Any) -> bytes:
+    return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=True) + "\n").encode()
+
+
+def _dump_joblib(obj: Any) -> bytes:
+    import joblib
+
+    buffer = io.BytesIO()
+    joblib.dump(obj, buffer)
+    return buffer.getvalue()
+
+
+def library_versions() -> dict[str, str]:
+    import joblib
+    import numpy
+    import scipy
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "rolecli": __version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "joblib": joblib.__version__,
+    }
+
+
+def load_calibration(path: Path | None) -> dict[str, Any] | None:
+    if path is None or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        float(data["platt"]["a"]), float(data["platt"]["b"])
+        dict(data["thresholds"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path}: not a calibration file ({type(exc).__name__})") from None
+    return dict(data)
+
+
+def train(
+    data: list[Path] | None = None,
+    output: Path | None = None,
+    calibration: Path | None = None,
+    cv: int | None = None,
+    text_column: str = "text",
+    label_column: str = "label",
+) -> TrainResult:
+    """Fit, calibrate and save a model directory: pipeline, domain model, scorer and card."""
+    if output is None:
+        raise UsageError("no output directory: pass --output DIR")
+    files = data or default_data_files()
+    if not files:
+        raise UsageError("no training data found (pass --data FILE)")
+    examples: list[Example] = []
+    infos: list[DatasetInfo] = []
+    for path in files:
+        rows = load_examples(path, text_column, label_column)
+        examples.extend(rows)
+        infos.append(describe(path, rows, _display_path(path)))
+
+    role = fit_role(examples)
+    domain = fit_domain(examples)
+    base_sha = hashlib.sha256(_dump_json(scorer_spec(role, domain))).hexdigest()
+
+    settings = load_calibration(calibration)
+    calibration_info: dict[str, Any] = {"method": "none", "a": 1.0, "b": 0.0}
+    thresholds: dict[str, Any] = json.loads(json.dumps(DEFAULT_THRESHOLDS))
+    if settings is not None:
+        if settings.get("base_model_sha256") == base_sha:
+            platt = settings["platt"]
+            fold_calibration(role, float(platt["a"]), float(platt["b"]))
+            calibration_info = {
+                "method": "platt",
+                "a": float(platt["a"]),
+                "b": float(platt["b"]),
+                "fitted_on": settings.get("fitted_on"),
+                "source": _display_path(calibration) if calibration else None,
+            }
+            thresholds = dict(settings["thresholds"])
+        else:
+            calibration_info["note"] = (
+                f"{calibration} was fitted for another base model; not applied "
+                "(re-run `rolecli calibrate`)"
+            )
+
+    metrics = {"cross_validation": cross_validate(examples, cv or 5)}
+    spec = scorer_spec(role, domain)
+    blobs = {
+        PIPELINE_FILE: _dump_joblib(role),
+        DOMAIN_FILE: _dump_joblib(domain),
+        SCORER_FILE: _dump_json(spec),
+    }
+    hashes = {name: hashlib.sha256(blob).hexdigest() for name, blob in sorted(blobs.items())}
+    card = {
+        "card_format_version": CARD_FORMAT_VERSION,
+        "model_id": f"rolecli-{hashes[SCORER_FILE][:12]}",
+        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "base_model_sha256": base_sha,
+        "training_data": [asdict(info) for info in infos],
+        "hyperparameters": HYPERPARAMETERS,
+        "vocabulary_size": {"role": len(spec["role"]["vocabulary"]), "domain": len(spec["domain"]["vocabulary"])},
+        "calibration": calibration_info,
+        "thresholds": thresholds,
+        "metrics": metrics,
+        "libraries": library_versions(),
+        "files": hashes,
+    }
+    output.mkdir(parents=True, exist_ok=True)
+    for name, blob in blobs.items():
+        (output / name).write_bytes(blob)
+    (output / CARD_FILE).write_bytes(_dump_json(card))
+    return TrainResult(output, card)
+
+
+def cross_validate(examples: list[Example], folds: int) -> dict[str, Any]:
+    """Stratified k-fold metrics of the role model on the training rows (fixed seed)."""
+    import numpy as np
+    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    rows = [e for e in examples if e.label in ROLE_LABELS]
+    texts = np.array([e.text for e in rows], dtype=object)
+    y = np.array([int(e.label == "scientist") for e in rows])
+    folds = max(2, min(folds, int(np.bincount(y).min())))
+    scores = np.zeros(len(rows))
+    for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(texts, y):
+        pipeline = make_pipeline(HYPERPARAMETERS["C"], HYPERPARAMETERS["class_weight"])
+        pipeline.fit(list(texts[train_idx]), y[train_idx])
+        scores[test_idx] = pipeline.predict_proba(list(texts[test_idx]))[:, 1]
+    return {
+        "folds": folds,
+        "rows": len(rows),
+        "roc_auc": round(float(roc_auc_score(y, scores)), 4),
+        "balanced_accuracy": round(float(balanced_accuracy_score(y, scores >= 0.5)), 4),
+    }
+
+
+def _display_path(path: Path) -> str:
+    from .paths import checkout_root
+
+    root = checkout_root()
+    resolved = path.resolve()
+    if root and resolved.is_relative_to(root):
+        return resolved.relative_to(root).as_posix()
+    data_dir = shipped_data_dir().resolve()
+    if resolved.is_relative_to(data_dir):
+        return "data/" + resolved.relative_to(data_dir).as_posix()
+    return path.name
+
+
+def load_pipeline(model_dir: Path | None = None, name: str = PIPELINE_FILE) -> Any:
+    """The fitted scikit-learn pipeline, unpickled only after its sha256 matches the card."""
+    import joblib
+
+    from .paths import default_model_dir
+
+    directory = model_dir or default_model_dir()
+    blob = verified_bytes(directory, name)
+    try:
+        pipeline = joblib.load(io.BytesIO(blob))
+    except Exception as exc:  # unpickling can raise anything; the hash already matched
+        raise ModelError(f"{directory / name}: cannot load ({type(exc).__name__})") from None
+    if not hasattr(pipeline, "predict_proba") or not hasattr(pipeline, "named_steps"):
+        raise ModelError(f"{directory / name}: not a scikit-learn pipeline")
+    return pipeline

@@ -1,0 +1,35 @@
+"""Where the shipped model and training data live: a checkout, or copies inside the package."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def checkout_root() -> Path | None:
+    """The repository root when running from a source checkout (editable install)."""
+    root = _PACKAGE.parents[1]
+    if (root / "pyproject.toml").is_file() and (root / "data" / "article.csv").is_file():
+        return root
+    return None
+
+
+def shipped_data_dir() -> Path:
+    root = checkout_root()
+    return root / "data" if root else _PACKAGE / "_shipped" / "data"
+
+
+def default_model_dir() -> Path:
+    """--model default: $ROLECLI_MODEL, else the shipped model."""
+    env = os.environ.get("ROLECLI_MODEL")
+    if env:
+        return Path(env)
+    root = checkout_root()
+    return root / "models" / "default" if root else _PACKAGE / "_shipped" / "models" / "default"
+
+
+def default_train_output() -> Path | None:
+    root = checkout_root()
+    return root / "models" / "default" if root else None

@@ -1,0 +1,65 @@
+"""Rendering results for people (Rich) and for machines (JSON) — no logic lives here."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+LABEL_STYLES = {"engineer": "bold cyan", "scientist": "bold magenta", "mixed": "bold yellow"}
+ROLE_NAMES = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "mixed"}
+
+
+def console(stderr: bool = False) -> Console:
+    """A console that drops colour for pipes, NO_COLOR and TERM=dumb (Rich honours all three)."""
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def write_json(data: Any, stream: TextIO | None = None) -> None:
+    out = stream or sys.stdout
+    out.write(json.dumps(data, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def bar(fraction: float, width: int = 24) -> str:
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def label_text(label: str | None) -> Text:
+    if label is None:
+        return Text("off-topic: not an ML job description", style="bold red")
+    return Text(ROLE_NAMES[label], style=LABEL_STYLES[label])
+
+
+def classification_panel(result: dict[str, Any], title: str = "rolecli") -> Panel:
+    from .decision import confidence_word
+
+    p = result["probabilities"]
+    table = Table.grid(padding=(0, 1))
+    table.add_column(justify="right")
+    table.add_column()
+    table.add_column(justify="right")
+    table.add_row("verdict", label_text(result["label"]), "")
+    for role in ("engineer", "scientist"):
+        table.add_row(
+            f"P({role})", Text(bar(p[role]), style=LABEL_STYLES[role].split()[-1]), f"{p[role]:.2f}"
+        )
+    table.add_row(
+        "confidence", f"{confidence_word(result['confidence'])} ({result['confidence']:.2f})", ""
+    )
+    for role in ("engineer", "scientist"):
+        terms = ", ".join(result["top_terms"][role][:6]) or "—"
+        table.add_row(f"{role} terms", Text(terms, style=LABEL_STYLES[role].split()[-1]), "")
+    footer = Text(f"model {result['model']['id']}", style="dim")
+    return Panel(Group(table, footer), title=title, expand=False)
+
+
+def no_color() -> bool:
+    return "NO_COLOR" in os.environ

@@ -1,0 +1,114 @@
+"""Tokenisation that reproduces scikit-learn's word analyzer exactly, without importing it.
+
+The compiled scorer and the explanation both go through `Analyzer`, and the
+training pipeline is configured from the same settings, so the three agree term
+for term.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+
+# Words that name the answer rather than describe the work: the model must read
+# responsibilities, so these never become features.
+ROLE_WORDS = frozenset(
+    {"engineer", "engineers", "engineering", "scientist", "scientists"}
+)
+
+
+@dataclass(frozen=True)
+class Analyzer:
+    token_pattern: str = TOKEN_PATTERN
+    ngram_range: tuple[int, int] = (1, 2)
+    stop_words: frozenset[str] = field(default_factory=frozenset)
+    lowercase: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_regex", re.compile(self.token_pattern))
+
+    def tokens(self, text: str) -> list[str]:
+        if self.lowercase:
+            text = text.lower()
+        stop = self.stop_words
+        return [t for t in self._regex.findall(text) if t not in stop]  # type: ignore[attr-defined]
+
+    def terms(self, text: str) -> list[str]:
+        """The n-grams scikit-learn's analyzer yields, in the same order."""
+        return ngrams(self.tokens(text), self.ngram_range)
+
+    def token_spans(self, text: str) -> list[tuple[str, int, int]]:
+        """Kept tokens with their character spans in the original (not lowercased) text."""
+        lowered = text.lower() if self.lowercase else text
+        offsets = _offset_map(text) if len(lowered) != len(text) else None
+        stop = self.stop_words
+        spans = []
+        for match in self._regex.finditer(lowered):  # type: ignore[attr-defined]
+            token = match.group()
+            if token in stop:
+                continue
+            start, end = match.span()
+            if offsets is not None:
+                start, end = offsets[start], offsets[end]
+            spans.append((token, start, end))
+        return spans
+
+    def term_spans(self, text: str) -> Iterator[tuple[str, int, int]]:
+        """Every n-gram occurrence with the span from its first to its last token."""
+        spans = self.token_spans(text)
+        low, high = self.ngram_range
+        for n in range(low, high + 1):
+            for i in range(len(spans) - n + 1):
+                window = spans[i : i + n]
+                yield " ".join(t for t, _, _ in window), window[0][1], window[-1][2]
+
+
+def ngrams(tokens: list[str], ngram_range: tuple[int, int]) -> list[str]:
+    # Mirrors sklearn.feature_extraction.text._VectorizerMixin._word_ngrams.
+    min_n, max_n = ngram_range
+    if max_n == 1:
+        return tokens
+    original = tokens
+    if min_n == 1:
+        tokens = list(original)
+        min_n += 1
+    else:
+        tokens = []
+    count = len(original)
+    for n in range(min_n, min(max_n + 1, count + 1)):
+        for i in range(count - n + 1):
+            tokens.append(" ".join(original[i : i + n]))
+    return tokens
+
+
+def _offset_map(text: str) -> list[int]:
+    """Map each index of text.lower() back to an index of text (lowercasing can grow a char)."""
+    offsets: list[int] = []
+    for i, char in enumerate(text):
+        offsets.extend([i] * len(char.lower()))
+    offsets.append(len(text))
+    return offsets
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[^\sa-z])")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the lines and sentences of a posting (bullets are lines), blank ones skipped."""
+    spans = []
+    for line in re.finditer(r"[^\n\r]+", text):
+        start = line.start()
+        pieces = _SENTENCE_END.split(line.group())
+        cursor = start
+        for piece in pieces:
+            begin = text.index(piece, cursor)
+            end = begin + len(piece)
+            cursor = end
+            stripped = piece.strip()
+            if stripped:
+                lead = len(piece) - len(piece.lstrip())
+                spans.append((begin + lead, begin + lead + len(stripped)))
+    return spans
