@@ -16,7 +16,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(classifier, name)
     if name == "explain":
-        from .explain import explain
+        from .explanation import explain
 
         return explain
     if name in {"train", "load_pipeline"}:

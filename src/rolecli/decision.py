@@ -5,6 +5,7 @@ Every number here is a default; the thresholds a model uses live in its card.jso
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,15 +49,21 @@ def balance(engineer_evidence: float, scientist_evidence: float) -> float:
 
 
 def decide(
-    p_scientist: float, p_on_topic: float, split: float, thresholds: dict[str, Any]
+    p_scientist: float,
+    p_on_topic: float,
+    split: Callable[[], float],
+    thresholds: dict[str, Any],
 ) -> Verdict:
+    """The label; `split` is called only when P(scientist) is inside the band that needs it."""
     if p_on_topic < thresholds["off_topic"]["min_p_on_topic"]:
         return Verdict(None, True, round(1.0 - p_on_topic, 6))
     rule = thresholds["mixed"]
     in_band = rule["p_low"] <= p_scientist <= rule["p_high"]
     split_evidence = (
-        split >= rule["min_balance"]
+        not in_band
+        and rule["min_balance"] <= 1.0
         and rule["balance_p_low"] <= p_scientist <= rule["balance_p_high"]
+        and split() >= rule["min_balance"]
     )
     if in_band or split_evidence:
         return Verdict("mixed", False, round(1.0 - abs(2.0 * p_scientist - 1.0), 6))

@@ -29,7 +29,7 @@ class Scored:
     example: Example
     p_scientist: float
     p_on_topic: float
-    split: float
+    split: float | None  # computed only where the mixed rule needed it
     label: str  # predicted, "off_topic" when flagged
 
 
@@ -39,8 +39,9 @@ def score_examples(scorer: Scorer, examples: list[Example], mask: bool = False) 
         text = mask_role_words(example.text) if mask else example.text
         evidence = gather(scorer, text)
         result = verdict(scorer, evidence)
+        split = evidence.split() if "sentences" in evidence.__dict__ else None
         scored.append(
-            Scored(example, evidence.p_scientist, evidence.p_on_topic, evidence.split,
+            Scored(example, evidence.p_scientist, evidence.p_on_topic, split,
                    result["label"] or "off_topic")
         )
     return scored

@@ -1,10 +1,16 @@
-"""Exact evidence for one posting: term contributions, their spans, and per-line sums."""
+"""Exact evidence for one posting: term contributions, their spans, and per-line sums.
+
+The logit needs only the term counts; spans and line sums cost more, so they are
+computed on first use (explanations, and the mixed rule when P is near the middle).
+"""
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 
 from .decision import balance
 from .scorer import Scorer, sigmoid
@@ -25,56 +31,49 @@ class SentenceEvidence:
     contribution: float
 
 
-@dataclass(frozen=True)
 class Evidence:
-    logit: float
-    intercept: float
-    p_scientist: float
-    p_on_topic: float
-    terms: tuple[TermEvidence, ...]  # strongest first
-    sentences: tuple[SentenceEvidence, ...]  # in text order
+    def __init__(self, scorer: Scorer, text: str) -> None:
+        self._scorer = scorer
+        self._text = text
+        terms = scorer.analyzer.terms(text)
+        self.contributions = scorer.role.contributions(terms)
+        self.intercept = scorer.role.intercept
+        self.logit = self.intercept + math.fsum(self.contributions.values())
+        self.p_scientist = sigmoid(self.logit)
+        self.p_on_topic = sigmoid(scorer.domain.logit(terms))
 
-    @property
+    @cached_property
+    def spans(self) -> dict[str, list[tuple[int, int]]]:
+        spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for term, start, end in self._scorer.analyzer.term_spans(self._text):
+            if term in self.contributions:
+                spans[term].append((start, end))
+        return spans
+
+    @cached_property
+    def terms(self) -> tuple[TermEvidence, ...]:
+        """Every term with a non-zero contribution, strongest first."""
+        ranked = sorted(self.contributions.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
+        return tuple(TermEvidence(t, c, tuple(self.spans[t])) for t, c in ranked if c != 0.0)
+
+    @cached_property
+    def sentences(self) -> tuple[SentenceEvidence, ...]:
+        """Each line or sentence with the contributions of the terms that start in it."""
+        lines = sentence_spans(self._text)
+        starts = [s for s, _ in lines]
+        per_line = [0.0] * len(lines)
+        for term, places in self.spans.items():
+            share = self.contributions[term] / len(places)  # equal share per occurrence
+            for start, _ in places:
+                per_line[max(0, bisect_right(starts, start) - 1)] += share
+        return tuple(SentenceEvidence(s, e, total) for (s, e), total in zip(lines, per_line))
+
     def split(self) -> float:
-        """Balance of engineering lines against research lines."""
+        """Balance of engineering lines against research lines (0 one-sided, 1 equal)."""
         engineer = sum(-s.contribution for s in self.sentences if s.contribution < 0)
         scientist = sum(s.contribution for s in self.sentences if s.contribution > 0)
         return balance(engineer, scientist)
 
 
 def gather(scorer: Scorer, text: str) -> Evidence:
-    terms = scorer.analyzer.terms(text)
-    contributions = scorer.role.contributions(terms)
-    logit = scorer.role.intercept + math.fsum(contributions.values())
-    p_on_topic = sigmoid(scorer.domain.logit(terms))
-
-    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for term, start, end in scorer.analyzer.term_spans(text):
-        if term in contributions:
-            spans[term].append((start, end))
-
-    lines = sentence_spans(text)
-    starts = [s for s, _ in lines]
-    per_line = [0.0] * len(lines)
-    for term, places in spans.items():
-        share = contributions[term] / len(places)  # each occurrence carries an equal share
-        for start, _ in places:
-            per_line[_line_of(starts, start)] += share
-
-    ranked = sorted(contributions.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
-    return Evidence(
-        logit=logit,
-        intercept=scorer.role.intercept,
-        p_scientist=sigmoid(logit),
-        p_on_topic=p_on_topic,
-        terms=tuple(TermEvidence(t, c, tuple(spans[t])) for t, c in ranked if c != 0.0),
-        sentences=tuple(
-            SentenceEvidence(start, end, total) for (start, end), total in zip(lines, per_line)
-        ),
-    )
-
-
-def _line_of(starts: list[int], position: int) -> int:
-    from bisect import bisect_right
-
-    return max(0, bisect_right(starts, position) - 1)
+    return Evidence(scorer, text)

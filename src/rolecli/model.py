@@ -296,13 +296,13 @@ def _display_path(path: Path) -> str:
     return path.name
 
 
-def load_pipeline(model_dir: Path | None = None, name: str = PIPELINE_FILE) -> Any:
+def load_pipeline(model_dir: str | Path | None = None, name: str = PIPELINE_FILE) -> Any:
     """The fitted scikit-learn pipeline, unpickled only after its sha256 matches the card."""
     import joblib
 
     from .paths import default_model_dir
 
-    directory = model_dir or default_model_dir()
+    directory = Path(model_dir) if model_dir else default_model_dir()
     blob = verified_bytes(directory, name)
     try:
         pipeline = joblib.load(io.BytesIO(blob))

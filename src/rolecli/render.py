@@ -63,3 +63,42 @@ def classification_panel(result: dict[str, Any], title: str = "rolecli") -> Pane
 
 def no_color() -> bool:
     return "NO_COLOR" in os.environ
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def evaluation_view(report: dict[str, Any], title: str) -> Group:
+    binary = report["engineer_vs_scientist"]
+    summary = Table(title=f"{title} — {report['rows']} postings", show_header=False)
+    summary.add_column()
+    summary.add_column(justify="right")
+    for name, value in (
+        ("accuracy", report["accuracy"]),
+        ("balanced accuracy", report["balanced_accuracy"]),
+        ("macro-F1", report["macro_f1"]),
+        ("engineer vs scientist: ROC AUC of P(scientist)", binary["roc_auc"]),
+        ("engineer vs scientist: balanced accuracy at 0.5", binary["balanced_accuracy"]),
+        ("engineer vs scientist: expected calibration error", binary["ece"]),
+        ("true mixed called mixed", report["mixed"]["true_mixed_called_mixed"]),
+        ("clear postings called mixed", report["mixed"]["clear_called_mixed"]),
+        ("flagged off-topic", report["off_topic_rate"]),
+    ):
+        summary.add_row(name, _pct(value))
+
+    per_label = Table(title="per label")
+    for column in ("label", "precision", "recall", "F1", "support"):
+        per_label.add_column(column, justify="left" if column == "label" else "right")
+    for label, row in report["per_label"].items():
+        per_label.add_row(label, _pct(row["precision"]), _pct(row["recall"]), _pct(row["f1"]),
+                          str(row["support"]))
+
+    labels = report["confusion"]["labels"]
+    confusion = Table(title="confusion (rows: true, columns: predicted)")
+    confusion.add_column("true \\ predicted")
+    for label in labels:
+        confusion.add_column(label, justify="right")
+    for label, counts in zip(labels, report["confusion"]["matrix"]):
+        confusion.add_row(label, *[str(c) for c in counts])
+    return Group(summary, per_label, confusion, Text(f"model {report['model']['id']}", style="dim"))

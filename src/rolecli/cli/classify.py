@@ -34,7 +34,7 @@ def classify_command(
     else:
         console().print(classification_panel(result, title=name))
         if explain:
-            from ..explain import explain as explain_posting
+            from ..explanation import explain as explain_posting
             from ..render_explain import explanation_view
 
             console().print(explanation_view(explain_posting(text, scorer), text))

@@ -10,6 +10,7 @@ import typer
 from .. import __version__
 from ..errors import ExitCode
 from .classify import classify_command
+from .evaluate import calibrate_command, evaluate_command
 from .train import train_command
 
 EXIT_CODES_HELP = (
@@ -59,6 +60,8 @@ def main(
 
 app.command("classify", epilog=EXIT_CODES_HELP)(classify_command)
 app.command("train", epilog=EXIT_CODES_HELP)(train_command)
+app.command("evaluate", epilog=EXIT_CODES_HELP)(evaluate_command)
+app.command("calibrate", epilog=EXIT_CODES_HELP)(calibrate_command)
 
 
 def run() -> None:

@@ -1,0 +1,60 @@
+"""`rolecli evaluate` and `rolecli calibrate`: measure a model on labelled postings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .classify import Format
+from .common import MODEL_OPTION, handle_errors
+
+DATA_ARGUMENT = typer.Argument(..., help="Labelled postings: CSV, JSONL, or a folder of label folders.")
+TEXT_COLUMN = typer.Option("text", "--text-column", help="Column holding the posting text.")
+LABEL_COLUMN = typer.Option("label", "--label-column", help="Column holding the label.")
+
+
+@handle_errors
+def evaluate_command(
+    data: Path = DATA_ARGUMENT,
+    model: Path = MODEL_OPTION,
+    text_column: str = TEXT_COLUMN,
+    label_column: str = LABEL_COLUMN,
+    mask_role_words: bool = typer.Option(
+        False, "--mask-role-words", help="Blank out engineer/scientist/engineering first."
+    ),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+) -> None:
+    """Report accuracy, AUC, calibration, mixed and off-topic rates on labelled postings."""
+    from ..evaluation import evaluate
+    from ..render import console, evaluation_view, write_json
+
+    report = evaluate(data, model, text_column, label_column, mask_role_words)
+    if format is Format.json:
+        write_json(report)
+    else:
+        console().print(evaluation_view(report, title=str(data)))
+
+
+@handle_errors
+def calibrate_command(
+    data: Path = DATA_ARGUMENT,
+    model: Path = MODEL_OPTION,
+    save: Path = typer.Option(
+        None, "--save", help="Write the settings here (e.g. data/calibration.json) for `rolecli train`."
+    ),
+    text_column: str = TEXT_COLUMN,
+    label_column: str = LABEL_COLUMN,
+) -> None:
+    """Fit the probability calibration and label thresholds on labelled postings."""
+    from ..calibration import calibrate, save_calibration
+    from ..render import console, write_json
+
+    settings = calibrate(data, model, text_column, label_column)
+    if save is None:
+        write_json(settings)
+        return
+    save_calibration(settings, save)
+    console(stderr=True).print(
+        f"saved calibration to {save}; run `rolecli train` to build a model that uses it"
+    )
