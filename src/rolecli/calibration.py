@@ -21,7 +21,7 @@ from .scorer import sigmoid
 
 # Budgets the thresholds are chosen under (issue targets, with a safety margin).
 CLEAR_CALLED_MIXED_BUDGET = 0.07
-OFF_TOPIC_BUDGET = 0.004
+OFF_TOPIC_BUDGET = 0.008
 
 
 def fit_platt(logits: list[float], y: list[int], ridge: float = 1e-3) -> tuple[float, float]:

@@ -29,6 +29,7 @@ from .text import ROLE_WORDS, TOKEN_PATTERN
 PIPELINE_FILE = "pipeline.joblib"
 DOMAIN_FILE = "domain.joblib"
 CALIBRATION_FILE = "calibration.json"
+OFFTOPIC_FILE = "offtopic.csv"
 SEED = 0
 
 HYPERPARAMETERS: dict[str, Any] = {
@@ -39,7 +40,12 @@ HYPERPARAMETERS: dict[str, Any] = {
     "stop_words": "sklearn-english+role-words",
     "C": 4.0,
     "class_weight": "balanced",
-    "domain_C": 4.0,
+    "domain_C": 16.0,
+    # Pseudo-postings for the topic detector: ML lines mixed with lines of other texts, so
+    # that job-ad boilerplate (benefits, EEO lines) reads as neutral and ML content decides.
+    "domain_pseudo_postings": 1200,
+    "domain_lines_on_topic": 6,
+    "domain_lines_other": 5,
 }
 
 
@@ -90,12 +96,27 @@ def fit_role(examples: list[Example]) -> Any:
 
 
 def fit_domain(examples: list[Example]) -> Any:
-    """On-topic (any ML role row) against off-topic rows."""
-    negatives = sum(e.label == "off_topic" for e in examples)
-    if negatives == 0:
-        raise UsageError("training data needs off_topic rows (the shipped data/offtopic.csv has them)")
+    """On-topic (any ML role row, plus pseudo-postings) against off-topic rows."""
+    import random
+
+    positives = [e.text for e in examples if e.label != "off_topic"]
+    negatives = [e.text for e in examples if e.label == "off_topic"]
+    if not negatives:
+        raise UsageError("training data needs off_topic rows")
+    other_lines = [line.strip() for text in negatives for line in text.splitlines()
+                   if len(line.split()) >= 4]
+    rng = random.Random(SEED)
+    k_on = min(HYPERPARAMETERS["domain_lines_on_topic"], len(positives))
+    k_other = min(HYPERPARAMETERS["domain_lines_other"], len(other_lines))
+    pseudo = []
+    for _ in range(HYPERPARAMETERS["domain_pseudo_postings"]):
+        lines = rng.sample(positives, k_on) + rng.sample(other_lines, k_other)
+        rng.shuffle(lines)
+        pseudo.append("\n".join(lines))
+    texts = positives + pseudo + negatives
+    labels = [1] * (len(positives) + len(pseudo)) + [0] * len(negatives)
     pipeline = make_pipeline(HYPERPARAMETERS["domain_C"], "balanced")
-    pipeline.fit([e.text for e in examples], [int(e.label != "off_topic") for e in examples])
+    pipeline.fit(texts, labels)
     return _deterministic(pipeline)
 
 
@@ -205,6 +226,13 @@ def train(
         rows = load_examples(path, text_column, label_column)
         examples.extend(rows)
         infos.append(describe(path, rows, _display_path(path)))
+
+    if not any(e.label == "off_topic" for e in examples):
+        # The topic detector needs counter-examples; users' postings rarely include any.
+        offtopic = shipped_data_dir() / OFFTOPIC_FILE
+        rows = load_examples(offtopic)
+        examples.extend(rows)
+        infos.append(describe(offtopic, rows, _display_path(offtopic)))
 
     role = fit_role(examples)
     domain = fit_domain(examples)

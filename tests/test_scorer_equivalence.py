@@ -1,0 +1,159 @@
+"""The compiled scorer reproduces the scikit-learn pipeline exactly, and loads safely."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import EXAMPLES, MODEL
+
+TOLERANCE = 1e-9
+
+
+@pytest.fixture(scope="module")
+def pipelines():
+    from rolecli.model import DOMAIN_FILE, load_pipeline
+
+    return load_pipeline(MODEL), load_pipeline(MODEL, DOMAIN_FILE)
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    from rolecli.scorer import Scorer
+
+    return Scorer.load(MODEL)
+
+
+def _assert_equal(scorer, pipelines, texts):
+    from rolecli.scorer import sigmoid
+
+    role, domain = pipelines
+    expected_role = role.predict_proba(texts)[:, 1]
+    expected_domain = domain.predict_proba(texts)[:, 1]
+    for text, p_role, p_domain in zip(texts, expected_role, expected_domain):
+        terms = scorer.analyzer.terms(text)
+        assert abs(sigmoid(scorer.role.logit(terms)) - p_role) <= TOLERANCE, text[:80]
+        assert abs(sigmoid(scorer.domain.logit(terms)) - p_domain) <= TOLERANCE, text[:80]
+
+
+def test_analyzer_matches_vectorizer_on_examples(scorer, pipelines):
+    analyzer = pipelines[0].named_steps["tfidf"].build_analyzer()
+    for path in EXAMPLES.glob("*.txt"):
+        text = path.read_text()
+        assert scorer.analyzer.terms(text) == analyzer(text)
+
+
+def test_examples_match_pipeline(scorer, pipelines):
+    _assert_equal(scorer, pipelines, [p.read_text() for p in sorted(EXAMPLES.glob("*.txt"))])
+
+
+def test_every_dev_posting_matches_pipeline(scorer, pipelines, dev_postings):
+    _assert_equal(scorer, pipelines, [row["text"] for row in dev_postings])
+
+
+TRICKY = st.one_of(
+    st.text(),
+    st.text(alphabet=st.sampled_from(list("aZ _-.,;:!?'\"\n\tİıßΣσςﬁ0123456789")), max_size=200),
+    st.lists(st.sampled_from(["machine", "learning", "Kubernetes", "A/B", "PhD", "ML", "the",
+                              "statistics", "deploy", "ΣΑΣ", "x" * 300, "...", "--", "\u00a0"]),
+             max_size=60).map(" ".join),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=TRICKY)
+def test_generated_text_matches_pipeline(scorer, pipelines, text):
+    analyzer = pipelines[0].named_steps["tfidf"].build_analyzer()
+    assert scorer.analyzer.terms(text) == analyzer(text)
+    _assert_equal(scorer, pipelines, [text])
+
+
+def test_scorer_file_is_plain_json_without_code():
+    spec = json.loads((MODEL / "scorer.json").read_text())
+    assert spec["format"] == "rolecli-scorer"
+    assert len(spec["role"]["vocabulary"]) == len(spec["role"]["coef"]) == len(spec["role"]["idf"])
+    assert all(math.isfinite(x) for x in spec["role"]["coef"])
+
+
+def test_classify_never_imports_sklearn_scipy_numpy_or_pandas():
+    code = (
+        "import sys, json\n"
+        "from rolecli.cli.main import run\n"
+        f"sys.argv = ['rolecli', 'classify', {str(EXAMPLES / 'ml-engineer.txt')!r}, '-f', 'json']\n"
+        "try:\n    run()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'sklearn', 'scipy', 'pandas', 'numpy', 'joblib'})\n"
+        "sys.stderr.write(json.dumps(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert json.loads(result.stderr.strip().splitlines()[-1]) == []
+    assert json.loads(result.stdout)["label"] == "engineer"
+
+
+def test_help_never_imports_sklearn():
+    code = (
+        "import sys\nfrom rolecli.cli.main import run\nsys.argv = ['rolecli', '--help']\n"
+        "try:\n    run()\nexcept SystemExit:\n    pass\n"
+        "assert not any(m.split('.')[0] in {'sklearn', 'scipy', 'pandas'} for m in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_load_pipeline_refuses_tampered_pickle(tmp_path):
+    from rolecli.errors import ModelError
+    from rolecli.model import load_pipeline
+
+    model = tmp_path / "model"
+    shutil.copytree(MODEL, model)
+    blob = bytearray((model / "pipeline.joblib").read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    (model / "pipeline.joblib").write_bytes(bytes(blob))
+    with pytest.raises(ModelError, match="sha256"):
+        load_pipeline(model)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete", "bad_version", "not_json_card"])
+def test_damaged_model_directory_exits_4(rolecli, tmp_path, damage):
+    model = tmp_path / "model"
+    shutil.copytree(MODEL, model)
+    if damage == "truncate":
+        data = (model / "scorer.json").read_bytes()
+        (model / "scorer.json").write_bytes(data[: len(data) // 3])
+    elif damage == "delete":
+        (model / "scorer.json").unlink()
+    elif damage == "bad_version":
+        card = json.loads((model / "card.json").read_text())
+        card["card_format_version"] = 999
+        (model / "card.json").write_text(json.dumps(card))
+    else:
+        (model / "card.json").write_text("{not json")
+    result = rolecli("classify", EXAMPLES / "ml-engineer.txt", "--model", model)
+    assert result.returncode == 4
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and "rolecli train" in lines[0]
+
+
+def test_scorer_with_hash_matching_but_bad_content_exits_4(rolecli, tmp_path):
+    """A consistent but incompatible scorer (as from a future version) is refused clearly."""
+    import hashlib
+
+    model = tmp_path / "model"
+    shutil.copytree(MODEL, model)
+    spec = json.loads((model / "scorer.json").read_text())
+    spec["format_version"] = 99
+    raw = json.dumps(spec).encode()
+    (model / "scorer.json").write_bytes(raw)
+    card = json.loads((model / "card.json").read_text())
+    card["files"]["scorer.json"] = hashlib.sha256(raw).hexdigest()
+    (model / "card.json").write_text(json.dumps(card))
+    result = rolecli("classify", EXAMPLES / "ml-engineer.txt", "--model", model)
+    assert result.returncode == 4
+    assert b"unsupported scorer format" in result.stderr

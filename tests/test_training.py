@@ -1,0 +1,105 @@
+"""Training is deterministic, the card is truthful, and the shipped model is what `train` builds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from conftest import EXAMPLES, MODEL, ROOT
+
+MODEL_FILES = ("pipeline.joblib", "domain.joblib", "scorer.json")
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_card_hashes_match_files():
+    card = json.loads((MODEL / "card.json").read_text())
+    files = {p.name for p in MODEL.iterdir() if p.name != "card.json"}
+    assert set(card["files"]) == files
+    for name, digest in card["files"].items():
+        assert _sha(MODEL / name) == digest, name
+    for entry in card["training_data"]:
+        assert _sha(ROOT / entry["path"]) == entry["sha256"], entry["path"]
+
+
+def test_card_records_what_a_model_card_should():
+    card = json.loads((MODEL / "card.json").read_text())
+    for key in ("model_id", "training_data", "hyperparameters", "libraries", "thresholds",
+                "metrics", "calibration", "files"):
+        assert key in card
+    assert {"scikit-learn", "numpy", "python"} <= set(card["libraries"])
+    assert card["metrics"]["cross_validation"]["roc_auc"] > 0.5
+    for entry in card["training_data"]:
+        assert entry["rows"] == sum(entry["labels"].values())
+
+
+@pytest.fixture(scope="module")
+def two_trainings(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from rolecli.cli.main import app
+
+    out = tmp_path_factory.mktemp("train")
+    runner = CliRunner()
+    for name in ("a", "b"):
+        result = runner.invoke(app, ["train", "--output", str(out / name), "--cv", "3"])
+        assert result.exit_code == 0, result.output
+    return out / "a", out / "b"
+
+
+def test_training_twice_gives_identical_files(two_trainings):
+    a, b = two_trainings
+    for name in MODEL_FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    card_a = json.loads((a / "card.json").read_text())
+    card_b = json.loads((b / "card.json").read_text())
+    card_a.pop("created"), card_b.pop("created")
+    card_a["metrics"]["cross_validation"].pop("folds"), card_b["metrics"]["cross_validation"].pop("folds")
+    assert card_a == card_b
+
+
+def test_retrained_model_equals_shipped_model(two_trainings):
+    """The shipped model is exactly what `rolecli train` produces from data/."""
+    a, _ = two_trainings
+    for name in MODEL_FILES:
+        assert (a / name).read_bytes() == (MODEL / name).read_bytes(), name
+
+
+def test_retrained_model_scores_examples_like_shipped(two_trainings, invoke):
+    a, _ = two_trainings
+    for example in sorted(EXAMPLES.glob("*.txt")):
+        shipped = invoke("classify", example, "-f", "json")
+        retrained = invoke("classify", example, "-f", "json", "--model", a)
+        assert json.loads(shipped.stdout)["probabilities"] == json.loads(retrained.stdout)["probabilities"]
+
+
+def test_train_on_user_folder_and_jsonl(tmp_path, invoke):
+    """--data takes label folders and JSONL, mixed with the shipped data."""
+    folder = tmp_path / "mine"
+    for label, line in (("engineer", "Deploy models to Kubernetes and keep the serving API fast"),
+                        ("scientist", "Run A/B tests and present statistical insights to leaders")):
+        (folder / label).mkdir(parents=True)
+        for i in range(3):
+            (folder / label / f"{i}.txt").write_text(f"{line} {i}")
+    jsonl = tmp_path / "more.jsonl"
+    jsonl.write_text(json.dumps({"text": "Causal inference research", "label": "scientist"}) + "\n")
+    result = invoke("train", "--data", folder, "--data", jsonl, "--with-shipped-data",
+                    "--output", tmp_path / "model", "--cv", "3")
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "model" / "card.json").read_text())
+    paths = [entry["path"] for entry in card["training_data"]]
+    assert "mine" in paths and "more.jsonl" in paths
+    classified = invoke("classify", EXAMPLES / "ml-engineer.txt", "-f", "json", "--model", tmp_path / "model")
+    assert classified.exit_code == 0
+
+
+def test_train_rejects_unknown_label(tmp_path, invoke):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nsome text,astronaut\n")
+    result = invoke("train", "--data", bad, "--output", tmp_path / "m")
+    assert result.exit_code == 3
+    assert "unknown label" in result.output
