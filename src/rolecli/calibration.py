@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .classifier import load_scorer
 from .datasets import load_examples, sha256_file
-from .decision import decide
+from .decision import DEFAULT_THRESHOLDS, mixed_reasons
 from .errors import UsageError
 from .evidence import gather
 from .scorer import sigmoid
@@ -64,15 +65,19 @@ def calibrate(
     for example in examples:
         evidence = gather(scorer, example.text)
         raw = (evidence.logit - b0) / a0  # undo the calibration already folded in
-        rows.append((example.label, raw, evidence.split(), evidence.p_on_topic))
-    binary = [(raw, int(label == "scientist")) for label, raw, _, _ in rows
+        rows.append((example.label, raw, evidence.split(), evidence.names_hybrid_role(),
+                     evidence.p_on_topic))
+    binary = [(raw, int(label == "scientist")) for label, raw, *_ in rows
               if label in ("engineer", "scientist")]
     if len({t for _, t in binary}) < 2:
         raise UsageError(f"{path}: calibration needs both engineer and scientist rows")
     a, b = fit_platt([z for z, _ in binary], [t for _, t in binary])
-    calibrated = [(label, sigmoid(a * raw + b), split, on) for label, raw, split, on in rows]
+    calibrated = [
+        (label, _Fixed(sigmoid(a * raw + b), on, split, hybrid))
+        for label, raw, split, hybrid, on in rows
+    ]
     thresholds = {
-        "off_topic": {"min_p_on_topic": _off_topic_floor([on for *_, on in calibrated])},
+        "off_topic": {"min_p_on_topic": _off_topic_floor([s.p_on_topic for _, s in calibrated])},
         "mixed": _mixed_rule(calibrated),
     }
     return {
@@ -97,38 +102,45 @@ def _off_topic_floor(p_on_topic: list[float]) -> float:
     return round(floor, 6)
 
 
-def _mixed_rule(rows: list[tuple[str, float, float, float]]) -> dict[str, float]:
-    """The mixed band that finds the most true mixed rows within the clear-row budget."""
-    mixed = [r for r in rows if r[0] == "mixed"]
-    clear = [r for r in rows if r[0] in ("engineer", "scientist")]
-    grid = [round(0.05 * i, 2) for i in range(1, 20)]
-    balances = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.01]
-    everything = {"off_topic": {"min_p_on_topic": -1.0}}
+@dataclass(frozen=True)
+class _Fixed:
+    """Signals of one posting, computed once so the threshold search is cheap."""
+
+    p_scientist: float
+    p_on_topic: float
+    split_value: float
+    hybrid: bool
+
+    def split(self) -> float:
+        return self.split_value
+
+    def names_hybrid_role(self) -> bool:
+        return self.hybrid
+
+
+def _mixed_rule(rows: list[tuple[str, _Fixed]]) -> dict[str, float]:
+    """The mixed rule that finds the most true mixed rows within the clear-row budget."""
+    mixed = [signals for label, signals in rows if label == "mixed"]
+    clear = [signals for label, signals in rows if label in ("engineer", "scientist")]
+    if not mixed or not clear:
+        return dict(DEFAULT_THRESHOLDS["mixed"])
+    bands = [(round(0.5 - w, 2), round(0.5 + w, 2)) for w in (0.0, 0.05, 0.1, 0.15, 0.2, 0.25)]
+    wide = [(0.0, 1.0), (0.05, 0.95), (0.1, 0.9), (0.2, 0.8), (0.3, 0.7)]
     best: tuple[float, float, dict[str, float]] | None = None
-    for low, high in itertools.combinations(grid, 2):
-        if not low < 0.5 < high:
+    for (low, high), (h_low, h_high), (b_low, b_high), min_balance in itertools.product(
+        bands, wide, wide, (0.4, 0.5, 0.6, 0.7, 0.8, 1.01)
+    ):
+        rule = {"p_low": low, "p_high": high, "min_balance": min_balance,
+                "balance_p_low": b_low, "balance_p_high": b_high,
+                "hybrid_p_low": h_low, "hybrid_p_high": h_high}
+        false_rate = sum(bool(mixed_reasons(s, rule)) for s in clear) / len(clear)
+        if false_rate > CLEAR_CALLED_MIXED_BUDGET:
             continue
-        for min_balance in balances:
-            for wide_low, wide_high in ((low, high), (max(0.05, low - 0.15), min(0.95, high + 0.15))):
-                rule = {"p_low": low, "p_high": high, "min_balance": min_balance,
-                        "balance_p_low": wide_low, "balance_p_high": wide_high}
-                thresholds = everything | {"mixed": rule}
-
-                def called_mixed(row: tuple[str, float, float, float]) -> bool:
-                    return decide(row[1], 1.0, lambda: row[2], thresholds).label == "mixed"
-
-                false_rate = sum(map(called_mixed, clear)) / max(1, len(clear))
-                if false_rate > CLEAR_CALLED_MIXED_BUDGET:
-                    continue
-                recall = sum(map(called_mixed, mixed)) / max(1, len(mixed))
-                # Prefer recall, then fewer false alarms, then the simplest (narrowest) rule.
-                key = (recall, -false_rate)
-                if best is None or key > best[:2]:
-                    best = (recall, -false_rate, rule)
-    if best is None:
-        return {"p_low": 0.45, "p_high": 0.55, "min_balance": 1.01,
-                "balance_p_low": 0.45, "balance_p_high": 0.55}
-    return best[2]
+        recall = sum(bool(mixed_reasons(s, rule)) for s in mixed) / len(mixed)
+        # Most recall first, then fewest false alarms; ties keep the earlier (narrower) rule.
+        if best is None or (recall, -false_rate) > best[:2]:
+            best = (recall, -false_rate, rule)
+    return best[2] if best else dict(DEFAULT_THRESHOLDS["mixed"])
 
 
 def save_calibration(settings: dict[str, Any], path: Path) -> None:

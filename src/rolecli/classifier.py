@@ -34,7 +34,7 @@ def classify(text: str, model: str | Path | Scorer | None = None) -> dict[str, A
 
 
 def verdict(scorer: Scorer, evidence: Evidence) -> dict[str, Any]:
-    result = decide(evidence.p_scientist, evidence.p_on_topic, evidence.split, scorer.thresholds)
+    result = decide(evidence, scorer.thresholds)
     p = evidence.p_scientist
     return {
         "label": result.label,

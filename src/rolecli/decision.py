@@ -5,26 +5,41 @@ Every number here is a default; the thresholds a model uses live in its card.jso
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 DEFAULT_THRESHOLDS: dict[str, Any] = {
     # Off-topic when the domain model gives P(ML/data job description) below this.
     "off_topic": {"min_p_on_topic": 0.5},
-    # Mixed when P(scientist) is inside [p_low, p_high], or when both kinds of lines are
-    # strong: the weaker side's line evidence is at least min_balance of the stronger's
-    # and P(scientist) is inside [balance_p_low, balance_p_high].
+    # Mixed when any of three signals holds:
+    #  - P(scientist) inside [p_low, p_high];
+    #  - both kinds of lines are strong (weaker side's line evidence >= min_balance of the
+    #    stronger's) and P(scientist) inside [balance_p_low, balance_p_high];
+    #  - the posting names a hybrid role ("Research Engineer", "Data Scientist / ML
+    #    Engineer") and P(scientist) inside [hybrid_p_low, hybrid_p_high].
     "mixed": {
         "p_low": 0.4,
         "p_high": 0.6,
         "min_balance": 1.01,
         "balance_p_low": 0.25,
         "balance_p_high": 0.75,
+        "hybrid_p_low": 0.0,
+        "hybrid_p_high": 1.0,
     },
 }
 
 CONFIDENCE_WORDS = ((0.85, "high"), (0.65, "medium"), (0.0, "low"))
+
+
+class Signals(Protocol):
+    """What the rule reads; the costly signals are methods, called only when needed."""
+
+    p_scientist: float
+    p_on_topic: float
+
+    def split(self) -> float: ...
+
+    def names_hybrid_role(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -32,10 +47,7 @@ class Verdict:
     label: str | None
     off_topic: bool
     confidence: float
-
-    @property
-    def confidence_word(self) -> str:
-        return confidence_word(self.confidence)
+    reasons: tuple[str, ...] = field(default=())
 
 
 def confidence_word(confidence: float) -> str:
@@ -48,24 +60,31 @@ def balance(engineer_evidence: float, scientist_evidence: float) -> float:
     return min(engineer_evidence, scientist_evidence) / strongest if strongest > 0 else 0.0
 
 
-def decide(
-    p_scientist: float,
-    p_on_topic: float,
-    split: Callable[[], float],
-    thresholds: dict[str, Any],
-) -> Verdict:
-    """The label; `split` is called only when P(scientist) is inside the band that needs it."""
+def _within(p: float, low: float, high: float) -> bool:
+    return low <= p <= high
+
+
+def mixed_reasons(signals: Signals, rule: dict[str, float]) -> tuple[str, ...]:
+    """Why a posting counts as mixed (empty when it does not)."""
+    p = signals.p_scientist
+    if _within(p, rule["p_low"], rule["p_high"]):
+        return (f"P(scientist) {p:.2f} is within the mixed band [{rule['p_low']}, {rule['p_high']}]",)
+    if _within(p, rule["hybrid_p_low"], rule["hybrid_p_high"]) and signals.names_hybrid_role():
+        return ("the posting names a hybrid role (research engineer, or scientist and engineer)",)
+    if rule["min_balance"] <= 1.0 and _within(p, rule["balance_p_low"], rule["balance_p_high"]):
+        split = signals.split()
+        if split >= rule["min_balance"]:
+            return (f"engineering and research lines are balanced ({split:.2f} >= {rule['min_balance']})",)
+    return ()
+
+
+def decide(signals: Signals, thresholds: dict[str, Any]) -> Verdict:
+    p_on_topic = signals.p_on_topic
     if p_on_topic < thresholds["off_topic"]["min_p_on_topic"]:
-        return Verdict(None, True, round(1.0 - p_on_topic, 6))
-    rule = thresholds["mixed"]
-    in_band = rule["p_low"] <= p_scientist <= rule["p_high"]
-    split_evidence = (
-        not in_band
-        and rule["min_balance"] <= 1.0
-        and rule["balance_p_low"] <= p_scientist <= rule["balance_p_high"]
-        and split() >= rule["min_balance"]
-    )
-    if in_band or split_evidence:
-        return Verdict("mixed", False, round(1.0 - abs(2.0 * p_scientist - 1.0), 6))
-    label = "scientist" if p_scientist >= 0.5 else "engineer"
-    return Verdict(label, False, round(max(p_scientist, 1.0 - p_scientist), 6))
+        return Verdict(None, True, round(1.0 - p_on_topic, 6), ("does not read like an ML/data job description",))
+    p = signals.p_scientist
+    reasons = mixed_reasons(signals, thresholds["mixed"])
+    if reasons:
+        return Verdict("mixed", False, round(1.0 - abs(2.0 * p - 1.0), 6), reasons)
+    label = "scientist" if p >= 0.5 else "engineer"
+    return Verdict(label, False, round(max(p, 1.0 - p), 6), (f"P({label}) {max(p, 1 - p):.2f}",))

@@ -14,7 +14,7 @@ from functools import cached_property
 
 from .decision import balance
 from .scorer import Scorer, sigmoid
-from .text import sentence_spans
+from .text import hybrid_role_spans, sentence_spans
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,13 @@ class Evidence:
             for start, _ in places:
                 per_line[max(0, bisect_right(starts, start) - 1)] += share
         return tuple(SentenceEvidence(s, e, total) for (s, e), total in zip(lines, per_line))
+
+    @cached_property
+    def hybrid_role_spans(self) -> list[tuple[int, int]]:
+        return hybrid_role_spans(self._text)
+
+    def names_hybrid_role(self) -> bool:
+        return bool(self.hybrid_role_spans)
 
     def split(self) -> float:
         """Balance of engineering lines against research lines (0 one-sided, 1 equal)."""

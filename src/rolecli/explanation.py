@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .classifier import load_scorer, verdict
+from .decision import decide
 from .errors import InputError
 from .evidence import Evidence, gather
 from .paths import shipped_data_dir
@@ -29,12 +30,14 @@ def explain(text: str, model: str | Path | Scorer | None = None) -> dict[str, An
         raise InputError("no text to explain (empty or whitespace only)")
     evidence = gather(scorer, text)
     result = verdict(scorer, evidence)
+    decision = decide(evidence, scorer.thresholds)
     calibration = scorer.card.get("calibration", {})
     return {
         "label": result["label"],
         "probabilities": result["probabilities"],
         "confidence": result["confidence"],
         "off_topic": result["off_topic"],
+        "reasons": list(decision.reasons),
         "logit": evidence.logit,
         "intercept": evidence.intercept,
         "how": (
@@ -48,6 +51,7 @@ def explain(text: str, model: str | Path | Scorer | None = None) -> dict[str, An
             for t in evidence.terms
         ],
         "sentences": _sentences(text, evidence, result["label"]),
+        "hybrid_role_mentions": [list(span) for span in evidence.hybrid_role_spans],
         "closest_article": closest_article(scorer, text),
         "model": result["model"],
     }
@@ -63,6 +67,9 @@ def _sentences(text: str, evidence: Evidence, label: str | None) -> list[dict[st
             key=lambda i: -abs(evidence.sentences[i].contribution),
         )
         decisive.update(ranked[:DECISIVE_LINES])
+    if label == "mixed":  # a line that names a hybrid role is evidence of its own
+        for start, _ in evidence.hybrid_role_spans:
+            decisive.update(i for i, s in enumerate(evidence.sentences) if s.start <= start < s.end)
     return [
         {"text": text[s.start : s.end], "start": s.start, "end": s.end,
          "contribution": s.contribution, "decisive": i in decisive}

@@ -38,6 +38,7 @@ HYPERPARAMETERS: dict[str, Any] = {
     "sublinear_tf": True,
     "norm": "l2",
     "stop_words": "sklearn-english+role-words",
+    "neutral_text": "mixed rows and off-topic lines, once per class",
     "C": 4.0,
     "class_weight": "balanced",
     "domain_C": 16.0,
@@ -85,13 +86,30 @@ def make_pipeline(c: float, class_weight: str | None) -> Any:
     return Pipeline([("tfidf", vectorizer), ("clf", classifier)])
 
 
+def neutral_texts(examples: list[Example]) -> list[str]:
+    """Text that says nothing about engineer vs scientist: mixed rows and lines of off-topic texts.
+
+    Added once to each class, they pull the weights of their words (boilerplate, benefits,
+    generic duties) toward zero, so only words that separate the roles carry weight.
+    """
+    mixed = [e.text for e in examples if e.label == "mixed"]
+    lines = [line.strip() for e in examples if e.label == "off_topic"
+             for line in e.text.splitlines() if len(line.split()) >= 4]
+    return mixed + lines
+
+
 def fit_role(examples: list[Example]) -> Any:
     rows = [e for e in examples if e.label in ROLE_LABELS]
-    labels = {e.label for e in rows}
-    if labels != set(ROLE_LABELS):
+    if {e.label for e in rows} != set(ROLE_LABELS):
         raise UsageError("training data needs both engineer and scientist rows")
+    return _fit_role_rows(rows, neutral_texts(examples))
+
+
+def _fit_role_rows(rows: list[Example], neutral: list[str]) -> Any:
+    texts = [e.text for e in rows] + neutral + neutral
+    labels = [int(e.label == "scientist") for e in rows] + [1] * len(neutral) + [0] * len(neutral)
     pipeline = make_pipeline(HYPERPARAMETERS["C"], HYPERPARAMETERS["class_weight"])
-    pipeline.fit([e.text for e in rows], [int(e.label == "scientist") for e in rows])
+    pipeline.fit(texts, labels)
     return _deterministic(pipeline)
 
 
@@ -121,10 +139,13 @@ def fit_domain(examples: list[Example]) -> Any:
 
 
 def _deterministic(pipeline: Any) -> Any:
-    # stop_words_ is a set (pickled in hash order); scikit-learn documents it as safe to drop.
+    # Drop what would make two trainings differ byte for byte: stop_words_ is a set (pickled
+    # in hash order; scikit-learn documents it as safe to drop) and _stop_words_id is a
+    # memory address cached by the stop-word consistency check (recomputed when missing).
     vectorizer = pipeline.named_steps["tfidf"]
-    if hasattr(vectorizer, "stop_words_"):
-        del vectorizer.stop_words_
+    for attribute in ("stop_words_", "_stop_words_id"):
+        if hasattr(vectorizer, attribute):
+            delattr(vectorizer, attribute)
     return pipeline
 
 
@@ -295,14 +316,13 @@ def cross_validate(examples: list[Example], folds: int) -> dict[str, Any]:
     from sklearn.model_selection import StratifiedKFold
 
     rows = [e for e in examples if e.label in ROLE_LABELS]
-    texts = np.array([e.text for e in rows], dtype=object)
+    neutral = neutral_texts(examples)
     y = np.array([int(e.label == "scientist") for e in rows])
     folds = max(2, min(folds, int(np.bincount(y).min())))
     scores = np.zeros(len(rows))
-    for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(texts, y):
-        pipeline = make_pipeline(HYPERPARAMETERS["C"], HYPERPARAMETERS["class_weight"])
-        pipeline.fit(list(texts[train_idx]), y[train_idx])
-        scores[test_idx] = pipeline.predict_proba(list(texts[test_idx]))[:, 1]
+    for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(y, y):
+        pipeline = _fit_role_rows([rows[i] for i in train_idx], neutral)
+        scores[test_idx] = pipeline.predict_proba([rows[i].text for i in test_idx])[:, 1]
     return {
         "folds": folds,
         "rows": len(rows),

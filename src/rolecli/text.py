@@ -112,3 +112,19 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
                 lead = len(piece) - len(piece.lstrip())
                 spans.append((begin + lead, begin + lead + len(stripped)))
     return spans
+
+
+# A posting that names a hybrid role in its own text: "Research Engineer", "Data Scientist /
+# ML Engineer", "Machine Learning Scientist or Engineer", in either order.
+_QUALIFIER = r"(?:(?:ml|machine learning|ai|software|research|data|applied)\s+)?"
+_JOIN = r"\s*(?:/|&|\bor\b|\band/or\b|\s-\s)\s*"
+HYBRID_ROLE = re.compile(
+    r"\bresearch\s+engineers?\b"
+    rf"|\bscientists?{_JOIN}{_QUALIFIER}engineers?\b"
+    rf"|\bengineers?{_JOIN}{_QUALIFIER}scientists?\b",
+    re.IGNORECASE,
+)
+
+
+def hybrid_role_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in HYBRID_ROLE.finditer(text)]

@@ -11,6 +11,8 @@ from .. import __version__
 from ..errors import ExitCode
 from .classify import classify_command
 from .evaluate import calibrate_command, evaluate_command
+from .explain import explain_command
+from .model_info import model_info_command
 from .train import train_command
 
 EXIT_CODES_HELP = (
@@ -62,6 +64,17 @@ app.command("classify", epilog=EXIT_CODES_HELP)(classify_command)
 app.command("train", epilog=EXIT_CODES_HELP)(train_command)
 app.command("evaluate", epilog=EXIT_CODES_HELP)(evaluate_command)
 app.command("calibrate", epilog=EXIT_CODES_HELP)(calibrate_command)
+app.command("explain", epilog=EXIT_CODES_HELP)(explain_command)
+
+model_app = typer.Typer(
+    help="Inspect a model: its card, training data, metrics, thresholds and top terms.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+model_app.command("info", epilog=EXIT_CODES_HELP)(model_info_command)
+app.add_typer(model_app, name="model")
 
 
 def run() -> None:

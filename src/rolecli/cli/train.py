@@ -19,6 +19,9 @@ def train_command(
     calibration: Path = typer.Option(
         None, "--calibration", help="Calibration file (default data/calibration.json when training on the shipped data)."
     ),
+    no_calibration: bool = typer.Option(
+        False, "--no-calibration", help="Build the uncalibrated base model (for `rolecli calibrate`)."
+    ),
     with_shipped: bool = typer.Option(
         False, "--with-shipped-data", help="Add the shipped data/*.csv to the --data files."
     ),
@@ -34,7 +37,9 @@ def train_command(
     files = list(data or [])
     if with_shipped or not files:
         files = default_data_files() + files
-    if calibration is None and not data:
+    if no_calibration:
+        calibration = None
+    elif calibration is None and not data:
         calibration = shipped_data_dir() / CALIBRATION_FILE
     target = output or default_train_output()
     if target is None:

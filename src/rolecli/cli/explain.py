@@ -1,0 +1,63 @@
+"""`rolecli explain`: why a posting got its label, as text, JSON or an HTML page."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from ..errors import UsageError
+from .common import MODEL_OPTION, handle_errors, off_topic_exit, read_posting
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@handle_errors
+def explain_command(
+    file: str = typer.Argument(
+        None, help="Posting file (.txt, .md, .html, .pdf, .docx) or - for stdin."
+    ),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    html: Path = typer.Option(
+        None, "--html", help="Also write the explanation as a self-contained HTML page to FILE.",
+        metavar="FILE", show_default=False,
+    ),
+    top: int = typer.Option(10, "--top", min=1, help="Terms to list in each direction."),
+    model: Path = MODEL_OPTION,
+) -> None:
+    """Explain a verdict: exact term contributions, line sums and the closest article bullets."""
+    from ..classifier import load_scorer
+    from ..explanation import explain
+    from ..render import console, write_json
+
+    if html is not None:
+        _check_writable(html)  # fail on a bad path before doing any work
+    text, name = read_posting(file, "explain")
+    explanation = explain(text, load_scorer(model))
+    if format is Format.json:
+        write_json(explanation)
+    else:
+        from ..render_explain import explanation_view
+
+        console().print(explanation_view(explanation, text, top=top))
+    if html is not None:
+        from ..html_report import html_report
+
+        page = html_report(explanation, text, Path(name).name if name != "stdin" else name, top=top)
+        try:
+            html.write_bytes(page.encode("utf-8"))
+        except OSError as exc:
+            raise UsageError(f"cannot write {html}: {exc.strerror or exc}") from None
+    if explanation["off_topic"]:
+        off_topic_exit(name)
+
+
+def _check_writable(path: Path) -> None:
+    if path.is_dir():
+        raise UsageError(f"--html {path} is a directory; give a file name such as report.html")
+    if not path.parent.is_dir():
+        raise UsageError(f"--html {path}: no such directory {path.parent}")

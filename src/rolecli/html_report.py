@@ -1,0 +1,371 @@
+"""`rolecli explain --html`: the explanation as one self-contained, script-free HTML page.
+
+The page loads nothing (a Content-Security-Policy forbids every source except inline
+styles), and every string that came from the posting goes through html.escape.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+from .render import ROLE_NAMES
+from .render_explain import (
+    DECISIVE_MARK,
+    LEVEL_NAMES,
+    TOP_TERMS,
+    direction,
+    display_text,
+    highlight_pieces,
+    signed,
+)
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'"
+_CLASS = {"engineer": "e", "scientist": "s"}
+_VERDICT_CLASS = {"engineer": "engineer", "scientist": "scientist", "mixed": "mixed", None: "off"}
+
+CSS = """
+:root {
+  color-scheme: light dark;
+  --bg: #f4f5f8; --card: #ffffff; --ink: #1b2230; --muted: #5d6778; --line: #e2e6ed;
+  --track: #eceff4;
+  --eng: 8 145 178; --sci: 192 38 211; --mix: 217 119 6; --off: 100 116 139;
+  --eng-ink: #0e7490; --sci-ink: #a21caf; --mix-ink: #b45309; --off-ink: #475569;
+  --shadow: 0 1px 2px rgb(16 24 40 / .06), 0 1px 3px rgb(16 24 40 / .08);
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --bg: #0e1217; --card: #161b22; --ink: #e6e9ef; --muted: #9aa4b3; --line: #29303a;
+    --track: #232a33;
+    --eng: 34 211 238; --sci: 232 121 249; --mix: 251 191 36; --off: 148 163 184;
+    --eng-ink: #67e8f9; --sci-ink: #f0abfc; --mix-ink: #fcd34d; --off-ink: #cbd5e1;
+    --shadow: none;
+  }
+}
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
+body {
+  margin: 0; background: var(--bg); color: var(--ink);
+  font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+    "Liberation Sans", "DejaVu Sans", sans-serif;
+}
+.wrap { max-width: 980px; margin: 0 auto; padding: 28px 20px 40px; }
+.card {
+  background: var(--card); border: 1px solid var(--line); border-radius: 14px;
+  box-shadow: var(--shadow); padding: 22px 26px; margin: 0 0 18px;
+}
+h1, h2 { margin: 0; line-height: 1.2; }
+h2 { font-size: 1.1rem; margin-bottom: 12px; letter-spacing: -.005em; }
+.eyebrow {
+  color: var(--muted); font-size: .8rem; letter-spacing: .06em; text-transform: uppercase;
+  margin: 0 0 6px; overflow-wrap: anywhere;
+}
+.note { color: var(--muted); font-size: .88rem; margin: 10px 0 0; }
+.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
+
+.hero { border-top: 5px solid rgb(var(--accent)); }
+.hero h1 { font-size: 2.1rem; letter-spacing: -.02em; color: var(--accent-ink); }
+.hero .reasons { margin: 6px 0 0; padding: 0; list-style: none; color: var(--muted); }
+.v-engineer { --accent: var(--eng); --accent-ink: var(--eng-ink); }
+.v-scientist { --accent: var(--sci); --accent-ink: var(--sci-ink); }
+.v-mixed { --accent: var(--mix); --accent-ink: var(--mix-ink); }
+.v-off { --accent: var(--off); --accent-ink: var(--off-ink); }
+.probs { display: grid; grid-template-columns: max-content 1fr max-content; gap: 8px 12px;
+  align-items: center; margin-top: 18px; }
+.track { height: 10px; border-radius: 99px; background: var(--track); overflow: hidden; }
+.fill { height: 100%; border-radius: 99px; }
+.fill.e, .swatch.e3 { background: rgb(var(--eng)); }
+.fill.s, .swatch.s3 { background: rgb(var(--sci)); }
+
+.sum { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; }
+.stat { border: 1px solid var(--line); border-radius: 10px; padding: 10px 12px; }
+.stat b { display: block; font-size: 1.25rem; font-variant-numeric: tabular-nums; }
+.stat span { color: var(--muted); font-size: .8rem; }
+.stat.e b { color: var(--eng-ink); } .stat.s b { color: var(--sci-ink); }
+.tug { display: flex; height: 12px; border-radius: 99px; overflow: hidden; margin: 16px 0 4px; }
+.tug .e { background: rgb(var(--eng)); } .tug .s { background: rgb(var(--sci)); }
+.tug-labels { display: flex; justify-content: space-between; font-size: .8rem;
+  color: var(--muted); gap: 12px; }
+.formula { font-size: .95rem; margin: 12px 0 0; overflow-wrap: anywhere; }
+
+.legend { display: flex; flex-wrap: wrap; gap: 6px 22px; font-size: .82rem; color: var(--muted);
+  margin-bottom: 14px; }
+.legend > span { display: inline-flex; align-items: center; gap: 4px; }
+.swatch { display: inline-block; padding: 0 6px; border-radius: 4px; color: var(--ink); }
+.posting {
+  white-space: pre-wrap; overflow-wrap: anywhere; font-size: 15.5px; line-height: 1.85;
+  margin: 0; padding: 18px 20px; border-radius: 10px; background: var(--bg);
+  border: 1px solid var(--line);
+}
+mark { color: inherit; border-radius: 3px; padding: .12em 0; -webkit-box-decoration-break: clone;
+  box-decoration-break: clone; }
+.e1 { background: rgb(var(--eng) / .12); } .e2 { background: rgb(var(--eng) / .28); }
+.e3 { background: rgb(var(--eng) / .50); box-shadow: inset 0 -2px rgb(var(--eng)); }
+.s1 { background: rgb(var(--sci) / .10); } .s2 { background: rgb(var(--sci) / .24); }
+.s3 { background: rgb(var(--sci) / .44); box-shadow: inset 0 -2px rgb(var(--sci)); }
+.swatch.e3, .swatch.s3 { color: #fff; }
+
+.cols { display: grid; grid-template-columns: 1fr 1fr; gap: 10px 28px; }
+.cols h3 { font-size: .9rem; margin: 0 0 8px; }
+.cols .e-head { color: var(--eng-ink); } .cols .s-head { color: var(--sci-ink); }
+.terms { list-style: none; margin: 0; padding: 0; }
+.terms li { display: grid; grid-template-columns: minmax(0, 1fr) 72px max-content;
+  gap: 10px; align-items: center; padding: 5px 0; border-bottom: 1px solid var(--line); }
+.terms li:last-child { border-bottom: 0; }
+.terms .t { overflow-wrap: anywhere; }
+.terms .n { color: var(--muted); font-size: .8rem; }
+.terms .track { height: 7px; }
+
+table.lines { width: 100%; border-collapse: collapse; font-size: .93rem; }
+.lines th { text-align: left; font-size: .78rem; color: var(--muted); font-weight: 600;
+  text-transform: uppercase; letter-spacing: .05em; padding: 0 8px 8px;
+  border-bottom: 1px solid var(--line); }
+.lines td { padding: 7px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+.lines tr:last-child td { border-bottom: 0; }
+.lines td.text { overflow-wrap: anywhere; }
+.lines td.c { width: 150px; }
+.lines .zero td { color: var(--muted); }
+.lines .decisive td { background: rgb(var(--accent, var(--off)) / .08); font-weight: 600; }
+.lines .decisive td:first-child { box-shadow: inset 3px 0 rgb(var(--accent, var(--off))); }
+.mark { color: var(--accent-ink); margin-right: 4px; }
+.div { position: relative; height: 8px; margin-top: 6px; background: var(--track);
+  border-radius: 99px; }
+.div::after { content: ""; position: absolute; left: 50%; top: -2px; bottom: -2px; width: 1px;
+  background: var(--muted); }
+.div span { position: absolute; top: 0; bottom: 0; border-radius: 99px; }
+.div .e { right: 50%; background: rgb(var(--eng)); }
+.div .s { left: 50%; background: rgb(var(--sci)); }
+.val.e { color: var(--eng-ink); } .val.s { color: var(--sci-ink); }
+
+.article { list-style: none; margin: 0; padding: 0; }
+.article li { padding: 10px 0; border-bottom: 1px solid var(--line); }
+.article li:last-child { border-bottom: 0; }
+.badge { display: inline-block; font-size: .72rem; font-weight: 700; letter-spacing: .04em;
+  text-transform: uppercase; padding: 2px 8px; border-radius: 99px; margin-right: 8px; }
+.badge.e { color: var(--eng-ink); background: rgb(var(--eng) / .14); }
+.badge.s { color: var(--sci-ink); background: rgb(var(--sci) / .14); }
+.article .sim { color: var(--muted); font-size: .82rem; white-space: nowrap; }
+footer { color: var(--muted); font-size: .8rem; text-align: center; overflow-wrap: anywhere; }
+
+@media (max-width: 640px) {
+  .wrap { padding: 14px 10px 28px; }
+  .card { padding: 16px 14px; border-radius: 12px; margin-bottom: 12px; }
+  .hero h1 { font-size: 1.7rem; }
+  .sum { grid-template-columns: 1fr 1fr; }
+  .cols { grid-template-columns: 1fr; }
+  .posting { font-size: 15px; padding: 12px; line-height: 1.75; }
+  .lines td.c { width: 92px; }
+  .lines td, .lines th { padding-left: 4px; padding-right: 4px; }
+}
+"""
+
+
+def html_report(
+    explanation: dict[str, Any], text: str, title: str, top: int = TOP_TERMS
+) -> str:
+    """The complete page; the same explanation and text always give the same bytes."""
+    label = explanation["label"]
+    verdict = ROLE_NAMES[label] if label else "Off-topic"
+    sections = [
+        _hero(explanation, title, verdict),
+        _arithmetic(explanation),
+        _posting(explanation, text),
+        _terms(explanation, top),
+        _lines(explanation),
+        _article(explanation),
+    ]
+    model = explanation["model"]
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="color-scheme" content="light dark">',
+        '<meta name="referrer" content="no-referrer">',
+        f"<title>{_e(verdict)}: {_e(title)} (rolecli)</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        f'<body class="v-{_VERDICT_CLASS[label]}">',
+        '<main class="wrap">',
+        *sections,
+        f"<footer>rolecli explanation · model {_e(model['id'])} · "
+        f"scorer sha256 {_e(model['sha256'])}</footer>",
+        "</main>",
+        "</body>",
+        "</html>",
+        "",
+    ])
+
+
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _num(value: float, digits: int = 3) -> str:
+    return signed(value, digits).replace("-", "\u2212")  # a real minus sign reads better
+
+
+def _pct(fraction: float) -> str:
+    return f"{max(0.0, min(1.0, fraction)) * 100:.1f}%"
+
+
+def _hero(explanation: dict[str, Any], title: str, verdict: str) -> str:
+    p = explanation["probabilities"]
+    reasons = "".join(f"<li>Because {_e(r)}.</li>" for r in explanation.get("reasons", ()))
+    off = (
+        '<p class="note">The posting does not read like a machine-learning or data job '
+        "description; the scores below are shown for reference only.</p>"
+        if explanation["off_topic"] else ""
+    )
+    rows = "".join(
+        f'<span>P({role})</span><div class="track"><div class="fill {_CLASS[role]}" '
+        f'style="width:{_pct(p[role])}"></div></div><span class="num">{p[role]:.3f}</span>'
+        for role in ("engineer", "scientist")
+    )
+    return (
+        '<header class="card hero">'
+        f'<p class="eyebrow">Why rolecli says so · {_e(title)}</p>'
+        f"<h1>{_e(verdict)}</h1>"
+        f'<ul class="reasons">{reasons}<li>Confidence {explanation["confidence"]:.2f}</li></ul>'
+        f"{off}"
+        f'<div class="probs">{rows}</div>'
+        "</header>"
+    )
+
+
+def _arithmetic(explanation: dict[str, Any]) -> str:
+    terms = explanation["terms"]
+    engineer = math.fsum(t["contribution"] for t in terms if t["contribution"] < 0)
+    scientist = math.fsum(t["contribution"] for t in terms if t["contribution"] > 0)
+    pull = -engineer + scientist
+    share = -engineer / pull if pull else 0.5
+    logit, p = explanation["logit"], explanation["probabilities"]["scientist"]
+    stats = "".join(
+        f'<div class="stat {cls}"><b>{value}</b><span>{name}</span></div>'
+        for cls, value, name in (
+            ("", _num(explanation["intercept"]), "intercept"),
+            ("e", _num(engineer), f"{sum(t['contribution'] < 0 for t in terms)} engineer terms"),
+            ("s", _num(scientist), f"{sum(t['contribution'] > 0 for t in terms)} scientist terms"),
+            ("", _num(logit), "logit (the sum)"),
+        )
+    )
+    return (
+        '<section class="card"><h2>How the score adds up</h2>'
+        f'<div class="sum">{stats}</div>'
+        f'<div class="tug" aria-hidden="true"><div class="e" style="width:{_pct(share)}"></div>'
+        '<div class="s" style="flex:1"></div></div>'
+        '<div class="tug-labels"><span>pull toward ML engineer</span>'
+        "<span>pull toward ML scientist</span></div>"
+        f'<p class="formula">P(scientist) = 1 / (1 + e<sup>{_num(-logit)}</sup>) = '
+        f"<b>{p:.3f}</b> · P(engineer) = <b>{1 - p:.3f}</b></p>"
+        f'<p class="note">{_e(explanation["how"])}</p>'
+        "</section>"
+    )
+
+
+def _posting(explanation: dict[str, Any], text: str) -> str:
+    terms = explanation["terms"]
+    shown = display_text(text)
+    out: list[str] = []
+    for piece in highlight_pieces(explanation, len(text)):
+        chunk = _e(shown[piece.start : piece.end])
+        if not piece.level:
+            out.append(chunk)
+            continue
+        # The tooltip names every term covering this stretch, n-grams included.
+        tip = "\n".join(
+            f"{terms[i]['term']}: {_num(terms[i]['contribution'], 4)}"
+            f" over {len(terms[i]['spans'])} occurrence{'s' * (len(terms[i]['spans']) != 1)}"
+            for i in piece.terms
+        )
+        cls = f"{_CLASS[direction(piece.weight)]}{piece.level}"
+        out.append(f'<mark class="{cls}" title="{_e(tip)}">{chunk}</mark>')
+    legend = "".join(
+        f"<span>toward {ROLE_NAMES[role]}:"
+        + "".join(
+            f'<span class="swatch {_CLASS[role]}{level}">{name}</span>'
+            for level, name in enumerate(LEVEL_NAMES, start=1)
+        )
+        + "</span>"
+        for role in ("engineer", "scientist")
+    )
+    return (
+        '<section class="card"><h2>The posting, shaded by evidence</h2>'
+        f'<div class="legend">{legend}</div>'
+        f'<pre class="posting">{"".join(out)}</pre>'
+        '<p class="note">Each word or phrase the model weighs is shaded by the direction and '
+        "strength of its pull; hover over it for the term and its exact contribution.</p>"
+        "</section>"
+    )
+
+
+def _terms(explanation: dict[str, Any], top: int) -> str:
+    terms = explanation["terms"]
+    strongest = max((abs(t["contribution"]) for t in terms), default=0.0) or 1.0
+    columns = []
+    for role in ("engineer", "scientist"):
+        rows = "".join(
+            f'<li><span class="t">{_e(t["term"])} <span class="n">&#215;{len(t["spans"])}</span>'
+            f'</span><div class="track"><div class="fill {_CLASS[role]}" '
+            f'style="width:{_pct(abs(t["contribution"]) / strongest)}"></div></div>'
+            f'<span class="num val {_CLASS[role]}">{_num(t["contribution"])}</span></li>'
+            for t in [t for t in terms if direction(t["contribution"]) == role][:top]
+        ) or '<li><span class="t n">none</span></li>'
+        columns.append(
+            f'<div><h3 class="{_CLASS[role]}-head">Toward {ROLE_NAMES[role]}</h3>'
+            f'<ul class="terms">{rows}</ul></div>'
+        )
+    return (
+        f'<section class="card"><h2>Strongest terms, top {top} each way</h2>'
+        f'<div class="cols">{"".join(columns)}</div></section>'
+    )
+
+
+def _lines(explanation: dict[str, Any]) -> str:
+    sentences = explanation["sentences"]
+    strongest = max((abs(s["contribution"]) for s in sentences), default=0.0) or 1.0
+    rows = []
+    for s in sentences:
+        value = s["contribution"]
+        side = _CLASS[direction(value)]
+        classes = " ".join(
+            name for name, on in (("decisive", s["decisive"]), ("zero", not value)) if on
+        )
+        mark = (
+            f'<span class="mark" title="decided the verdict">{DECISIVE_MARK}</span>'
+            if s["decisive"] else ""
+        )
+        rows.append(
+            f'<tr class="{classes}"><td class="text">{mark}{_e(display_text(s["text"]))}</td>'
+            f'<td class="c"><span class="num val {side if value else ""}">{_num(value)}</span>'
+            f'<div class="div"><span class="{side}" '
+            f'style="width:{_pct(abs(value) / strongest / 2)}"></span></div></td></tr>'
+        )
+    return (
+        '<section class="card"><h2>Line by line</h2>'
+        '<table class="lines"><thead><tr><th scope="col">Line</th>'
+        '<th scope="col">Contribution</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'<p class="note">{DECISIVE_MARK} marks the lines that decided the verdict. '
+        "A line's contribution is the sum of the terms that start in it "
+        "(a term seen several times shares its contribution equally).</p>"
+        "</section>"
+    )
+
+
+def _article(explanation: dict[str, Any]) -> str:
+    items = "".join(
+        f'<li><span class="badge {_CLASS.get(b["label"], "")}">{_e(b["label"])}</span>'
+        f'{_e(b["text"])} <span class="sim">similarity {b["similarity"]:.3f}</span></li>'
+        for b in explanation["closest_article"]
+    )
+    return (
+        '<section class="card"><h2>Closest article responsibilities</h2>'
+        f'<ul class="article">{items}</ul>'
+        '<p class="note">The responsibilities from the article that defines the two roles, '
+        "ranked by tf-idf cosine similarity to the posting.</p>"
+        "</section>"
+    )
