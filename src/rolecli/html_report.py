@@ -23,6 +23,7 @@ from .render_explain import (
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _CLASS = {"engineer": "e", "scientist": "s"}
+_HEADINGS = {**ROLE_NAMES, "mixed": "Mixed role"}
 _VERDICT_CLASS = {"engineer": "engineer", "scientist": "scientist", "mixed": "mixed", None: "off"}
 
 CSS = """
@@ -94,7 +95,8 @@ h2 { font-size: 1.1rem; margin-bottom: 12px; letter-spacing: -.005em; }
 .legend > span { display: inline-flex; align-items: center; gap: 4px; }
 .swatch { display: inline-block; padding: 0 6px; border-radius: 4px; color: var(--ink); }
 .posting {
-  white-space: pre-wrap; overflow-wrap: anywhere; font-size: 15.5px; line-height: 1.85;
+  white-space: pre-wrap; overflow-wrap: anywhere; font: inherit; font-size: 15.5px;
+  line-height: 1.85;
   margin: 0; padding: 18px 20px; border-radius: 10px; background: var(--bg);
   border: 1px solid var(--line);
 }
@@ -166,7 +168,7 @@ def html_report(
 ) -> str:
     """The complete page; the same explanation and text always give the same bytes."""
     label = explanation["label"]
-    verdict = ROLE_NAMES[label] if label else "Off-topic"
+    verdict = _HEADINGS.get(label, "Off-topic")
     sections = [
         _hero(explanation, title, verdict),
         _arithmetic(explanation),
@@ -214,7 +216,7 @@ def _pct(fraction: float) -> str:
 
 def _hero(explanation: dict[str, Any], title: str, verdict: str) -> str:
     p = explanation["probabilities"]
-    reasons = "".join(f"<li>Because {_e(r)}.</li>" for r in explanation.get("reasons", ()))
+    reasons = "".join(f"<li>{_e(r)}</li>" for r in explanation.get("reasons", ()))
     off = (
         '<p class="note">The posting does not read like a machine-learning or data job '
         "description; the scores below are shown for reference only.</p>"

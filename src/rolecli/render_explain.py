@@ -142,7 +142,7 @@ def _verdict(explanation: dict[str, Any]) -> Text:
     )
     # Reasons name the rule that fired (e.g. a mixed verdict from a hybrid job title).
     for reason in explanation.get("reasons", ()):
-        line.append(f"\n  because {reason}", style="dim")
+        line.append(f"\n  reason: {reason}", style="dim")
     return line
 
 
