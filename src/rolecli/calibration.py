@@ -26,20 +26,26 @@ OFF_TOPIC_BUDGET = 0.008
 
 
 def fit_platt(logits: list[float], y: list[int], ridge: float = 1e-3) -> tuple[float, float]:
-    """Maximum-likelihood a, b of P(y=1) = sigmoid(a*z + b), by Newton's method."""
+    """Maximum-likelihood a, b of P(y=1) = sigmoid(a*z + b), by Newton's method.
+
+    Each class is weighted to half the total, so P = 0.5 is the balanced-accuracy decision
+    point whatever the mix of the calibration postings.
+    """
+    positives = sum(y)
+    weights = {1: len(y) / (2 * positives), 0: len(y) / (2 * (len(y) - positives))}
     a, b = 1.0, 0.0
     for _ in range(100):
-        ga = gb = 0.0
+        ga, gb = ridge * (a - 1.0), 0.0
         haa = hab = hbb = ridge
-        ga += ridge * (a - 1.0)
         for z, t in zip(logits, y):
             p = sigmoid(a * z + b)
-            ga += (p - t) * z
-            gb += p - t
-            w = p * (1.0 - p)
-            haa += w * z * z
-            hab += w * z
-            hbb += w
+            w = weights[t]
+            ga += w * (p - t) * z
+            gb += w * (p - t)
+            curvature = w * p * (1.0 - p)
+            haa += curvature * z * z
+            hab += curvature * z
+            hbb += curvature
         det = haa * hbb - hab * hab
         da = (hbb * ga - hab * gb) / det
         db = (haa * gb - hab * ga) / det
@@ -47,6 +53,24 @@ def fit_platt(logits: list[float], y: list[int], ridge: float = 1e-3) -> tuple[f
         if abs(da) < 1e-12 and abs(db) < 1e-12:
             break
     return a, b
+
+
+def balanced_cut(logits: list[float], y: list[int]) -> float:
+    """The logit that best separates the classes by balanced accuracy (middle of the best gap)."""
+    ranked = sorted(zip(logits, y))
+    positives = sum(y)
+    negatives = len(y) - positives
+    below_neg = below_pos = 0
+    best, cut = -1.0, 0.0
+    for i in range(len(ranked) - 1):
+        below_neg += ranked[i][1] == 0
+        below_pos += ranked[i][1] == 1
+        if ranked[i][0] == ranked[i + 1][0]:
+            continue
+        score = below_neg / negatives + (positives - below_pos) / positives
+        if score > best:
+            best, cut = score, (ranked[i][0] + ranked[i + 1][0]) / 2
+    return cut
 
 
 def calibrate(
@@ -71,7 +95,8 @@ def calibrate(
               if label in ("engineer", "scientist")]
     if len({t for _, t in binary}) < 2:
         raise UsageError(f"{path}: calibration needs both engineer and scientist rows")
-    a, b = fit_platt([z for z, _ in binary], [t for _, t in binary])
+    a, _ = fit_platt([z for z, _ in binary], [t for _, t in binary])
+    b = -a * balanced_cut([z for z, _ in binary], [t for _, t in binary])
     calibrated = [
         (label, _Fixed(sigmoid(a * raw + b), on, split, hybrid))
         for label, raw, split, hybrid, on in rows

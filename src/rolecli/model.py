@@ -34,14 +34,13 @@ SEED = 0
 
 HYPERPARAMETERS: dict[str, Any] = {
     "ngram_range": [1, 2],
-    "min_df": 1,
     "sublinear_tf": True,
     "norm": "l2",
     "stop_words": "sklearn-english+role-words",
+    # Role head: elastic net keeps a few hundred decisive terms and zeroes the rest.
+    "role": {"C": 2.0, "l1_ratio": 0.5, "solver": "saga", "class_weight": "balanced", "min_df": 1},
     "neutral_text": "mixed rows and off-topic lines, once per class",
-    "C": 4.0,
-    "class_weight": "balanced",
-    "domain_C": 16.0,
+    "domain": {"C": 16.0, "l1_ratio": 0.0, "solver": "lbfgs", "class_weight": "balanced", "min_df": 3},
     # Pseudo-postings for the topic detector: ML lines mixed with lines of other texts, so
     # that job-ad boilerplate (benefits, EEO lines) reads as neutral and ML content decides.
     "domain_pseudo_postings": 1200,
@@ -66,7 +65,7 @@ def _stop_words() -> list[str]:
     return sorted(ENGLISH_STOP_WORDS | ROLE_WORDS)
 
 
-def make_pipeline(c: float, class_weight: str | None) -> Any:
+def make_pipeline(settings: dict[str, Any]) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
@@ -76,12 +75,17 @@ def make_pipeline(c: float, class_weight: str | None) -> Any:
         token_pattern=TOKEN_PATTERN,
         ngram_range=tuple(HYPERPARAMETERS["ngram_range"]),
         stop_words=_stop_words(),
-        min_df=HYPERPARAMETERS["min_df"],
-        sublinear_tf=True,
-        norm="l2",
+        min_df=settings["min_df"],
+        sublinear_tf=HYPERPARAMETERS["sublinear_tf"],
+        norm=HYPERPARAMETERS["norm"],
     )
     classifier = LogisticRegression(
-        C=c, class_weight=class_weight, max_iter=5000, random_state=SEED
+        C=settings["C"],
+        l1_ratio=settings["l1_ratio"],
+        solver=settings["solver"],
+        class_weight=settings["class_weight"],
+        max_iter=5000,
+        random_state=SEED,
     )
     return Pipeline([("tfidf", vectorizer), ("clf", classifier)])
 
@@ -108,7 +112,7 @@ def fit_role(examples: list[Example]) -> Any:
 def _fit_role_rows(rows: list[Example], neutral: list[str]) -> Any:
     texts = [e.text for e in rows] + neutral + neutral
     labels = [int(e.label == "scientist") for e in rows] + [1] * len(neutral) + [0] * len(neutral)
-    pipeline = make_pipeline(HYPERPARAMETERS["C"], HYPERPARAMETERS["class_weight"])
+    pipeline = make_pipeline(HYPERPARAMETERS["role"])
     pipeline.fit(texts, labels)
     return _deterministic(pipeline)
 
@@ -133,7 +137,7 @@ def fit_domain(examples: list[Example]) -> Any:
         pseudo.append("\n".join(lines))
     texts = positives + pseudo + negatives
     labels = [1] * (len(positives) + len(pseudo)) + [0] * len(negatives)
-    pipeline = make_pipeline(HYPERPARAMETERS["domain_C"], "balanced")
+    pipeline = make_pipeline(HYPERPARAMETERS["domain"])
     pipeline.fit(texts, labels)
     return _deterministic(pipeline)
 
@@ -189,6 +193,11 @@ def scorer_spec(role: Any, domain: Any) -> dict[str, Any]:
 
 def _dump_json(data: Any) -> bytes:
     return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=True) + "\n").encode()
+
+
+def _dump_compact_json(data: Any) -> bytes:
+    # The scorer is read on every classify: no indentation keeps it smaller and faster to parse.
+    return (json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=True) + "\n").encode()
 
 
 def _dump_joblib(obj: Any) -> bytes:
@@ -285,7 +294,7 @@ def train(
     blobs = {
         PIPELINE_FILE: _dump_joblib(role),
         DOMAIN_FILE: _dump_joblib(domain),
-        SCORER_FILE: _dump_json(spec),
+        SCORER_FILE: _dump_compact_json(spec),
     }
     hashes = {name: hashlib.sha256(blob).hexdigest() for name, blob in sorted(blobs.items())}
     card = {

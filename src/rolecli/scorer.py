@@ -107,10 +107,10 @@ def _head(spec: dict[str, Any]) -> LinearHead:
     vocabulary, idf, coef = spec["vocabulary"], spec["idf"], spec["coef"]
     if not len(vocabulary) == len(idf) == len(coef):
         raise ValueError("vocabulary, idf and coef lengths differ")
-    weights = {t: (float(i), float(c)) for t, i, c in zip(vocabulary, idf, coef)}
-    if not all(math.isfinite(i) and math.isfinite(c) for i, c in weights.values()):
+    # One C-level pass each: sum() rejects non-numbers and propagates inf/nan.
+    if not (math.isfinite(sum(idf)) and math.isfinite(sum(coef))):
         raise ValueError("non-finite weight")
-    return LinearHead(weights, float(spec["intercept"]))
+    return LinearHead(dict(zip(vocabulary, zip(idf, coef))), float(spec["intercept"]))
 
 
 def load_card(directory: Path) -> dict[str, Any]:
