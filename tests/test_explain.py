@@ -101,7 +101,7 @@ def test_generated_postings_add_up_and_both_views_show_the_whole_text(text):
     assert_exact(explanation, text)
     # The highlighted posting loses nothing: strip the marks, unescape, and it is the text.
     page = html_report(explanation, text, "generated")
-    body = re.search(r'<pre class="posting">(.*?)</pre>', page, re.S)
+    body = re.search(r'<div class="posting">(.*?)</div>', page, re.S)
     assert body is not None
     assert html.unescape(re.sub(r"<[^>]+>", "", body.group(1))) == display_text(text)
     console = Console(width=100, record=True, file=io.StringIO())

@@ -34,6 +34,7 @@ CSS = """
   --eng: 8 145 178; --sci: 192 38 211; --mix: 217 119 6; --off: 100 116 139;
   --eng-ink: #0e7490; --sci-ink: #a21caf; --mix-ink: #b45309; --off-ink: #475569;
   --shadow: 0 1px 2px rgb(16 24 40 / .06), 0 1px 3px rgb(16 24 40 / .08);
+  --on-strong: #ffffff;
 }
 @media (prefers-color-scheme: dark) {
   :root {
@@ -41,7 +42,7 @@ CSS = """
     --track: #232a33;
     --eng: 34 211 238; --sci: 232 121 249; --mix: 251 191 36; --off: 148 163 184;
     --eng-ink: #67e8f9; --sci-ink: #f0abfc; --mix-ink: #fcd34d; --off-ink: #cbd5e1;
-    --shadow: none;
+    --shadow: none; --on-strong: #0e1217;
   }
 }
 * { box-sizing: border-box; }
@@ -106,7 +107,7 @@ mark { color: inherit; border-radius: 3px; padding: .12em 0; -webkit-box-decorat
 .e3 { background: rgb(var(--eng) / .50); box-shadow: inset 0 -2px rgb(var(--eng)); }
 .s1 { background: rgb(var(--sci) / .10); } .s2 { background: rgb(var(--sci) / .24); }
 .s3 { background: rgb(var(--sci) / .44); box-shadow: inset 0 -2px rgb(var(--sci)); }
-.swatch.e3, .swatch.s3 { color: #fff; }
+.swatch.e3, .swatch.s3 { color: var(--on-strong); }
 
 .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 10px 28px; }
 .cols h3 { font-size: .9rem; margin: 0 0 8px; }
@@ -157,8 +158,9 @@ footer { color: var(--muted); font-size: .8rem; text-align: center; overflow-wra
   .sum { grid-template-columns: 1fr 1fr; }
   .cols { grid-template-columns: 1fr; }
   .posting { font-size: 15px; padding: 12px; line-height: 1.75; }
-  .lines td.c { width: 92px; }
+  .lines td.c { width: 84px; }
   .lines td, .lines th { padding-left: 4px; padding-right: 4px; }
+  .lines th { letter-spacing: 0; font-size: .72rem; }
 }
 """
 
@@ -297,7 +299,7 @@ def _posting(explanation: dict[str, Any], text: str) -> str:
     return (
         '<section class="card"><h2>The posting, shaded by evidence</h2>'
         f'<div class="legend">{legend}</div>'
-        f'<pre class="posting">{"".join(out)}</pre>'
+        f'<div class="posting">{"".join(out)}</div>'
         '<p class="note">Each word or phrase the model weighs is shaded by the direction and '
         "strength of its pull; hover over it for the term and its exact contribution.</p>"
         "</section>"

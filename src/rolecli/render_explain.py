@@ -20,7 +20,6 @@ from rich.text import Text
 from .render import LABEL_STYLES, ROLE_NAMES, bar, label_text
 
 TOP_TERMS = 10
-LEVELS = 3
 # Shading cut-offs as fractions of the posting's strongest per-character weight: the
 # faint level holds the long tail, the strong one only the few stretches that matter.
 LEVEL_CUTS = (0.2, 0.5)
@@ -55,7 +54,7 @@ class Piece:
     start: int
     end: int
     weight: float  # summed per-occurrence share of the covering terms, in logit units
-    level: int  # 0 (no evidence) to LEVELS
+    level: int  # 0 (no evidence), else 1 to len(LEVEL_NAMES)
     terms: tuple[int, ...]  # indices into explanation["terms"]
 
 
@@ -70,7 +69,7 @@ def highlight_pieces(explanation: dict[str, Any], length: int) -> list[Piece]:
     events: dict[int, list[tuple[int, int]]] = {0: [], length: []}
     for index, term in enumerate(terms):
         for start, end in term["spans"]:
-            if 0 <= start < end <= length:
+            if 0 <= start < end <= length:  # never paint past this text
                 events.setdefault(start, []).append((index, 1))
                 events.setdefault(end, []).append((index, -1))
     active: Counter[int] = Counter()  # term index -> its occurrences covering this piece
@@ -134,7 +133,8 @@ def explanation_view(
 
 def _verdict(explanation: dict[str, Any]) -> Text:
     p = explanation["probabilities"]
-    line = Text("verdict: ", style="bold")
+    line = Text()
+    line.append("verdict: ", style="bold")
     line.append_text(label_text(explanation["label"]))
     line.append(
         f"  P(engineer) {p['engineer']:.3f}  P(scientist) {p['scientist']:.3f}"

@@ -47,7 +47,7 @@ def explain_command(
     if html is not None:
         from ..html_report import html_report
 
-        page = html_report(explanation, text, Path(name).name if name != "stdin" else name, top=top)
+        page = html_report(explanation, text, Path(name).name, top=top)
         try:
             html.write_bytes(page.encode("utf-8"))
         except OSError as exc:

@@ -1,0 +1,168 @@
+"""The HTML report in a real browser: it renders, it reads at phone width, and hostile
+posting text stays text.
+
+Uses Debian's chromium in headless mode (installed by .ci/run). Screenshots go to
+tmp_path, or to docs/screenshots when ROLECLI_UPDATE_SCREENSHOTS=1.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, ROOT
+
+from rolecli.render_explain import display_text
+
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.txt"))
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+DESKTOP = (1280, 2400)
+PHONE = (390, 2400)
+PHONE_EXAMPLE = "mixed-research-engineer.txt"
+HEADINGS = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "Mixed role",
+            None: "Off-topic"}
+# Every element the report itself uses; anything else in the DOM came from the posting.
+REPORT_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "main", "header", "footer", "section",
+    "div", "p", "h1", "h2", "h3", "ul", "li", "span", "b", "sup", "mark",
+    "table", "thead", "tbody", "tr", "th", "td",
+}
+PWNED = "pwned"
+PAYLOADS = [
+    f'<script>window.__pwned=1; document.title="{PWNED}"</script>',
+    f"<img src=x onerror=\"window.__pwned=1; document.title='{PWNED}'\">",
+    f"\"><svg onload=\"document.title='{PWNED}'\"></svg>",
+    f"</title><script>document.title='{PWNED}'</script>",
+    f"</div></main><iframe src=\"javascript:parent.document.title='{PWNED}'\"></iframe>",
+    f"<a href=\"javascript:document.title='{PWNED}'\">click</a>",
+    "<style>body { display: none }</style>",
+    "<meta http-equiv=\"refresh\" content=\"0; url=https://example.invalid/\">",
+]
+HOSTILE = (
+    "Machine Learning Engineer\n\n"
+    + "".join(f"- Deploy models to production and run experiments {p}\n" for p in PAYLOADS)
+    + "- Build training pipelines on Kubernetes & publish research\n"
+)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    found = "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else shutil.which("chromium")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing in CI (.ci/run installs it)")
+        pytest.skip("chromium is not installed (apt-get install chromium, or run .ci/run)")
+    return found
+
+
+def browse(chromium: str, page: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Headless chromium on a local page, with a fresh profile and no network chatter."""
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run(
+            [
+                chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}",
+                *args, page.as_uri(),
+            ],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+
+
+def dump_dom(chromium: str, page: Path) -> str:
+    # The virtual time budget lets any timer or event handler run before the DOM is read.
+    result = browse(chromium, page, "--dump-dom", "--virtual-time-budget=2000")
+    assert result.returncode == 0, result.stderr.decode(errors="replace")[-2000:]
+    return result.stdout.decode("utf-8")
+
+
+def screenshot(chromium: str, page: Path, target: Path, size: tuple[int, int]) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    result = browse(chromium, page, f"--screenshot={target}", f"--window-size={size[0]},{size[1]}")
+    assert result.returncode == 0, result.stderr.decode(errors="replace")[-2000:]
+    data = target.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == size
+    assert len(data) > 50_000, "a near-empty screenshot: the page did not render"
+
+
+def screenshot_path(tmp_path: Path, name: str) -> Path:
+    if os.environ.get("ROLECLI_UPDATE_SCREENSHOTS") == "1":
+        return SCREENSHOTS / name
+    return tmp_path / name
+
+
+def report(rolecli, posting: Path, page: Path) -> dict:
+    result = rolecli("explain", posting, "--format", "json", "--html", page)
+    assert result.returncode in (0, 3), result.stderr
+    return json.loads(result.stdout)
+
+
+def elements(dom: str) -> list[str]:
+    return re.findall(r"<[a-zA-Z][^>]*>", dom)
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_example_report_renders(chromium, rolecli, tmp_path, path):
+    page = tmp_path / f"{path.stem}.html"
+    explanation = report(rolecli, path, page)
+    dom = dump_dom(chromium, page)
+
+    assert f"<h1>{HEADINGS[explanation['label']]}</h1>" in dom
+    assert f"{explanation['probabilities']['scientist']:.3f}" in dom
+    table = re.search(r'<table class="lines">.*?<tbody>(.*?)</tbody>', dom, re.S)
+    assert table is not None
+    assert table.group(1).count("<tr") == len(explanation["sentences"])
+    posting = re.search(r'<div class="posting">(.*?)</div>', dom, re.S)
+    assert posting is not None
+    # The highlighted posting, as the browser parsed it, is exactly the text: nothing lost,
+    # nothing turned into markup.
+    shown = html.unescape(re.sub(r"<[^>]+>", "", posting.group(1)))
+    assert shown == display_text(path.read_text(encoding="utf-8"))
+    assert posting.group(1).count("<mark") > 0
+    for bullet in explanation["closest_article"]:
+        assert html.escape(bullet["text"], quote=False) in dom
+
+    screenshot(chromium, page, screenshot_path(tmp_path, f"{path.stem}.png"), DESKTOP)
+
+
+def test_phone_width_screenshot(chromium, rolecli, tmp_path):
+    path = EXAMPLES / PHONE_EXAMPLE
+    page = tmp_path / "phone.html"
+    report(rolecli, path, page)
+    screenshot(chromium, page, screenshot_path(tmp_path, f"{path.stem}-phone.png"), PHONE)
+
+
+def test_hostile_posting_executes_nothing(chromium, rolecli, tmp_path):
+    # The file name reaches the page too (title and header), so it is hostile as well.
+    posting = tmp_path / "x\"><img src=x onerror=document.title='pwned'>.txt"
+    posting.write_text(HOSTILE, encoding="utf-8")
+    page = tmp_path / "hostile.html"
+    explanation = report(rolecli, posting, page)
+    dom = dump_dom(chromium, page)
+
+    title = re.search(r"<title>(.*?)</title>", dom, re.S)
+    assert title is not None
+    assert title.group(1) == html.escape(
+        f"{HEADINGS[explanation['label']]}: {posting.name} (rolecli)", quote=False
+    )
+    tags = elements(dom)
+    assert {re.match(r"<([a-zA-Z0-9]+)", t).group(1).lower() for t in tags} <= REPORT_TAGS
+    assert not [t for t in tags if re.search(r"\s(on\w+|src|href)\s*=", t, re.I)]
+    metas = [t for t in tags if t.startswith("<meta")]
+    assert len(metas) == 5 and not any("refresh" in m for m in metas)
+    for payload in PAYLOADS:
+        assert html.escape(payload, quote=False) in dom, payload
+    assert "<h1>" in dom and '<table class="lines">' in dom
+
+    screenshot(chromium, page, tmp_path / "hostile.png", DESKTOP)
