@@ -9,6 +9,7 @@ import typer
 
 from .. import __version__
 from ..errors import ExitCode
+from .batch import batch_command
 from .classify import classify_command
 from .evaluate import calibrate_command, evaluate_command
 from .explain import explain_command
@@ -64,6 +65,7 @@ app.command("classify", epilog=EXIT_CODES_HELP)(classify_command)
 app.command("train", epilog=EXIT_CODES_HELP)(train_command)
 app.command("evaluate", epilog=EXIT_CODES_HELP)(evaluate_command)
 app.command("calibrate", epilog=EXIT_CODES_HELP)(calibrate_command)
+app.command("batch", epilog=EXIT_CODES_HELP)(batch_command)
 app.command("explain", epilog=EXIT_CODES_HELP)(explain_command)
 
 model_app = typer.Typer(

@@ -1,0 +1,766 @@
+"""Batch scoring: walk folders and tables, score the items in parallel, write rows as they come.
+
+The pieces, in the order a run uses them:
+  sources()    PATHs -> posting files and tables, in a deterministic (sorted) order;
+  items()      sources -> Items (a path for a worker to read, or a table row's text);
+  engines      Items -> rows, in input order: in-process, a process pool, or Dask;
+  writers      rows -> jsonl / csv / json / table, flushed row by row;
+  run_batch()  ties them together, with --resume, --output safety and Ctrl-C handling.
+
+Scoring needs only the compiled scorer: nothing here imports scikit-learn, SciPy or pandas.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import io
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from pathlib import Path
+from typing import IO, Any, NamedTuple, Protocol
+
+from .classifier import load_scorer
+from .datasets import TEXT_SUFFIXES
+from .decision import decide
+from .errors import ExitCode, RoleCliError, UsageError
+from .evidence import gather
+from .inputs import read_document
+from .scorer import Scorer
+from .tabular import check_table, is_table, iter_table
+
+FORMATS = ("table", "csv", "jsonl", "json")
+RESUMABLE_FORMATS = ("jsonl", "csv")
+ENGINES = ("local", "dask")
+CSV_COLUMNS = (
+    "id", "status", "label", "probabilities.engineer", "probabilities.scientist",
+    "confidence", "off_topic", "error",
+)
+# Items per task: large enough that inter-process overhead is small next to scoring
+# (~1 ms an item), small enough that a crash or Ctrl-C loses little work.
+CHUNK_ITEMS = 32
+# Tasks in flight per worker: keeps workers busy while bounding memory.
+TASKS_PER_WORKER = 4
+
+Row = dict[str, Any]
+
+
+class Item(NamedTuple):
+    """One thing to score: a file the worker reads, a table row's text, or why there is neither."""
+
+    id: str
+    path: str | None = None
+    text: str | None = None
+    error: str | None = None
+
+
+class Source(NamedTuple):
+    """One entry of a walk: a posting file, a table to expand into rows, or an unlistable folder."""
+
+    id: str
+    path: Path
+    kind: str  # "file" | "table" | "error"
+    error: str | None = None
+    # Table rows get "<table id>#<row id>" unless the table is the only PATH.
+    prefix_rows: bool = True
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    paths: tuple[str, ...]
+    globs: tuple[str, ...] = ()
+    text_column: str = "text"
+    id_column: str | None = None
+    model: str | None = None  # resolved model directory, passed to every worker
+    jobs: int = 1
+    exclude: Path | None = None  # the output file, never read as an input
+
+
+@dataclass
+class BatchSummary:
+    """What a run did; `exit_code` is the documented status of the batch."""
+
+    rows: int = 0
+    ok: int = 0
+    errors: int = 0
+    off_topic: int = 0
+    labels: Counter[str] = field(default_factory=Counter)
+    resumed: int = 0  # rows already in the output that --resume kept
+    resumed_errors: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def items_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
+        if self.errors or self.resumed_errors:
+            return ExitCode.BATCH_PARTIAL
+        return ExitCode.OK
+
+    def add(self, row: Row) -> None:
+        self.rows += 1
+        if row["status"] != "ok":
+            self.errors += 1
+        elif row["off_topic"]:
+            self.ok += 1
+            self.off_topic += 1
+        else:
+            self.ok += 1
+            self.labels[row["label"]] += 1
+
+
+class ProgressSink(Protocol):
+    def start(self, total: int | None) -> None: ...
+
+    def advance(self, rows: int) -> None: ...
+
+
+# -- rows --------------------------------------------------------------------------------
+
+
+def error_row(item_id: str, reason: str) -> Row:
+    return {
+        "id": item_id, "status": "error", "label": None, "probabilities": None,
+        "confidence": None, "off_topic": None, "error": " ".join(reason.split()),
+    }
+
+
+class Scoring:
+    """A loaded scorer turning Items into rows; one per process."""
+
+    def __init__(self, scorer: Scorer) -> None:
+        self.scorer = scorer
+        self.thresholds = scorer.thresholds
+        # pypdf logs a warning for each damaged PDF; here that PDF's error row says it once.
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+    def row(self, item: Item) -> Row:
+        if item.error is not None:
+            return error_row(item.id, item.error)
+        try:
+            text = item.text if item.text is not None else read_document(Path(str(item.path)))
+            # Only the verdict: classify()'s top terms need term spans, which a batch never shows.
+            evidence = gather(self.scorer, text)
+            verdict = decide(evidence, self.thresholds)
+        except Exception as exc:  # one odd file (or a parser bug on it) must not stop the batch
+            return error_row(item.id, _reason(exc))
+        p = evidence.p_scientist
+        return {
+            "id": item.id, "status": "ok", "label": verdict.label,
+            "probabilities": {"engineer": 1.0 - p, "scientist": p},
+            "confidence": verdict.confidence, "off_topic": verdict.off_topic, "error": None,
+        }
+
+    def rows(self, chunk: Sequence[Item]) -> list[Row]:
+        return [self.row(item) for item in chunk]
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, RoleCliError):
+        return exc.message
+    if isinstance(exc, OSError):
+        return f"cannot read ({exc.strerror or exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+# -- inputs ------------------------------------------------------------------------------
+
+
+def check_inputs(config: BatchConfig) -> None:
+    """Usage errors (missing PATH, table without the text column) before anything is written."""
+    if not config.paths:
+        raise UsageError("no PATH given: name folders, posting files or tables to score")
+    for raw in config.paths:
+        path = Path(raw)
+        if not path.exists():
+            raise UsageError(f"no such file or directory: {raw}")
+        if path.is_file() and is_table(path):
+            check_table(path, config.text_column, config.id_column)
+
+
+def sources(config: BatchConfig) -> Iterator[Source]:
+    """Every posting file and table under the PATHs, each folder walked in sorted order.
+
+    Folder items' ids are POSIX paths relative to the PATH given (prefixed with that PATH
+    when several are given, so ids stay unique); a file given directly keeps its path as given.
+    """
+    several = len(config.paths) > 1
+    for raw in config.paths:
+        path = Path(raw)
+        if path.is_dir():
+            prefix = path.as_posix().rstrip("/") + "/" if several else ""
+            for source in walk(path, config.globs, config.exclude):
+                yield source._replace(id=prefix + source.id)
+        else:
+            yield Source(raw, path, "table" if is_table(path) else "file", prefix_rows=several)
+
+
+def walk(root: Path, globs: Sequence[str] = (), exclude: Path | None = None) -> Iterator[Source]:
+    """Posting files and tables under root: recursive, sorted, hidden entries skipped.
+
+    Symlinked folders are followed once: a folder already visited (by device and inode)
+    is skipped, which makes symlink loops safe. Only regular files with a known suffix
+    are kept, filtered by the globs (on the name, or on the relative path if the glob has a /).
+    """
+    excluded = _file_key(exclude) if exclude is not None else None
+    seen: set[tuple[int, int]] = set()
+    # An explicit stack of sorted listings: deep trees cannot hit the recursion limit.
+    stack: list[Iterator[tuple[str, os.DirEntry[str]]]] = []
+    listing = _listing(root, "", seen)
+    if isinstance(listing, Source):
+        yield listing
+        return
+    stack.append(listing)
+    while stack:
+        next_entry = next(stack[-1], None)
+        if next_entry is None:
+            stack.pop()
+            continue
+        relative, entry = next_entry
+        if _is_dir(entry):
+            listing = _listing(Path(entry.path), relative + "/", seen)
+            if isinstance(listing, Source):
+                yield listing
+            else:
+                stack.append(listing)
+        elif _is_file(entry) and _wanted(entry, relative, globs, excluded):
+            kind = "table" if is_table(Path(entry.name)) else "file"
+            yield Source(relative, Path(entry.path), kind)
+
+
+def _listing(
+    directory: Path, prefix: str, seen: set[tuple[int, int]]
+) -> Iterator[tuple[str, os.DirEntry[str]]] | Source:
+    try:
+        stat = directory.stat()
+        key = (stat.st_dev, stat.st_ino)
+        if key in seen:
+            return iter(())
+        seen.add(key)
+        with os.scandir(directory) as scan:
+            entries = sorted((e for e in scan if not e.name.startswith(".")), key=lambda e: e.name)
+    except OSError as exc:
+        return Source(prefix.rstrip("/") or ".", directory, "error",
+                      f"cannot list folder ({exc.strerror or exc})")
+    return ((prefix + e.name, e) for e in entries)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _wanted(
+    entry: os.DirEntry[str], relative: str, globs: Sequence[str], excluded: tuple[int, int] | None
+) -> bool:
+    suffix = os.path.splitext(entry.name)[1].lower()
+    if suffix not in TEXT_SUFFIXES and not is_table(Path(entry.name)):
+        return False
+    if globs and not any(
+        fnmatch.fnmatchcase(relative if "/" in g else entry.name, g) for g in globs
+    ):
+        return False
+    return excluded is None or _file_key(Path(entry.path)) != excluded
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+def items(config: BatchConfig, skip: Callable[[str], bool] = lambda _: False) -> Iterator[Item]:
+    """Every item to score, table rows expanded; items whose id `skip` accepts are left out."""
+    for source in sources(config):
+        if source.kind == "table":
+            for item in table_items(source, config):
+                if not skip(item.id):
+                    yield item
+        elif not skip(source.id):
+            yield Item(source.id, path=str(source.path), error=source.error)
+
+
+def table_items(source: Source, config: BatchConfig) -> Iterator[Item]:
+    prefix = source.id + "#" if source.prefix_rows else ""
+    try:
+        for row in iter_table(source.path, config.text_column, config.id_column):
+            yield Item(prefix + row.id, text=row.text, error=row.error)
+    except (RoleCliError, OSError, ValueError) as exc:
+        # A table met inside a folder may not be an export of postings: one error row, go on.
+        yield Item(source.id, error=_reason(exc))
+
+
+def count_items(config: BatchConfig) -> int | None:
+    """How many items a run will see, for the progress bar; None when tables make it costly."""
+    total = 0
+    for source in sources(config):
+        if source.kind != "table":
+            total += 1
+        elif source.path.suffix.lower() == ".parquet":
+            try:
+                import pyarrow.parquet as pq
+
+                total += pq.ParquetFile(source.path).metadata.num_rows
+            except (ImportError, OSError, ValueError):
+                return None
+        else:
+            return None
+    return total
+
+
+def chunked(iterable: Iterable[Item], size: int = CHUNK_ITEMS) -> Iterator[list[Item]]:
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+# -- the local engine: in-process, or a process pool ---------------------------------------
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def local_rows(
+    chunks: Iterator[list[Item]], config: BatchConfig, scoring: Scoring, stop: threading.Event
+) -> Iterator[list[Row]]:
+    """Rows chunk by chunk, in input order; when `stop` is set, ends after what is finished."""
+    head = list(islice(chunks, 2))
+    if config.jobs == 1 or len(head) < 2:  # one chunk: starting processes would cost more
+        for chunk in chain(head, chunks):
+            yield scoring.rows(chunk)
+            if stop.is_set():
+                return
+        return
+    yield from _pool_rows(chain(head, chunks), config, stop)
+
+
+_worker: Scoring | None = None
+
+
+def _init_worker(model: str | None) -> None:
+    global _worker
+    # Ctrl-C reaches the whole process group: the parent decides when to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
+    _worker = Scoring(load_scorer(model))
+
+
+def _exit_with_parent() -> None:
+    """Exit if the parent dies (kill -9): pool workers would otherwise wait for work forever."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="rolecli-parent-watch", daemon=True).start()
+
+
+def _score_chunk(chunk: list[Item]) -> list[Row]:
+    assert _worker is not None, "worker used before its initializer ran"
+    return _worker.rows(chunk)
+
+
+def _pool_context() -> Any:
+    import multiprocessing
+
+    # spawn, not fork: the parent may hold threads (progress bar, Dask) whose locks fork would
+    # copy; and spawned workers are the parent's own children, so its rusage counts them.
+    return multiprocessing.get_context("spawn")
+
+
+def _pool_rows(
+    chunks: Iterator[list[Item]], config: BatchConfig, stop: threading.Event
+) -> Iterator[list[Row]]:
+    executor = ProcessPoolExecutor(
+        config.jobs, mp_context=_pool_context(), initializer=_init_worker, initargs=(config.model,)
+    )
+    window = config.jobs * TASKS_PER_WORKER
+    pending: deque[Future[list[Row]]] = deque()
+    try:
+        for chunk in chunks:
+            pending.append(executor.submit(_score_chunk, chunk))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+                if stop.is_set():
+                    break
+        while pending and not stop.is_set():
+            yield pending.popleft().result()
+        if stop.is_set():
+            # Let running chunks finish, drop queued ones, and keep the finished prefix.
+            executor.shutdown(wait=True, cancel_futures=True)
+            while pending and pending[0].done() and not pending[0].cancelled():
+                yield pending.popleft().result()
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def stop_on_interrupt() -> Iterator[threading.Event]:
+    """The first Ctrl-C asks the batch to stop after the rows in hand; a second stops at once."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# -- writers -----------------------------------------------------------------------------
+
+
+class RowWriter:
+    """Writes rows in one format; `close()` finishes the document (and closes an owned file)."""
+
+    def __init__(self, stream: IO[str], owned: bool = False) -> None:
+        self.stream = stream
+        self.owned = owned
+
+    def write(self, row: Row) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.stream.flush()
+        if self.owned:
+            self.stream.close()
+
+
+class JsonlWriter(RowWriter):
+    def write(self, row: Row) -> None:
+        self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.stream.flush()
+
+
+class CsvWriter(RowWriter):
+    def __init__(self, stream: IO[str], owned: bool = False, header: bool = True) -> None:
+        super().__init__(stream, owned)
+        self.csv = csv.writer(stream, lineterminator="\n")
+        if header:
+            self.csv.writerow(CSV_COLUMNS)
+
+    def write(self, row: Row) -> None:
+        self.csv.writerow(csv_fields(row))
+        self.stream.flush()
+
+
+class JsonWriter(RowWriter):
+    """A JSON array, written element by element so that it is valid whenever close() ran."""
+
+    def __init__(self, stream: IO[str], owned: bool = False) -> None:
+        super().__init__(stream, owned)
+        self.first = True
+        stream.write("[")
+
+    def write(self, row: Row) -> None:
+        self.stream.write(("\n" if self.first else ",\n") + json.dumps(row, ensure_ascii=False))
+        self.stream.flush()
+        self.first = False
+
+    def close(self) -> None:
+        self.stream.write("]\n" if self.first else "\n]\n")
+        super().close()
+
+
+class TableWriter(RowWriter):
+    """A Rich table for people: it needs every row to size its columns, so it prints at close()."""
+
+    def __init__(self, stream: IO[str], owned: bool = False) -> None:
+        super().__init__(stream, owned)
+        self.rows: list[tuple[str, ...]] = []
+
+    def write(self, row: Row) -> None:
+        p = row["probabilities"]
+        label = "off-topic" if row["off_topic"] else row["label"]
+        self.rows.append((
+            row["id"], row["status"], label or "",
+            f"{p['scientist']:.2f}" if p else "",
+            f"{row['confidence']:.2f}" if row["confidence"] is not None else "",
+            row["error"] or "",
+        ))
+
+    def close(self) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(show_edge=False, pad_edge=False)
+        for column in ("id", "status", "label", "P(scientist)", "confidence", "error"):
+            # Ids and reasons fold rather than being cut: a table on a pipe is 80 columns wide.
+            table.add_column(
+                column,
+                justify="right" if column in ("P(scientist)", "confidence") else "left",
+                overflow="fold",
+            )
+        for values in self.rows:
+            table.add_row(*values, style="red" if values[1] == "error" else None)
+        Console(file=self.stream, highlight=False, soft_wrap=False).print(table)
+        super().close()
+
+
+def csv_fields(row: Row) -> list[str]:
+    p = row["probabilities"] or {}
+    values = (
+        row["id"], row["status"], row["label"], p.get("engineer"), p.get("scientist"),
+        row["confidence"], row["off_topic"], row["error"],
+    )
+    return [_csv_value(v) for v in values]
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def make_writer(
+    format: str, stream: IO[str], owned: bool = False, header: bool = True
+) -> RowWriter:
+    if format == "jsonl":
+        return JsonlWriter(stream, owned)
+    if format == "csv":
+        return CsvWriter(stream, owned, header)
+    if format == "json":
+        return JsonWriter(stream, owned)
+    if format == "table":
+        return TableWriter(stream, owned)
+    raise UsageError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+
+
+def format_for(output: Path | None, stream_is_terminal: bool) -> str:
+    """The default --format: from the output's suffix, else table on a terminal, else jsonl."""
+    if output is not None:
+        suffix = output.suffix.lower().lstrip(".")
+        return suffix if suffix in FORMATS else "jsonl"
+    return "table" if stream_is_terminal else "jsonl"
+
+
+# -- --output and --resume -----------------------------------------------------------------
+
+
+@dataclass
+class Resumed:
+    """Rows already in an output file that --resume keeps."""
+
+    ids: set[str] = field(default_factory=set)
+    errors: int = 0
+    has_header: bool = False
+
+
+def open_output(
+    output: Path, format: str, resume: bool, force: bool
+) -> tuple[RowWriter, Resumed]:
+    """A writer appending to (--resume), replacing (--force) or creating the output file."""
+    if resume and force:
+        raise UsageError("--resume and --force contradict each other: pick one")
+    if output.is_dir():
+        raise UsageError(f"--output {output} is a directory; name a file")
+    resumed = Resumed()
+    if resume:
+        if format not in RESUMABLE_FORMATS:
+            raise UsageError(
+                f"--resume needs --format jsonl or csv (a {format} output cannot be appended to)"
+            )
+        if output.exists():
+            resumed = read_resumable(output, format)
+        mode = "a"
+    elif output.exists() and not force:
+        raise UsageError(
+            f"{output} exists; add --resume to score only what it lacks, or --force to overwrite it"
+        )
+    else:
+        mode = "w"
+    try:
+        stream = output.open(mode, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output} ({exc.strerror or exc})") from None
+    return make_writer(format, stream, owned=True, header=not resumed.has_header), resumed
+
+
+def read_resumable(output: Path, format: str) -> Resumed:
+    """The ids of the complete rows of an earlier run's output; a torn last row is cut off."""
+    with output.open("r+b") as handle:
+        data = handle.read()
+        records = _jsonl_records(data) if format == "jsonl" else _csv_records(data)
+        resumed = Resumed()
+        end = 0
+        for number, (record, record_end) in enumerate(records, start=1):
+            row = _parse_record(record, format)
+            if row is None:
+                if record_end < len(data):  # damage before the last row is not a crash
+                    raise UsageError(
+                        f"{output}: record {number} is not a rolecli batch {format} row; "
+                        "cannot resume (use --force to start over)"
+                    )
+                break
+            if isinstance(row, str):  # the csv header
+                resumed.has_header = True
+            else:
+                resumed.ids.add(row["id"])
+                resumed.errors += row["status"] == "error"
+            end = record_end
+        if end < len(data):
+            handle.truncate(end)
+    return resumed
+
+
+def _jsonl_records(data: bytes) -> Iterator[tuple[bytes, int]]:
+    start = 0
+    while start < len(data):
+        newline = data.find(b"\n", start)
+        end = len(data) if newline < 0 else newline + 1
+        yield data[start:end], end
+        start = end
+
+
+def _csv_records(data: bytes) -> Iterator[tuple[bytes, int]]:
+    # A record ends at a newline outside quotes (the csv module doubles quotes inside fields).
+    start = 0
+    while start < len(data):
+        end = start
+        while True:
+            newline = data.find(b"\n", end)
+            if newline < 0:
+                end = len(data)
+                break
+            end = newline + 1
+            if data.count(b'"', start, end) % 2 == 0:
+                break
+        yield data[start:end], end
+        start = end
+
+
+def _parse_record(record: bytes, format: str) -> Row | str | None:
+    """The row (or "header") a complete record holds; None for a torn or foreign one."""
+    if not record.endswith(b"\n"):
+        return None
+    try:
+        text = record.decode("utf-8")
+        if format == "jsonl":
+            row = json.loads(text)
+            return row if isinstance(row, dict) and {"id", "status"} <= row.keys() else None
+        fields = next(csv.reader(io.StringIO(text)))
+    except (UnicodeDecodeError, ValueError, StopIteration, csv.Error):
+        return None
+    if tuple(fields) == CSV_COLUMNS:
+        return "header"
+    if len(fields) != len(CSV_COLUMNS) or fields[1] not in ("ok", "error"):
+        return None
+    return {"id": fields[0], "status": fields[1]}
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+def run_batch(
+    paths: Sequence[str | Path],
+    *,
+    format: str = "jsonl",
+    output: Path | None = None,
+    stream: IO[str] | None = None,
+    resume: bool = False,
+    force: bool = False,
+    jobs: int | None = None,
+    globs: Sequence[str] = (),
+    text_column: str = "text",
+    id_column: str | None = None,
+    model: str | Path | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    progress: ProgressSink | None = None,
+) -> BatchSummary:
+    """Score every item under `paths`, writing one row per item to `output` (or `stream`).
+
+    Raises UsageError / ModelError before writing anything; per-item failures become
+    error rows. On Ctrl-C it returns early (summary.interrupted) with every finished row written.
+    """
+    if jobs is not None and jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if format not in FORMATS:
+        raise UsageError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    if output is None and (resume or force):
+        raise UsageError("--resume and --force apply to an --output file")
+    scorer = load_scorer(model)  # a broken model fails now, before any output
+    config = BatchConfig(
+        paths=tuple(str(p) for p in paths), globs=tuple(globs), text_column=text_column,
+        id_column=id_column, model=str(scorer.directory), jobs=jobs or default_jobs(),
+        exclude=output,
+    )
+    check_inputs(config)
+    if engine == "dask":
+        from .dask_engine import require_dask
+
+        require_dask()
+    if output is not None:
+        writer, resumed = open_output(output, format, resume, force)
+    else:
+        import sys
+
+        writer, resumed = make_writer(format, stream or sys.stdout), Resumed()
+    summary = BatchSummary(resumed=len(resumed.ids), resumed_errors=resumed.errors)
+    if progress is not None:
+        total = count_items(config)
+        progress.start(None if total is None else max(0, total - len(resumed.ids)))
+    done = resumed.ids.__contains__
+    started = time.perf_counter()
+    try:
+        with stop_on_interrupt() as stop:
+            if engine == "dask":
+                from .dask_engine import dask_rows
+
+                batches = dask_rows(config, done, stop, scheduler)
+            else:
+                batches = local_rows(chunked(items(config, done)), config, Scoring(scorer), stop)
+            for rows in batches:
+                for row in rows:
+                    writer.write(row)
+                    summary.add(row)
+                if progress is not None:
+                    progress.advance(len(rows))
+            summary.interrupted = stop.is_set()
+    finally:
+        summary.seconds = time.perf_counter() - started
+        writer.close()
+    return summary

@@ -1,0 +1,163 @@
+"""`rolecli batch`: score folders, files and tabular exports; rows to stdout or --output."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from .common import MODEL_OPTION, handle_errors
+
+if TYPE_CHECKING:
+    from ..batch import BatchSummary
+
+
+class BatchFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    jsonl = "jsonl"
+    json = "json"
+
+
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+@handle_errors
+def batch_command(
+    paths: list[str] = typer.Argument(
+        ..., help="Folders, posting files, or tables (.csv, .jsonl, .parquet).", show_default=False
+    ),
+    format: BatchFormat = typer.Option(
+        None, "--format", "-f", show_default=False,
+        help="Row format [default: --output's suffix; else table on a terminal, else jsonl].",
+    ),
+    output: Path = typer.Option(
+        None, "--output", "-o", show_default=False,
+        help="Write rows to FILE (flushed row by row) instead of stdout.",
+    ),
+    jobs: int = typer.Option(
+        None, "--jobs", "-j", show_default=False, help="Worker processes [default: all cores]."
+    ),
+    resume: bool = typer.Option(
+        False, "--resume", help="Keep the rows already in --output (jsonl or csv); score the rest."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
+    glob: list[str] = typer.Option(
+        None, "--glob", "-g", show_default=False,
+        help="Only files in folders matching PATTERN: on the name, or the relative path if it "
+        "has a / (repeatable).",
+    ),
+    text_column: str = typer.Option(
+        "text", "--text-column", help="Tables: the column with the posting."
+    ),
+    id_column: str = typer.Option(
+        None, "--id-column", show_default=False,
+        help="Tables: the column with the id [default: row number].",
+    ),
+    model: Path = MODEL_OPTION,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
+    engine: Engine = typer.Option(
+        Engine.local, "--engine", help="Where to score (dask needs rolecli[dask])."
+    ),
+    scheduler: str = typer.Option(
+        None, "--scheduler", show_default=False,
+        help="Dask scheduler ADDRESS [default: start a local cluster].",
+    ),
+) -> None:
+    """Score many postings: one row per item, in a deterministic order.
+
+    Folders are walked recursively in sorted order; hidden files and folders are skipped,
+    symlinked folders are followed once (loops are safe), and only .txt .md .html .htm .pdf
+    .docx files are read, plus .csv .jsonl .parquet tables, each row of which is an item.
+    Ids: paths relative to the folder given (prefixed with it when several PATHs are given);
+    a file given directly keeps its path as given; a table row is its --id-column value or
+    row number (1-based), after "TABLE#" inside folders or when several PATHs are given.
+
+    Each row: id, status (ok/error), label (engineer, scientist, mixed; null when off-topic),
+    probabilities, confidence, off_topic, error. An unreadable item becomes an error row and
+    the batch goes on. Rows go to stdout or --output; progress and the summary go to stderr.
+    """
+    from ..batch import format_for, run_batch
+
+    if scheduler and engine is not Engine.dask:
+        from ..errors import UsageError
+
+        raise UsageError("--scheduler needs --engine dask")
+    chosen = format.value if format else format_for(output, sys.stdout.isatty())
+    progress = None if quiet or not sys.stderr.isatty() else _RichProgress()
+    try:
+        summary = run_batch(
+            paths, format=chosen, output=output, resume=resume, force=force, jobs=jobs,
+            globs=glob or (), text_column=text_column, id_column=id_column, model=model,
+            engine=engine.value, scheduler=scheduler, progress=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.stop()
+    if not quiet:
+        _print_summary(summary, output)
+    if summary.exit_code:
+        raise typer.Exit(int(summary.exit_code))
+
+
+class _RichProgress:
+    """A Rich progress bar on stderr (items/s, ETA when the total is known)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+
+    def start(self, total: int | None) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        from ..render import console
+
+        self.bar = Progress(
+            TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+            TextColumn("{task.fields[rate]} items/s"), TimeRemainingColumn(),
+            console=console(stderr=True), transient=True,
+        )
+        self.task = self.bar.add_task("scoring", total=total, rate="-")
+        self.bar.start()
+
+    def advance(self, rows: int) -> None:
+        self.bar.advance(self.task, rows)
+        speed = self.bar.tasks[0].speed
+        self.bar.update(self.task, rate=f"{speed:.0f}" if speed else "-")
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _print_summary(summary: BatchSummary, output: Path | None) -> None:
+    from ..render import console
+
+    labels = ", ".join(f"{label} {n}" for label, n in sorted(summary.labels.items())) or "none"
+    err = console(stderr=True)
+    err.print(
+        f"scored {summary.rows} items in {summary.seconds:.1f}s "
+        f"({summary.items_per_second:.0f} items/s): {labels}; "
+        f"off-topic {summary.off_topic}; errors {summary.errors}",
+        markup=False, soft_wrap=True,
+    )
+    if summary.resumed:
+        err.print(
+            f"kept {summary.resumed} rows already in {output} ({summary.resumed_errors} errors)",
+            markup=False, soft_wrap=True,
+        )
+    if summary.interrupted:
+        hint = f"; rerun with --resume to finish {output}" if output else ""
+        err.print(f"interrupted after {summary.rows} rows{hint}", markup=False, soft_wrap=True)

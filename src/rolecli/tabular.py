@@ -1,0 +1,175 @@
+"""Streaming the postings of tabular exports (.csv, .jsonl, .parquet) one row at a time.
+
+Nothing here holds more than one block of a table in memory, and nothing imports
+pandas: CSV and JSON Lines use the standard library, Parquet uses pyarrow's batch
+reader (the `rolecli[parquet]` extra).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .errors import InputError, UsageError
+
+TABLE_SUFFIXES = frozenset({".csv", ".jsonl", ".parquet"})
+PARQUET_BATCH_ROWS = 512
+_SNIFF_BYTES = 1 << 20
+
+csv.field_size_limit(sys.maxsize)
+
+
+class TableRow(NamedTuple):
+    """One row: its id, and either its text or why it has none."""
+
+    id: str
+    text: str | None
+    error: str | None
+
+
+def is_table(path: Path) -> bool:
+    return path.suffix.lower() in TABLE_SUFFIXES
+
+
+def check_table(path: Path, text_column: str, id_column: str | None) -> None:
+    """Raise UsageError now if the table lacks a requested column (before any row is scored)."""
+    columns = _columns(path)
+    if columns is None:  # an empty table has no columns to check, and no rows
+        return
+    wanted = [text_column] + ([id_column] if id_column else [])
+    missing = [c for c in wanted if c not in columns]
+    if missing:
+        raise UsageError(
+            f"{path}: no column {missing[0]!r} (use --text-column / --id-column); "
+            f"found {sorted(columns)}"
+        )
+
+
+def iter_table(path: Path, text_column: str, id_column: str | None) -> Iterator[TableRow]:
+    """Every row of a table in file order; ids: the id column's value, else the row number."""
+    check_table(path, text_column, id_column)
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        records: Iterator[tuple[int, dict[str, Any] | str]] = _parquet_records(
+            path, [c for c in (text_column, id_column) if c]
+        )
+    elif suffix == ".jsonl":
+        records = _jsonl_records(path)
+    else:
+        records = _csv_records(path)
+    for number, record in records:
+        yield table_row(number, record, text_column, id_column)
+
+
+def table_row(
+    number: int, record: dict[str, Any] | str, text_column: str, id_column: str | None
+) -> TableRow:
+    """One record as a TableRow; `record` is the reason when the record is not an object."""
+    if isinstance(record, str):
+        return TableRow(str(number), None, record)
+    row_id = _row_id(record.get(id_column) if id_column else None, number)
+    text = record.get(text_column)
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return TableRow(row_id, None, f"row {number}: no text to classify (empty {text_column!r})")
+    if not isinstance(text, str):
+        kind = type(text).__name__
+        return TableRow(row_id, None, f"row {number}: {text_column!r} is {kind}, not text")
+    return TableRow(row_id, text, None)
+
+
+def _row_id(value: Any, number: int) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return str(number)
+    return str(value)
+
+
+def _columns(path: Path) -> set[str] | None:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return set(_parquet_file(path).schema_arrow.names)
+        if suffix == ".jsonl":
+            # A first line that is not an object is that row's error, not a missing column.
+            for _, record in _jsonl_records(path):
+                return set(record) if isinstance(record, dict) else None
+            return None
+        with _open_text(path) as handle:
+            header = next(csv.reader(handle), None)
+            return set(header) if header is not None else None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    with _open_text(path) as handle:
+        yield from enumerate(csv.DictReader(handle), start=1)
+
+
+def _jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    with _open_text(path) as handle:
+        yield from jsonl_records(handle)
+
+
+def jsonl_records(
+    lines: Iterable[str], start: int = 1
+) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """(row number, object or reason) for each non-blank line; rows are numbered from `start`."""
+    number = start - 1
+    for line in lines:
+        if not line.strip():
+            continue
+        number += 1
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, f"row {number}: not valid JSON ({exc.msg})"
+            continue
+        yield number, record if isinstance(record, dict) else f"row {number}: not a JSON object"
+
+
+def _parquet_file(path: Path) -> Any:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise UsageError(
+            f"{path}: reading Parquet needs pyarrow: pip install 'rolecli[parquet]'"
+        ) from None
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise InputError(f"{path}: unreadable Parquet file ({exc})") from None
+
+
+def _parquet_records(path: Path, columns: list[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    number = 0
+    for batch in _parquet_file(path).iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns):
+        for record in batch.to_pylist():
+            number += 1
+            yield number, record
+
+
+def _open_text(path: Path) -> Any:
+    return path.open(encoding=_encoding(path), errors="replace", newline="")
+
+
+def _encoding(path: Path) -> str:
+    """UTF-8 when the whole file decodes as UTF-8 (checked block by block), else a detected one."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        try:
+            for block in iter(lambda: handle.read(_SNIFF_BYTES), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+            return "utf-8-sig"
+        except UnicodeDecodeError:
+            handle.seek(0)
+            sample = handle.read(_SNIFF_BYTES)
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    return best.encoding if best is not None and best.encoding else "cp1252"

@@ -1,0 +1,104 @@
+"""`rolecli batch --engine dask`: the same rows as the local engine, on a LocalCluster."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_batch import POSTINGS, _write_tables, jsonl
+
+HAVE_DASK = all(
+    importlib.util.find_spec(name) is not None for name in ("dask", "distributed", "pyarrow")
+)
+needs_dask = pytest.mark.skipif(
+    not HAVE_DASK,
+    reason="dask, distributed or pyarrow is not installed (pip install 'rolecli[dask]')",
+)
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def _inputs(root: Path) -> Path:
+    """A folder of postings in nested dirs, with an unreadable file and the three table kinds."""
+    for i in range(40):
+        folder = root / f"group-{i // 10}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"p{i:02d}.txt").write_bytes(POSTINGS[i % len(POSTINGS)].read_bytes())
+    (root / "group-1" / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    _write_tables(root / "tables")
+    return root
+
+
+@needs_dask
+def test_dask_rows_equal_local_rows(invoke, tmp_path, scheduler):
+    folder = _inputs(tmp_path / "in")
+    options = ["--text-column", "body", "--id-column", "posting_id", "--format", "jsonl"]
+    local = invoke("batch", folder, *options, "--jobs", "1")
+    on_dask = invoke("batch", folder, *options, "--engine", "dask", "--scheduler", scheduler)
+    assert local.exit_code == 5, local.stderr  # the broken PDF and the empty table rows
+    assert on_dask.exit_code == 5, on_dask.stderr
+    assert jsonl(on_dask.stdout) == jsonl(local.stdout)
+    assert len(jsonl(local.stdout)) == 41 + 3 * (len(POSTINGS) + 1)
+
+
+@needs_dask
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+def test_dask_tables_given_directly_number_rows_like_local(invoke, tmp_path, scheduler, kind):
+    table = _write_tables(tmp_path / "tables")[kind]
+    local = invoke("batch", table, "--text-column", "body", "--jobs", "1")
+    on_dask = invoke("batch", table, "--text-column", "body", "--engine", "dask",
+                     "--scheduler", scheduler)
+    assert on_dask.exit_code == local.exit_code == 5
+    rows = jsonl(on_dask.stdout)
+    assert rows == jsonl(local.stdout)
+    assert [r["id"] for r in rows] == [str(n) for n in range(1, len(POSTINGS) + 2)]
+
+
+@needs_dask
+def test_dask_resume_scores_only_what_is_missing(invoke, tmp_path, scheduler):
+    folder = _inputs(tmp_path / "in")
+    clean = tmp_path / "clean.jsonl"
+    assert invoke("batch", folder, "--text-column", "body", "--output", clean,
+                  "--jobs", "1").exit_code == 5
+    output = tmp_path / "rows.jsonl"
+    lines = clean.read_bytes().splitlines(keepends=True)
+    output.write_bytes(b"".join(lines[:20]) + lines[20][:10])
+    resumed = invoke("batch", folder, "--text-column", "body", "--output", output, "--resume",
+                     "--engine", "dask", "--scheduler", scheduler)
+    assert resumed.exit_code == 5, resumed.stderr
+    assert output.read_bytes() == clean.read_bytes()
+
+
+@needs_dask
+def test_dask_without_scheduler_starts_and_stops_a_local_cluster(rolecli, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for posting in POSTINGS:
+        (folder / posting.name).write_bytes(posting.read_bytes())
+    local = rolecli("batch", folder, "--jobs", "1")
+    on_dask = rolecli("batch", folder, "--engine", "dask", "--jobs", "2", timeout=300)
+    assert on_dask.returncode == 0, on_dask.stderr
+    assert on_dask.stdout == local.stdout
+    assert "Traceback" not in on_dask.stderr.decode()
+
+
+def test_missing_dask_names_the_extra(invoke, tmp_path, monkeypatch):
+    posting = tmp_path / "a.txt"
+    posting.write_bytes(POSTINGS[0].read_bytes())
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    result = invoke("batch", posting, "--engine", "dask")
+    assert result.exit_code == 2
+    assert "rolecli[dask]" in result.stderr
+    assert json.dumps(result.stdout) == '""'
