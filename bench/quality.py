@@ -42,7 +42,9 @@ COLUMNS = (
 def offtopic_flagged(model: Path) -> float:
     scorer = load_scorer(model)
     files = sorted(OFFTOPIC.glob("*.txt"))
-    return sum(classify(f.read_text(encoding="utf-8"), scorer)["off_topic"] for f in files) / len(files)
+    return sum(classify(f.read_text(encoding="utf-8"), scorer)["off_topic"] for f in files) / len(
+        files
+    )
 
 
 def report(model: Path, examples: list[Example]) -> dict[str, Any]:
@@ -62,28 +64,40 @@ def write_csv(rows: list[Example], path: Path) -> Path:
 
 
 def postings_trained(train_rows: list[Example], work: Path) -> Path:
-    """The documented workflow: train on postings + data/, calibrate on the training postings, retrain."""
+    """The documented workflow: train on postings + data/, calibrate on them, retrain."""
     postings = write_csv(train_rows, work / "train.csv")
     shipped = sorted(DATA.glob("*.csv"))
-    base = train(shipped + [postings], work / "base", calibration=None, cv=3).output
+    base = train([*shipped, postings], work / "base", calibration=None, cv=3).output
     settings = calibrate(postings, base)
     save_calibration(settings, work / "calibration.json")
-    return train(shipped + [postings], work / "model", calibration=work / "calibration.json", cv=3).output
+    return train(
+        [*shipped, postings], work / "model", calibration=work / "calibration.json", cv=3
+    ).output
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--skip-loso", action="store_true", help="Skip the leave-one-source-out models.")
+    parser.add_argument(
+        "--skip-loso", action="store_true", help="Skip the leave-one-source-out models."
+    )
     args = parser.parse_args()
     if not DEV.is_file():
         print(f"skipped: {DEV} is absent (the dev postings live outside the repository)")
         return
     dev = load_examples(DEV)
     rows: list[tuple[str, str, dict[str, Any]]] = []
-    rows.append(("shipped model (data/ only)", f"all dev ({len(dev)})", report(ROOT / "models" / "default", dev)))
+    rows.append(
+        (
+            "shipped model (data/ only)",
+            f"all dev ({len(dev)})",
+            report(ROOT / "models" / "default", dev),
+        )
+    )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        article = train([DATA / "article.csv", DATA / "offtopic.csv"], work / "article", None, 3).output
+        article = train(
+            [DATA / "article.csv", DATA / "offtopic.csv"], work / "article", None, 3
+        ).output
         rows.append(("article bullets only", f"all dev ({len(dev)})", report(article, dev)))
         if not args.skip_loso:
             for source in sorted({e.group for e in dev}):
@@ -91,8 +105,13 @@ def main() -> None:
                 folder = work / source
                 folder.mkdir()
                 model = postings_trained([e for e in dev if e.group != source], folder)
-                rows.append((f"postings + data/, without {source}", f"{source} ({len(held_out)})",
-                             report(model, held_out)))
+                rows.append(
+                    (
+                        f"postings + data/, without {source}",
+                        f"{source} ({len(held_out)})",
+                        report(model, held_out),
+                    )
+                )
 
     print(f"rolecli quality benchmark, {dt.date.today().isoformat()}, dev postings: {DEV.name}")
     header = ["model", "evaluated on", *[name for name, _ in COLUMNS]]
@@ -101,8 +120,11 @@ def main() -> None:
     for name, scope, result in rows:
         cells = [_fmt(get(result)) for _, get in COLUMNS]
         print("| " + " | ".join([name, scope, *cells]) + " |")
-    print("\nAUC/bal.acc/ECE: engineer-vs-scientist rows; masked: engineer(s)/scientist(s)/engineering "
-          "blanked out; mixed→mixed: true mixed rows called mixed; clear→mixed: clear rows called mixed.")
+    print(
+        "\nAUC/bal.acc/ECE: engineer-vs-scientist rows; masked: engineer(s)/scientist(s)/"
+        "engineering blanked out; mixed→mixed: true mixed rows called mixed; "
+        "clear→mixed: clear rows called mixed."
+    )
 
 
 def _fmt(value: float | None) -> str:

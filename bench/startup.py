@@ -50,11 +50,22 @@ def main() -> None:
         script = Path(tmp) / "bare.py"
         script.write_text(BARE_SCRIPT)
         commands = {
-            "rolecli classify": [rolecli, "classify", str(args.posting), "--format", "json",
-                                 "--model", str(args.model)],
+            "rolecli classify": [
+                rolecli,
+                "classify",
+                str(args.posting),
+                "--format",
+                "json",
+                "--model",
+                str(args.model),
+            ],
             "rolecli --help": [rolecli, "--help"],
-            "bare scikit-learn": [sys.executable, str(script), str(args.model / "pipeline.joblib"),
-                                  str(args.posting)],
+            "bare scikit-learn": [
+                sys.executable,
+                str(script),
+                str(args.model / "pipeline.joblib"),
+                str(args.posting),
+            ],
         }
         for command in commands.values():  # warm the page cache once
             timed(command)

@@ -49,8 +49,13 @@ def rolecli_executable() -> str:
 def rolecli():
     """Run the installed `rolecli` console script as a subprocess."""
 
-    def _run(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
-             timeout: float = 120, **kwargs):
+    def _run(
+        *args: str,
+        input: bytes | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+        **kwargs,
+    ):
         full_env = {k: v for k, v in os.environ.items() if k != "ROLECLI_MODEL"}
         full_env.update(env or {})
         return subprocess.run(
@@ -67,7 +72,9 @@ def rolecli():
 
 def dev_rows() -> list[dict[str, str]]:
     if not DEV_POSTINGS.is_file():
-        pytest.skip(f"{DEV_POSTINGS} is absent (it lives outside the repository, in ../shared/data)")
+        pytest.skip(
+            f"{DEV_POSTINGS} is absent (it lives outside the repository, in ../shared/data)"
+        )
     with DEV_POSTINGS.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 

@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES, MODEL
 
 EXPECTED = {
@@ -39,7 +38,9 @@ def test_json_schema(invoke):
     data = _json(result)
     assert set(data) == {"label", "probabilities", "confidence", "off_topic", "top_terms", "model"}
     assert set(data["probabilities"]) == {"engineer", "scientist"}
-    assert data["probabilities"]["engineer"] + data["probabilities"]["scientist"] == pytest.approx(1)
+    assert data["probabilities"]["engineer"] + data["probabilities"]["scientist"] == pytest.approx(
+        1
+    )
     assert 0.0 <= data["confidence"] <= 1.0
     assert set(data["top_terms"]) == {"engineer", "scientist"}
     assert all(isinstance(t, str) for t in data["top_terms"]["engineer"])
@@ -87,7 +88,15 @@ def test_python_dash_m_works(tmp_path):
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "rolecli", "classify", str(EXAMPLES / "ml-engineer.txt"), "-f", "json"],
+        [
+            sys.executable,
+            "-m",
+            "rolecli",
+            "classify",
+            str(EXAMPLES / "ml-engineer.txt"),
+            "-f",
+            "json",
+        ],
         capture_output=True,
     )
     assert result.returncode == 0
@@ -185,7 +194,10 @@ def test_interactive_terminal_gets_usage_hint_not_a_hang(tmp_path):
     leader, follower = pty.openpty()
     try:
         result = subprocess.run(
-            [rolecli_executable(), "classify"], stdin=follower, capture_output=True, timeout=30,
+            [rolecli_executable(), "classify"],
+            stdin=follower,
+            capture_output=True,
+            timeout=30,
             env={k: v for k, v in os.environ.items() if k != "ROLECLI_MODEL"},
         )
     finally:

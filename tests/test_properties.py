@@ -14,9 +14,32 @@ from rolecli.errors import InputError
 TEXT = st.one_of(
     st.text(max_size=2000),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
-    st.lists(st.sampled_from(["Deploy", "models", "to", "Kubernetes.", "Run", "A/B", "tests",
-                              "and", "statistics", "\n", "•", "research", "PhD", "ΣΑΣ", "!!!",
-                              "\u200b", "ﬁne-tune", "LLM", "   "]), max_size=80).map(" ".join),
+    st.lists(
+        st.sampled_from(
+            [
+                "Deploy",
+                "models",
+                "to",
+                "Kubernetes.",
+                "Run",
+                "A/B",
+                "tests",
+                "and",
+                "statistics",
+                "\n",
+                "•",
+                "research",
+                "PhD",
+                "ΣΑΣ",
+                "!!!",
+                "\u200b",
+                "ﬁne-tune",
+                "LLM",
+                "   ",
+            ]
+        ),
+        max_size=80,
+    ).map(" ".join),
 )
 
 

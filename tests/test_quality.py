@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import DEV_POSTINGS, MODEL, OFFTOPIC_DIR
 
 
 @pytest.fixture(scope="module")
 def dev_report():
     from conftest import dev_rows
+
     from rolecli.evaluation import evaluate
 
     dev_rows()  # skips with a reason when ../shared/data is absent
@@ -30,7 +30,9 @@ def test_reads_responsibilities_not_role_words(dev_report):
     plain, masked = dev_report
     for key in ("roc_auc", "balanced_accuracy"):
         assert masked["engineer_vs_scientist"][key] >= (0.95 if key == "roc_auc" else 0.90)
-        assert abs(masked["engineer_vs_scientist"][key] - plain["engineer_vs_scientist"][key]) <= 0.02
+        assert (
+            abs(masked["engineer_vs_scientist"][key] - plain["engineer_vs_scientist"][key]) <= 0.02
+        )
 
 
 def test_mixed_targets(dev_report):
@@ -63,10 +65,13 @@ def test_evaluate_cli_json_carries_every_figure(invoke, tmp_path):
     with data.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["text", "label"])
-        for name, label in (("ml-engineer.txt", "engineer"), ("data-scientist.txt", "scientist"),
-                            ("research-scientist.txt", "scientist"),
-                            ("mixed-research-engineer.txt", "mixed"),
-                            ("llm-platform-engineer.txt", "engineer")):
+        for name, label in (
+            ("ml-engineer.txt", "engineer"),
+            ("data-scientist.txt", "scientist"),
+            ("research-scientist.txt", "scientist"),
+            ("mixed-research-engineer.txt", "mixed"),
+            ("llm-platform-engineer.txt", "engineer"),
+        ):
             writer.writerow([(EXAMPLES / name).read_text(), label])
     result = invoke("evaluate", data, "--format", "json")
     assert result.exit_code == 0, result.output
@@ -91,7 +96,9 @@ def test_evaluate_label_folder_and_column_options(invoke, tmp_path):
     assert json.loads(result.stdout)["accuracy"] == 1.0
 
     jsonl = tmp_path / "rows.jsonl"
-    jsonl.write_text(json.dumps({"body": (EXAMPLES / "ml-engineer.txt").read_text(), "role": "engineer"}) + "\n")
+    jsonl.write_text(
+        json.dumps({"body": (EXAMPLES / "ml-engineer.txt").read_text(), "role": "engineer"}) + "\n"
+    )
     ok = invoke("evaluate", jsonl, "--text-column", "body", "--label-column", "role", "-f", "json")
     assert ok.exit_code == 0, ok.output
     missing = invoke("evaluate", jsonl)

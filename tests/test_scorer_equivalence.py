@@ -9,10 +9,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import EXAMPLES, MODEL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import EXAMPLES, MODEL
 
 TOLERANCE = 1e-9
 
@@ -61,13 +60,33 @@ def test_every_dev_posting_matches_pipeline(scorer, pipelines, dev_postings):
 TRICKY = st.one_of(
     st.text(),
     st.text(alphabet=st.sampled_from(list("aZ _-.,;:!?'\"\n\tİıßΣσςﬁ0123456789")), max_size=200),
-    st.lists(st.sampled_from(["machine", "learning", "Kubernetes", "A/B", "PhD", "ML", "the",
-                              "statistics", "deploy", "ΣΑΣ", "x" * 300, "...", "--", "\u00a0"]),
-             max_size=60).map(" ".join),
+    st.lists(
+        st.sampled_from(
+            [
+                "machine",
+                "learning",
+                "Kubernetes",
+                "A/B",
+                "PhD",
+                "ML",
+                "the",
+                "statistics",
+                "deploy",
+                "ΣΑΣ",
+                "x" * 300,
+                "...",
+                "--",
+                "\u00a0",
+            ]
+        ),
+        max_size=60,
+    ).map(" ".join),
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=TRICKY)
 def test_generated_text_matches_pipeline(scorer, pipelines, text):
     analyzer = pipelines[0].named_steps["tfidf"].build_analyzer()

@@ -6,7 +6,6 @@ import hashlib
 import json
 
 import pytest
-
 from conftest import EXAMPLES, MODEL, ROOT
 
 MODEL_FILES = ("pipeline.joblib", "domain.joblib", "scorer.json")
@@ -28,8 +27,16 @@ def test_card_hashes_match_files():
 
 def test_card_records_what_a_model_card_should():
     card = json.loads((MODEL / "card.json").read_text())
-    for key in ("model_id", "training_data", "hyperparameters", "libraries", "thresholds",
-                "metrics", "calibration", "files"):
+    for key in (
+        "model_id",
+        "training_data",
+        "hyperparameters",
+        "libraries",
+        "thresholds",
+        "metrics",
+        "calibration",
+        "files",
+    ):
         assert key in card
     assert {"scikit-learn", "numpy", "python"} <= set(card["libraries"])
     assert card["metrics"]["cross_validation"]["roc_auc"] > 0.5
@@ -58,7 +65,10 @@ def test_training_twice_gives_identical_files(two_trainings):
     card_a = json.loads((a / "card.json").read_text())
     card_b = json.loads((b / "card.json").read_text())
     card_a.pop("created"), card_b.pop("created")
-    card_a["metrics"]["cross_validation"].pop("folds"), card_b["metrics"]["cross_validation"].pop("folds")
+    (
+        card_a["metrics"]["cross_validation"].pop("folds"),
+        card_b["metrics"]["cross_validation"].pop("folds"),
+    )
     assert card_a == card_b
 
 
@@ -74,26 +84,43 @@ def test_retrained_model_scores_examples_like_shipped(two_trainings, invoke):
     for example in sorted(EXAMPLES.glob("*.txt")):
         shipped = invoke("classify", example, "-f", "json")
         retrained = invoke("classify", example, "-f", "json", "--model", a)
-        assert json.loads(shipped.stdout)["probabilities"] == json.loads(retrained.stdout)["probabilities"]
+        assert (
+            json.loads(shipped.stdout)["probabilities"]
+            == json.loads(retrained.stdout)["probabilities"]
+        )
 
 
 def test_train_on_user_folder_and_jsonl(tmp_path, invoke):
     """--data takes label folders and JSONL, mixed with the shipped data."""
     folder = tmp_path / "mine"
-    for label, line in (("engineer", "Deploy models to Kubernetes and keep the serving API fast"),
-                        ("scientist", "Run A/B tests and present statistical insights to leaders")):
+    for label, line in (
+        ("engineer", "Deploy models to Kubernetes and keep the serving API fast"),
+        ("scientist", "Run A/B tests and present statistical insights to leaders"),
+    ):
         (folder / label).mkdir(parents=True)
         for i in range(3):
             (folder / label / f"{i}.txt").write_text(f"{line} {i}")
     jsonl = tmp_path / "more.jsonl"
     jsonl.write_text(json.dumps({"text": "Causal inference research", "label": "scientist"}) + "\n")
-    result = invoke("train", "--data", folder, "--data", jsonl, "--with-shipped-data",
-                    "--output", tmp_path / "model", "--cv", "3")
+    result = invoke(
+        "train",
+        "--data",
+        folder,
+        "--data",
+        jsonl,
+        "--with-shipped-data",
+        "--output",
+        tmp_path / "model",
+        "--cv",
+        "3",
+    )
     assert result.exit_code == 0, result.output
     card = json.loads((tmp_path / "model" / "card.json").read_text())
     paths = [entry["path"] for entry in card["training_data"]]
     assert "mine" in paths and "more.jsonl" in paths
-    classified = invoke("classify", EXAMPLES / "ml-engineer.txt", "-f", "json", "--model", tmp_path / "model")
+    classified = invoke(
+        "classify", EXAMPLES / "ml-engineer.txt", "-f", "json", "--model", tmp_path / "model"
+    )
     assert classified.exit_code == 0
 
 

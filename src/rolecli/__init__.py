@@ -6,7 +6,15 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "classify", "evaluate", "explain", "load_pipeline", "load_scorer", "train"]
+__all__ = [
+    "__version__",
+    "classify",
+    "evaluate",
+    "explain",
+    "load_pipeline",
+    "load_scorer",
+    "train",
+]
 
 
 def __getattr__(name: str) -> Any:

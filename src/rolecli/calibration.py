@@ -89,10 +89,20 @@ def calibrate(
     for example in examples:
         evidence = gather(scorer, example.text)
         raw = (evidence.logit - b0) / a0  # undo the calibration already folded in
-        rows.append((example.label, raw, evidence.split(), evidence.names_hybrid_role(),
-                     evidence.p_on_topic))
-    binary = [(raw, int(label == "scientist")) for label, raw, *_ in rows
-              if label in ("engineer", "scientist")]
+        rows.append(
+            (
+                example.label,
+                raw,
+                evidence.split(),
+                evidence.names_hybrid_role(),
+                evidence.p_on_topic,
+            )
+        )
+    binary = [
+        (raw, int(label == "scientist"))
+        for label, raw, *_ in rows
+        if label in ("engineer", "scientist")
+    ]
     if len({t for _, t in binary}) < 2:
         raise UsageError(f"{path}: calibration needs both engineer and scientist rows")
     a, _ = fit_platt([z for z, _ in binary], [t for _, t in binary])
@@ -155,9 +165,15 @@ def _mixed_rule(rows: list[tuple[str, _Fixed]]) -> dict[str, float]:
     for (low, high), (h_low, h_high), (b_low, b_high), min_balance in itertools.product(
         bands, wide, wide, (0.4, 0.5, 0.6, 0.7, 0.8, 1.01)
     ):
-        rule = {"p_low": low, "p_high": high, "min_balance": min_balance,
-                "balance_p_low": b_low, "balance_p_high": b_high,
-                "hybrid_p_low": h_low, "hybrid_p_high": h_high}
+        rule = {
+            "p_low": low,
+            "p_high": high,
+            "min_balance": min_balance,
+            "balance_p_low": b_low,
+            "balance_p_high": b_high,
+            "hybrid_p_low": h_low,
+            "hybrid_p_high": h_high,
+        }
         false_rate = sum(bool(mixed_reasons(s, rule)) for s in clear) / len(clear)
         if false_rate > CLEAR_CALLED_MIXED_BUDGET:
             continue

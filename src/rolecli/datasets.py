@@ -58,7 +58,9 @@ def load_examples(
             try:
                 rows = [json.loads(line) for line in handle if line.strip()]
             except json.JSONDecodeError as exc:
-                raise InputError(f"{path}: not valid JSON Lines ({exc.msg}, line {exc.lineno})")
+                raise InputError(
+                    f"{path}: not valid JSON Lines ({exc.msg}, line {exc.lineno})"
+                ) from None
     else:
         raise UsageError(f"{path}: labelled data must be .csv, .jsonl or a folder of label folders")
     examples = []

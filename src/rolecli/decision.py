@@ -34,8 +34,11 @@ CONFIDENCE_WORDS = ((0.85, "high"), (0.65, "medium"), (0.0, "low"))
 class Signals(Protocol):
     """What the rule reads; the costly signals are methods, called only when needed."""
 
-    p_scientist: float
-    p_on_topic: float
+    @property
+    def p_scientist(self) -> float: ...
+
+    @property
+    def p_on_topic(self) -> float: ...
 
     def split(self) -> float: ...
 
@@ -68,20 +71,30 @@ def mixed_reasons(signals: Signals, rule: dict[str, float]) -> tuple[str, ...]:
     """Why a posting counts as mixed (empty when it does not)."""
     p = signals.p_scientist
     if _within(p, rule["p_low"], rule["p_high"]):
-        return (f"P(scientist) {p:.2f} is within the mixed band [{rule['p_low']}, {rule['p_high']}]",)
+        return (
+            f"P(scientist) {p:.2f} is within the mixed band [{rule['p_low']}, {rule['p_high']}]",
+        )
     if _within(p, rule["hybrid_p_low"], rule["hybrid_p_high"]) and signals.names_hybrid_role():
         return ("the posting names a hybrid role (research engineer, or scientist and engineer)",)
     if rule["min_balance"] <= 1.0 and _within(p, rule["balance_p_low"], rule["balance_p_high"]):
         split = signals.split()
         if split >= rule["min_balance"]:
-            return (f"engineering and research lines are balanced ({split:.2f} >= {rule['min_balance']})",)
+            return (
+                "engineering and research lines are balanced "
+                f"({split:.2f} >= {rule['min_balance']})",
+            )
     return ()
 
 
 def decide(signals: Signals, thresholds: dict[str, Any]) -> Verdict:
     p_on_topic = signals.p_on_topic
     if p_on_topic < thresholds["off_topic"]["min_p_on_topic"]:
-        return Verdict(None, True, round(1.0 - p_on_topic, 6), ("does not read like an ML/data job description",))
+        return Verdict(
+            None,
+            True,
+            round(1.0 - p_on_topic, 6),
+            ("does not read like an ML/data job description",),
+        )
     p = signals.p_scientist
     reasons = mixed_reasons(signals, thresholds["mixed"])
     if reasons:

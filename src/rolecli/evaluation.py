@@ -41,8 +41,13 @@ def score_examples(scorer: Scorer, examples: list[Example], mask: bool = False) 
         result = verdict(scorer, evidence)
         split = evidence.split() if "sentences" in evidence.__dict__ else None
         scored.append(
-            Scored(example, evidence.p_scientist, evidence.p_on_topic, split,
-                   result["label"] or "off_topic")
+            Scored(
+                example,
+                evidence.p_scientist,
+                evidence.p_on_topic,
+                split,
+                result["label"] or "off_topic",
+            )
         )
     return scored
 
@@ -55,7 +60,9 @@ def evaluate(
     mask: bool = False,
 ) -> dict[str, Any]:
     """Metrics of a model on labelled postings (CSV, JSONL or label folders)."""
-    examples = data if isinstance(data, list) else load_examples(Path(data), text_column, label_column)
+    examples = (
+        data if isinstance(data, list) else load_examples(Path(data), text_column, label_column)
+    )
     scorer = model if isinstance(model, Scorer) else load_scorer(model)
     return metrics(score_examples(scorer, examples, mask)) | {
         "model": {"id": scorer.model_id, "sha256": scorer.sha256}
@@ -101,8 +108,10 @@ def metrics(scored: list[Scored]) -> dict[str, Any]:
         "off_topic_rate": _ratio(predicted.count("off_topic"), len(scored)),
         "confusion": {
             "labels": labels,
-            "matrix": [[sum(t == a and q == b for t, q in zip(truth, predicted)) for b in labels]
-                       for a in labels],
+            "matrix": [
+                [sum(t == a and q == b for t, q in zip(truth, predicted)) for b in labels]
+                for a in labels
+            ],
         },
     }
 

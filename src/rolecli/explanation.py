@@ -24,7 +24,7 @@ DECISIVE_LINES = 3
 
 
 def explain(text: str, model: str | Path | Scorer | None = None) -> dict[str, Any]:
-    """Term, sentence and article evidence for a posting: what `rolecli explain --format json` prints."""
+    """Term, line and article evidence for a posting: what `rolecli explain -f json` prints."""
     scorer = model if isinstance(model, Scorer) else load_scorer(model)
     if not isinstance(text, str) or not text.strip():
         raise InputError("no text to explain (empty or whitespace only)")
@@ -42,7 +42,8 @@ def explain(text: str, model: str | Path | Scorer | None = None) -> dict[str, An
         "intercept": evidence.intercept,
         "how": (
             "logit = intercept + sum of term contributions (tf-idf value x coefficient; "
-            "positive toward scientist, negative toward engineer); P(scientist) = 1/(1+exp(-logit)). "
+            "positive toward scientist, negative toward engineer); "
+            "P(scientist) = 1/(1+exp(-logit)). "
             f"The Platt calibration (a={float(calibration.get('a', 1.0)):.4g}, "
             f"b={float(calibration.get('b', 0.0)):.4g}) is folded into the weights."
         ),
@@ -71,15 +72,20 @@ def _sentences(text: str, evidence: Evidence, label: str | None) -> list[dict[st
         for start, _ in evidence.hybrid_role_spans:
             decisive.update(i for i, s in enumerate(evidence.sentences) if s.start <= start < s.end)
     return [
-        {"text": text[s.start : s.end], "start": s.start, "end": s.end,
-         "contribution": s.contribution, "decisive": i in decisive}
+        {
+            "text": text[s.start : s.end],
+            "start": s.start,
+            "end": s.end,
+            "contribution": s.contribution,
+            "decisive": i in decisive,
+        }
         for i, s in enumerate(evidence.sentences)
     ]
 
 
 @lru_cache(maxsize=1)
 def article_bullets() -> tuple[tuple[str, str, str], ...]:
-    """(id, label, text) of the article's responsibility bullets, the definitions verdicts refer to."""
+    """(id, label, text) of the article's responsibility bullets: the roles' definitions."""
     path = shipped_data_dir() / "article.csv"
     with path.open(newline="", encoding="utf-8") as handle:
         return tuple(
@@ -109,5 +115,3 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     return math.fsum(v * b[t] for t, v in a.items() if t in b)
-
-

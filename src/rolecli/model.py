@@ -40,7 +40,13 @@ HYPERPARAMETERS: dict[str, Any] = {
     # Role head: elastic net keeps a few hundred decisive terms and zeroes the rest.
     "role": {"C": 2.0, "l1_ratio": 0.5, "solver": "saga", "class_weight": "balanced", "min_df": 1},
     "neutral_text": "mixed rows and off-topic lines, once per class",
-    "domain": {"C": 16.0, "l1_ratio": 0.0, "solver": "lbfgs", "class_weight": "balanced", "min_df": 3},
+    "domain": {
+        "C": 16.0,
+        "l1_ratio": 0.0,
+        "solver": "lbfgs",
+        "class_weight": "balanced",
+        "min_df": 3,
+    },
     # Pseudo-postings for the topic detector: ML lines mixed with lines of other texts, so
     # that job-ad boilerplate (benefits, EEO lines) reads as neutral and ML content decides.
     "domain_pseudo_postings": 1200,
@@ -97,8 +103,13 @@ def neutral_texts(examples: list[Example]) -> list[str]:
     generic duties) toward zero, so only words that separate the roles carry weight.
     """
     mixed = [e.text for e in examples if e.label == "mixed"]
-    lines = [line.strip() for e in examples if e.label == "off_topic"
-             for line in e.text.splitlines() if len(line.split()) >= 4]
+    lines = [
+        line.strip()
+        for e in examples
+        if e.label == "off_topic"
+        for line in e.text.splitlines()
+        if len(line.split()) >= 4
+    ]
     return mixed + lines
 
 
@@ -125,8 +136,9 @@ def fit_domain(examples: list[Example]) -> Any:
     negatives = [e.text for e in examples if e.label == "off_topic"]
     if not negatives:
         raise UsageError("training data needs off_topic rows")
-    other_lines = [line.strip() for text in negatives for line in text.splitlines()
-                   if len(line.split()) >= 4]
+    other_lines = [
+        line.strip() for text in negatives for line in text.splitlines() if len(line.split()) >= 4
+    ]
     rng = random.Random(SEED)
     k_on = min(HYPERPARAMETERS["domain_lines_on_topic"], len(positives))
     k_other = min(HYPERPARAMETERS["domain_lines_other"], len(other_lines))
@@ -197,7 +209,9 @@ def _dump_json(data: Any) -> bytes:
 
 def _dump_compact_json(data: Any) -> bytes:
     # The scorer is read on every classify: no indentation keeps it smaller and faster to parse.
-    return (json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=True) + "\n").encode()
+    return (
+        json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=True) + "\n"
+    ).encode()
 
 
 def _dump_joblib(obj: Any) -> bytes:
@@ -304,7 +318,10 @@ def train(
         "base_model_sha256": base_sha,
         "training_data": [asdict(info) for info in infos],
         "hyperparameters": HYPERPARAMETERS,
-        "vocabulary_size": {"role": len(spec["role"]["vocabulary"]), "domain": len(spec["domain"]["vocabulary"])},
+        "vocabulary_size": {
+            "role": len(spec["role"]["vocabulary"]),
+            "domain": len(spec["domain"]["vocabulary"]),
+        },
         "calibration": calibration_info,
         "thresholds": thresholds,
         "metrics": metrics,

@@ -91,8 +91,9 @@ def evaluation_view(report: dict[str, Any], title: str) -> Group:
     for column in ("label", "precision", "recall", "F1", "support"):
         per_label.add_column(column, justify="left" if column == "label" else "right")
     for label, row in report["per_label"].items():
-        per_label.add_row(label, _pct(row["precision"]), _pct(row["recall"]), _pct(row["f1"]),
-                          str(row["support"]))
+        per_label.add_row(
+            label, _pct(row["precision"]), _pct(row["recall"]), _pct(row["f1"]), str(row["support"])
+        )
 
     labels = report["confusion"]["labels"]
     confusion = Table(title="confusion (rows: true, columns: predicted)")

@@ -85,8 +85,13 @@ class Scorer:
             raise ModelError(f"{path}: malformed scorer ({type(exc).__name__}: {exc})") from None
 
     @classmethod
-    def from_spec(cls, spec: dict[str, Any], card: dict[str, Any], sha: str, directory: Path) -> Scorer:
-        if spec.get("format") != SCORER_FORMAT or spec.get("format_version") != SCORER_FORMAT_VERSION:
+    def from_spec(
+        cls, spec: dict[str, Any], card: dict[str, Any], sha: str, directory: Path
+    ) -> Scorer:
+        if (
+            spec.get("format") != SCORER_FORMAT
+            or spec.get("format_version") != SCORER_FORMAT_VERSION
+        ):
             raise ModelError(
                 f"{directory / SCORER_FILE}: unsupported scorer format "
                 f"{spec.get('format')!r} v{spec.get('format_version')!r}"
@@ -99,7 +104,9 @@ class Scorer:
             lowercase=bool(settings["lowercase"]),
         )
         if settings.get("sublinear_tf") is not True or settings.get("norm") != "l2":
-            raise ModelError(f"{directory / SCORER_FILE}: only sublinear tf with l2 norm is supported")
+            raise ModelError(
+                f"{directory / SCORER_FILE}: only sublinear tf with l2 norm is supported"
+            )
         return cls(analyzer, _head(spec["role"]), _head(spec["domain"]), card, sha, directory)
 
 

@@ -17,7 +17,9 @@ class Format(str, Enum):
 
 @handle_errors
 def classify_command(
-    file: str = typer.Argument(None, help="Posting file (.txt, .md, .html, .pdf, .docx) or - for stdin."),
+    file: str = typer.Argument(
+        None, help="Posting file (.txt, .md, .html, .pdf, .docx) or - for stdin."
+    ),
     format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     explain: bool = typer.Option(False, "--explain", help="Also show the explanation (text view)."),
     model: Path = MODEL_OPTION,

@@ -9,7 +9,9 @@ import typer
 from .classify import Format
 from .common import MODEL_OPTION, handle_errors
 
-DATA_ARGUMENT = typer.Argument(..., help="Labelled postings: CSV, JSONL, or a folder of label folders.")
+DATA_ARGUMENT = typer.Argument(
+    ..., help="Labelled postings: CSV, JSONL, or a folder of label folders."
+)
 TEXT_COLUMN = typer.Option("text", "--text-column", help="Column holding the posting text.")
 LABEL_COLUMN = typer.Option("label", "--label-column", help="Column holding the label.")
 
@@ -41,7 +43,9 @@ def calibrate_command(
     data: Path = DATA_ARGUMENT,
     model: Path = MODEL_OPTION,
     save: Path = typer.Option(
-        None, "--save", help="Write the settings here (e.g. data/calibration.json) for `rolecli train`."
+        None,
+        "--save",
+        help="Write the settings here (e.g. data/calibration.json) for `rolecli train`.",
     ),
     text_column: str = TEXT_COLUMN,
     label_column: str = LABEL_COLUMN,

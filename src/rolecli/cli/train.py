@@ -13,19 +13,33 @@ from .common import handle_errors
 @handle_errors
 def train_command(
     data: list[Path] = typer.Option(
-        None, "--data", "-d", help="Labelled data: CSV, JSONL or label folders (repeatable; default data/*.csv)."
+        None,
+        "--data",
+        "-d",
+        help="Labelled data: CSV, JSONL or label folders (repeatable; default data/*.csv).",
     ),
-    output: Path = typer.Option(None, "--output", "-o", help="Model directory to write (default models/default in a checkout)."),
-    calibration: Path = typer.Option(
-        None, "--calibration", help="Calibration file (default data/calibration.json when training on the shipped data)."
+    output: Path = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Model directory to write (default models/default in a checkout).",
+    ),
+    calibration: Path | None = typer.Option(
+        None,
+        "--calibration",
+        help="Calibration file (default data/calibration.json when training on the shipped data).",
     ),
     no_calibration: bool = typer.Option(
-        False, "--no-calibration", help="Build the uncalibrated base model (for `rolecli calibrate`)."
+        False,
+        "--no-calibration",
+        help="Build the uncalibrated base model (for `rolecli calibrate`).",
     ),
     with_shipped: bool = typer.Option(
         False, "--with-shipped-data", help="Add the shipped data/*.csv to the --data files."
     ),
-    cv: int = typer.Option(5, "--cv", help="Folds for the cross-validated metrics printed before saving."),
+    cv: int = typer.Option(
+        5, "--cv", help="Folds for the cross-validated metrics printed before saving."
+    ),
     text_column: str = typer.Option("text", "--text-column"),
     label_column: str = typer.Option("label", "--label-column"),
 ) -> None:
@@ -52,7 +66,8 @@ def train_command(
     err = console(stderr=True)
     err.print(
         f"cross-validated ({cv_metrics['folds']} folds, {cv_metrics['rows']} rows): "
-        f"ROC AUC {cv_metrics['roc_auc']:.3f}, balanced accuracy {cv_metrics['balanced_accuracy']:.3f}"
+        f"ROC AUC {cv_metrics['roc_auc']:.3f}, "
+        f"balanced accuracy {cv_metrics['balanced_accuracy']:.3f}"
     )
     if "note" in card["calibration"]:
         err.print(f"[yellow]warning:[/] {card['calibration']['note']}")
