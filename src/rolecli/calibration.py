@@ -116,7 +116,7 @@ def calibrate(
         "mixed": _mixed_rule(calibrated),
     }
     return {
-        "base_model_sha256": scorer.card["base_model_sha256"],
+        "training_fingerprint": scorer.card["training_fingerprint"],
         "platt": {"a": a, "b": b},
         "thresholds": thresholds,
         "fitted_on": {

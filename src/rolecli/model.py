@@ -40,10 +40,12 @@ HYPERPARAMETERS: dict[str, Any] = {
     # Role head: elastic net keeps a few hundred decisive terms and zeroes the rest.
     "role": {"C": 2.0, "l1_ratio": 0.5, "solver": "saga", "class_weight": "balanced", "min_df": 1},
     "neutral_text": "mixed rows and off-topic lines, once per class",
+    # saga for both heads: its Cython loops give the same bits whatever the BLAS build,
+    # thread count or memory alignment, so training is reproducible byte for byte.
     "domain": {
         "C": 16.0,
         "l1_ratio": 0.0,
-        "solver": "lbfgs",
+        "solver": "saga",
         "class_weight": "balanced",
         "min_df": 3,
     },
@@ -238,6 +240,20 @@ def library_versions() -> dict[str, str]:
     }
 
 
+def training_fingerprint(infos: list[DatasetInfo]) -> str:
+    """What a base model is a function of: its training data and hyperparameters.
+
+    A calibration file names the fingerprint it was fitted for; it is folded in only when
+    a training run has the same one.
+    """
+    inputs = {
+        "data": sorted(info.sha256 for info in infos),
+        "hyperparameters": HYPERPARAMETERS,
+        "scorer_format": SCORER_FORMAT_VERSION,
+    }
+    return hashlib.sha256(_dump_json(inputs)).hexdigest()
+
+
 def load_calibration(path: Path | None) -> dict[str, Any] | None:
     if path is None or not path.is_file():
         return None
@@ -278,15 +294,20 @@ def train(
         examples.extend(rows)
         infos.append(describe(offtopic, rows, _display_path(offtopic)))
 
-    role = fit_role(examples)
-    domain = fit_domain(examples)
-    base_sha = hashlib.sha256(_dump_json(scorer_spec(role, domain))).hexdigest()
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: multi-threaded reductions can change the last bits of a fit, and
+    # the same data must give the same files whatever the machine or process state.
+    with threadpool_limits(limits=1):
+        role = fit_role(examples)
+        domain = fit_domain(examples)
+    fingerprint = training_fingerprint(infos)
 
     settings = load_calibration(calibration)
     calibration_info: dict[str, Any] = {"method": "none", "a": 1.0, "b": 0.0}
     thresholds: dict[str, Any] = json.loads(json.dumps(DEFAULT_THRESHOLDS))
     if settings is not None:
-        if settings.get("base_model_sha256") == base_sha:
+        if settings.get("training_fingerprint") == fingerprint:
             platt = settings["platt"]
             fold_calibration(role, float(platt["a"]), float(platt["b"]))
             calibration_info = {
@@ -303,7 +324,8 @@ def train(
                 "(re-run `rolecli calibrate`)"
             )
 
-    metrics = {"cross_validation": cross_validate(examples, cv or 5)}
+    with threadpool_limits(limits=1):
+        metrics = {"cross_validation": cross_validate(examples, cv or 5)}
     spec = scorer_spec(role, domain)
     blobs = {
         PIPELINE_FILE: _dump_joblib(role),
@@ -315,7 +337,7 @@ def train(
         "card_format_version": CARD_FORMAT_VERSION,
         "model_id": f"rolecli-{hashes[SCORER_FILE][:12]}",
         "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "base_model_sha256": base_sha,
+        "training_fingerprint": fingerprint,
         "training_data": [asdict(info) for info in infos],
         "hyperparameters": HYPERPARAMETERS,
         "vocabulary_size": {
