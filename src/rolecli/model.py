@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import platform
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -273,8 +274,12 @@ def train(
     cv: int | None = None,
     text_column: str = "text",
     label_column: str = "label",
+    on_metrics: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainResult:
-    """Fit, calibrate and save a model directory: pipeline, domain model, scorer and card."""
+    """Fit, calibrate and save a model directory: pipeline, domain model, scorer and card.
+
+    `on_metrics` sees the cross-validated metrics before anything is written.
+    """
     if output is None:
         raise UsageError("no output directory: pass --output DIR")
     files = data or default_data_files()
@@ -326,6 +331,8 @@ def train(
 
     with threadpool_limits(limits=1):
         metrics = {"cross_validation": cross_validate(examples, cv or 5)}
+    if on_metrics is not None:
+        on_metrics(metrics["cross_validation"])
     spec = scorer_spec(role, domain)
     blobs = {
         PIPELINE_FILE: _dump_joblib(role),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -60,15 +61,17 @@ def train_command(
         raise UsageError("not in a checkout: pass --output DIR for the new model")
     if cv < 2:
         raise UsageError("--cv needs at least 2 folds")
-    result = train(files, target, calibration, cv, text_column, label_column)
-    card = result.card
-    cv_metrics = card["metrics"]["cross_validation"]
     err = console(stderr=True)
-    err.print(
-        f"cross-validated ({cv_metrics['folds']} folds, {cv_metrics['rows']} rows): "
-        f"ROC AUC {cv_metrics['roc_auc']:.3f}, "
-        f"balanced accuracy {cv_metrics['balanced_accuracy']:.3f}"
-    )
+
+    def show(cv_metrics: dict[str, Any]) -> None:
+        err.print(
+            f"cross-validated ({cv_metrics['folds']} folds, {cv_metrics['rows']} rows, "
+            f"stratified, seed 0): ROC AUC {cv_metrics['roc_auc']:.3f}, "
+            f"balanced accuracy {cv_metrics['balanced_accuracy']:.3f}"
+        )
+
+    result = train(files, target, calibration, cv, text_column, label_column, show)
+    card = result.card
     if "note" in card["calibration"]:
         err.print(f"[yellow]warning:[/] {card['calibration']['note']}")
     err.print(f"saved model {card['model_id']} to {result.output}")
