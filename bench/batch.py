@@ -6,9 +6,12 @@ dir, then, in the same run, alternating:
     items/s, and peak memory of its whole process tree (the parent and its pool workers),
     sampled from /proc every 50 ms: summed RSS (counts shared pages once per process, an
     overestimate) and summed PSS (shared pages split between processes: the honest total);
-    plus the largest single process's peak RSS from wait4;
+    plus, from wait4, the largest single process's peak RSS and the CPU time of the tree
+    (spawned workers are the parent's children, so their usage is included). A small
+    launcher process, started before this script loads scikit-learn, runs each command:
+    a child forked from a large process would inherit its peak RSS in ru_maxrss;
   - a bare in-process `load_pipeline().predict_proba(texts)` over the same texts, already
-    in memory (no file reading).
+    in memory (no file reading), with its wall and CPU time.
 Prints medians of --runs runs and the ratios against the targets:
 throughput >= 1.5x bare scikit-learn, peak RSS < 200 MiB and flat from 2,000 to 20,000.
 Usage: python bench/batch.py [--runs 3] [--files 20000] [--small 2000] [--jobs N]
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import shutil
 import statistics
@@ -28,6 +32,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV_POSTINGS = ROOT.parent / "shared" / "data" / "postings_dev.csv"
@@ -42,6 +47,7 @@ class Run:
     tree_rss: float  # MiB, peak of the summed RSS of the process tree
     tree_pss: float  # MiB, peak of the summed PSS of the process tree
     max_rss: float  # MiB, the largest single process (wait4 / RUSAGE_CHILDREN)
+    cpu: float  # seconds of CPU, the whole tree
 
     @property
     def rate(self) -> float:
@@ -98,7 +104,47 @@ def _tree_memory(root: int) -> tuple[int, int]:
     return rss, pss
 
 
-def run_rolecli(rolecli: str, folder: Path, output: Path, items: int, jobs: int | None) -> Run:
+# Runs each command it is sent (a JSON argv per line) and answers its pid, then its wait4 usage.
+LAUNCHER = r"""
+import json, os, subprocess, sys
+for line in sys.stdin:
+    child = subprocess.Popen(json.loads(line), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    print(json.dumps({"pid": child.pid}), flush=True)
+    stderr = child.stderr.read().decode(errors="replace")
+    _, status, usage = os.wait4(child.pid, 0)
+    print(json.dumps({"code": os.waitstatus_to_exitcode(status), "stderr": stderr,
+                      "maxrss_kib": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime}),
+          flush=True)
+"""
+
+
+class Launcher:
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-S", "-c", LAUNCHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def start(self, command: list[str]) -> int:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return int(json.loads(self.process.stdout.readline())["pid"])
+
+    def wait(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        result: dict[str, Any] = json.loads(self.process.stdout.readline())
+        return result
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def run_rolecli(
+    launcher: Launcher, rolecli: str, folder: Path, output: Path, items: int, jobs: int | None
+) -> Run:
     output.unlink(missing_ok=True)
     command = [rolecli, "batch", str(folder), "--format", "jsonl", "--output", str(output),
                "--quiet"]
@@ -107,36 +153,37 @@ def run_rolecli(rolecli: str, folder: Path, output: Path, items: int, jobs: int 
     peaks = [0, 0]
     done = threading.Event()
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    pid = launcher.start(command)
 
     def sample() -> None:
         while not done.is_set():
-            rss, pss = _tree_memory(process.pid)
+            rss, pss = _tree_memory(pid)
             peaks[0], peaks[1] = max(peaks[0], rss), max(peaks[1], pss)
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, status, usage = os.wait4(process.pid, 0)
+    result = launcher.wait()
     seconds = time.perf_counter() - start
     done.set()
     sampler.join()
-    assert process.stderr is not None
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
+    if result["code"] != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{result['stderr']}")
     with output.open("rb") as handle:
         rows = sum(1 for _ in handle)
     if rows != items:
         raise SystemExit(f"{output}: {rows} rows for {items} files")
-    # wait4 reports the child; pool workers it reaped are in its own RUSAGE_CHILDREN, which
-    # wait4 folds in: ru_maxrss is then the largest single process, never a sum.
-    return Run(seconds, items, peaks[0] / MIB, peaks[1] / MIB, usage.ru_maxrss / 1024)
+    # wait4 folds in the workers the child reaped: ru_maxrss is the largest single process
+    # (never a sum), the CPU time is the whole tree's.
+    return Run(seconds, items, peaks[0] / MIB, peaks[1] / MIB, result["maxrss_kib"] / 1024,
+               result["cpu"])
 
 
-def run_sklearn(pipeline: object, texts: list[str]) -> float:
-    start = time.perf_counter()
+def run_sklearn(pipeline: object, texts: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one predict_proba over texts."""
+    start, cpu = time.perf_counter(), time.process_time()
     pipeline.predict_proba(texts)  # type: ignore[attr-defined]
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main() -> None:
@@ -152,39 +199,48 @@ def main() -> None:
         print(f"skipped: {DEV_POSTINGS} is absent (it lives outside the repository)")
         return
 
+    launcher = Launcher()  # first, while this process is small
     from rolecli.model import load_pipeline
 
     rolecli = shutil.which("rolecli", path=str(Path(sys.executable).parent)) or "rolecli"
     texts = posting_texts()
     big_texts = [texts[i % len(texts)] for i in range(args.files)]
     pipeline = load_pipeline()
-    print(f"{os.cpu_count()} cores; {len(texts)} distinct postings, "
-          f"{sum(map(len, texts)) / len(texts):.0f} characters on average")
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {len(texts)} distinct "
+          f"postings, {sum(map(len, texts)) / len(texts):.0f} characters on average")
     with tempfile.TemporaryDirectory(prefix="rolecli-bench-") as tmp:
         big, small, output = Path(tmp) / "big", Path(tmp) / "small", Path(tmp) / "rows.jsonl"
         build_folder(big, texts, args.files)
         build_folder(small, texts, args.small)
-        run_rolecli(rolecli, small, output, args.small, args.jobs)  # warm the page cache
+        run_rolecli(launcher, rolecli, small, output, args.small, args.jobs)  # warm the cache
         big_runs, small_runs, bare = [], [], []
         for number in range(1, args.runs + 1):
-            big_runs.append(run_rolecli(rolecli, big, output, args.files, args.jobs))
+            big_runs.append(run_rolecli(launcher, rolecli, big, output, args.files, args.jobs))
             bare.append(run_sklearn(pipeline, big_texts))
-            small_runs.append(run_rolecli(rolecli, small, output, args.small, args.jobs))
+            small_runs.append(run_rolecli(launcher, rolecli, small, output, args.small, args.jobs))
             b = big_runs[-1]
-            print(f"run {number}: rolecli {b.rate:.0f} items/s ({b.seconds:.1f}s), "
-                  f"tree RSS {b.tree_rss:.0f} MiB, tree PSS {b.tree_pss:.0f} MiB; "
-                  f"bare scikit-learn {args.files / bare[-1]:.0f} items/s ({bare[-1]:.1f}s)")
+            print(f"run {number}: rolecli {b.rate:.0f} items/s ({b.seconds:.1f}s, "
+                  f"{b.cpu:.1f} CPU-s), tree RSS {b.tree_rss:.0f} MiB, PSS {b.tree_pss:.0f} MiB; "
+                  f"bare scikit-learn {args.files / bare[-1][0]:.0f} items/s "
+                  f"({bare[-1][0]:.1f}s, {bare[-1][1]:.1f} CPU-s); "
+                  f"load average {os.getloadavg()[0]:.1f}")
+    launcher.close()
 
     def median(values: list[float]) -> float:
         return statistics.median(values)
 
     rate = median([r.rate for r in big_runs])
-    bare_rate = args.files / median(bare)
+    bare_rate = args.files / median([wall for wall, _ in bare])
+    cpu_rate = args.files / median([r.cpu for r in big_runs])
+    bare_cpu_rate = args.files / median([cpu for _, cpu in bare])
     print()
     print(f"medians of {args.runs} runs, {args.files} files:")
-    print(f"  rolecli batch        {rate:8.0f} items/s (files read from disk included)")
-    print(f"  bare scikit-learn    {bare_rate:8.0f} items/s (predict_proba, texts in memory)")
-    print(f"  ratio                {rate / bare_rate:8.2f}x   (target >= 1.5x)")
+    print(f"  {'':20} {'items/s':>8} {'items/CPU-s':>12}")
+    print(f"  {'rolecli batch':20} {rate:8.0f} {cpu_rate:12.0f}   (files read from disk included)")
+    print(f"  {'bare scikit-learn':20} {bare_rate:8.0f} {bare_cpu_rate:12.0f}   "
+          "(predict_proba, texts in memory)")
+    print(f"  {'ratio':20} {rate / bare_rate:7.2f}x {cpu_rate / bare_cpu_rate:11.2f}x   "
+          "(target: items/s >= 1.5x)")
     print("peak memory of the rolecli process tree (MiB):")
     print(f"  {'files':>8} {'sum RSS':>9} {'sum PSS':>9} {'largest process':>16}")
     for count, runs in ((args.small, small_runs), (args.files, big_runs)):
@@ -194,7 +250,6 @@ def main() -> None:
     small_rss = median([r.tree_rss for r in small_runs])
     print(f"  {args.files} vs {args.small}: sum RSS ratio {big_rss / small_rss:.2f} "
           f"(target: flat, and < 200 MiB)")
-
 
 if __name__ == "__main__":
     main()

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, MODEL, rolecli_executable
+from conftest import DEV_POSTINGS, EXAMPLES, MODEL, OFFTOPIC_DIR, rolecli_executable
 
 from rolecli.classifier import classify, load_scorer
 
@@ -133,6 +133,31 @@ def test_rows_agree_with_classify(invoke):
         assert row["id"] == str(EXAMPLES / Path(row["id"]).name)  # a file's id is its path as given
         for key in ("label", "probabilities", "confidence", "off_topic"):
             assert row[key] == expected[key], (row["id"], key)
+
+
+def test_rows_agree_with_classify_on_every_dev_posting(rolecli, dev_postings):
+    """The batch counts terms its own way; its verdicts must still be classify()'s, exactly."""
+    result = rolecli("batch", DEV_POSTINGS, "--id-column", "id", "--jobs", "2", "--quiet",
+                     timeout=600)
+    assert result.returncode == 0, result.stderr
+    rows = jsonl(result.stdout)
+    assert [r["id"] for r in rows] == [p["id"] for p in dev_postings]
+    scorer = load_scorer(MODEL)
+    for row, posting in zip(rows, dev_postings, strict=True):
+        expected = classify(posting["text"], scorer)
+        for key in ("label", "probabilities", "confidence", "off_topic"):
+            assert row[key] == expected[key], (row["id"], key)
+
+
+def test_rows_agree_with_classify_on_off_topic_texts(invoke):
+    result = invoke("batch", OFFTOPIC_DIR, "--format", "jsonl", "--jobs", "1")
+    assert result.exit_code == 0, result.stderr
+    scorer = load_scorer(MODEL)
+    for row in jsonl(result.stdout):
+        expected = classify((OFFTOPIC_DIR / row["id"]).read_text(encoding="utf-8"), scorer)
+        assert {k: row[k] for k in expected if k in row} == {
+            k: expected[k] for k in ("label", "probabilities", "confidence", "off_topic")
+        }
 
 
 def test_formats_carry_the_same_rows(invoke, tree, monkeypatch):
@@ -317,6 +342,39 @@ def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(rolecli, tmp_p
     rows = jsonl(output.read_bytes())
     assert sorted(r["id"] for r in rows) == sorted(r["id"] for r in expected)  # each exactly once
     assert rows == expected  # same answers, and the same order as an uninterrupted run
+
+
+def _pool_workers(pid: int) -> list[int]:
+    workers = []
+    for child in _descendants(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in command:  # not multiprocessing's resource tracker
+            workers.append(child)
+    return workers
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the process tree from /proc")
+def test_a_worker_killed_mid_batch_loses_nothing(rolecli, tmp_path):
+    folder = _many_postings(tmp_path / "many", 400)
+    clean = rolecli("batch", folder, "--jobs", "1", "--quiet")
+    output = tmp_path / "rows.jsonl"
+    process = subprocess.Popen(
+        [rolecli_executable(), "batch", str(folder), "--output", str(output), "--jobs", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while (not output.exists() or output.stat().st_size == 0) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    workers = _pool_workers(process.pid)
+    if process.poll() is not None or not workers:
+        pytest.skip("the batch finished before a worker could be killed")
+    os.kill(workers[0], signal.SIGKILL)  # as the out-of-memory killer would
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr.decode()
+    assert output.read_bytes() == clean.stdout  # the lost chunk was scored again, in order
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="sends Ctrl-C as a terminal does")

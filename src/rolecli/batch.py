@@ -17,6 +17,7 @@ import fnmatch
 import io
 import json
 import logging
+import math
 import os
 import signal
 import threading
@@ -24,6 +25,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -34,10 +36,11 @@ from .classifier import load_scorer
 from .datasets import TEXT_SUFFIXES
 from .decision import decide
 from .errors import ExitCode, RoleCliError, UsageError
-from .evidence import gather
+from .evidence import Evidence, gather
 from .inputs import read_document
-from .scorer import Scorer
+from .scorer import Scorer, sigmoid
 from .tabular import check_table, is_table, iter_table
+from .text import TOKEN_PATTERN
 
 FORMATS = ("table", "csv", "jsonl", "json")
 RESUMABLE_FORMATS = ("jsonl", "csv")
@@ -146,8 +149,17 @@ class Scoring:
     def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
         self.thresholds = scorer.thresholds
+        self._vocabulary: PairVocabulary | None = None
         # pypdf logs a warning for each damaged PDF; here that PDF's error row says it once.
         logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+    def evidence(self, text: str) -> Evidence:
+        """The Evidence `gather()` gives, counted faster where the model allows it."""
+        if not PairVocabulary.supports(self.scorer):
+            return gather(self.scorer, text)
+        if self._vocabulary is None:  # built on first use: a pool's parent never scores
+            self._vocabulary = PairVocabulary(self.scorer)
+        return self._vocabulary.evidence(text)
 
     def row(self, item: Item) -> Row:
         if item.error is not None:
@@ -155,7 +167,7 @@ class Scoring:
         try:
             text = item.text if item.text is not None else read_document(Path(str(item.path)))
             # Only the verdict: classify()'s top terms need term spans, which a batch never shows.
-            evidence = gather(self.scorer, text)
+            evidence = self.evidence(text)
             verdict = decide(evidence, self.thresholds)
         except Exception as exc:  # one odd file (or a parser bug on it) must not stop the batch
             return error_row(item.id, _reason(exc))
@@ -168,6 +180,100 @@ class Scoring:
 
     def rows(self, chunk: Sequence[Item]) -> list[Row]:
         return [self.row(item) for item in chunk]
+
+
+class PairVocabulary:
+    """Both heads' weights keyed by token and by token pair: scoring without bigram strings.
+
+    `Evidence` builds every n-gram string, then counts the in-vocabulary ones once per head;
+    this counts tokens and token pairs once (in C), then looks up only distinct ones. The
+    values, their order (which fixes the l2 norm's rounding) and the arithmetic are those of
+    `LinearHead`, so the probabilities are identical, bit for bit (tests compare them with
+    `classify()` on every dev posting). Everything else, such as the line evidence that the
+    mixed rule may need, is `Evidence`'s own code, computed lazily as ever.
+    """
+
+    def __init__(self, scorer: Scorer) -> None:
+        self.scorer = scorer
+        self.pairs = scorer.analyzer.ngram_range[1] == 2
+        role, domain = scorer.role.weights, scorer.domain.weights
+        # One lookup per distinct token or pair serves both heads.
+        self.unigrams: dict[str, _Entry] = {}
+        self.bigrams: dict[tuple[str, str], _Entry] = {}
+        for term in role.keys() | domain.keys():
+            entry = (term, role.get(term), domain.get(term))
+            first, _, second = term.partition(" ")
+            if second:
+                self.bigrams[(first, second)] = entry
+            else:
+                self.unigrams[term] = entry
+
+    @staticmethod
+    def supports(scorer: Scorer) -> bool:
+        # Terms must be tokens or "token token" pairs, which the default token pattern ensures.
+        return scorer.analyzer.ngram_range in ((1, 1), (1, 2)) and (
+            scorer.analyzer.token_pattern == TOKEN_PATTERN
+        )
+
+    def evidence(self, text: str) -> Evidence:
+        tokens = self.scorer.analyzer.tokens(text)
+        role: dict[str, float] = {}
+        domain: dict[str, float] = {}
+        log = math.log
+        # Unigrams, then bigrams, each by first occurrence: the order in which LinearHead.tfidf
+        # meets the terms, which fixes how its l2 norm rounds.
+        counted: list[tuple[Counter[Any], dict[Any, _Entry]]] = [(Counter(tokens), self.unigrams)]
+        if self.pairs:
+            counted.append((Counter(zip(tokens, islice(tokens, 1, None))), self.bigrams))
+        for counts, table in counted:
+            for key, count in counts.items():
+                entry = table.get(key)
+                if entry is None:
+                    continue
+                term, role_weight, domain_weight = entry
+                tf = 1.0 + log(count)
+                if role_weight is not None:
+                    role[term] = tf * role_weight[0]
+                if domain_weight is not None:
+                    domain[term] = tf * domain_weight[0]
+        role_weights, domain_weights = self.scorer.role.weights, self.scorer.domain.weights
+        norm = _norm(role)
+        contributions = (
+            {t: v / norm * role_weights[t][1] for t, v in role.items()} if norm > 0 else {}
+        )
+        # The domain head needs only its logit, and fsum is exact: no dict for it.
+        norm = _norm(domain)
+        domain_sum = (
+            math.fsum([v / norm * domain_weights[t][1] for t, v in domain.items()])
+            if norm > 0
+            else 0.0
+        )
+        domain_logit = self.scorer.domain.intercept + domain_sum
+        return _CountedEvidence(self.scorer, text, contributions, domain_logit)
+
+
+# A term with its (idf, coefficient) in the role and domain heads (None: not in that head).
+_Entry = tuple[str, tuple[float, float] | None, tuple[float, float] | None]
+
+
+def _norm(values: dict[str, float]) -> float:
+    # LinearHead's l2 norm: the same products, summed in the same order.
+    return math.sqrt(sum(v * v for v in values.values()))
+
+
+class _CountedEvidence(Evidence):
+    """Evidence from counts already made: sets what `Evidence.__init__` sets, redoes nothing."""
+
+    def __init__(
+        self, scorer: Scorer, text: str, contributions: dict[str, float], domain_logit: float
+    ) -> None:
+        self._scorer = scorer
+        self._text = text
+        self.contributions = contributions
+        self.intercept = scorer.role.intercept
+        self.logit = self.intercept + math.fsum(contributions.values())
+        self.p_scientist = sigmoid(self.logit)
+        self.p_on_topic = sigmoid(domain_logit)
 
 
 def _reason(exc: Exception) -> str:
@@ -217,7 +323,8 @@ def walk(root: Path, globs: Sequence[str] = (), exclude: Path | None = None) -> 
     is skipped, which makes symlink loops safe. Only regular files with a known suffix
     are kept, filtered by the globs (on the name, or on the relative path if the glob has a /).
     """
-    excluded = _file_key(exclude) if exclude is not None else None
+    key = _file_key(exclude) if exclude is not None else None
+    excluded = (exclude.name, key) if exclude is not None and key is not None else None
     seen: set[tuple[int, int]] = set()
     # An explicit stack of sorted listings: deep trees cannot hit the recursion limit.
     stack: list[Iterator[tuple[str, os.DirEntry[str]]]] = []
@@ -275,7 +382,10 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 
 
 def _wanted(
-    entry: os.DirEntry[str], relative: str, globs: Sequence[str], excluded: tuple[int, int] | None
+    entry: os.DirEntry[str],
+    relative: str,
+    globs: Sequence[str],
+    excluded: tuple[str, tuple[int, int]] | None,
 ) -> bool:
     suffix = os.path.splitext(entry.name)[1].lower()
     if suffix not in TEXT_SUFFIXES and not is_table(Path(entry.name)):
@@ -284,7 +394,10 @@ def _wanted(
         fnmatch.fnmatchcase(relative if "/" in g else entry.name, g) for g in globs
     ):
         return False
-    return excluded is None or _file_key(Path(entry.path)) != excluded
+    # The output file (by name and inode) is never an input; stat only the candidates.
+    if excluded is None or (entry.name != excluded[0] and not entry.is_symlink()):
+        return True
+    return _file_key(Path(entry.path)) != excluded[1]
 
 
 def _file_key(path: Path) -> tuple[int, int] | None:
@@ -311,7 +424,7 @@ def table_items(source: Source, config: BatchConfig) -> Iterator[Item]:
     try:
         for row in iter_table(source.path, config.text_column, config.id_column):
             yield Item(prefix + row.id, text=row.text, error=row.error)
-    except (RoleCliError, OSError, ValueError) as exc:
+    except (RoleCliError, OSError, ValueError, csv.Error) as exc:
         # A table met inside a folder may not be an export of postings: one error row, go on.
         yield Item(source.id, error=_reason(exc))
 
@@ -403,27 +516,98 @@ def _pool_context() -> Any:
 def _pool_rows(
     chunks: Iterator[list[Item]], config: BatchConfig, stop: threading.Event
 ) -> Iterator[list[Row]]:
-    executor = ProcessPoolExecutor(
-        config.jobs, mp_context=_pool_context(), initializer=_init_worker, initargs=(config.model,)
-    )
+    pool = _OrderedPool(config)
     window = config.jobs * TASKS_PER_WORKER
-    pending: deque[Future[list[Row]]] = deque()
     try:
         for chunk in chunks:
-            pending.append(executor.submit(_score_chunk, chunk))
-            if len(pending) >= window:
-                yield pending.popleft().result()
+            pool.submit(chunk)
+            if len(pool.pending) >= window:
+                yield pool.next_rows()
                 if stop.is_set():
                     break
-        while pending and not stop.is_set():
-            yield pending.popleft().result()
+        while pool.pending and not stop.is_set():
+            yield pool.next_rows()
         if stop.is_set():
-            # Let running chunks finish, drop queued ones, and keep the finished prefix.
-            executor.shutdown(wait=True, cancel_futures=True)
-            while pending and pending[0].done() and not pending[0].cancelled():
-                yield pending.popleft().result()
+            yield from pool.finished()
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        pool.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class WorkerError(RoleCliError):
+    exit_code = ExitCode.BATCH_PARTIAL
+
+
+class _OrderedPool:
+    """Chunks scored by worker processes, results taken in submission order.
+
+    A worker that dies (out of memory, a crash inside a parser) breaks the whole executor:
+    a new one is started, the chunk whose result was due is scored again item by item
+    with nothing else running, so that an item that kills a worker again is the one to
+    blame (it gets an error row), and the other lost chunks are submitted again.
+    """
+
+    MAX_FAILED_STARTS = 3  # deaths in a row with no result between: workers cannot run
+
+    def __init__(self, config: BatchConfig) -> None:
+        self.config = config
+        self.executor = self._start()
+        self.pending: deque[tuple[Future[list[Row]], list[Item]]] = deque()
+        self.deaths_in_a_row = 0
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.config.jobs, mp_context=_pool_context(), initializer=_init_worker,
+            initargs=(self.config.model,),
+        )
+
+    def submit(self, chunk: list[Item]) -> None:
+        self.pending.append((self.executor.submit(_score_chunk, chunk), chunk))
+
+    def next_rows(self) -> list[Row]:
+        future, chunk = self.pending.popleft()
+        try:
+            rows = future.result()
+        except BrokenProcessPool:
+            rows = self._one_by_one(chunk)
+            lost, self.pending = self.pending, deque()
+            for _, again in lost:
+                self.submit(again)
+            return rows
+        self.deaths_in_a_row = 0
+        return rows
+
+    def _one_by_one(self, chunk: list[Item]) -> list[Row]:
+        self._restart()
+        rows = []
+        for item in chunk:
+            try:
+                rows.extend(self.executor.submit(_score_chunk, [item]).result())
+                self.deaths_in_a_row = 0
+            except BrokenProcessPool:
+                rows.append(error_row(item.id, "the worker process scoring it died "
+                                               "(out of memory, or a crash while reading it)"))
+                self._restart()
+        return rows
+
+    def _restart(self) -> None:
+        self.deaths_in_a_row += 1
+        if self.deaths_in_a_row > self.MAX_FAILED_STARTS:
+            raise WorkerError(
+                "worker processes keep dying before they score anything; the rows so far "
+                "are written (rerun with --resume, or --jobs 1 to see why)"
+            )
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.executor = self._start()
+
+    def finished(self) -> Iterator[list[Row]]:
+        """After a stop: let running chunks finish, drop queued ones, yield the finished prefix."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        while self.pending:
+            future, _ = self.pending[0]
+            if not future.done() or future.cancelled() or future.exception() is not None:
+                return
+            self.pending.popleft()
+            yield future.result()
 
 
 @contextmanager
