@@ -259,6 +259,21 @@ def test_resume_after_a_torn_last_row_gives_every_id_once(invoke, tree, tmp_path
     assert "scored 0 items" in again.stderr
 
 
+def test_csv_resume_with_quotes_and_newlines_in_ids(invoke, tmp_path):
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    for name in ('a "quoted" name.txt', "b new\nline.txt", "c plain.txt"):
+        (folder / name).write_bytes(POSTINGS[0].read_bytes())
+    clean = tmp_path / "clean.csv"
+    assert invoke("batch", folder, "--output", clean).exit_code == 0
+    expected = clean.read_bytes()
+    cut = expected.index(b"new\nline") + 4  # torn inside the quoted field, after its newline
+    output = tmp_path / "rows.csv"
+    output.write_bytes(expected[:cut])
+    assert invoke("batch", folder, "--output", output, "--resume").exit_code == 0
+    assert output.read_bytes() == expected
+
+
 def test_resume_refuses_a_file_that_is_not_batch_output(invoke, tree, tmp_path):
     output = tmp_path / "rows.jsonl"
     output.write_text("not json\n{\"id\": \"x\", \"status\": \"ok\"}\n", encoding="utf-8")
@@ -487,6 +502,19 @@ def test_glob_filters_files_in_folders(invoke, tree):
     assert [r["id"] for r in by_path] == [
         "team/data-scientist.md", "team/research/mixed.docx", "team/research/scientist.pdf",
     ]
+
+
+def test_undecodable_file_names_get_escaped_ids(invoke, tmp_path):
+    folder = tmp_path / "names"
+    folder.mkdir()
+    posting = POSTINGS[0].read_bytes()
+    (Path(os.fsdecode(bytes(folder) + b"/caf\xe9.txt"))).write_bytes(posting)
+    (Path(os.fsdecode(bytes(folder) + b"/caf\xe8.txt"))).write_bytes(b"")
+    result = invoke("batch", folder, "--format", "jsonl")
+    assert result.exit_code == 5, result.stderr
+    rows = jsonl(result.stdout)
+    assert [r["id"] for r in rows] == ["caf\\xe8.txt", "caf\\xe9.txt"]
+    assert [r["status"] for r in rows] == ["error", "ok"]
 
 
 def test_several_paths_prefix_folder_ids(invoke, tree, tmp_path):

@@ -139,8 +139,18 @@ class ProgressSink(Protocol):
 def error_row(item_id: str, reason: str) -> Row:
     return {
         "id": item_id, "status": "error", "label": None, "probabilities": None,
-        "confidence": None, "off_topic": None, "error": " ".join(reason.split()),
+        "confidence": None, "off_topic": None, "error": printable(" ".join(reason.split())),
     }
+
+
+def printable(name: str) -> str:
+    """A file name as text any output can hold: undecodable bytes (which Python keeps as
+    lone surrogates) become backslash escapes, so ids stay distinct and writable."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
 
 
 class Scoring:
@@ -311,9 +321,10 @@ def sources(config: BatchConfig) -> Iterator[Source]:
         if path.is_dir():
             prefix = path.as_posix().rstrip("/") + "/" if several else ""
             for source in walk(path, config.globs, config.exclude):
-                yield source._replace(id=prefix + source.id)
+                yield source._replace(id=printable(prefix + source.id))
         else:
-            yield Source(raw, path, "table" if is_table(path) else "file", prefix_rows=several)
+            kind = "table" if is_table(path) else "file"
+            yield Source(printable(raw), path, kind, prefix_rows=several)
 
 
 def walk(root: Path, globs: Sequence[str] = (), exclude: Path | None = None) -> Iterator[Source]:
@@ -802,16 +813,19 @@ def open_output(
 
 
 def read_resumable(output: Path, format: str) -> Resumed:
-    """The ids of the complete rows of an earlier run's output; a torn last row is cut off."""
+    """The ids of the complete rows of an earlier run's output; a torn last row is cut off.
+
+    The file is read record by record: only the ids are kept in memory.
+    """
     with output.open("r+b") as handle:
-        data = handle.read()
-        records = _jsonl_records(data) if format == "jsonl" else _csv_records(data)
+        size = os.fstat(handle.fileno()).st_size
         resumed = Resumed()
         end = 0
+        records = _records(handle, quoted=format == "csv")
         for number, (record, record_end) in enumerate(records, start=1):
             row = _parse_record(record, format)
             if row is None:
-                if record_end < len(data):  # damage before the last row is not a crash
+                if record_end < size:  # damage before the last row is not a crash
                     raise UsageError(
                         f"{output}: record {number} is not a rolecli batch {format} row; "
                         "cannot resume (use --force to start over)"
@@ -823,35 +837,28 @@ def read_resumable(output: Path, format: str) -> Resumed:
                 resumed.ids.add(row["id"])
                 resumed.errors += row["status"] == "error"
             end = record_end
-        if end < len(data):
+        if end < size:
             handle.truncate(end)
     return resumed
 
 
-def _jsonl_records(data: bytes) -> Iterator[tuple[bytes, int]]:
-    start = 0
-    while start < len(data):
-        newline = data.find(b"\n", start)
-        end = len(data) if newline < 0 else newline + 1
-        yield data[start:end], end
-        start = end
+def _records(handle: IO[bytes], quoted: bool) -> Iterator[tuple[bytes, int]]:
+    """(record, offset of its end) for each newline-ended record, and a last unended one.
 
-
-def _csv_records(data: bytes) -> Iterator[tuple[bytes, int]]:
-    # A record ends at a newline outside quotes (the csv module doubles quotes inside fields).
-    start = 0
-    while start < len(data):
-        end = start
-        while True:
-            newline = data.find(b"\n", end)
-            if newline < 0:
-                end = len(data)
-                break
-            end = newline + 1
-            if data.count(b'"', start, end) % 2 == 0:
-                break
-        yield data[start:end], end
-        start = end
+    With `quoted`, a newline inside a quoted CSV field does not end the record: the csv
+    module doubles quotes inside fields, so a record is complete when its quotes pair up.
+    """
+    offset = 0
+    record = b""
+    for line in handle:
+        record += line
+        if quoted and record.count(b'"') % 2 and line.endswith(b"\n"):
+            continue
+        offset += len(record)
+        yield record, offset
+        record = b""
+    if record:
+        yield record, offset + len(record)
 
 
 def _parse_record(record: bytes, format: str) -> Row | str | None:

@@ -30,33 +30,37 @@ class Engine(str, Enum):
 @handle_errors
 def batch_command(
     paths: list[str] = typer.Argument(
-        ..., help="Folders, posting files, or tables (.csv, .jsonl, .parquet).", show_default=False
+        ..., metavar="PATH", show_default=False,
+        help="Folders, posting files, or tables (.csv, .jsonl, .parquet).",
     ),
     format: BatchFormat = typer.Option(
         None, "--format", "-f", show_default=False,
         help="Row format [default: --output's suffix; else table on a terminal, else jsonl].",
     ),
     output: Path = typer.Option(
-        None, "--output", "-o", show_default=False,
+        None, "--output", "-o", metavar="FILE", show_default=False,
         help="Write rows to FILE (flushed row by row) instead of stdout.",
     ),
     jobs: int = typer.Option(
-        None, "--jobs", "-j", show_default=False, help="Worker processes [default: all cores]."
+        None, "--jobs", "-j", metavar="N", show_default=False,
+        help="Worker processes [default: all cores].",
     ),
     resume: bool = typer.Option(
-        False, "--resume", help="Keep the rows already in --output (jsonl or csv); score the rest."
+        False, "--resume",
+        help="Keep the rows already in --output (jsonl or csv, error rows included); "
+        "score only the missing ids.",
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
     glob: list[str] = typer.Option(
-        None, "--glob", "-g", show_default=False,
+        None, "--glob", "-g", metavar="PATTERN", show_default=False,
         help="Only files in folders matching PATTERN: on the name, or the relative path if it "
         "has a / (repeatable).",
     ),
     text_column: str = typer.Option(
-        "text", "--text-column", help="Tables: the column with the posting."
+        "text", "--text-column", metavar="COLUMN", help="Tables: the column with the posting."
     ),
     id_column: str = typer.Option(
-        None, "--id-column", show_default=False,
+        None, "--id-column", metavar="COLUMN", show_default=False,
         help="Tables: the column with the id [default: row number].",
     ),
     model: Path = MODEL_OPTION,
@@ -65,7 +69,7 @@ def batch_command(
         Engine.local, "--engine", help="Where to score (dask needs rolecli[dask])."
     ),
     scheduler: str = typer.Option(
-        None, "--scheduler", show_default=False,
+        None, "--scheduler", metavar="ADDRESS", show_default=False,
         help="Dask scheduler ADDRESS [default: start a local cluster].",
     ),
 ) -> None:
