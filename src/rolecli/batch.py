@@ -26,7 +26,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -644,63 +644,134 @@ def stop_on_interrupt() -> Iterator[threading.Event]:
 # -- writers -----------------------------------------------------------------------------
 
 
-class RowWriter:
-    """Writes rows in one format; `close()` finishes the document (and closes an owned file)."""
+class OutputError(RoleCliError):
+    """The output file cannot be written (disk full, quota): the rows before are whole."""
 
-    def __init__(self, stream: IO[str], owned: bool = False) -> None:
+    exit_code = ExitCode.USAGE
+
+
+class Output:
+    """Where the text of rows goes: a stream, flushed after each row.
+
+    `tail` is text that ends the document (a JSON array's bracket), written at close().
+    """
+
+    def __init__(self, stream: IO[str], tail: str = "") -> None:
         self.stream = stream
-        self.owned = owned
+        self.tail = tail
+
+    def write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write(self.tail)
+        self.stream.flush()
+
+
+class FileOutput(Output):
+    """An --output file, written unbuffered with one write per row, ending with `tail`
+    after every write, so that it is a valid document whenever the program stops.
+
+    When a write fails (a full disk), the file is cut back to its last whole row and its
+    tail, so it stays valid and --resume can carry on from it once there is room.
+    """
+
+    def __init__(self, path: Path, append: bool, resumable: bool, tail: str = "") -> None:
+        self.path = path
+        self.resumable = resumable
+        self.tail = tail
+        self.closing = tail.encode("utf-8")
+        try:
+            self.file = path.open("ab" if append else "wb", buffering=0)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path} ({exc.strerror or exc})") from None
+        self.body = self.file.seek(0, os.SEEK_END)  # where the rows end and the tail begins
+
+    def write(self, text: str) -> None:
+        data = text.encode("utf-8")
+        try:
+            self._write_at(self.body, data + self.closing)
+        except OSError as exc:
+            self.file.truncate(self.body)
+            with suppress(OSError):  # it fitted before this row
+                self._write_at(self.body, self.closing)
+            hint = "rerun with --resume when there is room" if self.resumable else "rerun it"
+            raise OutputError(
+                f"cannot write {self.path} ({exc.strerror or exc}); it ends with the last "
+                f"whole row: {hint}"
+            ) from None
+        self.body += len(data)
+
+    def _write_at(self, offset: int, data: bytes) -> None:
+        if self.closing:  # (never in append mode: only a JSON array has a tail)
+            self.file.seek(offset)
+        view = memoryview(data)
+        while view:  # a write to a nearly full disk may take only part of the bytes
+            view = view[self.file.write(view) or 0 :]
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class RowWriter:
+    """Writes rows in one format; `close()` finishes the document and closes the output."""
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
 
     def write(self, row: Row) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
-        self.stream.flush()
-        if self.owned:
-            self.stream.close()
+        self.out.close()
 
 
 class JsonlWriter(RowWriter):
     def write(self, row: Row) -> None:
-        self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
-        self.stream.flush()
+        self.out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 class CsvWriter(RowWriter):
-    def __init__(self, stream: IO[str], owned: bool = False, header: bool = True) -> None:
-        super().__init__(stream, owned)
-        self.csv = csv.writer(stream, lineterminator="\n")
+    def __init__(self, out: Output, header: bool = True) -> None:
+        super().__init__(out)
+        self.line = io.StringIO()
+        self.csv = csv.writer(self.line, lineterminator="\n")
         if header:
-            self.csv.writerow(CSV_COLUMNS)
+            self._write(CSV_COLUMNS)
 
     def write(self, row: Row) -> None:
-        self.csv.writerow(csv_fields(row))
-        self.stream.flush()
+        self._write(csv_fields(row))
+
+    def _write(self, fields: Sequence[str]) -> None:
+        # Format the record first: the output gets it in one write.
+        self.line.seek(0)
+        self.line.truncate()
+        self.csv.writerow(fields)
+        self.out.write(self.line.getvalue())
 
 
 class JsonWriter(RowWriter):
-    """A JSON array, written element by element so that it is valid whenever close() ran."""
+    """A JSON array, element by element; the output supplies the closing bracket (JSON_TAIL)."""
 
-    def __init__(self, stream: IO[str], owned: bool = False) -> None:
-        super().__init__(stream, owned)
+    def __init__(self, out: Output) -> None:
+        super().__init__(out)
         self.first = True
-        stream.write("[")
+        out.write("[")
 
     def write(self, row: Row) -> None:
-        self.stream.write(("\n" if self.first else ",\n") + json.dumps(row, ensure_ascii=False))
-        self.stream.flush()
+        self.out.write(("\n" if self.first else ",\n") + json.dumps(row, ensure_ascii=False))
         self.first = False
 
-    def close(self) -> None:
-        self.stream.write("]\n" if self.first else "\n]\n")
-        super().close()
+
+JSON_TAIL = "\n]\n"
 
 
 class TableWriter(RowWriter):
     """A Rich table for people: it needs every row to size its columns, so it prints at close()."""
 
-    def __init__(self, stream: IO[str], owned: bool = False) -> None:
-        super().__init__(stream, owned)
+    def __init__(self, out: Output) -> None:
+        super().__init__(out)
         self.rows: list[tuple[str, ...]] = []
 
     def write(self, row: Row) -> None:
@@ -727,7 +798,11 @@ class TableWriter(RowWriter):
             )
         for values in self.rows:
             table.add_row(*values, style="red" if values[1] == "error" else None)
-        Console(file=self.stream, highlight=False, soft_wrap=False).print(table)
+        # A terminal gets colour and its width; a file or pipe gets plain text.
+        target = self.out.stream if type(self.out) is Output else io.StringIO()
+        Console(file=target, highlight=False, soft_wrap=False).print(table)
+        if isinstance(target, io.StringIO):
+            self.out.write(target.getvalue())
         super().close()
 
 
@@ -748,17 +823,15 @@ def _csv_value(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def make_writer(
-    format: str, stream: IO[str], owned: bool = False, header: bool = True
-) -> RowWriter:
+def make_writer(format: str, out: Output, header: bool = True) -> RowWriter:
     if format == "jsonl":
-        return JsonlWriter(stream, owned)
+        return JsonlWriter(out)
     if format == "csv":
-        return CsvWriter(stream, owned, header)
+        return CsvWriter(out, header)
     if format == "json":
-        return JsonWriter(stream, owned)
+        return JsonWriter(out)
     if format == "table":
-        return TableWriter(stream, owned)
+        return TableWriter(out)
     raise UsageError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
 
 
@@ -798,18 +871,13 @@ def open_output(
             )
         if output.exists():
             resumed = read_resumable(output, format)
-        mode = "a"
     elif output.exists() and not force:
         raise UsageError(
             f"{output} exists; add --resume to score only what it lacks, or --force to overwrite it"
         )
-    else:
-        mode = "w"
-    try:
-        stream = output.open(mode, encoding="utf-8", newline="")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output} ({exc.strerror or exc})") from None
-    return make_writer(format, stream, owned=True, header=not resumed.has_header), resumed
+    out = FileOutput(output, append=resume, resumable=format in RESUMABLE_FORMATS,
+                     tail=JSON_TAIL if format == "json" else "")
+    return make_writer(format, out, header=not resumed.has_header), resumed
 
 
 def read_resumable(output: Path, format: str) -> Resumed:
@@ -929,7 +997,8 @@ def run_batch(
     else:
         import sys
 
-        writer, resumed = make_writer(format, stream or sys.stdout), Resumed()
+        out = Output(stream or sys.stdout, tail=JSON_TAIL if format == "json" else "")
+        writer, resumed = make_writer(format, out), Resumed()
     summary = BatchSummary(resumed=len(resumed.ids), resumed_errors=resumed.errors)
     if progress is not None:
         total = count_items(config)
