@@ -154,7 +154,7 @@ class _Fixed:
 
 
 def _mixed_rule(rows: list[tuple[str, _Fixed]]) -> dict[str, float]:
-    """The mixed rule that finds the most true mixed rows within the clear-row budget."""
+    """The mixed rule that best separates true mixed rows from clear ones, within the budget."""
     mixed = [signals for label, signals in rows if label == "mixed"]
     clear = [signals for label, signals in rows if label in ("engineer", "scientist")]
     if not mixed or not clear:
@@ -178,9 +178,11 @@ def _mixed_rule(rows: list[tuple[str, _Fixed]]) -> dict[str, float]:
         if false_rate > CLEAR_CALLED_MIXED_BUDGET:
             continue
         recall = sum(bool(mixed_reasons(s, rule)) for s in mixed) / len(mixed)
-        # Most recall first, then fewest false alarms; ties keep the earlier (narrower) rule.
-        if best is None or (recall, -false_rate) > best[:2]:
-            best = (recall, -false_rate, rule)
+        # Youden's J (recall minus false-alarm rate): a signal earns its place only if it
+        # finds a larger share of mixed postings than of clear ones it mislabels; ties keep
+        # the earlier (narrower) rule.
+        if best is None or (recall - false_rate, -false_rate) > best[:2]:
+            best = (recall - false_rate, -false_rate, rule)
     return best[2] if best else dict(DEFAULT_THRESHOLDS["mixed"])
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 
@@ -11,6 +13,7 @@ from .. import __version__
 from ..errors import ExitCode
 from .batch import batch_command
 from .classify import classify_command
+from .common import discard_stdout
 from .evaluate import calibrate_command, evaluate_command
 from .explain import explain_command
 from .model_info import model_info_command
@@ -81,6 +84,8 @@ app.add_typer(model_app, name="model")
 
 def run() -> None:
     """Console-script entry: click's own usage errors also become one line and exit 2."""
+    _guard_std_streams()
+    stdout_before = _identity(1)
     try:
         code = app(standalone_mode=False)
     except ClickUsageError as exc:
@@ -95,16 +100,100 @@ def run() -> None:
         code = ExitCode.INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, as other Unix tools do.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        discard_stdout()
         code = ExitCode.OK
+    except SystemExit as exc:
+        # click (`rolecli --help | head -c 1`) and Rich (Console.on_broken_pipe, for the text
+        # views) end a broken pipe with a silent exit 1; here it is a normal end, exit 0.
+        if exc.code != 1 or not _pipe_was_broken(stdout_before):
+            raise
+        discard_stdout()
+        code = ExitCode.OK
+    except OSError as exc:
+        # Output that cannot be written (a full disk, /dev/full, a file-size limit): inputs
+        # report their own errors, so what reaches here is a failed write. One line, not a
+        # traceback; exit 2 as for any other output rolecli cannot write (--html, --output).
+        discard_stdout()
+        _write_stderr(f"rolecli: error: {_os_error_message(exc)}\n")
+        code = ExitCode.USAGE
     _flush_quietly()
     sys.exit(int(code) if isinstance(code, int) else 0)
+
+
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EBADF}
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Stands in for a stdout closed by the shell (`>&-`): writing to it is an error."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+
+def _guard_std_streams() -> None:
+    """Closed standard streams (`<&-`, `>&-`, `2>&-`) become clear errors, not crashes.
+
+    /dev/null takes each closed descriptor so that a file opened later (an --output) cannot
+    become fd 0-2 and receive stray writes; sys.stdin stays None, which `read_stdin` reports.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            spare = os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: fd itself
+            if spare != fd:
+                os.dup2(spare, fd)
+                os.close(spare)
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()
+    if sys.stderr is None:  # nobody can read diagnostics: drop them
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+
+
+def _identity(fd: int) -> tuple[int, int] | None:
+    try:
+        stat = os.fstat(fd)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+def _pipe_was_broken(stdout_before: tuple[int, int] | None) -> bool:
+    """Whether click or Rich has just handled a broken pipe on stdout."""
+    if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # click's mark
+        return True
+    # Rich's mark: stdout's descriptor now points at /dev/null, where it did not before.
+    devnull = _identity_of_path(os.devnull)
+    return devnull is not None and _identity(1) == devnull != stdout_before
+
+
+def _identity_of_path(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+def _os_error_message(exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    if exc.filename:
+        return f"{exc.filename}: {reason}"
+    if exc.errno in _WRITE_ERRNOS:
+        return f"cannot write output ({reason})"
+    return f"input/output error ({reason})"
+
+
+def _write_stderr(message: str) -> None:
+    try:
+        sys.stderr.write(message)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr itself is broken: nothing left to tell
+        pass
 
 
 def _flush_quietly() -> None:
     try:
         sys.stdout.flush()
-    except (BrokenPipeError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # a broken pipe, a full disk, or stdout closed (>&-)
+        discard_stdout()
