@@ -81,7 +81,10 @@ def text_from_bytes(data: bytes, name: str, suffix: str = "") -> str:
     else:
         text = decode_bytes(data, name)
         if suffix in {".html", ".htm"} or _HTML_START.match(data[:512]):
-            text = html_text(text)
+            try:
+                text = html_text(text)
+            except Exception as exc:  # like the PDF and Word parsers below: the file's fault
+                raise InputError(f"{name}: unreadable HTML ({type(exc).__name__})") from None
     if not text.strip():
         raise InputError(f"{name}: no text to classify (empty or whitespace only)")
     return text
@@ -93,7 +96,9 @@ def decode_bytes(data: bytes, name: str) -> str:
             try:
                 return _reject_control(data.decode(encoding), name)
             except UnicodeDecodeError:
-                raise InputError(f"{name}: starts with a {encoding} mark but does not decode") from None
+                raise InputError(
+                    f"{name}: starts with a {encoding} mark but does not decode"
+                ) from None
     for magic, kind in _BINARY_MAGIC.items():
         if data.startswith(magic):
             raise InputError(f"{name}: binary data ({kind}), not text")
@@ -109,13 +114,25 @@ def decode_bytes(data: bytes, name: str) -> str:
 def _decode_guess(data: bytes) -> str:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is not None and best.encoding:
-        return str(best)
-    return data.decode("cp1252", errors="replace")
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None or not best.encoding:
+        return data.decode("cp1252", errors="replace")
+    # On English text with a few accents the detector often ties cp1250, cp1252, cp1257...,
+    # which read "é" alike but not "ï" or curly quotes, and may pick any of them. A tie goes
+    # to Windows-1252, the usual non-UTF-8 encoding of Western postings (a superset of
+    # Latin-1's printable range); a clearly better guess (Cyrillic, Polish...) still wins.
+    for match in matches:
+        if match.encoding == "cp1252" and match.chaos <= best.chaos + 0.01:
+            return str(match)
+    return str(best)
 
 
 def _reject_control(text: str, name: str) -> str:
+    # Any NUL means binary, as for grep and git: text never holds one, while a few stray
+    # control characters (form feeds, pasted escapes) are tolerated and blanked below.
+    if "\x00" in text:
+        raise InputError(f"{name}: binary data (contains NUL bytes), not text")
     controls = len(_CONTROL.findall(text[:65536]))
     if controls and controls > 0.01 * min(len(text), 65536):
         raise InputError(f"{name}: binary data (control characters), not text")
@@ -124,36 +141,54 @@ def _reject_control(text: str, name: str) -> str:
 
 def html_text(markup: str) -> str:
     """Visible text of an HTML page: scripts, styles and markup dropped, block breaks kept."""
-    from bs4 import BeautifulSoup
+    import warnings
 
-    soup = BeautifulSoup(markup, "html.parser")
+    from bs4 import BeautifulSoup, ParserRejectedMarkup
+
+    with warnings.catch_warnings():
+        # bs4 warns on stderr about markup that looks like a URL or like XML; a posting is
+        # what it is, and stderr is kept for the one error line.
+        warnings.simplefilter("ignore")
+        try:
+            soup = BeautifulSoup(markup, "html.parser")
+        except ParserRejectedMarkup:
+            # html.parser gives up on marked sections it does not know (`<![x[ ... ]]>`, as
+            # in some Word exports); lxml, which python-docx already needs, reads them.
+            soup = BeautifulSoup(markup, "lxml")
     for hidden in soup(["script", "style", "noscript", "template", "head"]):
         hidden.decompose()
     return soup.get_text("\n")
 
 
-def _pdf_text(data: bytes, name: str) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+# The PDF and Word parsers meet hostile bytes here, and raise whatever their internals do
+# (pypdf: PdfStreamError, IndexError, RecursionError...; python-docx: lxml's XMLSyntaxError,
+# PackageNotFoundError...). Any exception from parsing a file is that file's fault, so each
+# becomes one InputError line; a parser is never allowed to print a traceback.
 
+
+def _pdf_text(data: bytes, name: str) -> str:
+    import logging
+
+    from pypdf import PdfReader
+
+    # pypdf logs warnings ("EOF marker not found") on stderr; the one error line says it all.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         return "\n".join(page.extract_text() or "" for page in reader.pages)
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+    except Exception as exc:  # see above: any parser failure is an unreadable file
         raise InputError(f"{name}: unreadable PDF ({type(exc).__name__})") from None
 
 
 def _docx_text(data: bytes, name: str) -> str:
-    import zipfile
-
     from docx import Document
 
     try:
         document = Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        lines = [p.text for p in document.paragraphs]
+        for table in document.tables:
+            for row in table.rows:
+                lines.append("\t".join(cell.text for cell in row.cells))
+    except Exception as exc:  # see above: any parser failure is an unreadable file
         raise InputError(f"{name}: unreadable Word document ({type(exc).__name__})") from None
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append("\t".join(cell.text for cell in row.cells))
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -42,12 +43,27 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             sys.stderr.write("rolecli: interrupted\n")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except BrokenPipeError:
+            # The reader went away (`| head`): a normal end, as for other filters. Caught here
+            # because click would turn it into a silent exit 1, which fails `set -o pipefail`.
+            discard_stdout()
+            raise typer.Exit(int(ExitCode.OK)) from None
 
     return wrapper  # type: ignore[return-value]
 
 
+def discard_stdout() -> None:
+    """Point stdout at /dev/null so that the flush at exit cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout closed (>&-) or replaced
+        pass
+
+
 def read_posting(file: str | None, command: str) -> tuple[str, str]:
-    """(text, name) from FILE, `-`, or piped stdin; a usage hint instead of waiting on a terminal."""
+    """(text, name) from FILE, `-`, or piped stdin; on a terminal, a usage hint, not a wait."""
     from ..inputs import read_document, read_stdin
 
     if file is None or file == "-":

@@ -6,6 +6,7 @@ import errno
 import io
 import os
 import sys
+from typing import Any
 
 import typer
 
@@ -28,8 +29,8 @@ EXIT_CODES_HELP = (
 
 # Typer bundles click in some versions and depends on it in others; find its classes either way.
 _CLICK_ERRORS = {cls.__name__: cls for cls in typer.BadParameter.__mro__}
-ClickException = _CLICK_ERRORS["ClickException"]
-ClickUsageError = _CLICK_ERRORS["UsageError"]
+ClickException: Any = _CLICK_ERRORS["ClickException"]
+ClickUsageError: Any = _CLICK_ERRORS["UsageError"]
 
 app = typer.Typer(
     name="rolecli",
