@@ -1,0 +1,81 @@
+"""Inputs the fuzzer (fuzz/fuzz_scoring.py) crashed rolecli with, kept as regression tests.
+
+Each case is the crashing input exactly as atheris wrote it, decoded the way the harness
+decodes it (a suffix, then the bytes), and each must now pass the harness's own checks:
+`text_from_bytes` returns non-blank text or raises InputError, and classify and explain
+keep their promises on the text.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from rolecli import classify, explain
+from rolecli.errors import InputError
+from rolecli.inputs import text_from_bytes
+
+# (name, suffix, bytes): every crash found, with what it broke.
+CRASHES = [
+    (
+        # bs4's html.parser builder raised ParserRejectedMarkup (an AssertionError inside:
+        # "unknown status keyword 'en' in marked section") for `<![en<>f]...`: a traceback
+        # from `rolecli classify page.html`. Found on the code before the fix in ~8 s.
+        "crash-3dbeb598-marked-section",
+        ".html",
+        b"Deopyl models to production`with Kubernetes; run A/B \xff\xff\xff\xff\xff\xff\xff"
+        b"\xff\xff\xff\xff\xff\xffcript><![if !IE]><p>research</p><![en<>f]id/body\xff\xff"
+        b"\xff\xff\xfftests and report statisuic\xce\xce\xce\xce\xce\xcfs.",
+    ),
+]
+
+
+def check_text(text: str) -> None:
+    """The harness's checks (fuzz/fuzz_scoring.py: check_text)."""
+    try:
+        result = classify(text)
+    except InputError:
+        assert not text.strip()
+        return
+    p = result["probabilities"]
+    assert 0.0 <= p["engineer"] <= 1.0 and 0.0 <= p["scientist"] <= 1.0
+    assert abs(p["engineer"] + p["scientist"] - 1.0) <= 1e-12
+    assert classify(text) == result
+    explanation = explain(text)
+    assert explanation["probabilities"] == p
+    total = explanation["intercept"] + math.fsum(t["contribution"] for t in explanation["terms"])
+    assert abs(total - explanation["logit"]) <= 1e-9
+    for term in explanation["terms"]:
+        for start, end in term["spans"]:
+            assert 0 <= start < end <= len(text)
+
+
+@pytest.mark.parametrize(("name", "suffix", "data"), CRASHES, ids=[c[0] for c in CRASHES])
+def test_fuzzer_crash_is_fixed(name, suffix, data):
+    try:
+        text = text_from_bytes(data, "fuzz", suffix)
+    except InputError as exc:
+        assert exc.message.startswith("fuzz: ")
+        return
+    assert text.strip()
+    check_text(text)
+    check_text(data.decode("utf-8", "replace"))
+
+
+@pytest.mark.parametrize(("name", "suffix", "data"), CRASHES, ids=[c[0] for c in CRASHES])
+def test_fuzzer_crash_through_the_cli_is_one_line_at_most(rolecli, tmp_path, name, suffix, data):
+    path = tmp_path / f"input{suffix}"
+    path.write_bytes(data)
+    result = rolecli("classify", path, "-f", "json")
+    assert b"Traceback" not in result.stderr
+    assert result.returncode in (0, 3), result.stderr
+    assert len(result.stderr.splitlines()) == (0 if result.returncode == 0 else 1)
+
+
+def test_marked_section_crash_keeps_the_visible_text():
+    """The fix falls back to a lenient parser; the page's words are still what is scored."""
+    page = b"<html><body><p>Deploy models</p><![en[ x ]]><p>to Kubernetes</p></body></html>"
+    text = text_from_bytes(page, "page.html", ".html")
+    assert "Deploy models" in text and "to Kubernetes" in text
+    assert "<p>" not in text
