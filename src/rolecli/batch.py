@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import signal
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -972,6 +973,8 @@ def run_batch(
 
     Raises UsageError / ModelError before writing anything; per-item failures become
     error rows. On Ctrl-C it returns early (summary.interrupted) with every finished row written.
+    With jobs > 1 the workers are spawned processes, which import the caller's main module:
+    a script calling this needs the usual `if __name__ == "__main__":` guard.
     """
     if jobs is not None and jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -995,8 +998,6 @@ def run_batch(
     if output is not None:
         writer, resumed = open_output(output, format, resume, force)
     else:
-        import sys
-
         out = Output(stream or sys.stdout, tail=JSON_TAIL if format == "json" else "")
         writer, resumed = make_writer(format, out), Resumed()
     summary = BatchSummary(resumed=len(resumed.ids), resumed_errors=resumed.errors)
