@@ -653,7 +653,16 @@ def test_interrupt_of_a_fifo_wait_exits_130(tmp_path):
     process = subprocess.Popen([rolecli_executable(), "classify", str(fifo)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                stdin=subprocess.DEVNULL, env=env_without_model())
-    time.sleep(1.5)  # started and blocked in open()
+    # Wait until it is blocked opening the FIFO (not still importing, where Ctrl-C is
+    # Python's own business): the kernel names the wait channel.
+    wchan = Path(f"/proc/{process.pid}/wchan")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        if wchan.read_text(errors="replace") in ("wait_for_partner", "fifo_open"):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("rolecli never blocked on the FIFO")
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130
