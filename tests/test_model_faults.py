@@ -52,8 +52,8 @@ def _nan_coefficient(spec: dict) -> None:
     spec["role"]["coef"][0] = float("nan")
 
 
-def _short_idf(spec: dict) -> None:
-    spec["domain"]["idf"].pop()
+def _short_coefficients(spec: dict) -> None:
+    spec["role"]["coef"].pop()
 
 
 # damage -> (how to do it, the reason the error line gives, after "<model dir>/")
@@ -98,9 +98,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
         "{model}/scorer.json: malformed scorer (ValueError: non-finite weight)",
     ),
     "scorer-lengths-differ-but-hashed": (
-        lambda m: edit_scorer(m, _short_idf),
-        "{model}/scorer.json: malformed scorer (ValueError: vocabulary, idf and coef lengths "
-        "differ)",
+        lambda m: edit_scorer(m, _short_coefficients),
+        "{model}/scorer.json: malformed scorer (ValueError: vocabulary, idf and coef",
     ),
 }
 
