@@ -269,7 +269,7 @@ def test_html_title_attribute_names_term_and_contribution(invoke, tmp_path):
 def test_model_info_shows_card_and_top_terms(invoke):
     card = json.loads((MODEL / "card.json").read_text())
     scorer = json.loads((MODEL / "scorer.json").read_text())
-    coef = dict(zip(scorer["role"]["vocabulary"], scorer["role"]["coef"], strict=True))
+    coef = dict(zip(scorer["vocabulary"], scorer["role"]["coef"], strict=True))
     result = invoke("model", "info")
     assert result.exit_code == 0, result.stdout
     out = result.stdout

@@ -7,6 +7,7 @@ import math
 import shutil
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 from conftest import EXAMPLES, MODEL
@@ -37,9 +38,9 @@ def _assert_equal(scorer, pipelines, texts):
     expected_role = role.predict_proba(texts)[:, 1]
     expected_domain = domain.predict_proba(texts)[:, 1]
     for text, p_role, p_domain in zip(texts, expected_role, expected_domain):
-        terms = scorer.analyzer.terms(text)
-        assert abs(sigmoid(scorer.role.logit(terms)) - p_role) <= TOLERANCE, text[:80]
-        assert abs(sigmoid(scorer.domain.logit(terms)) - p_domain) <= TOLERANCE, text[:80]
+        role_logit, domain_logit = scorer.logits(text)
+        assert abs(sigmoid(role_logit) - p_role) <= TOLERANCE, text[:80]
+        assert abs(sigmoid(domain_logit) - p_domain) <= TOLERANCE, text[:80]
 
 
 def test_analyzer_matches_vectorizer_on_examples(scorer, pipelines):
@@ -91,13 +92,16 @@ TRICKY = st.one_of(
 def test_generated_text_matches_pipeline(scorer, pipelines, text):
     analyzer = pipelines[0].named_steps["tfidf"].build_analyzer()
     assert scorer.analyzer.terms(text) == analyzer(text)
+    assert scorer.ngram_counts(text) == dict(Counter(analyzer(text)))
+    assert list(scorer.ngram_counts(text)) == list(Counter(analyzer(text)))
     _assert_equal(scorer, pipelines, [text])
 
 
 def test_scorer_file_is_plain_json_without_code():
     spec = json.loads((MODEL / "scorer.json").read_text())
     assert spec["format"] == "rolecli-scorer"
-    assert len(spec["role"]["vocabulary"]) == len(spec["role"]["coef"]) == len(spec["role"]["idf"])
+    assert len(spec["vocabulary"]) == len(spec["idf"]) == len(spec["role"]["coef"])
+    assert len(spec["vocabulary"]) == len(spec["domain"]["coef"])
     assert all(math.isfinite(x) for x in spec["role"]["coef"])
 
 

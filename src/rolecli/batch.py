@@ -17,7 +17,6 @@ import fnmatch
 import io
 import json
 import logging
-import math
 import os
 import signal
 import sys
@@ -37,11 +36,10 @@ from .classifier import load_scorer
 from .datasets import TEXT_SUFFIXES
 from .decision import decide
 from .errors import ExitCode, RoleCliError, UsageError
-from .evidence import Evidence, gather
+from .evidence import gather
 from .inputs import read_document
-from .scorer import Scorer, sigmoid
+from .scorer import Scorer
 from .tabular import check_table, is_table, iter_table
-from .text import TOKEN_PATTERN
 
 FORMATS = ("table", "csv", "jsonl", "json")
 RESUMABLE_FORMATS = ("jsonl", "csv")
@@ -160,25 +158,16 @@ class Scoring:
     def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
         self.thresholds = scorer.thresholds
-        self._vocabulary: PairVocabulary | None = None
         # pypdf logs a warning for each damaged PDF; here that PDF's error row says it once.
         logging.getLogger("pypdf").setLevel(logging.ERROR)
-
-    def evidence(self, text: str) -> Evidence:
-        """The Evidence `gather()` gives, counted faster where the model allows it."""
-        if not PairVocabulary.supports(self.scorer):
-            return gather(self.scorer, text)
-        if self._vocabulary is None:  # built on first use: a pool's parent never scores
-            self._vocabulary = PairVocabulary(self.scorer)
-        return self._vocabulary.evidence(text)
 
     def row(self, item: Item) -> Row:
         if item.error is not None:
             return error_row(item.id, item.error)
         try:
             text = item.text if item.text is not None else read_document(Path(str(item.path)))
-            # Only the verdict: classify()'s top terms need term spans, which a batch never shows.
-            evidence = self.evidence(text)
+            # The verdict alone: a batch row shows no top terms, so none are ranked.
+            evidence = gather(self.scorer, text)
             verdict = decide(evidence, self.thresholds)
         except Exception as exc:  # one odd file (or a parser bug on it) must not stop the batch
             return error_row(item.id, _reason(exc))
@@ -191,100 +180,6 @@ class Scoring:
 
     def rows(self, chunk: Sequence[Item]) -> list[Row]:
         return [self.row(item) for item in chunk]
-
-
-class PairVocabulary:
-    """Both heads' weights keyed by token and by token pair: scoring without bigram strings.
-
-    `Evidence` builds every n-gram string, then counts the in-vocabulary ones once per head;
-    this counts tokens and token pairs once (in C), then looks up only distinct ones. The
-    values, their order (which fixes the l2 norm's rounding) and the arithmetic are those of
-    `LinearHead`, so the probabilities are identical, bit for bit (tests compare them with
-    `classify()` on every dev posting). Everything else, such as the line evidence that the
-    mixed rule may need, is `Evidence`'s own code, computed lazily as ever.
-    """
-
-    def __init__(self, scorer: Scorer) -> None:
-        self.scorer = scorer
-        self.pairs = scorer.analyzer.ngram_range[1] == 2
-        role, domain = scorer.role.weights, scorer.domain.weights
-        # One lookup per distinct token or pair serves both heads.
-        self.unigrams: dict[str, _Entry] = {}
-        self.bigrams: dict[tuple[str, str], _Entry] = {}
-        for term in role.keys() | domain.keys():
-            entry = (term, role.get(term), domain.get(term))
-            first, _, second = term.partition(" ")
-            if second:
-                self.bigrams[(first, second)] = entry
-            else:
-                self.unigrams[term] = entry
-
-    @staticmethod
-    def supports(scorer: Scorer) -> bool:
-        # Terms must be tokens or "token token" pairs, which the default token pattern ensures.
-        return scorer.analyzer.ngram_range in ((1, 1), (1, 2)) and (
-            scorer.analyzer.token_pattern == TOKEN_PATTERN
-        )
-
-    def evidence(self, text: str) -> Evidence:
-        tokens = self.scorer.analyzer.tokens(text)
-        role: dict[str, float] = {}
-        domain: dict[str, float] = {}
-        log = math.log
-        # Unigrams, then bigrams, each by first occurrence: the order in which LinearHead.tfidf
-        # meets the terms, which fixes how its l2 norm rounds.
-        counted: list[tuple[Counter[Any], dict[Any, _Entry]]] = [(Counter(tokens), self.unigrams)]
-        if self.pairs:
-            counted.append((Counter(zip(tokens, islice(tokens, 1, None))), self.bigrams))
-        for counts, table in counted:
-            for key, count in counts.items():
-                entry = table.get(key)
-                if entry is None:
-                    continue
-                term, role_weight, domain_weight = entry
-                tf = 1.0 + log(count)
-                if role_weight is not None:
-                    role[term] = tf * role_weight[0]
-                if domain_weight is not None:
-                    domain[term] = tf * domain_weight[0]
-        role_weights, domain_weights = self.scorer.role.weights, self.scorer.domain.weights
-        norm = _norm(role)
-        contributions = (
-            {t: v / norm * role_weights[t][1] for t, v in role.items()} if norm > 0 else {}
-        )
-        # The domain head needs only its logit, and fsum is exact: no dict for it.
-        norm = _norm(domain)
-        domain_sum = (
-            math.fsum([v / norm * domain_weights[t][1] for t, v in domain.items()])
-            if norm > 0
-            else 0.0
-        )
-        domain_logit = self.scorer.domain.intercept + domain_sum
-        return _CountedEvidence(self.scorer, text, contributions, domain_logit)
-
-
-# A term with its (idf, coefficient) in the role and domain heads (None: not in that head).
-_Entry = tuple[str, tuple[float, float] | None, tuple[float, float] | None]
-
-
-def _norm(values: dict[str, float]) -> float:
-    # LinearHead's l2 norm: the same products, summed in the same order.
-    return math.sqrt(sum(v * v for v in values.values()))
-
-
-class _CountedEvidence(Evidence):
-    """Evidence from counts already made: sets what `Evidence.__init__` sets, redoes nothing."""
-
-    def __init__(
-        self, scorer: Scorer, text: str, contributions: dict[str, float], domain_logit: float
-    ) -> None:
-        self._scorer = scorer
-        self._text = text
-        self.contributions = contributions
-        self.intercept = scorer.role.intercept
-        self.logit = self.intercept + math.fsum(contributions.values())
-        self.p_scientist = sigmoid(self.logit)
-        self.p_on_topic = sigmoid(domain_logit)
 
 
 def _reason(exc: Exception) -> str:

@@ -42,8 +42,8 @@ def verdict(scorer: Scorer, evidence: Evidence) -> dict[str, Any]:
         "confidence": result.confidence,
         "off_topic": result.off_topic,
         "top_terms": {
-            "engineer": [t.term for t in evidence.terms if t.contribution < 0][:TOP_TERMS],
-            "scientist": [t.term for t in evidence.terms if t.contribution > 0][:TOP_TERMS],
+            "engineer": [t for t, c in evidence.ranked if c < 0][:TOP_TERMS],
+            "scientist": [t for t, c in evidence.ranked if c > 0][:TOP_TERMS],
         },
         "model": {"id": scorer.model_id, "sha256": scorer.sha256},
     }

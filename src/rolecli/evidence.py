@@ -35,12 +35,11 @@ class Evidence:
     def __init__(self, scorer: Scorer, text: str) -> None:
         self._scorer = scorer
         self._text = text
-        terms = scorer.analyzer.terms(text)
-        self.contributions = scorer.role.contributions(terms)
-        self.intercept = scorer.role.intercept
+        self.contributions, domain_logit = scorer.score(scorer.ngram_counts(text))
+        self.intercept = scorer.role_intercept
         self.logit = self.intercept + math.fsum(self.contributions.values())
         self.p_scientist = sigmoid(self.logit)
-        self.p_on_topic = sigmoid(scorer.domain.logit(terms))
+        self.p_on_topic = sigmoid(domain_logit)
 
     @cached_property
     def spans(self) -> dict[str, list[tuple[int, int]]]:
@@ -51,10 +50,15 @@ class Evidence:
         return spans
 
     @cached_property
-    def terms(self) -> tuple[TermEvidence, ...]:
-        """Every term with a non-zero contribution, strongest first."""
+    def ranked(self) -> tuple[tuple[str, float], ...]:
+        """(term, contribution) for every non-zero contribution, strongest first."""
         ranked = sorted(self.contributions.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
-        return tuple(TermEvidence(t, c, tuple(self.spans[t])) for t, c in ranked if c != 0.0)
+        return tuple((t, c) for t, c in ranked if c != 0.0)
+
+    @cached_property
+    def terms(self) -> tuple[TermEvidence, ...]:
+        """`ranked` with each term's character spans in the text."""
+        return tuple(TermEvidence(t, c, tuple(self.spans[t])) for t, c in self.ranked)
 
     @cached_property
     def sentences(self) -> tuple[SentenceEvidence, ...]:

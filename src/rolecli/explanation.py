@@ -97,11 +97,10 @@ def article_bullets() -> tuple[tuple[str, str, str], ...]:
 
 def closest_article(scorer: Scorer, text: str) -> list[dict[str, Any]]:
     """The article bullets nearest the posting by tf-idf cosine similarity."""
-    head = scorer.role
-    posting = head.tfidf(scorer.analyzer.terms(text))
+    posting = scorer.tfidf(scorer.ngram_counts(text))
     ranked = []
     for bullet_id, label, bullet in article_bullets():
-        similarity = _cosine(posting, head.tfidf(scorer.analyzer.terms(bullet)))
+        similarity = _cosine(posting, scorer.tfidf(scorer.ngram_counts(bullet)))
         ranked.append((-similarity, bullet_id, label, bullet))
     ranked.sort()
     return [
@@ -111,7 +110,7 @@ def closest_article(scorer: Scorer, text: str) -> list[dict[str, Any]]:
 
 
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    # Both vectors are already l2-normalised by LinearHead.tfidf.
+    # Both vectors are already l2-normalised by Scorer.tfidf.
     if len(a) > len(b):
         a, b = b, a
     return math.fsum(v * b[t] for t, v in a.items() if t in b)

@@ -41,15 +41,10 @@ HYPERPARAMETERS: dict[str, Any] = {
     # Role head: elastic net keeps a few hundred decisive terms and zeroes the rest.
     "role": {"C": 2.0, "l1_ratio": 0.5, "solver": "saga", "class_weight": "balanced", "min_df": 1},
     "neutral_text": "mixed rows and off-topic lines, once per class",
-    # saga for both heads: its Cython loops give the same bits whatever the BLAS build,
-    # thread count or memory alignment, so training is reproducible byte for byte.
-    "domain": {
-        "C": 16.0,
-        "l1_ratio": 0.0,
-        "solver": "saga",
-        "class_weight": "balanced",
-        "min_df": 3,
-    },
+    # The topic detector reads the role model's own tf-idf features (one vocabulary, one
+    # pass per posting). saga for both heads: its Cython loops give the same bits whatever
+    # the BLAS build, thread count or memory alignment, so training is reproducible.
+    "domain": {"C": 16.0, "l1_ratio": 0.0, "solver": "saga", "class_weight": "balanced"},
     # Pseudo-postings for the topic detector: ML lines mixed with lines of other texts, so
     # that job-ad boilerplate (benefits, EEO lines) reads as neutral and ML content decides.
     "domain_pseudo_postings": 1200,
@@ -74,9 +69,21 @@ def _stop_words() -> list[str]:
     return sorted(ENGLISH_STOP_WORDS | ROLE_WORDS)
 
 
+def make_classifier(settings: dict[str, Any]) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(
+        C=settings["C"],
+        l1_ratio=settings["l1_ratio"],
+        solver=settings["solver"],
+        class_weight=settings["class_weight"],
+        max_iter=5000,
+        random_state=SEED,
+    )
+
+
 def make_pipeline(settings: dict[str, Any]) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
     vectorizer = TfidfVectorizer(
@@ -88,15 +95,7 @@ def make_pipeline(settings: dict[str, Any]) -> Any:
         sublinear_tf=HYPERPARAMETERS["sublinear_tf"],
         norm=HYPERPARAMETERS["norm"],
     )
-    classifier = LogisticRegression(
-        C=settings["C"],
-        l1_ratio=settings["l1_ratio"],
-        solver=settings["solver"],
-        class_weight=settings["class_weight"],
-        max_iter=5000,
-        random_state=SEED,
-    )
-    return Pipeline([("tfidf", vectorizer), ("clf", classifier)])
+    return Pipeline([("tfidf", vectorizer), ("clf", make_classifier(settings))])
 
 
 def neutral_texts(examples: list[Example]) -> list[str]:
@@ -128,11 +127,14 @@ def _fit_role_rows(rows: list[Example], neutral: list[str]) -> Any:
     labels = [int(e.label == "scientist") for e in rows] + [1] * len(neutral) + [0] * len(neutral)
     pipeline = make_pipeline(HYPERPARAMETERS["role"])
     pipeline.fit(texts, labels)
-    return _deterministic(pipeline)
+    return pipeline
 
 
-def fit_domain(examples: list[Example]) -> Any:
-    """On-topic (any ML role row, plus pseudo-postings) against off-topic rows."""
+def fit_domain(examples: list[Example], role: Any) -> Any:
+    """On-topic (any ML role row, plus pseudo-postings) against off-topic rows.
+
+    It reuses the role pipeline's fitted vectorizer, so both models read the same features.
+    """
     import random
 
     positives = [e.text for e in examples if e.label != "off_topic"]
@@ -152,12 +154,16 @@ def fit_domain(examples: list[Example]) -> Any:
         pseudo.append("\n".join(lines))
     texts = positives + pseudo + negatives
     labels = [1] * (len(positives) + len(pseudo)) + [0] * len(negatives)
-    pipeline = make_pipeline(HYPERPARAMETERS["domain"])
-    pipeline.fit(texts, labels)
-    return _deterministic(pipeline)
+    from sklearn.pipeline import Pipeline
+
+    vectorizer = role.named_steps["tfidf"]
+    classifier = make_classifier(HYPERPARAMETERS["domain"])
+    classifier.fit(vectorizer.transform(texts), labels)
+    return Pipeline([("tfidf", vectorizer), ("clf", classifier)])
 
 
 def _deterministic(pipeline: Any) -> Any:
+    """The pipeline, ready to pickle the same bytes every time (call right before dumping)."""
     # Drop what would make two trainings differ byte for byte: stop_words_ is a set (pickled
     # in hash order; scikit-learn documents it as safe to drop) and _stop_words_id is a
     # memory address cached by the stop-word consistency check (recomputed when missing).
@@ -175,20 +181,11 @@ def fold_calibration(pipeline: Any, a: float, b: float) -> None:
     classifier.intercept_ = classifier.intercept_ * a + b
 
 
-def head_spec(pipeline: Any) -> dict[str, Any]:
-    vectorizer = pipeline.named_steps["tfidf"]
-    classifier = pipeline.named_steps["clf"]
-    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-    return {
-        "vocabulary": vocabulary,
-        "idf": [float(x) for x in vectorizer.idf_],
-        "coef": [float(x) for x in classifier.coef_[0]],
-        "intercept": float(classifier.intercept_[0]),
-    }
-
-
 def scorer_spec(role: Any, domain: Any) -> dict[str, Any]:
     vectorizer = role.named_steps["tfidf"]
+    if domain.named_steps["tfidf"].vocabulary_ != vectorizer.vocabulary_:
+        raise ValueError("the role and domain models must share one vectorizer")
+    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     return {
         "format": SCORER_FORMAT,
         "format_version": SCORER_FORMAT_VERSION,
@@ -201,8 +198,18 @@ def scorer_spec(role: Any, domain: Any) -> dict[str, Any]:
             "sublinear_tf": vectorizer.sublinear_tf,
             "norm": vectorizer.norm,
         },
-        "role": head_spec(role),
-        "domain": head_spec(domain),
+        "vocabulary": vocabulary,
+        "idf": [float(x) for x in vectorizer.idf_],
+        "role": _head_spec(role),
+        "domain": _head_spec(domain),
+    }
+
+
+def _head_spec(pipeline: Any) -> dict[str, Any]:
+    classifier = pipeline.named_steps["clf"]
+    return {
+        "coef": [float(x) for x in classifier.coef_[0]],
+        "intercept": float(classifier.intercept_[0]),
     }
 
 
@@ -305,7 +312,7 @@ def train(
     # the same data must give the same files whatever the machine or process state.
     with threadpool_limits(limits=1):
         role = fit_role(examples)
-        domain = fit_domain(examples)
+        domain = fit_domain(examples, role)
     fingerprint = training_fingerprint(infos)
 
     settings = load_calibration(calibration)
@@ -333,6 +340,7 @@ def train(
         metrics = {"cross_validation": cross_validate(examples, cv or 5)}
     if on_metrics is not None:
         on_metrics(metrics["cross_validation"])
+    _deterministic(role)  # the domain pipeline shares its vectorizer
     spec = scorer_spec(role, domain)
     blobs = {
         PIPELINE_FILE: _dump_joblib(role),
@@ -347,9 +355,9 @@ def train(
         "training_fingerprint": fingerprint,
         "training_data": [asdict(info) for info in infos],
         "hyperparameters": HYPERPARAMETERS,
-        "vocabulary_size": {
-            "role": len(spec["role"]["vocabulary"]),
-            "domain": len(spec["domain"]["vocabulary"]),
+        "vocabulary_size": len(spec["vocabulary"]),
+        "nonzero_coefficients": {
+            head: sum(c != 0.0 for c in spec[head]["coef"]) for head in ("role", "domain")
         },
         "calibration": calibration_info,
         "thresholds": thresholds,

@@ -12,6 +12,7 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -21,31 +22,12 @@ from .text import Analyzer
 SCORER_FILE = "scorer.json"
 CARD_FILE = "card.json"
 SCORER_FORMAT = "rolecli-scorer"
-SCORER_FORMAT_VERSION = 1
+SCORER_FORMAT_VERSION = 2
 CARD_FORMAT_VERSION = 1
 
 
-@dataclass(frozen=True)
-class LinearHead:
-    """One TF-IDF vocabulary with logistic-regression weights: term -> (idf, coefficient)."""
-
-    weights: dict[str, tuple[float, float]]
-    intercept: float
-
-    def tfidf(self, terms: list[str]) -> dict[str, float]:
-        """l2-normalised sublinear tf-idf values of the in-vocabulary terms, as scikit-learn."""
-        weights = self.weights
-        counts = Counter(t for t in terms if t in weights)
-        values = {t: (1.0 + math.log(c)) * weights[t][0] for t, c in counts.items()}
-        norm = math.sqrt(sum(v * v for v in values.values()))
-        return {t: v / norm for t, v in values.items()} if norm > 0 else {}
-
-    def contributions(self, terms: list[str]) -> dict[str, float]:
-        weights = self.weights
-        return {t: v * weights[t][1] for t, v in self.tfidf(terms).items()}
-
-    def logit(self, terms: list[str]) -> float:
-        return self.intercept + math.fsum(self.contributions(terms).values())
+# 1 + log(tf) for the small counts nearly every term has (the same math.log, looked up).
+_SUBLINEAR_TF = [0.0] + [1.0 + math.log(count) for count in range(1, 64)]
 
 
 def sigmoid(z: float) -> float:
@@ -58,9 +40,16 @@ def sigmoid(z: float) -> float:
 
 @dataclass(frozen=True)
 class Scorer:
+    """Both linear models over one TF-IDF vocabulary: term -> (idf, role coef, domain coef).
+
+    The role model's logit is that of P(scientist), with the calibration folded into its
+    weights; the domain model's is that of P(the text is an ML/data job description).
+    """
+
     analyzer: Analyzer
-    role: LinearHead  # logit of P(scientist); calibration is folded into the weights
-    domain: LinearHead  # logit of P(an ML/data job description)
+    weights: dict[str, tuple[float, float, float]]
+    role_intercept: float
+    domain_intercept: float
     card: dict[str, Any]
     sha256: str
     directory: Path
@@ -72,6 +61,60 @@ class Scorer:
     @property
     def thresholds(self) -> dict[str, Any]:
         return dict(self.card["thresholds"])
+
+    def ngram_counts(self, text: str) -> dict[str, int]:
+        """What Counter(analyzer.terms(text)) gives — same keys, counts and order — faster.
+
+        Tokens and token tuples are counted in C and only the distinct n-grams are joined
+        into strings, instead of joining every n-gram as scikit-learn's analyzer does.
+        """
+        tokens = self.analyzer.tokens(text)
+        low, high = self.analyzer.ngram_range
+        counts: dict[str, int] = dict(Counter(tokens)) if low == 1 else {}
+        for n in range(max(low, 2), high + 1):
+            grams = Counter(zip(*(islice(tokens, i, None) for i in range(n))))
+            counts.update(zip(map(" ".join, grams), grams.values()))
+        return counts
+
+    def _weighted(
+        self, counts: dict[str, int]
+    ) -> tuple[dict[str, tuple[float, tuple[float, float, float]]], float]:
+        """(term -> (tf-idf before normalising, weights), l2 norm) of in-vocabulary terms.
+
+        `counts` is in first-occurrence order (see `ngram_counts`), the order in which
+        scikit-learn meets the terms: summing the squares in it fixes how the norm rounds.
+        """
+        get = self.weights.get
+        tf, cached = _SUBLINEAR_TF, len(_SUBLINEAR_TF)
+        values = {
+            t: ((tf[c] if c < cached else 1.0 + math.log(c)) * w[0], w)
+            for t, c in counts.items()
+            if (w := get(t)) is not None
+        }
+        return values, math.sqrt(sum(v * v for v, _ in values.values()))
+
+    def tfidf(self, counts: dict[str, int]) -> dict[str, float]:
+        """l2-normalised sublinear tf-idf values of the in-vocabulary terms, as scikit-learn."""
+        values, norm = self._weighted(counts)
+        return {t: v / norm for t, (v, _) in values.items()} if norm > 0 else {}
+
+    def score(self, counts: dict[str, int]) -> tuple[dict[str, float], float]:
+        """(role contribution of each term with a non-zero coefficient, domain logit).
+
+        A contribution is the term's tf-idf value times its coefficient; with the intercept
+        they sum to the role logit.
+        """
+        values, norm = self._weighted(counts)
+        if norm == 0:
+            return {}, self.domain_intercept
+        role = {t: v / norm * w[1] for t, (v, w) in values.items() if w[1] != 0.0}
+        domain = math.fsum([v / norm * w[2] for v, w in values.values()])
+        return role, self.domain_intercept + domain
+
+    def logits(self, text: str) -> tuple[float, float]:
+        """(role logit, domain logit) of a text."""
+        role, domain = self.score(self.ngram_counts(text))
+        return self.role_intercept + math.fsum(role.values()), domain
 
     @classmethod
     def load(cls, directory: Path) -> Scorer:
@@ -107,17 +150,22 @@ class Scorer:
             raise ModelError(
                 f"{directory / SCORER_FILE}: only sublinear tf with l2 norm is supported"
             )
-        return cls(analyzer, _head(spec["role"]), _head(spec["domain"]), card, sha, directory)
-
-
-def _head(spec: dict[str, Any]) -> LinearHead:
-    vocabulary, idf, coef = spec["vocabulary"], spec["idf"], spec["coef"]
-    if not len(vocabulary) == len(idf) == len(coef):
-        raise ValueError("vocabulary, idf and coef lengths differ")
-    # One C-level pass each: sum() rejects non-numbers and propagates inf/nan.
-    if not (math.isfinite(sum(idf)) and math.isfinite(sum(coef))):
-        raise ValueError("non-finite weight")
-    return LinearHead(dict(zip(vocabulary, zip(idf, coef))), float(spec["intercept"]))
+        vocabulary, idf = spec["vocabulary"], spec["idf"]
+        role, domain = spec["role"]["coef"], spec["domain"]["coef"]
+        if not len(vocabulary) == len(idf) == len(role) == len(domain):
+            raise ValueError("vocabulary, idf and coefficient lengths differ")
+        # One C-level pass each: sum() rejects non-numbers and propagates inf/nan.
+        if not all(math.isfinite(sum(column)) for column in (idf, role, domain)):
+            raise ValueError("non-finite weight")
+        return cls(
+            analyzer,
+            dict(zip(vocabulary, zip(idf, role, domain))),
+            float(spec["role"]["intercept"]),
+            float(spec["domain"]["intercept"]),
+            card,
+            sha,
+            directory,
+        )
 
 
 def load_card(directory: Path) -> dict[str, Any]:

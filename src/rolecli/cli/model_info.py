@@ -36,7 +36,7 @@ def model_info_command(
             "id": scorer.model_id, "sha256": scorer.sha256, "directory": str(scorer.directory)
         },
         "card": scorer.card,
-        "top_terms": top_terms(scorer.role.weights, TOP_TERMS),
+        "top_terms": top_terms({t: (w[0], w[1]) for t, w in scorer.weights.items()}, TOP_TERMS),
     }
     if format is Format.json:
         write_json(info)
@@ -88,8 +88,10 @@ def _panel(info: dict[str, Any]) -> RenderableType:
             table.add_row(key, value)
         return table
 
-    sizes = [(f"vocabulary ({head})", f"{n:,} terms")
-             for head, n in card.get("vocabulary_size", {}).items()]
+    sizes = [("vocabulary", f"{card.get('vocabulary_size', 0):,} terms")] + [
+        (f"non-zero weights ({head})", f"{n:,}")
+        for head, n in card.get("nonzero_coefficients", {}).items()
+    ]
     overview = section("model", [
         ("id", info["model"]["id"]),
         ("directory", info["model"]["directory"]),
