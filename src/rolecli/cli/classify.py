@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 
 import typer
 
-from .common import MODEL_OPTION, handle_errors, read_posting
-
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
+from .common import (
+    FORMAT_OPTION,
+    MODEL_OPTION,
+    POSTING_ARGUMENT,
+    Format,
+    handle_errors,
+    read_posting,
+)
 
 
 @handle_errors
 def classify_command(
-    file: str = typer.Argument(
-        None, help="Posting file (.txt, .md, .html, .pdf, .docx) or - for stdin."
-    ),
-    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    file: str = POSTING_ARGUMENT,
+    format: Format = FORMAT_OPTION,
     explain: bool = typer.Option(False, "--explain", help="Also show the explanation (text view)."),
     model: Path = MODEL_OPTION,
 ) -> None:

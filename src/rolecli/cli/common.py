@@ -6,6 +6,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +15,16 @@ import typer
 from ..errors import ExitCode, RoleCliError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FORMAT_OPTION = typer.Option(Format.text, "--format", "-f", help="Output format.")
+POSTING_ARGUMENT = typer.Argument(
+    None, help="Posting file (.txt, .md, .html, .pdf, .docx) or - for stdin."
+)
 
 MODEL_OPTION = typer.Option(
     None,

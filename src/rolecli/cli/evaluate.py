@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .classify import Format
-from .common import MODEL_OPTION, handle_errors
+from .common import FORMAT_OPTION, MODEL_OPTION, Format, handle_errors
 
 DATA_ARGUMENT = typer.Argument(
     ..., help="Labelled postings: CSV, JSONL, or a folder of label folders."
@@ -25,7 +24,7 @@ def evaluate_command(
     mask_role_words: bool = typer.Option(
         False, "--mask-role-words", help="Blank out engineer/scientist/engineering first."
     ),
-    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    format: Format = FORMAT_OPTION,
 ) -> None:
     """Report accuracy, AUC, calibration, mixed and off-topic rates on labelled postings."""
     from ..evaluation import evaluate

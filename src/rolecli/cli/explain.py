@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 
 import typer
 
 from ..errors import UsageError
-from .common import MODEL_OPTION, handle_errors, off_topic_exit, read_posting
-
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
+from .common import (
+    FORMAT_OPTION,
+    MODEL_OPTION,
+    POSTING_ARGUMENT,
+    Format,
+    handle_errors,
+    off_topic_exit,
+    read_posting,
+)
 
 
 @handle_errors
 def explain_command(
-    file: str = typer.Argument(
-        None, help="Posting file (.txt, .md, .html, .pdf, .docx) or - for stdin."
-    ),
-    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    file: str = POSTING_ARGUMENT,
+    format: Format = FORMAT_OPTION,
     html: Path = typer.Option(
         None, "--html", help="Also write the explanation as a self-contained HTML page to FILE.",
         metavar="FILE", show_default=False,

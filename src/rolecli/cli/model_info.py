@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
-from .common import MODEL_OPTION, handle_errors
+from .common import FORMAT_OPTION, MODEL_OPTION, Format, handle_errors
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -16,15 +13,10 @@ if TYPE_CHECKING:
 TOP_TERMS = 15
 
 
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-
-
 @handle_errors
 def model_info_command(
     model: Path = MODEL_OPTION,
-    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    format: Format = FORMAT_OPTION,
 ) -> None:
     """Show the model card: training data, sizes, metrics, thresholds, hashes and top terms."""
     from ..classifier import load_scorer
