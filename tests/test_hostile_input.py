@@ -329,7 +329,7 @@ def test_single_5mb_line_is_scored_in_bounded_time_and_memory(long_line, command
     assert code == 0, stderr
     assert stderr == b""
     assert json.loads(stdout)["label"] == "engineer"
-    # Linear work: ~5 s and ~200 MiB (classify) or ~12 s and ~280 MiB (explain) on a 2-core box.
+    # Linear work: ~1 s and ~115 MiB (classify) or ~5 s and ~190 MiB (explain) on a 2-core box.
     assert seconds < budget
     assert peak < 600 * MIB
 
