@@ -37,7 +37,7 @@ from .datasets import TEXT_SUFFIXES
 from .decision import decide
 from .errors import ExitCode, RoleCliError, UsageError
 from .evidence import gather
-from .inputs import read_document
+from .inputs import posting_text, read_document
 from .scorer import Scorer
 from .tabular import check_table, is_table, iter_table
 
@@ -165,7 +165,11 @@ class Scoring:
         if item.error is not None:
             return error_row(item.id, item.error)
         try:
-            text = item.text if item.text is not None else read_document(Path(str(item.path)))
+            text = (
+                posting_text(item.text, item.id)
+                if item.text is not None
+                else read_document(Path(str(item.path)))
+            )
             # The verdict alone: a batch row shows no top terms, so none are ranked.
             evidence = gather(self.scorer, text)
             verdict = decide(evidence, self.thresholds)

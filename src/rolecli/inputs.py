@@ -90,6 +90,16 @@ def text_from_bytes(data: bytes, name: str, suffix: str = "") -> str:
     return text
 
 
+def posting_text(text: str, name: str) -> str:
+    """Text that arrived already decoded (a table cell) held to the rules files meet."""
+    if len(text) > MAX_INPUT_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
+        raise InputError(f"{name}: larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB")
+    text = _reject_control(text, name)
+    if not text.strip():
+        raise InputError(f"{name}: no text to classify (empty or whitespace only)")
+    return text
+
+
 def decode_bytes(data: bytes, name: str) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):

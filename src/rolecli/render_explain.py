@@ -146,9 +146,24 @@ def _verdict(explanation: dict[str, Any]) -> Text:
     return line
 
 
+# A terminal shows a posting, not a data dump: longer input is cut here (JSON and HTML
+# keep everything), so the view stays fast however large the input.
+VIEW_CHARS = 20_000
+VIEW_LINES = 300
+
+
+def _more(hidden: int, what: str) -> Text:
+    note = f"… {hidden:,} more {what} not shown here: see --format json or --html"
+    return Text(note, style="dim")
+
+
 def _highlighted(explanation: dict[str, Any], text: str) -> Panel:
-    body = Text(display_text(text))
-    for piece in highlight_pieces(explanation, len(text)):
+    shown = text[:VIEW_CHARS]
+    body = Text(display_text(shown))
+    if len(text) > len(shown):
+        body.append("\n")
+        body.append_text(_more(len(text) - len(shown), "characters"))
+    for piece in highlight_pieces(explanation, len(shown)):
         if piece.level:
             style = _TERM_STYLES[direction(piece.weight)][piece.level - 1]
             body.stylize(style, piece.start, piece.end)
@@ -200,7 +215,8 @@ def _sentence_table(explanation: dict[str, Any]) -> Table:
     table.add_column("", no_wrap=True)
     table.add_column("contribution", justify="right", no_wrap=True)
     table.add_column("line", overflow="fold")
-    for sentence in explanation["sentences"]:
+    sentences = explanation["sentences"]
+    for sentence in sentences[:VIEW_LINES]:
         contribution = sentence["contribution"]
         style = LABEL_STYLES[direction(contribution)].split()[-1] if contribution else "dim"
         table.add_row(
@@ -208,6 +224,8 @@ def _sentence_table(explanation: dict[str, Any]) -> Table:
             Text(signed(contribution), style=style),
             Text(display_text(sentence["text"]), style="bold" if sentence["decisive"] else ""),
         )
+    if len(sentences) > VIEW_LINES:
+        table.add_row("", "", _more(len(sentences) - VIEW_LINES, "lines"))
     return table
 
 

@@ -127,4 +127,7 @@ HYBRID_ROLE = re.compile(
 
 
 def hybrid_role_spans(text: str) -> list[tuple[int, int]]:
+    # Every form names an engineer: a plain substring test skips the regex for most postings.
+    if "engineer" not in text.lower():
+        return []
     return [m.span() for m in HYBRID_ROLE.finditer(text)]
