@@ -657,14 +657,17 @@ def test_interrupt_of_a_fifo_wait_exits_130(tmp_path):
     # Python's own business): the kernel names the wait channel.
     wchan = Path(f"/proc/{process.pid}/wchan")
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        if wchan.read_text(errors="replace") in ("wait_for_partner", "fifo_open"):
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("rolecli never blocked on the FIFO")
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=30)
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if wchan.read_text(errors="replace") in ("wait_for_partner", "fifo_open"):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("rolecli never blocked on the FIFO")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()  # never leave a reader blocked on the FIFO behind
     assert process.returncode == 130
     assert stderr.decode().strip() == "rolecli: interrupted"
     assert stdout == b""
