@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any, TextIO
 
@@ -59,10 +58,6 @@ def classification_panel(result: dict[str, Any], title: str = "rolecli") -> Pane
         table.add_row(f"{role} terms", Text(terms, style=LABEL_STYLES[role].split()[-1]), "")
     footer = Text(f"model {result['model']['id']}", style="dim")
     return Panel(Group(table, footer), title=title, expand=False)
-
-
-def no_color() -> bool:
-    return "NO_COLOR" in os.environ
 
 
 def _pct(value: float | None) -> str:
