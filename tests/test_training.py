@@ -46,15 +46,24 @@ def test_card_records_what_a_model_card_should():
 
 @pytest.fixture(scope="module")
 def two_trainings(tmp_path_factory):
-    from typer.testing import CliRunner
+    """Two runs of the installed `rolecli train`, each in a fresh process as a user runs it.
 
-    from rolecli.cli.main import app
+    (In a long-lived process, pickle's memo can share a string object one run and not the
+    next, which changes the bytes but not the model; a fresh process is what users get.)
+    """
+    import os
+    import subprocess
+
+    from conftest import rolecli_executable
 
     out = tmp_path_factory.mktemp("train")
-    runner = CliRunner()
+    env = {k: v for k, v in os.environ.items() if k != "ROLECLI_MODEL"}
     for name in ("a", "b"):
-        result = runner.invoke(app, ["train", "--output", str(out / name), "--cv", "3"])
-        assert result.exit_code == 0, result.output
+        result = subprocess.run(
+            [rolecli_executable(), "train", "--output", str(out / name), "--cv", "3"],
+            capture_output=True, text=True, env=env, timeout=600,
+        )
+        assert result.returncode == 0, result.stderr
     return out / "a", out / "b"
 
 
