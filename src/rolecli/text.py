@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+FAST_TOKEN_PATTERN = r"\w\w+"
 
 # Words that name the answer rather than describe the work: the model must read
 # responsibilities, so these never become features.
@@ -28,7 +29,11 @@ class Analyzer:
     lowercase: bool = True
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_regex", re.compile(self.token_pattern))
+        # scikit-learn's default pattern finds exactly the maximal runs of two or more word
+        # characters, and so does plain \w\w+ (a greedy run always ends and, scanned left to
+        # right, always starts at a word boundary) at twice the speed without the \b tests.
+        pattern = FAST_TOKEN_PATTERN if self.token_pattern == TOKEN_PATTERN else self.token_pattern
+        object.__setattr__(self, "_regex", re.compile(pattern))
 
     def tokens(self, text: str) -> list[str]:
         if self.lowercase:
