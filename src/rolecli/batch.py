@@ -391,6 +391,26 @@ def local_rows(
 _worker: Scoring | None = None
 
 
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back while submitting, which may start worker processes.
+
+    A worker inherits the blocked signal, so one still importing when Ctrl-C reaches the
+    process group cannot die with a traceback; the parent gets the signal, delayed by at
+    most this call, and stops the batch as usual.
+    """
+    if not hasattr(signal, "pthread_sigmask") or (
+        threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _init_worker(model: str | None) -> None:
     global _worker
     # Ctrl-C reaches the whole process group: the parent decides when to stop.
@@ -472,7 +492,8 @@ class _OrderedPool:
         )
 
     def submit(self, chunk: list[Item]) -> None:
-        self.pending.append((self.executor.submit(_score_chunk, chunk), chunk))
+        with _sigint_held():
+            self.pending.append((self.executor.submit(_score_chunk, chunk), chunk))
 
     def next_rows(self) -> list[Row]:
         future, chunk = self.pending.popleft()
@@ -492,7 +513,9 @@ class _OrderedPool:
         rows = []
         for item in chunk:
             try:
-                rows.extend(self.executor.submit(_score_chunk, [item]).result())
+                with _sigint_held():
+                    future = self.executor.submit(_score_chunk, [item])
+                rows.extend(future.result())
                 self.deaths_in_a_row = 0
             except BrokenProcessPool:
                 rows.append(error_row(item.id, "the worker process scoring it died "
