@@ -419,6 +419,24 @@ def test_ctrl_c_flushes_finished_rows_and_exits_130(rolecli, tmp_path):
     assert len(jsonl(output.read_bytes())) == 400
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="sends Ctrl-C as a terminal does")
+def test_early_ctrl_c_while_workers_start_prints_no_traceback(tmp_path):
+    """Ctrl-C reaches every process of the group, workers still importing included."""
+    folder = _many_postings(tmp_path / "many", 400)
+    timing = random.Random(7)
+    for attempt in range(6):
+        output = tmp_path / f"rows-{attempt}.jsonl"
+        process = subprocess.Popen(
+            [rolecli_executable(), "batch", str(folder), "--output", str(output), "--jobs", "2"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        time.sleep(timing.uniform(0.25, 0.9))  # while the pool's workers are starting
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode in (0, 130), stderr.decode()
+        assert b"Traceback" not in stderr, stderr.decode()
+
+
 def _table_rows() -> list[dict[str, str]]:
     texts = [p.read_text(encoding="utf-8") for p in POSTINGS]
     rows = [{"posting_id": f"job-{i}", "body": text} for i, text in enumerate(texts)]
