@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .classifier import load_scorer, verdict
+from .classifier import load_scorer
 from .datasets import Example, load_examples
+from .decision import decide
 from .evidence import gather
 from .scorer import Scorer
 
@@ -28,8 +29,6 @@ def mask_role_words(text: str) -> str:
 class Scored:
     example: Example
     p_scientist: float
-    p_on_topic: float
-    split: float | None  # computed only where the mixed rule needed it
     label: str  # predicted, "off_topic" when flagged
 
 
@@ -38,17 +37,8 @@ def score_examples(scorer: Scorer, examples: list[Example], mask: bool = False) 
     for example in examples:
         text = mask_role_words(example.text) if mask else example.text
         evidence = gather(scorer, text)
-        result = verdict(scorer, evidence)
-        split = evidence.split() if "sentences" in evidence.__dict__ else None
-        scored.append(
-            Scored(
-                example,
-                evidence.p_scientist,
-                evidence.p_on_topic,
-                split,
-                result["label"] or "off_topic",
-            )
-        )
+        label = decide(evidence, scorer.thresholds).label
+        scored.append(Scored(example, evidence.p_scientist, label or "off_topic"))
     return scored
 
 

@@ -151,9 +151,10 @@ def _guard_std_streams() -> None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
-def _identity(fd: int) -> tuple[int, int] | None:
+def _identity(file: int | str) -> tuple[int, int] | None:
+    """(device, inode) of a descriptor or a path, None when it cannot be read."""
     try:
-        stat = os.fstat(fd)
+        stat = os.stat(file)
     except OSError:
         return None
     return (stat.st_dev, stat.st_ino)
@@ -164,16 +165,8 @@ def _pipe_was_broken(stdout_before: tuple[int, int] | None) -> bool:
     if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # click's mark
         return True
     # Rich's mark: stdout's descriptor now points at /dev/null, where it did not before.
-    devnull = _identity_of_path(os.devnull)
+    devnull = _identity(os.devnull)
     return devnull is not None and _identity(1) == devnull != stdout_before
-
-
-def _identity_of_path(path: str) -> tuple[int, int] | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return (stat.st_dev, stat.st_ino)
 
 
 def _os_error_message(exc: OSError) -> str:
