@@ -394,7 +394,9 @@ def test_a_worker_killed_mid_batch_loses_nothing(rolecli, tmp_path):
 
 @pytest.mark.skipif(sys.platform != "linux", reason="sends Ctrl-C as a terminal does")
 def test_ctrl_c_flushes_finished_rows_and_exits_130(rolecli, tmp_path):
-    folder = _many_postings(tmp_path / "many", 400)
+    # Enough postings that Ctrl-C lands while they are being scored (a few thousand a second).
+    total = 4000
+    folder = _many_postings(tmp_path / "many", total)
     output = tmp_path / "rows.jsonl"
     process = subprocess.Popen(
         [rolecli_executable(), "batch", str(folder), "--output", str(output), "--jobs", "2"],
@@ -412,11 +414,13 @@ def test_ctrl_c_flushes_finished_rows_and_exits_130(rolecli, tmp_path):
     assert "Traceback" not in text
     assert "interrupted" in text and "--resume" in text
     rows = jsonl(output.read_bytes())  # every line complete
-    assert 0 < len(rows) < 400
+    if len(rows) == total:
+        pytest.skip("every row was written before Ctrl-C arrived")
+    assert 0 < len(rows) < total
 
     finished = rolecli("batch", folder, "--output", output, "--resume", "--quiet")
     assert finished.returncode == 0
-    assert len(jsonl(output.read_bytes())) == 400
+    assert len(jsonl(output.read_bytes())) == total
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="sends Ctrl-C as a terminal does")

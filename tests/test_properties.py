@@ -84,3 +84,28 @@ def test_explanation_sums_to_logit_and_spans_point_at_the_terms(text):
 def test_empty_text_is_an_input_error():
     with pytest.raises(InputError):
         classify("   \n")
+
+
+ROLE_TEXT = st.lists(
+    st.sampled_from(
+        ["research", "Research", "RESEARCH", "engineer", "Engineers", "scientist", "Scientists",
+         " ", "  ", "\n", "/", " or ", " - ", "-", "&", " and/or ", "ML ", "machine learning ",
+         "Data ", "applied ", "x", "_", "ß", "Σ", "K", "résumé", "researcher"]
+    ),
+    max_size=14,
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(ROLE_TEXT, TEXT))
+def test_hybrid_role_spans_are_every_regex_match_of_the_lowercased_text(text):
+    from rolecli.text import HYBRID_ROLE, hybrid_role_spans
+
+    lowered = text.lower()
+    spans = hybrid_role_spans(text)
+    if len(lowered) == len(text):
+        assert spans == [m.span() for m in HYBRID_ROLE.finditer(lowered)]
+    else:
+        assert len(spans) == len(HYBRID_ROLE.findall(lowered))
+    for start, end in spans:
+        assert HYBRID_ROLE.fullmatch(text[start:end].lower())

@@ -6,7 +6,6 @@ computed on first use (explanations, and the mixed rule when P is near the middl
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
@@ -35,11 +34,16 @@ class Evidence:
     def __init__(self, scorer: Scorer, text: str) -> None:
         self._scorer = scorer
         self._text = text
-        self.contributions, domain_logit = scorer.score(scorer.ngram_counts(text))
+        self._counts = scorer.term_counts(text)
         self.intercept = scorer.role_intercept
-        self.logit = self.intercept + math.fsum(self.contributions.values())
+        self.logit, domain_logit = scorer.logits(self._counts)
         self.p_scientist = sigmoid(self.logit)
         self.p_on_topic = sigmoid(domain_logit)
+
+    @cached_property
+    def contributions(self) -> dict[str, float]:
+        """Term -> its share of the role logit (explanations need it; a verdict does not)."""
+        return self._scorer.contributions(self._counts)
 
     @cached_property
     def spans(self) -> dict[str, list[tuple[int, int]]]:

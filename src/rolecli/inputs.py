@@ -13,6 +13,7 @@ from .errors import InputError, UsageError
 
 # Postings are a few KB; past this it is a data dump or the wrong file.
 MAX_INPUT_BYTES = 8 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -63,7 +64,13 @@ def read_stdin() -> str:
 
 
 def _read_limited(handle: BinaryIO, name: str) -> bytes:
-    data = handle.read(MAX_INPUT_BYTES + 1)
+    # In chunks: one read(MAX_INPUT_BYTES + 1) would allocate 8 MiB for every small posting.
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_INPUT_BYTES and (chunk := handle.read(_READ_CHUNK)):
+        chunks.append(chunk)
+        size += len(chunk)
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(
             f"{name}: larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB; "

@@ -11,13 +11,15 @@ import hashlib
 import json
 import math
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
+from operator import mul
 from pathlib import Path
 from typing import Any
 
 from .errors import ModelError
-from .text import Analyzer
+from .text import TOKEN_PATTERN, Analyzer
 
 SCORER_FILE = "scorer.json"
 CARD_FILE = "card.json"
@@ -26,8 +28,14 @@ SCORER_FORMAT_VERSION = 2
 CARD_FORMAT_VERSION = 1
 
 
-# 1 + log(tf) for the small counts nearly every term has (the same math.log, looked up).
-_SUBLINEAR_TF = [0.0] + [1.0 + math.log(count) for count in range(1, 64)]
+class _SublinearTF(dict[int, float]):
+    """count -> 1 + log(count): a C-level lookup for the small counts nearly every term has."""
+
+    def __missing__(self, count: int) -> float:
+        return 1.0 + math.log(count)
+
+
+_SUBLINEAR_TF = _SublinearTF((count, 1.0 + math.log(count)) for count in range(1, 256))
 
 
 def sigmoid(z: float) -> float:
@@ -40,14 +48,22 @@ def sigmoid(z: float) -> float:
 
 @dataclass(frozen=True)
 class Scorer:
-    """Both linear models over one TF-IDF vocabulary: term -> (idf, role coef, domain coef).
+    """Both linear models over one TF-IDF vocabulary, stored term by term.
 
     The role model's logit is that of P(scientist), with the calibration folded into its
     weights; the domain model's is that of P(the text is an ML/data job description).
     """
 
     analyzer: Analyzer
-    weights: dict[str, tuple[float, float, float]]
+    # Slot of each term, keyed as a text's tokens give it: a word, or a tuple of words for
+    # an n-gram, so the n-grams of a text are looked up without joining them. Slot s holds
+    # column s - 1: slot 0 stays empty so that filter(None, ...) drops the lookups that
+    # missed (None) without dropping a term.
+    slots: dict[str | tuple[str, ...], int]
+    terms: tuple[str, ...]  # by slot, like the three below
+    idf: tuple[float, ...]
+    role_coef: tuple[float, ...]
+    domain_coef: tuple[float, ...]
     role_intercept: float
     domain_intercept: float
     card: dict[str, Any]
@@ -62,59 +78,64 @@ class Scorer:
     def thresholds(self) -> dict[str, Any]:
         return dict(self.card["thresholds"])
 
-    def ngram_counts(self, text: str) -> dict[str, int]:
-        """What Counter(analyzer.terms(text)) gives — same keys, counts and order — faster.
+    def weights(self) -> Iterator[tuple[str, float, float, float]]:
+        """(term, idf, role coefficient, domain coefficient) of each term, in column order."""
+        return islice(zip(self.terms, self.idf, self.role_coef, self.domain_coef), 1, None)
 
-        Tokens and token tuples are counted in C and only the distinct n-grams are joined
-        into strings, instead of joining every n-gram as scikit-learn's analyzer does.
+    def term_counts(self, text: str) -> dict[int, int]:
+        """Slot -> count of each in-vocabulary n-gram of a text.
+
+        The counts scikit-learn's vectorizer gives, restricted to the vocabulary (all a
+        linear model reads), in first-occurrence order (words, then longer n-grams). The
+        n-grams are looked up and counted in C: none is joined into a string, and no Python
+        code runs per token.
         """
         tokens = self.analyzer.tokens(text)
         low, high = self.analyzer.ngram_range
-        counts: dict[str, int] = dict(Counter(tokens)) if low == 1 else {}
-        for n in range(max(low, 2), high + 1):
-            grams = Counter(zip(*(islice(tokens, i, None) for i in range(n))))
-            counts.update(zip(map(" ".join, grams), grams.values()))
-        return counts
+        grams: list[Iterable[Any]] = [
+            tokens if n == 1 else zip(*(islice(tokens, i, None) for i in range(n)))
+            for n in range(low, high + 1)
+        ]
+        return Counter(filter(None, map(self.slots.get, chain.from_iterable(grams))))
 
-    def _weighted(
-        self, counts: dict[str, int]
-    ) -> tuple[dict[str, tuple[float, tuple[float, float, float]]], float]:
-        """(term -> (tf-idf before normalising, weights), l2 norm) of in-vocabulary terms.
+    def _tfidf(self, counts: dict[int, int]) -> tuple[list[float], float]:
+        """(sublinear tf-idf of each counted term before normalising, their l2 norm).
 
-        `counts` is in first-occurrence order (see `ngram_counts`), the order in which
-        scikit-learn meets the terms: summing the squares in it fixes how the norm rounds.
+        Plain sums in the counts' (deterministic) order: a posting gets the same bits in
+        every process and every run.
         """
-        get = self.weights.get
-        tf, cached = _SUBLINEAR_TF, len(_SUBLINEAR_TF)
-        values = {
-            t: ((tf[c] if c < cached else 1.0 + math.log(c)) * w[0], w)
-            for t, c in counts.items()
-            if (w := get(t)) is not None
-        }
-        return values, math.sqrt(sum(v * v for v, _ in values.values()))
+        values = list(map(mul, map(_SUBLINEAR_TF.__getitem__, counts.values()),
+                          map(self.idf.__getitem__, counts)))
+        return values, math.sqrt(sum(map(mul, values, values)))
 
-    def tfidf(self, counts: dict[str, int]) -> dict[str, float]:
-        """l2-normalised sublinear tf-idf values of the in-vocabulary terms, as scikit-learn."""
-        values, norm = self._weighted(counts)
-        return {t: v / norm for t, (v, _) in values.items()} if norm > 0 else {}
-
-    def score(self, counts: dict[str, int]) -> tuple[dict[str, float], float]:
-        """(role contribution of each term with a non-zero coefficient, domain logit).
-
-        A contribution is the term's tf-idf value times its coefficient; with the intercept
-        they sum to the role logit.
-        """
-        values, norm = self._weighted(counts)
+    def logits(self, counts: dict[int, int]) -> tuple[float, float]:
+        """(role logit, domain logit) of a text's term counts."""
+        values, norm = self._tfidf(counts)
         if norm == 0:
-            return {}, self.domain_intercept
-        role = {t: v / norm * w[1] for t, (v, w) in values.items() if w[1] != 0.0}
-        domain = math.fsum([v / norm * w[2] for v, w in values.values()])
-        return role, self.domain_intercept + domain
+            return self.role_intercept, self.domain_intercept
+        role = sum(map(mul, values, map(self.role_coef.__getitem__, counts)))
+        domain = sum(map(mul, values, map(self.domain_coef.__getitem__, counts)))
+        return self.role_intercept + role / norm, self.domain_intercept + domain / norm
 
-    def logits(self, text: str) -> tuple[float, float]:
-        """(role logit, domain logit) of a text."""
-        role, domain = self.score(self.ngram_counts(text))
-        return self.role_intercept + math.fsum(role.values()), domain
+    def tfidf(self, counts: dict[int, int]) -> dict[str, float]:
+        """l2-normalised sublinear tf-idf values of the in-vocabulary terms, as scikit-learn."""
+        values, norm = self._tfidf(counts)
+        if norm == 0:
+            return {}
+        terms = self.terms
+        return {terms[slot]: v / norm for slot, v in zip(counts, values)}
+
+    def contributions(self, counts: dict[int, int]) -> dict[str, float]:
+        """Each term's share of the role logit: its tf-idf value times its coefficient.
+
+        Terms with a zero coefficient are left out; with the intercept the shares sum to
+        the role logit (up to rounding in the last bits).
+        """
+        values, norm = self._tfidf(counts)
+        if norm == 0:
+            return {}
+        terms, coef = self.terms, self.role_coef
+        return {terms[s]: v / norm * coef[s] for s, v in zip(counts, values) if coef[s]}
 
     @classmethod
     def load(cls, directory: Path) -> Scorer:
@@ -150,6 +171,11 @@ class Scorer:
             raise ModelError(
                 f"{directory / SCORER_FILE}: only sublinear tf with l2 norm is supported"
             )
+        if analyzer.token_pattern != TOKEN_PATTERN:
+            # Terms are split back into tokens on spaces, which these tokens never hold.
+            raise ModelError(
+                f"{directory / SCORER_FILE}: unsupported token pattern {analyzer.token_pattern!r}"
+            )
         vocabulary, idf = spec["vocabulary"], spec["idf"]
         role, domain = spec["role"]["coef"], spec["domain"]["coef"]
         if not len(vocabulary) == len(idf) == len(role) == len(domain):
@@ -159,13 +185,35 @@ class Scorer:
             raise ValueError("non-finite weight")
         return cls(
             analyzer,
-            dict(zip(vocabulary, zip(idf, role, domain))),
+            _slots(vocabulary, analyzer.ngram_range),
+            ("", *vocabulary),
+            (0.0, *map(float, idf)),
+            (0.0, *map(float, role)),
+            (0.0, *map(float, domain)),
             float(spec["role"]["intercept"]),
             float(spec["domain"]["intercept"]),
             card,
             sha,
             directory,
         )
+
+
+def _slots(
+    vocabulary: list[str], ngram_range: tuple[int, int]
+) -> dict[str | tuple[str, ...], int]:
+    # scikit-learn joins an n-gram's tokens with one space, and its word tokens hold none,
+    # so splitting on spaces gives the tokens back.
+    low, high = ngram_range
+    slots: dict[str | tuple[str, ...], int] = {}
+    for slot, term in enumerate(vocabulary, start=1):
+        words = term.split(" ")
+        if not low <= len(words) <= high or not all(words):
+            raise ValueError(f"term {term!r} is not a {low}- to {high}-gram")
+        key = term if len(words) == 1 else tuple(words)
+        if key in slots:
+            raise ValueError(f"term {term!r} appears twice")
+        slots[key] = slot
+    return slots
 
 
 def load_card(directory: Path) -> dict[str, Any]:

@@ -28,7 +28,9 @@ def model_info_command(
             "id": scorer.model_id, "sha256": scorer.sha256, "directory": str(scorer.directory)
         },
         "card": scorer.card,
-        "top_terms": top_terms({t: (w[0], w[1]) for t, w in scorer.weights.items()}, TOP_TERMS),
+        "top_terms": top_terms(
+            {term: (idf, role) for term, idf, role, _ in scorer.weights()}, TOP_TERMS
+        ),
     }
     if format is Format.json:
         write_json(info)
