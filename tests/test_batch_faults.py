@@ -15,6 +15,7 @@ import random
 import resource
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -265,3 +266,32 @@ def test_files_that_vanish_or_change_during_the_walk_become_error_rows(tmp_path)
     assert "cannot list folder" in by_id["zz-later"]["error"]
     for i in (*range(80), *range(85, 100)):
         assert by_id[f"p{i:03d}.txt"]["label"] == "engineer"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="kills pool workers by pid")
+def test_submitting_to_a_pool_whose_worker_just_died_loses_nothing(tmp_path):
+    """A worker may die while the parent is between results, submitting the next chunk:
+    the executor then refuses new work (BrokenProcessPool from submit), which must be
+    handled like a death seen in a result, not end the batch."""
+    from rolecli.batch import BatchConfig, Item, Scoring, _OrderedPool
+    from rolecli.classifier import load_scorer
+
+    paths = sorted(EXAMPLES.glob("*.txt"))
+    chunk = [Item(p.name, path=str(p)) for p in paths]
+    expected = Scoring(load_scorer()).rows(chunk)
+    pool = _OrderedPool(BatchConfig(paths=(str(EXAMPLES),), jobs=2))
+    try:
+        pool.submit(chunk)
+        assert pool.next_rows() == expected  # the workers are up
+        for pid in list(pool.executor._processes):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not pool.executor._broken and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pool.executor._broken, "the executor never noticed its workers died"
+        pool.submit(chunk)
+        pool.submit(chunk)
+        assert pool.next_rows() == expected
+        assert pool.next_rows() == expected
+    finally:
+        pool.executor.shutdown(wait=True, cancel_futures=True)

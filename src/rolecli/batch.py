@@ -4,7 +4,7 @@ The pieces, in the order a run uses them:
   sources()    PATHs -> posting files and tables, in a deterministic (sorted) order;
   items()      sources -> Items (a path for a worker to read, or a table row's text);
   engines      Items -> rows, in input order: in-process, a process pool, or Dask;
-  writers      rows -> jsonl / csv / json / table, flushed row by row;
+  writers      rows -> jsonl / csv / json / table, written and flushed chunk by chunk, as scored;
   run_batch()  ties them together, with --resume, --output safety and Ctrl-C handling.
 
 Scoring needs only the compiled scorer: nothing here imports scikit-learn, SciPy or pandas.
@@ -39,7 +39,7 @@ from .errors import ExitCode, RoleCliError, UsageError
 from .evidence import gather
 from .inputs import posting_text, read_document
 from .scorer import Scorer
-from .tabular import check_table, is_table, iter_table
+from .tabular import TABLE_SUFFIXES, check_table, is_table, iter_table
 
 FORMATS = ("table", "csv", "jsonl", "json")
 RESUMABLE_FORMATS = ("jsonl", "csv")
@@ -256,8 +256,7 @@ def walk(root: Path, globs: Sequence[str] = (), exclude: Path | None = None) -> 
                 yield listing
             else:
                 stack.append(listing)
-        elif _is_file(entry) and _wanted(entry, relative, globs, excluded):
-            kind = "table" if is_table(Path(entry.name)) else "file"
+        elif _is_file(entry) and (kind := _kind(entry, relative, globs, excluded)):
             yield Source(relative, Path(entry.path), kind)
 
 
@@ -292,23 +291,25 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _wanted(
+def _kind(
     entry: os.DirEntry[str],
     relative: str,
     globs: Sequence[str],
     excluded: tuple[str, tuple[int, int]] | None,
-) -> bool:
+) -> str | None:
+    """"file" or "table" for a file to score, None for one to leave out."""
     suffix = os.path.splitext(entry.name)[1].lower()
-    if suffix not in TEXT_SUFFIXES and not is_table(Path(entry.name)):
-        return False
+    kind = "table" if suffix in TABLE_SUFFIXES else "file" if suffix in TEXT_SUFFIXES else None
+    if kind is None:
+        return None
     if globs and not any(
         fnmatch.fnmatchcase(relative if "/" in g else entry.name, g) for g in globs
     ):
-        return False
+        return None
     # The output file (by name and inode) is never an input; stat only the candidates.
     if excluded is None or (entry.name != excluded[0] and not entry.is_symlink()):
-        return True
-    return _file_key(Path(entry.path)) != excluded[1]
+        return kind
+    return kind if _file_key(Path(entry.path)) != excluded[1] else None
 
 
 def _file_key(path: Path) -> tuple[int, int] | None:
@@ -493,7 +494,14 @@ class _OrderedPool:
 
     def submit(self, chunk: list[Item]) -> None:
         with _sigint_held():
-            self.pending.append((self.executor.submit(_score_chunk, chunk), chunk))
+            try:
+                future = self.executor.submit(_score_chunk, chunk)
+            except BrokenProcessPool as exc:
+                # A worker died since the last result: the chunk fails like those in flight,
+                # and next_rows() restarts the pool when it comes due.
+                future = Future()
+                future.set_exception(exc)
+        self.pending.append((future, chunk))
 
     def next_rows(self) -> list[Row]:
         future, chunk = self.pending.popleft()
@@ -574,7 +582,7 @@ class OutputError(RoleCliError):
 
 
 class Output:
-    """Where the text of rows goes: a stream, flushed after each row.
+    """Where the text of rows goes: a stream, flushed after each write.
 
     `tail` is text that ends the document (a JSON array's bracket), written at close().
     """
@@ -593,11 +601,11 @@ class Output:
 
 
 class FileOutput(Output):
-    """An --output file, written unbuffered with one write per row, ending with `tail`
-    after every write, so that it is a valid document whenever the program stops.
+    """An --output file, written unbuffered with one write per batch of rows, ending with
+    `tail` after every write, so that it is a valid document whenever the program stops.
 
-    When a write fails (a full disk), the file is cut back to its last whole row and its
-    tail, so it stays valid and --resume can carry on from it once there is room.
+    When a write fails (a full disk), the file is cut back to the end of the last write
+    and its tail, so it stays valid and --resume can carry on from it once there is room.
     """
 
     def __init__(self, path: Path, append: bool, resumable: bool, tail: str = "") -> None:
@@ -643,7 +651,11 @@ class RowWriter:
     def __init__(self, out: Output) -> None:
         self.out = out
 
-    def write(self, row: Row) -> None:
+    def write(self, rows: Sequence[Row]) -> None:
+        """Rows as they come (a chunk's worth): one write, so the output gets all or none."""
+        self.out.write("".join(map(self.text, rows)))
+
+    def text(self, row: Row) -> str:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -651,8 +663,8 @@ class RowWriter:
 
 
 class JsonlWriter(RowWriter):
-    def write(self, row: Row) -> None:
-        self.out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    def text(self, row: Row) -> str:
+        return json.dumps(row, ensure_ascii=False) + "\n"
 
 
 class CsvWriter(RowWriter):
@@ -661,17 +673,16 @@ class CsvWriter(RowWriter):
         self.line = io.StringIO()
         self.csv = csv.writer(self.line, lineterminator="\n")
         if header:
-            self._write(CSV_COLUMNS)
+            out.write(self._record(CSV_COLUMNS))
 
-    def write(self, row: Row) -> None:
-        self._write(csv_fields(row))
+    def text(self, row: Row) -> str:
+        return self._record(csv_fields(row))
 
-    def _write(self, fields: Sequence[str]) -> None:
-        # Format the record first: the output gets it in one write.
+    def _record(self, fields: Sequence[str]) -> str:
         self.line.seek(0)
         self.line.truncate()
         self.csv.writerow(fields)
-        self.out.write(self.line.getvalue())
+        return self.line.getvalue()
 
 
 class JsonWriter(RowWriter):
@@ -682,9 +693,10 @@ class JsonWriter(RowWriter):
         self.first = True
         out.write("[")
 
-    def write(self, row: Row) -> None:
-        self.out.write(("\n" if self.first else ",\n") + json.dumps(row, ensure_ascii=False))
+    def text(self, row: Row) -> str:
+        separator = "\n" if self.first else ",\n"
         self.first = False
+        return separator + json.dumps(row, ensure_ascii=False)
 
 
 JSON_TAIL = "\n]\n"
@@ -697,15 +709,16 @@ class TableWriter(RowWriter):
         super().__init__(out)
         self.rows: list[tuple[str, ...]] = []
 
-    def write(self, row: Row) -> None:
-        p = row["probabilities"]
-        label = "off-topic" if row["off_topic"] else row["label"]
-        self.rows.append((
-            row["id"], row["status"], label or "",
-            f"{p['scientist']:.2f}" if p else "",
-            f"{row['confidence']:.2f}" if row["confidence"] is not None else "",
-            row["error"] or "",
-        ))
+    def write(self, rows: Sequence[Row]) -> None:
+        for row in rows:
+            p = row["probabilities"]
+            label = "off-topic" if row["off_topic"] else row["label"]
+            self.rows.append((
+                row["id"], row["status"], label or "",
+                f"{p['scientist']:.2f}" if p else "",
+                f"{row['confidence']:.2f}" if row["confidence"] is not None else "",
+                row["error"] or "",
+            ))
 
     def close(self) -> None:
         from rich.console import Console
@@ -937,8 +950,8 @@ def run_batch(
             else:
                 batches = local_rows(chunked(items(config, done)), config, Scoring(scorer), stop)
             for rows in batches:
+                writer.write(rows)
                 for row in rows:
-                    writer.write(row)
                     summary.add(row)
                 if progress is not None:
                     progress.advance(len(rows))

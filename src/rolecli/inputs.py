@@ -32,18 +32,21 @@ _BINARY_MAGIC = {
     b"%PDF": "a PDF",
 }
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
 _HTML_START = re.compile(rb"\A\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
 
 
 def read_document(path: Path) -> str:
     """The text of a posting file (.txt, .md, .html, .pdf, .docx, or sniffed from its bytes)."""
-    if path.is_dir():
-        raise UsageError(f"{path} is a directory, not a file (use `rolecli batch` for folders)")
-    if not path.exists():
-        raise UsageError(f"no such file: {path}")
     try:
         with path.open("rb") as handle:
             data = _read_limited(handle, str(path))
+    except IsADirectoryError:
+        raise UsageError(
+            f"{path} is a directory, not a file (use `rolecli batch` for folders)"
+        ) from None
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
     except OSError as exc:
@@ -150,7 +153,10 @@ def _reject_control(text: str, name: str) -> str:
     # control characters (form feeds, pasted escapes) are tolerated and blanked below.
     if "\x00" in text:
         raise InputError(f"{name}: binary data (contains NUL bytes), not text")
-    controls = len(_CONTROL.findall(text[:65536]))
+    # Counted on the UTF-8 bytes, where each is one byte that no other character's bytes
+    # contain: bytes.translate counts them several times faster than the regex can.
+    sample = text[:65536].encode("utf-8", "surrogatepass")
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if controls and controls > 0.01 * min(len(text), 65536):
         raise InputError(f"{name}: binary data (control characters), not text")
     return _CONTROL.sub(" ", text) if controls else text
