@@ -52,6 +52,14 @@ def _nan_coefficient(spec: dict) -> None:
     spec["role"]["coef"][0] = float("nan")
 
 
+def _duplicate_term(spec: dict) -> None:
+    spec["vocabulary"][1] = spec["vocabulary"][0]
+
+
+def _trigram_term(spec: dict) -> None:
+    spec["vocabulary"][5] = "a b c"
+
+
 def _short_coefficients(spec: dict) -> None:
     spec["role"]["coef"].pop()
 
@@ -96,6 +104,14 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "scorer-nan-weight-but-hashed": (
         lambda m: edit_scorer(m, _nan_coefficient),
         "{model}/scorer.json: malformed scorer (ValueError: non-finite weight)",
+    ),
+    "scorer-duplicate-term-but-hashed": (
+        lambda m: edit_scorer(m, _duplicate_term),
+        "{model}/scorer.json: malformed scorer (ValueError: a term appears twice",
+    ),
+    "scorer-trigram-but-hashed": (
+        lambda m: edit_scorer(m, _trigram_term),
+        "{model}/scorer.json: malformed scorer (ValueError: term 'a b c' is not a 1- to 2-gram)",
     ),
     "scorer-lengths-differ-but-hashed": (
         lambda m: edit_scorer(m, _short_coefficients),

@@ -60,7 +60,8 @@ def test_every_dev_posting_matches_pipeline(scorer, pipelines, dev_postings):
 
 TRICKY = st.one_of(
     st.text(),
-    st.text(alphabet=st.sampled_from(list("aZ _-.,;:!?'\"\n\tİıßΣσςﬁ0123456789")), max_size=200),
+    st.text(alphabet=st.sampled_from(list("aZ _-.,;:!?'\"\n\tİıßΣσςﬁ0123456789’•–\u200b½")),
+            max_size=200),
     st.lists(
         st.sampled_from(
             [
@@ -78,6 +79,15 @@ TRICKY = st.one_of(
                 "...",
                 "--",
                 "\u00a0",
+                # Non-ASCII non-word characters split words like spaces; word ones do not.
+                "’s",
+                "•",
+                "–",
+                "\u200b",
+                "café",
+                "e\u0301",
+                "中文",
+                "½",
             ]
         ),
         max_size=60,

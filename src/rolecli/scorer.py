@@ -206,20 +206,24 @@ def _slots(
     vocabulary: list[str], ngram_range: tuple[int, int]
 ) -> dict[str | tuple[str, ...], int]:
     # scikit-learn joins an n-gram's tokens with one space, and its word tokens hold none,
-    # so splitting on spaces gives the tokens back.
+    # so splitting on spaces gives the tokens back. Interned: an n-gram's words are then
+    # the very strings keying those words, which leaves lookups less memory to wander through.
+    # (Built with C-level loops: every batch worker builds this table when it starts.)
     low, high = ngram_range
-    slots: dict[str | tuple[str, ...], int] = {}
-    for slot, term in enumerate(vocabulary, start=1):
-        words = term.split(" ")
-        if not low <= len(words) <= high or not all(words):
-            raise ValueError(f"term {term!r} is not a {low}- to {high}-gram")
-        # Interned: an n-gram's words are then the very strings keying those words, which
-        # leaves less memory for lookups to wander through.
-        key = sys.intern(term) if len(words) == 1 else tuple(map(sys.intern, words))
-        if key in slots:
-            raise ValueError(f"term {term!r} appears twice")
-        slots[key] = slot
+    split = [tuple(map(sys.intern, term.split(" "))) for term in vocabulary]
+    sizes = set(map(len, split))
+    if not sizes <= set(range(low, high + 1)) or any(map(_has_empty_word, split)):
+        bad = next(t for t, w in zip(vocabulary, split) if not low <= len(w) <= high or "" in w)
+        raise ValueError(f"term {bad!r} is not a {low}- to {high}-gram")
+    keys = [words[0] if len(words) == 1 else words for words in split]
+    slots = dict(zip(keys, range(1, len(keys) + 1)))
+    if len(slots) != len(keys):
+        raise ValueError("a term appears twice in the vocabulary")
     return slots
+
+
+def _has_empty_word(words: tuple[str, ...]) -> bool:
+    return "" in words
 
 
 def load_card(directory: Path) -> dict[str, Any]:
