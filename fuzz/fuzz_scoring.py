@@ -14,6 +14,7 @@ belongs in tests/test_fuzz_regressions.py.
 from __future__ import annotations
 
 import math
+import re
 import sys
 
 import atheris
@@ -29,14 +30,20 @@ with atheris.instrument_imports(include=["rolecli", "bs4", "charset_normalizer",
     from rolecli.errors import InputError
     from rolecli.explanation import explain
     from rolecli.inputs import text_from_bytes
+    from rolecli.text import TOKEN_PATTERN
 
+WORDS = re.compile(TOKEN_PATTERN)
 SUFFIXES = ("", ".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 SCORER = load_scorer()
 
 
 def check_text(text: str) -> None:
     """Everything the scorer promises about one text."""
-    SCORER.analyzer.terms(text)
+    analyzer = SCORER.analyzer
+    # The split fast path and the regex give the same tokens.
+    regex_tokens = [t for t in WORDS.findall(text.lower()) if t not in analyzer.stop_words]
+    assert analyzer.tokens(text) == regex_tokens, "tokens differ from the regex's"
+    analyzer.terms(text)
     try:
         result = classify(text, SCORER)
     except InputError:
