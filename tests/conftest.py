@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 import shutil
 import subprocess
@@ -36,6 +37,58 @@ def invoke(runner: CliRunner):
         return runner.invoke(app, [str(a) for a in args], input=input)
 
     return _invoke
+
+
+def one_line(stderr: str | bytes) -> str:
+    """The only stderr line of a run; fails on a traceback or on any other line."""
+    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
+    assert "Traceback" not in text, text
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def check_classification(text: str) -> None:
+    """What classify promises about any text: a bounded, consistent, repeatable answer."""
+    from rolecli import classify
+    from rolecli.errors import InputError
+
+    try:
+        first = classify(text)
+    except InputError:
+        assert not text.strip()
+        return
+    p = first["probabilities"]
+    assert 0.0 <= p["scientist"] <= 1.0 and 0.0 <= p["engineer"] <= 1.0
+    assert math.isclose(p["engineer"] + p["scientist"], 1.0, abs_tol=1e-12)
+    assert first["label"] in {"engineer", "scientist", "mixed", None}
+    assert (first["label"] is None) == first["off_topic"]
+    assert classify(text) == first
+
+
+def check_explanation(text: str) -> None:
+    """What explain promises about any text: terms and lines sum to the logit, P is its
+    sigmoid, spans point at the terms, and the same text gives the same explanation."""
+    from rolecli import explain, load_scorer
+    from rolecli.errors import InputError
+
+    try:
+        result = explain(text)
+    except InputError:
+        assert not text.strip()
+        return
+    total = result["intercept"] + math.fsum(t["contribution"] for t in result["terms"])
+    assert abs(total - result["logit"]) <= 1e-9
+    line_total = result["intercept"] + math.fsum(s["contribution"] for s in result["sentences"])
+    assert abs(line_total - result["logit"]) <= 1e-9
+    p = 1.0 / (1.0 + math.exp(-result["logit"])) if result["logit"] > -700 else 0.0
+    assert abs(p - result["probabilities"]["scientist"]) <= 1e-12
+    analyzer = load_scorer().analyzer
+    for term in result["terms"]:
+        for start, end in term["spans"]:
+            assert 0 <= start < end <= len(text)
+            assert " ".join(analyzer.tokens(text[start:end])) == term["term"]
+    assert explain(text) == result
 
 
 def rolecli_executable() -> str:

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, MODEL
+from conftest import EXAMPLES, MODEL, one_line
 
 EXPECTED = {
     "ml-engineer.txt": "engineer",
@@ -106,35 +106,28 @@ def test_python_dash_m_works(tmp_path):
 # --- exit codes -------------------------------------------------------------------
 
 
-def _one_line_error(stderr: bytes) -> str:
-    lines = stderr.decode().strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert "Traceback" not in lines[0]
-    return lines[0]
-
-
 def test_missing_file_is_usage_error(rolecli, tmp_path):
     result = rolecli("classify", tmp_path / "nope.txt")
     assert result.returncode == 2
-    assert "no such file" in _one_line_error(result.stderr)
+    assert "no such file" in one_line(result.stderr)
 
 
 def test_directory_is_usage_error(rolecli, tmp_path):
     result = rolecli("classify", tmp_path)
     assert result.returncode == 2
-    assert "directory" in _one_line_error(result.stderr)
+    assert "directory" in one_line(result.stderr)
 
 
 def test_bad_option_is_usage_error(rolecli):
     result = rolecli("classify", "--frobnicate")
     assert result.returncode == 2
-    assert "frobnicate" in _one_line_error(result.stderr)
+    assert "frobnicate" in one_line(result.stderr)
 
 
 def test_bad_format_is_usage_error(rolecli):
     result = rolecli("classify", EXAMPLES / "ml-engineer.txt", "--format", "yaml")
     assert result.returncode == 2
-    _one_line_error(result.stderr)
+    one_line(result.stderr)
 
 
 @pytest.mark.parametrize("content", [b"", b"   \n\t  \n"])
@@ -143,7 +136,7 @@ def test_empty_input_is_unusable(rolecli, tmp_path, content):
     path.write_bytes(content)
     result = rolecli("classify", path)
     assert result.returncode == 3
-    assert "empty" in _one_line_error(result.stderr)
+    assert "empty" in one_line(result.stderr)
     assert rolecli("classify", input=content).returncode == 3
 
 
@@ -152,7 +145,7 @@ def test_binary_input_is_unusable(rolecli, tmp_path):
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     result = rolecli("classify", path)
     assert result.returncode == 3
-    assert "binary" in _one_line_error(result.stderr)
+    assert "binary" in one_line(result.stderr)
 
 
 def test_off_topic_text_exits_3_but_still_prints_json(rolecli):
@@ -160,13 +153,13 @@ def test_off_topic_text_exits_3_but_still_prints_json(rolecli):
     assert result.returncode == 3
     data = json.loads(result.stdout)
     assert data["off_topic"] is True and data["label"] is None
-    assert "off-topic" in _one_line_error(result.stderr)
+    assert "off-topic" in one_line(result.stderr)
 
 
 def test_missing_model_exits_4(rolecli, tmp_path):
     result = rolecli("classify", EXAMPLES / "ml-engineer.txt", "--model", tmp_path / "none")
     assert result.returncode == 4
-    assert "rolecli train" in _one_line_error(result.stderr)
+    assert "rolecli train" in one_line(result.stderr)
 
 
 def test_tampered_scorer_exits_4(rolecli, tmp_path):
@@ -176,7 +169,7 @@ def test_tampered_scorer_exits_4(rolecli, tmp_path):
     scorer.write_bytes(scorer.read_bytes().replace(b'"intercept":', b'"intercept": 1e3 +', 1))
     result = rolecli("classify", EXAMPLES / "ml-engineer.txt", "--model", model)
     assert result.returncode == 4
-    assert "sha256" in _one_line_error(result.stderr)
+    assert "sha256" in one_line(result.stderr)
 
 
 def test_model_env_var_is_honoured(rolecli, tmp_path):
@@ -204,21 +197,21 @@ def test_interactive_terminal_gets_usage_hint_not_a_hang(tmp_path):
         os.close(leader)
         os.close(follower)
     assert result.returncode == 2
-    assert "pipe a posting" in _one_line_error(result.stderr)
+    assert "pipe a posting" in one_line(result.stderr)
 
 
 def test_unreadable_file_exits_3(rolecli, tmp_path):
     # /proc/self/mem exists but reading it fails with EIO, even for root.
     result = rolecli("classify", "/proc/self/mem")
     assert result.returncode == 3
-    assert "cannot read" in _one_line_error(result.stderr)
+    assert "cannot read" in one_line(result.stderr)
     if os.geteuid() != 0:
         path = tmp_path / "secret.txt"
         path.write_text("machine learning")
         path.chmod(0)
         result = rolecli("classify", path)
         assert result.returncode == 3
-        assert "permission" in _one_line_error(result.stderr)
+        assert "permission" in one_line(result.stderr)
 
 
 def test_shipped_model_path_is_used_by_default(invoke):

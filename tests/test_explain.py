@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, MODEL
+from conftest import EXAMPLES, MODEL, one_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,14 +34,6 @@ HOSTILE = (
 
 def _json(stdout: str | bytes) -> dict:
     return json.loads(stdout)
-
-
-def _one_line_error(stderr: str | bytes) -> str:
-    text = stderr.decode() if isinstance(stderr, bytes) else stderr
-    lines = text.strip().splitlines()
-    assert len(lines) == 1, text
-    assert "Traceback" not in lines[0]
-    return lines[0]
 
 
 def assert_exact(explanation: dict, text: str) -> None:
@@ -297,7 +289,7 @@ def test_model_info_json(invoke):
 def test_model_info_bad_model_exits_4(rolecli, tmp_path):
     result = rolecli("model", "info", "--model", tmp_path)
     assert result.returncode == 4
-    _one_line_error(result.stderr)
+    one_line(result.stderr)
 
 
 # --- exit codes ---------------------------------------------------------------------
@@ -306,7 +298,7 @@ def test_model_info_bad_model_exits_4(rolecli, tmp_path):
 def test_missing_file_exits_2(rolecli, tmp_path):
     result = rolecli("explain", tmp_path / "nope.txt")
     assert result.returncode == 2
-    assert "no such file" in _one_line_error(result.stderr)
+    assert "no such file" in one_line(result.stderr)
 
 
 @pytest.mark.parametrize("content", [b"", b" \n\t \n"])
@@ -316,7 +308,7 @@ def test_empty_input_exits_3(rolecli, tmp_path, content):
     result = rolecli("explain", path, "-f", "json")
     assert result.returncode == 3
     assert result.stdout == b""
-    assert "empty" in _one_line_error(result.stderr)
+    assert "empty" in one_line(result.stderr)
 
 
 def test_off_topic_prints_json_then_exits_3(rolecli, tmp_path):
@@ -325,21 +317,21 @@ def test_off_topic_prints_json_then_exits_3(rolecli, tmp_path):
     assert result.returncode == 3
     data = _json(result.stdout)
     assert data["off_topic"] is True and data["label"] is None
-    assert "off-topic" in _one_line_error(result.stderr)
+    assert "off-topic" in one_line(result.stderr)
     assert "Off-topic" in page.read_text(encoding="utf-8")
 
 
 def test_bad_model_exits_4(rolecli, tmp_path):
     result = rolecli("explain", EXAMPLES / "ml-engineer.txt", "--model", tmp_path / "none")
     assert result.returncode == 4
-    _one_line_error(result.stderr)
+    one_line(result.stderr)
 
 
 def test_html_over_a_directory_is_refused(rolecli, tmp_path):
     before = sorted(tmp_path.iterdir())
     result = rolecli("explain", EXAMPLES / "ml-engineer.txt", "--html", tmp_path)
     assert result.returncode == 2
-    assert "directory" in _one_line_error(result.stderr)
+    assert "directory" in one_line(result.stderr)
     assert result.stdout == b""
     assert sorted(tmp_path.iterdir()) == before
 
@@ -347,13 +339,13 @@ def test_html_over_a_directory_is_refused(rolecli, tmp_path):
 def test_html_in_a_missing_directory_exits_2(rolecli, tmp_path):
     result = rolecli("explain", EXAMPLES / "ml-engineer.txt", "--html", tmp_path / "no" / "r.html")
     assert result.returncode == 2
-    assert "no such directory" in _one_line_error(result.stderr)
+    assert "no such directory" in one_line(result.stderr)
 
 
 def test_top_must_be_positive(rolecli):
     result = rolecli("explain", EXAMPLES / "ml-engineer.txt", "--top", "0")
     assert result.returncode == 2
-    _one_line_error(result.stderr)
+    one_line(result.stderr)
 
 
 def test_no_scikit_learn_on_the_explain_path(tmp_path):

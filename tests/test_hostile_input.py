@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, rolecli_executable
+from conftest import EXAMPLES, one_line, rolecli_executable
 
 SINGLE = ["classify", "explain"]
 POSTING = EXAMPLES / "ml-engineer.txt"
@@ -44,12 +44,9 @@ def env_without_model() -> dict[str, str]:
 
 def error_line(stderr: bytes) -> str:
     """The one stderr line of a failed run; fails on tracebacks, warnings or extra lines."""
-    text = stderr.decode("utf-8", "replace")
-    assert "Traceback" not in text, text
-    lines = text.strip("\n").splitlines()
-    assert len(lines) == 1, text
-    assert lines[0].startswith("rolecli: error: "), lines[0]
-    return lines[0]
+    line = one_line(stderr)
+    assert line.startswith("rolecli: error: "), line
+    return line
 
 
 def scored(result: subprocess.CompletedProcess[bytes]) -> dict:

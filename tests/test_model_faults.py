@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, MODEL
+from conftest import EXAMPLES, MODEL, one_line
 
 HINT = "(rebuild it with `rolecli train`, or pass --model DIR)"
 POSTING = EXAMPLES / "ml-engineer.txt"
@@ -126,14 +126,6 @@ def damaged(tmp_path: Path, damage: str) -> tuple[Path, str]:
     make, reason = DAMAGE[damage]
     make(model)
     return model, "rolecli: error: " + reason.format(model=model)
-
-
-def one_line(stderr: str | bytes) -> str:
-    text = stderr.decode() if isinstance(stderr, bytes) else stderr
-    assert "Traceback" not in text
-    lines = text.strip().splitlines()
-    assert len(lines) == 1, text
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
+from conftest import check_classification, check_explanation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rolecli import classify, explain, load_scorer
+from rolecli import classify
 from rolecli.errors import InputError
 
 TEXT = st.one_of(
@@ -46,39 +45,13 @@ TEXT = st.one_of(
 @settings(max_examples=200, deadline=None)
 @given(TEXT)
 def test_classify_is_total_bounded_and_deterministic(text):
-    try:
-        first = classify(text)
-    except InputError:
-        assert not text.strip()
-        return
-    p = first["probabilities"]
-    assert 0.0 <= p["scientist"] <= 1.0 and 0.0 <= p["engineer"] <= 1.0
-    assert math.isclose(p["engineer"] + p["scientist"], 1.0, abs_tol=1e-12)
-    assert first["label"] in {"engineer", "scientist", "mixed", None}
-    assert (first["label"] is None) == first["off_topic"]
-    assert classify(text) == first
+    check_classification(text)
 
 
 @settings(max_examples=200, deadline=None)
 @given(TEXT)
 def test_explanation_sums_to_logit_and_spans_point_at_the_terms(text):
-    try:
-        result = explain(text)
-    except InputError:
-        assert not text.strip()
-        return
-    total = result["intercept"] + math.fsum(t["contribution"] for t in result["terms"])
-    assert abs(total - result["logit"]) <= 1e-9
-    line_total = result["intercept"] + math.fsum(s["contribution"] for s in result["sentences"])
-    assert abs(line_total - result["logit"]) <= 1e-9
-    p = 1.0 / (1.0 + math.exp(-result["logit"])) if result["logit"] > -700 else 0.0
-    assert abs(p - result["probabilities"]["scientist"]) <= 1e-12
-    analyzer = load_scorer().analyzer
-    for term in result["terms"]:
-        for start, end in term["spans"]:
-            assert 0 <= start < end <= len(text)
-            assert " ".join(analyzer.tokens(text[start:end])) == term["term"]
-    assert explain(text) == result
+    check_explanation(text)
 
 
 def test_empty_text_is_an_input_error():
