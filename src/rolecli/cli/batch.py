@@ -39,7 +39,7 @@ def batch_command(
     ),
     output: Path = typer.Option(
         None, "--output", "-o", metavar="FILE", show_default=False,
-        help="Write rows to FILE (flushed row by row) instead of stdout.",
+        help="Write rows to FILE (flushed as each chunk is scored) instead of stdout.",
     ),
     jobs: int = typer.Option(
         None, "--jobs", "-j", metavar="N", show_default=False,
