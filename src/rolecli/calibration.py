@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .classifier import load_scorer
 from .datasets import load_examples, sha256_file
-from .decision import DEFAULT_THRESHOLDS, mixed_reasons
+from .decision import DEFAULT_THRESHOLDS, GROUNDS, is_confident, names_hybrid
 from .errors import UsageError
 from .evidence import gather
-from .scorer import sigmoid
+from .scorer import Scorer, sigmoid
 
-# Budgets the thresholds are chosen under (issue targets, with a safety margin).
-CLEAR_CALLED_MIXED_BUDGET = 0.07
+# Budgets the thresholds are chosen under (targets, with a safety margin: at most 5% of
+# clear postings called mixed on postings from sources the fit never saw).
+CLEAR_CALLED_MIXED_BUDGET = 0.04
 OFF_TOPIC_BUDGET = 0.008
 
 
@@ -85,35 +87,22 @@ def calibrate(
     scorer = load_scorer(model)
     current = scorer.card["calibration"]
     a0, b0 = float(current["a"]), float(current["b"])
-    rows = []
-    for example in examples:
-        evidence = gather(scorer, example.text)
-        raw = (evidence.logit - b0) / a0  # undo the calibration already folded in
-        rows.append(
-            (
-                example.label,
-                raw,
-                evidence.split(),
-                evidence.names_hybrid_role(),
-                evidence.p_on_topic,
-            )
-        )
+    signals = [posting_signals(scorer, example.text) for example in examples]
     binary = [
-        (raw, int(label == "scientist"))
-        for label, raw, *_ in rows
-        if label in ("engineer", "scientist")
+        (row.raw, int(example.label == "scientist"))
+        for example, row in zip(examples, signals)
+        if example.label in ("engineer", "scientist")
     ]
     if len({t for _, t in binary}) < 2:
         raise UsageError(f"{path}: calibration needs both engineer and scientist rows")
     a, _ = fit_platt([z for z, _ in binary], [t for _, t in binary])
     b = -a * balanced_cut([z for z, _ in binary], [t for _, t in binary])
-    calibrated = [
-        (label, _Fixed(sigmoid(a * raw + b), on, split, hybrid))
-        for label, raw, split, hybrid, on in rows
-    ]
+    labelled = [(e.label, row.calibrated(a, b)) for e, row in zip(examples, signals)]
+    confident = confident_level(labelled)
     thresholds = {
-        "off_topic": {"min_p_on_topic": _off_topic_floor([s.p_on_topic for _, s in calibrated])},
-        "mixed": _mixed_rule(calibrated),
+        "off_topic": {"min_p_on_topic": _off_topic_floor([s.p_on_topic for _, s in labelled])},
+        "confident": {"min_p": confident},
+        "mixed": mixed_rule(labelled, confident),
     }
     return {
         "training_fingerprint": scorer.card["training_fingerprint"],
@@ -138,52 +127,151 @@ def _off_topic_floor(p_on_topic: list[float]) -> float:
 
 
 @dataclass(frozen=True)
-class _Fixed:
-    """Signals of one posting, computed once so the threshold search is cheap."""
+class PostingSignals:
+    """What the label rule reads from one posting, under the model's base (uncalibrated)
+    weights, so that any calibration can be tried on it without scoring it again."""
+
+    raw: float  # the role logit with the folded-in calibration undone
+    p_on_topic: float
+    named: tuple[str, ...]  # labels of the roles named as the job
+    job_lines: tuple[float, ...]  # each job line's evidence, in base logit units
+
+    def calibrated(self, a: float, b: float) -> Fixed:
+        return Fixed(
+            sigmoid(a * self.raw + b), self.p_on_topic, self.named,
+            tuple(a * c for c in self.job_lines),
+        )
+
+
+def posting_signals(scorer: Scorer, text: str) -> PostingSignals:
+    """The signals of one posting (its body: calibration never reads titles, which are
+    where the labels of real postings come from)."""
+    evidence = gather(scorer, text)
+    a0, b0 = (float(scorer.card["calibration"][k]) for k in ("a", "b"))
+    return PostingSignals(
+        (evidence.logit - b0) / a0,  # undo the calibration already folded in
+        evidence.p_on_topic,
+        tuple(evidence.named_labels()),
+        tuple(line.contribution / a0 for line in evidence.lines if line.job),
+    )
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A posting's signals under one calibration (decision.Signals, computed once)."""
 
     p_scientist: float
     p_on_topic: float
-    split_value: float
-    hybrid: bool
+    named: tuple[str, ...]
+    job_lines: tuple[float, ...]
 
-    def split(self) -> float:
-        return self.split_value
+    def named_labels(self) -> list[str]:
+        return list(self.named)
 
-    def names_hybrid_role(self) -> bool:
-        return self.hybrid
+    def split(self, strong_line: float) -> float:
+        if not self.job_lines:
+            return 0.0
+        engineer = sum(c <= -strong_line for c in self.job_lines)
+        scientist = sum(c >= strong_line for c in self.job_lines)
+        return min(engineer, scientist) / len(self.job_lines)
 
 
-def _mixed_rule(rows: list[tuple[str, _Fixed]]) -> dict[str, float]:
-    """The mixed rule that best separates true mixed rows from clear ones, within the budget."""
-    mixed = [signals for label, signals in rows if label == "mixed"]
-    clear = [signals for label, signals in rows if label in ("engineer", "scientist")]
-    if not mixed or not clear:
+# A verdict is confident from the lowest of these P at which the clear postings scored
+# at least that high are right CONFIDENT_ACCURACY of the time (and at least
+# CONFIDENT_MIN_ROWS of them are): the level at which this model is seldom wrong.
+CONFIDENT_LEVELS = (0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
+CONFIDENT_ACCURACY = 0.99
+CONFIDENT_MIN_ROWS = 30
+
+
+def confident_level(rows: list[tuple[str, Fixed]]) -> float:
+    clear = [(label, s.p_scientist) for label, s in rows if label in ("engineer", "scientist")]
+    for level in CONFIDENT_LEVELS:
+        above = [(label, p) for label, p in clear if max(p, 1.0 - p) >= level]
+        right = sum((p >= 0.5) == (label == "scientist") for label, p in above)
+        if len(above) >= CONFIDENT_MIN_ROWS and right >= CONFIDENT_ACCURACY * len(above):
+            return level
+    return CONFIDENT_LEVELS[-1]
+
+
+BAND_WIDTHS = (0.0, 0.05, 0.1, 0.15, 0.2)
+SPLIT_SHARES = (0.4, 0.3, 0.25, 0.2, 0.15, 0.1)  # strictest first
+SPLIT_BANDS = ((0.2, 0.8), (0.1, 0.9), (0.05, 0.95), (0.03, 0.97), (0.01, 0.99), (0.0, 1.0))
+# Strong-line cut-offs tried: these percentiles of the job lines' evidence (in logit units
+# of this model) over the calibration postings.
+STRONG_LINE_PERCENTILES = (50, 60, 70, 80)
+SPLIT_OFF = 1.01  # min_split above 0.5: the split ground never holds
+
+
+def mixed_rule(
+    rows: list[tuple[str, Fixed]],
+    confident: float,
+    grounds: frozenset[str] = frozenset(GROUNDS),
+    budget: float = CLEAR_CALLED_MIXED_BUDGET,
+) -> dict[str, float]:
+    """The mixed thresholds that best separate true mixed rows from clear ones within the
+    false-alarm budget, trying only the given grounds ("named" is on whenever given).
+
+    Each candidate ground is a set of rows (a bit mask), so the thousands of combinations
+    cost a few integer operations each.
+    """
+    mixed_bits = _bits(label == "mixed" for label, _ in rows)
+    clear_bits = _bits(label in ("engineer", "scientist") for label, _ in rows)
+    n_mixed, n_clear = mixed_bits.bit_count(), clear_bits.bit_count()
+    if not n_mixed or not n_clear:
         return dict(DEFAULT_THRESHOLDS["mixed"])
-    bands = [(round(0.5 - w, 2), round(0.5 + w, 2)) for w in (0.0, 0.05, 0.1, 0.15, 0.2, 0.25)]
-    wide = [(0.0, 1.0), (0.05, 0.95), (0.1, 0.9), (0.2, 0.8), (0.3, 0.7)]
+    signals = [s for _, s in rows]
+    thresholds = {"confident": {"min_p": confident}}
+    named = _bits(
+        not is_confident(s.p_scientist, thresholds) and names_hybrid(s.named_labels())
+        for s in signals
+    ) if "named" in grounds else 0
+    bands = [(w, _bits(abs(s.p_scientist - 0.5) <= w for s in signals))
+             for w in (BAND_WIDTHS if "band" in grounds else (0.0,))]
+    splits: list[tuple[dict[str, float], int]] = [
+        ({"strong_line": DEFAULT_THRESHOLDS["mixed"]["strong_line"], "min_split": SPLIT_OFF,
+          "split_p_low": 0.0, "split_p_high": 1.0}, 0)
+    ]
+    if "split" in grounds:
+        for strong in _strong_lines(signals):
+            values = [s.split(strong) for s in signals]
+            for share, (low, high) in itertools.product(SPLIT_SHARES, SPLIT_BANDS):
+                mask = _bits(
+                    v >= share and low <= s.p_scientist <= high for v, s in zip(values, signals)
+                )
+                splits.append((
+                    {"strong_line": strong, "min_split": share,
+                     "split_p_low": low, "split_p_high": high}, mask,
+                ))
     best: tuple[float, float, dict[str, float]] | None = None
-    for (low, high), (h_low, h_high), (b_low, b_high), min_balance in itertools.product(
-        bands, wide, wide, (0.4, 0.5, 0.6, 0.7, 0.8, 1.01)
-    ):
-        rule = {
-            "p_low": low,
-            "p_high": high,
-            "min_balance": min_balance,
-            "balance_p_low": b_low,
-            "balance_p_high": b_high,
-            "hybrid_p_low": h_low,
-            "hybrid_p_high": h_high,
-        }
-        false_rate = sum(bool(mixed_reasons(s, rule)) for s in clear) / len(clear)
-        if false_rate > CLEAR_CALLED_MIXED_BUDGET:
+    for (width, band), (split, split_mask) in itertools.product(bands, splits):
+        called = band | named | split_mask
+        false_rate = (called & clear_bits).bit_count() / n_clear
+        if false_rate > budget:
             continue
-        recall = sum(bool(mixed_reasons(s, rule)) for s in mixed) / len(mixed)
-        # Youden's J (recall minus false-alarm rate): a signal earns its place only if it
+        recall = (called & mixed_bits).bit_count() / n_mixed
+        # Youden's J (recall minus false-alarm rate): a ground earns its place only if it
         # finds a larger share of mixed postings than of clear ones it mislabels; ties keep
-        # the earlier (narrower) rule.
+        # the earlier (narrower, stricter) rule.
         if best is None or (recall - false_rate, -false_rate) > best[:2]:
+            rule = {"p_low": round(0.5 - width, 6), "p_high": round(0.5 + width, 6), **split}
             best = (recall - false_rate, -false_rate, rule)
     return best[2] if best else dict(DEFAULT_THRESHOLDS["mixed"])
+
+
+def _bits(flags: Iterable[bool]) -> int:
+    """A set of row numbers as the bits of an int."""
+    return sum(1 << i for i, flag in enumerate(flags) if flag)
+
+
+def _strong_lines(signals: list[Fixed]) -> list[float]:
+    magnitudes = sorted(abs(c) for s in signals for c in s.job_lines if c)
+    if not magnitudes:
+        return []
+    return sorted({
+        round(magnitudes[min(len(magnitudes) - 1, len(magnitudes) * q // 100)], 4)
+        for q in STRONG_LINE_PERCENTILES
+    })
 
 
 def save_calibration(settings: dict[str, Any], path: Path) -> None:

@@ -6,18 +6,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .decision import decide
-from .errors import InputError
+from .decision import check_thresholds, decide
+from .errors import InputError, ModelError
 from .evidence import Evidence, gather
 from .paths import default_model_dir
-from .scorer import Scorer
+from .reasons import confidence_text, reasons, title_check
+from .scorer import CARD_FILE, Scorer
 
 TOP_TERMS = 8
 
 
 @lru_cache(maxsize=8)
 def _cached_scorer(directory: Path) -> Scorer:
-    return Scorer.load(directory)
+    scorer = Scorer.load(directory)
+    problem = check_thresholds(scorer.card.get("thresholds"))
+    if problem is not None:
+        raise ModelError(f"{directory / CARD_FILE}: {problem}")
+    return scorer
 
 
 def load_scorer(model: str | Path | None = None) -> Scorer:
@@ -25,22 +30,33 @@ def load_scorer(model: str | Path | None = None) -> Scorer:
     return _cached_scorer(Path(model).resolve() if model else default_model_dir().resolve())
 
 
-def classify(text: str, model: str | Path | Scorer | None = None) -> dict[str, Any]:
-    """Label a job description: the same object `rolecli classify --format json` prints."""
+def classify(
+    text: str, model: str | Path | Scorer | None = None, title: str | None = None
+) -> dict[str, Any]:
+    """Label a job description: the same object `rolecli classify --format json` prints.
+
+    `title` is the posting's job title when it is not the posting's first line; it is read
+    by its own rule (see rolecli.title) and never by the body model.
+    """
     scorer = model if isinstance(model, Scorer) else load_scorer(model)
     if not isinstance(text, str) or not text.strip():
         raise InputError("no text to classify (empty or whitespace only)")
-    return verdict(scorer, gather(scorer, text))
+    return verdict(scorer, gather(scorer, text, title))
 
 
 def verdict(scorer: Scorer, evidence: Evidence) -> dict[str, Any]:
-    result = decide(evidence, scorer.thresholds)
+    result = decide(evidence, scorer.thresholds, every=True)
     p = evidence.p_scientist
+    title, sentence = title_check(evidence, result, scorer.thresholds)
     return {
         "label": result.label,
         "probabilities": {"engineer": 1.0 - p, "scientist": p},
         "confidence": result.confidence,
+        "confidence_text": confidence_text(evidence, result),
         "off_topic": result.off_topic,
+        "reasons": reasons(evidence, result),
+        "title": title,
+        "title_check": sentence,
         "top_terms": {
             "engineer": [t for t, c in evidence.ranked if c < 0][:TOP_TERMS],
             "scientist": [t for t, c in evidence.ranked if c > 0][:TOP_TERMS],

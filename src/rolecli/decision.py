@@ -1,32 +1,40 @@
-"""The decision rule: calibrated P(scientist), split evidence and topicality to a label.
+"""The decision rule: calibrated P(scientist), the posting's own evidence and topicality to a label.
 
-Every number here is a default; the thresholds a model uses live in its card.json.
+Every number here is a default; the thresholds a model uses live in its card.json, fitted
+by `rolecli calibrate` on labelled postings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 DEFAULT_THRESHOLDS: dict[str, Any] = {
     # Off-topic when the domain model gives P(ML/data job description) below this.
     "off_topic": {"min_p_on_topic": 0.5},
-    # Mixed when any of three signals holds:
-    #  - P(scientist) inside [p_low, p_high];
-    #  - both kinds of lines are strong (weaker side's line evidence >= min_balance of the
-    #    stronger's) and P(scientist) inside [balance_p_low, balance_p_high];
-    #  - the posting names a hybrid role ("Research Engineer", "Data Scientist / ML
-    #    Engineer") and P(scientist) inside [hybrid_p_low, hybrid_p_high].
+    # A role verdict is confident when P(that role) is at least this: naming a role never
+    # overrides it, and a title naming the other role disagrees with it.
+    "confident": {"min_p": 0.97},
+    # Mixed when any of three grounds holds:
+    #  - named: the posting names a role that is both as the job itself (its title, "we are
+    #    hiring a Research Engineer", "as a Data Scientist / ML Engineer, you will"), and
+    #    the body verdict is not confident;
+    #  - split: at least min_split of the job lines read strongly toward each role (a line
+    #    is strong when its evidence is at least strong_line in logit units) and
+    #    P(scientist) is inside [split_p_low, split_p_high];
+    #  - band: P(scientist) is inside [p_low, p_high].
     "mixed": {
-        "p_low": 0.4,
-        "p_high": 0.6,
-        "min_balance": 1.01,
-        "balance_p_low": 0.25,
-        "balance_p_high": 0.75,
-        "hybrid_p_low": 0.0,
-        "hybrid_p_high": 1.0,
+        "p_low": 0.5,
+        "p_high": 0.5,
+        "strong_line": 0.25,
+        "min_split": 0.2,
+        "split_p_low": 0.03,
+        "split_p_high": 0.97,
     },
 }
+GROUNDS = ("named", "split", "band")
+ROLE_NAMES = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "mixed"}
 
 CONFIDENCE_WORDS = ((0.85, "high"), (0.65, "medium"), (0.0, "low"))
 
@@ -40,9 +48,9 @@ class Signals(Protocol):
     @property
     def p_on_topic(self) -> float: ...
 
-    def split(self) -> float: ...
+    def named_labels(self) -> list[str]: ...
 
-    def names_hybrid_role(self) -> bool: ...
+    def split(self, strong_line: float) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -50,54 +58,76 @@ class Verdict:
     label: str | None
     off_topic: bool
     confidence: float
-    reasons: tuple[str, ...] = field(default=())
+    grounds: tuple[str, ...] = ()  # which of GROUNDS made it mixed
 
 
 def confidence_word(confidence: float) -> str:
     return next(word for floor, word in CONFIDENCE_WORDS if confidence >= floor)
 
 
-def balance(engineer_evidence: float, scientist_evidence: float) -> float:
-    """How evenly strong the two kinds of lines are: 0 one-sided, 1 equal."""
-    strongest = max(engineer_evidence, scientist_evidence)
-    return min(engineer_evidence, scientist_evidence) / strongest if strongest > 0 else 0.0
+def names_hybrid(labels: list[str]) -> bool:
+    """Whether the roles named as the job make it a mixed one."""
+    return "mixed" in labels or {"engineer", "scientist"} <= set(labels)
+
+
+def is_confident(p_scientist: float, thresholds: dict[str, Any]) -> bool:
+    return max(p_scientist, 1.0 - p_scientist) >= thresholds["confident"]["min_p"]
 
 
 def _within(p: float, low: float, high: float) -> bool:
     return low <= p <= high
 
 
-def mixed_reasons(signals: Signals, rule: dict[str, float]) -> tuple[str, ...]:
-    """Why a posting counts as mixed (empty when it does not)."""
+def mixed_grounds(
+    signals: Signals, thresholds: dict[str, Any], every: bool = False
+) -> tuple[str, ...]:
+    """Why a posting counts as mixed (empty when it does not); cheapest test first, and
+    only the first that holds unless `every`."""
+    rule = thresholds["mixed"]
     p = signals.p_scientist
+    grounds = []
     if _within(p, rule["p_low"], rule["p_high"]):
-        return (
-            f"P(scientist) {p:.2f} is within the mixed band [{rule['p_low']}, {rule['p_high']}]",
-        )
-    if _within(p, rule["hybrid_p_low"], rule["hybrid_p_high"]) and signals.names_hybrid_role():
-        return ("the posting names a hybrid role (research engineer, or scientist and engineer)",)
-    if rule["min_balance"] <= 1.0 and _within(p, rule["balance_p_low"], rule["balance_p_high"]):
-        split = signals.split()
-        if split >= rule["min_balance"]:
-            return (
-                "engineering and research lines are balanced "
-                f"({split:.2f} >= {rule['min_balance']})",
-            )
-    return ()
+        grounds.append("band")
+        if not every:
+            return tuple(grounds)
+    if not is_confident(p, thresholds) and names_hybrid(signals.named_labels()):
+        grounds.append("named")
+        if not every:
+            return tuple(grounds)
+    if (
+        rule["min_split"] <= 0.5
+        and _within(p, rule["split_p_low"], rule["split_p_high"])
+        and signals.split(rule["strong_line"]) >= rule["min_split"]
+    ):
+        grounds.append("split")
+    return tuple(sorted(grounds, key=GROUNDS.index))
 
 
-def decide(signals: Signals, thresholds: dict[str, Any]) -> Verdict:
+def decide(signals: Signals, thresholds: dict[str, Any], every: bool = False) -> Verdict:
     p_on_topic = signals.p_on_topic
     if p_on_topic < thresholds["off_topic"]["min_p_on_topic"]:
-        return Verdict(
-            None,
-            True,
-            round(1.0 - p_on_topic, 6),
-            ("does not read like an ML/data job description",),
-        )
+        return Verdict(None, True, round(1.0 - p_on_topic, 6))
     p = signals.p_scientist
-    reasons = mixed_reasons(signals, thresholds["mixed"])
-    if reasons:
-        return Verdict("mixed", False, round(1.0 - abs(2.0 * p - 1.0), 6), reasons)
+    grounds = mixed_grounds(signals, thresholds, every)
+    if grounds:
+        # How close the probability itself is to even; the grounds say why it is mixed.
+        return Verdict("mixed", False, round(1.0 - abs(2.0 * p - 1.0), 6), grounds)
     label = "scientist" if p >= 0.5 else "engineer"
-    return Verdict(label, False, round(max(p, 1.0 - p), 6), (f"P({label}) {max(p, 1 - p):.2f}",))
+    return Verdict(label, False, round(max(p, 1.0 - p), 6))
+
+
+def check_thresholds(thresholds: Any) -> str | None:
+    """What is wrong with a card's thresholds (None when they are usable)."""
+    if not isinstance(thresholds, dict):
+        return "thresholds is not an object"
+    for group, defaults in DEFAULT_THRESHOLDS.items():
+        values = thresholds.get(group)
+        if not isinstance(values, dict):
+            return f"thresholds lack {group!r} (made by an older rolecli)"
+        for key in defaults:
+            value = values.get(key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return f"thresholds.{group}.{key} is missing or not a number"
+            if not math.isfinite(value):
+                return f"thresholds.{group}.{key} is not finite"
+    return None

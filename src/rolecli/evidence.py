@@ -1,57 +1,123 @@
-"""Exact evidence for one posting: term contributions, their spans, and per-line sums.
+"""Exact evidence for one posting: the title, term contributions, per-line sums, sections.
 
-The logit needs only the term counts; spans and line sums cost more, so they are
-computed on first use (explanations, and the mixed rule when P is near the middle).
+The body model reads the posting without its title line (the title is read by its own
+rule, so the two stay independent): a recognised title line is blanked out, character
+for character, so every offset still points into the posting as given.
+
+The logit needs only the term counts; the rest costs more and is computed on first use
+(explanations, and the mixed rule when the verdict is not already clear).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import islice
 
-from .decision import balance
 from .scorer import Scorer, sigmoid
-from .text import hybrid_role_spans, sentence_spans
+from .sections import BOILERPLATE, Sections
+from .text import sentence_spans
+from .title import NamedRole, TitleLine, leading_title, named_roles, title_label
+
+TITLE = "title"  # the section kind of a recognised title line
+# Named roles are looked for in the first this many characters: a posting says what it is
+# hiring for near its top, and a huge input stays cheap.
+NAMED_ROLE_CHARS = 200_000
 
 
 @dataclass(frozen=True)
 class TermEvidence:
     term: str
     contribution: float  # toward scientist (+) or engineer (-), in logit units
-    spans: tuple[tuple[int, int], ...]
+    occurrences: int
+    spans: tuple[tuple[int, int], ...]  # those inside the window asked for
 
 
 @dataclass(frozen=True)
-class SentenceEvidence:
+class Line:
+    """A line or sentence of the posting with the summed shares of the terms starting in it."""
+
     start: int
     end: int
     contribution: float
+    kind: str  # its section (sections.KINDS, or "title")
+    heading: bool  # the line is a section heading
+
+    @property
+    def job(self) -> bool:
+        """Whether the line describes the job (not a heading, title or boilerplate)."""
+        return not self.heading and self.kind != TITLE and self.kind not in BOILERPLATE
+
+
+@dataclass(frozen=True)
+class Title:
+    text: str
+    label: str | None
+    given: bool  # passed in (--title, a title column) rather than read from the posting
+    line: TitleLine | None  # where it is in the posting, when read from it
+
+
+class Lines:
+    """Every line of a posting, held compactly (a huge input can have a million)."""
+
+    def __init__(self) -> None:
+        self.starts = array("q")
+        self.ends = array("q")
+        self.contributions = array("d")
+        self.kinds: list[str] = []
+        self.headings = bytearray()
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i: int) -> Line:
+        return Line(self.starts[i], self.ends[i], self.contributions[i], self.kinds[i],
+                    bool(self.headings[i]))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return (self[i] for i in range(len(self)))
+
+
+def blank(text: str, span: tuple[int, int]) -> str:
+    """text with span replaced by as many spaces (offsets elsewhere unchanged)."""
+    start, end = span
+    return text[:start] + " " * (end - start) + text[end:]
 
 
 class Evidence:
-    def __init__(self, scorer: Scorer, text: str) -> None:
-        self._scorer = scorer
-        self._text = text
-        self._counts = scorer.term_counts(text)
+    def __init__(self, scorer: Scorer, text: str, title: str | None = None) -> None:
+        self.scorer = scorer
+        self.text = text
+        self._given_title = title.strip() if title and title.strip() else None
+        self.title_line = leading_title(text)
+        self.body = text if self.title_line is None else blank(text, self.title_line.line)
+        self._counts = scorer.term_counts(self.body)
         self.intercept = scorer.role_intercept
         self.logit, domain_logit = scorer.logits(self._counts)
         self.p_scientist = sigmoid(self.logit)
         self.p_on_topic = sigmoid(domain_logit)
 
     @cached_property
-    def contributions(self) -> dict[str, float]:
-        """Term -> its share of the role logit (explanations need it; a verdict does not)."""
-        return self._scorer.contributions(self._counts)
+    def title(self) -> Title | None:
+        """The title: the one given, else the posting's own title line, else None."""
+        if self._given_title is not None:
+            return Title(self._given_title, title_label(self._given_title), True, self.title_line)
+        if self.title_line is not None:
+            text = self.title_line.text(self.text)
+            return Title(text, title_label(text), False, self.title_line)
+        return None
 
     @cached_property
-    def spans(self) -> dict[str, list[tuple[int, int]]]:
-        spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for term, start, end in self._scorer.analyzer.term_spans(self._text):
-            if term in self.contributions:
-                spans[term].append((start, end))
-        return spans
+    def contributions(self) -> dict[str, float]:
+        """Term -> its share of the role logit (explanations need it; a verdict does not)."""
+        return self.scorer.contributions(self._counts)
+
+    @cached_property
+    def occurrences(self) -> dict[str, int]:
+        terms = self.scorer.terms
+        return {terms[slot]: count for slot, count in self._counts.items()}
 
     @cached_property
     def ranked(self) -> tuple[tuple[str, float], ...]:
@@ -59,36 +125,94 @@ class Evidence:
         ranked = sorted(self.contributions.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
         return tuple((t, c) for t, c in ranked if c != 0.0)
 
-    @cached_property
-    def terms(self) -> tuple[TermEvidence, ...]:
-        """`ranked` with each term's character spans in the text."""
-        return tuple(TermEvidence(t, c, tuple(self.spans[t])) for t, c in self.ranked)
+    def spans(self, limit: int) -> dict[str, list[tuple[int, int]]]:
+        """Term -> the spans of its occurrences in the first `limit` characters, cut at a
+        space so that no word is split (an n-gram crossing the cut is left out)."""
+        window = self.body[:limit]
+        if len(window) < len(self.body):
+            window = window[: max(window.rfind(" "), window.rfind("\n"), 0)]
+        spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        contributions = self.contributions
+        for term, start, end in self.scorer.analyzer.term_spans(window):
+            if term in contributions:
+                spans[term].append((start, end))
+        return spans
+
+    def terms(self, limit: int) -> tuple[TermEvidence, ...]:
+        """`ranked` with each term's count and its spans in the first `limit` characters."""
+        spans = self.spans(limit)
+        occurrences = self.occurrences
+        return tuple(
+            TermEvidence(t, c, occurrences[t], tuple(spans.get(t, ()))) for t, c in self.ranked
+        )
 
     @cached_property
-    def sentences(self) -> tuple[SentenceEvidence, ...]:
-        """Each line or sentence with the contributions of the terms that start in it."""
-        lines = sentence_spans(self._text)
-        starts = [s for s, _ in lines]
-        per_line = [0.0] * len(lines)
-        for term, places in self.spans.items():
-            share = self.contributions[term] / len(places)  # equal share per occurrence
-            for start, _ in places:
-                per_line[max(0, bisect_right(starts, start) - 1)] += share
-        return tuple(SentenceEvidence(s, e, total) for (s, e), total in zip(lines, per_line))
+    def sections(self) -> Sections:
+        return Sections(self.text)
 
     @cached_property
-    def hybrid_role_spans(self) -> list[tuple[int, int]]:
-        return hybrid_role_spans(self._text)
+    def lines(self) -> Lines:
+        """Each line or sentence, its section, and the shares of the terms starting in it.
 
-    def names_hybrid_role(self) -> bool:
-        return bool(self.hybrid_role_spans)
+        A term's contribution is shared equally among its occurrences; an n-gram that runs
+        across two lines counts in the first. The title line is a line with no evidence. The tokens of the lines, in order, are the
+        tokens of the whole text (the gaps between lines are whitespace), so the sums add
+        up to the logit exactly.
+        """
+        shares = self.scorer.occurrence_shares(self._counts)
+        get = shares.get
+        low, high = self.scorer.analyzer.ngram_range
+        tokens_of = self.scorer.analyzer.tokens
+        title = self.title_line.line if self.title_line is not None else None
+        lines = Lines()
+        carry: list[tuple[str, int]] = []  # the last high - 1 tokens and their lines
+        for number, (start, end) in enumerate(sentence_spans(self.text)):
+            tokens = tokens_of(self.body[start:end]) if shares else []
+            total = 0.0
+            for n in range(low, high + 1):
+                grams = tokens if n == 1 else zip(*(islice(tokens, i, None) for i in range(n)))
+                total += sum(filter(None, map(get, grams)))
+            if tokens and carry and high > 1:  # n-grams that start in earlier lines
+                joined = [t for t, _ in carry] + tokens[: high - 1]
+                for i, (_, owner) in enumerate(carry):
+                    for n in range(max(low, 2), high + 1):
+                        if len(carry) - i < n <= len(joined) - i:
+                            key = tuple(joined[i : i + n])
+                            if (share := get(key)) is not None:
+                                lines.contributions[owner] += share
+            lines.starts.append(start)
+            lines.ends.append(end)
+            lines.contributions.append(total)
+            kind, heading = self.sections.of_line(start, end)
+            if title is not None and title[0] <= start < title[1]:
+                kind, heading = TITLE, False
+            lines.kinds.append(kind)
+            lines.headings.append(heading)
+            if tokens and high > 1:
+                carry = (carry + [(t, number) for t in tokens[1 - high :]])[1 - high :]
+        return lines
 
-    def split(self) -> float:
-        """Balance of engineering lines against research lines (0 one-sided, 1 equal)."""
-        engineer = sum(-s.contribution for s in self.sentences if s.contribution < 0)
-        scientist = sum(s.contribution for s in self.sentences if s.contribution > 0)
-        return balance(engineer, scientist)
+    @cached_property
+    def named(self) -> tuple[NamedRole, ...]:
+        """The roles the body names as the job itself (not colleagues or teams)."""
+        return tuple(named_roles(self.body[:NAMED_ROLE_CHARS]))
+
+    def named_labels(self) -> list[str]:
+        """Labels of every role named as the job: the title's first, then the body's."""
+        title = [self.title.label] if self.title is not None and self.title.label else []
+        return title + [role.label for role in self.named]
+
+    def split(self, strong_line: float) -> float:
+        """How evenly the job lines split: the smaller of the shares of job lines reading
+        strongly (|contribution| >= strong_line) toward each role; 0 one-sided, 0.5 even."""
+        engineer = scientist = total = 0
+        for line in self.lines:
+            if line.job:
+                total += 1
+                engineer += line.contribution <= -strong_line
+                scientist += line.contribution >= strong_line
+        return min(engineer, scientist) / total if total else 0.0
 
 
-def gather(scorer: Scorer, text: str) -> Evidence:
-    return Evidence(scorer, text)
+def gather(scorer: Scorer, text: str, title: str | None = None) -> Evidence:
+    return Evidence(scorer, text, title)

@@ -11,8 +11,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from .decision import ROLE_NAMES
+
 LABEL_STYLES = {"engineer": "bold cyan", "scientist": "bold magenta", "mixed": "bold yellow"}
-ROLE_NAMES = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "mixed"}
 
 
 def console(stderr: bool = False) -> Console:

@@ -141,6 +141,19 @@ class Scorer:
         terms, coef = self.terms, self.role_coef
         return {terms[s]: v / norm * coef[s] for s, v in zip(counts, values) if coef[s]}
 
+    def occurrence_shares(self, counts: dict[int, int]) -> dict[str | tuple[str, ...], float]:
+        """Each counted term's share of the role logit per occurrence (contribution / count),
+        keyed as `slots` is: a word, or a tuple of words for an n-gram."""
+        values, norm = self._tfidf(counts)
+        if norm == 0:
+            return {}
+        terms, coef = self.terms, self.role_coef
+        return {
+            _key(terms[s]): v / norm * coef[s] / n
+            for (s, n), v in zip(counts.items(), values)
+            if coef[s]
+        }
+
     @classmethod
     def load(cls, directory: Path) -> Scorer:
         card = load_card(directory)
@@ -220,6 +233,11 @@ def _slots(
     if len(slots) != len(keys):
         raise ValueError("a term appears twice in the vocabulary")
     return slots
+
+
+def _key(term: str) -> str | tuple[str, ...]:
+    words = tuple(term.split(" "))
+    return words[0] if len(words) == 1 else words
 
 
 def _has_empty_word(words: tuple[str, ...]) -> bool:

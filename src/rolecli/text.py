@@ -149,22 +149,20 @@ def _offset_map(text: str) -> list[int]:
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[^\sa-z])")
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of the lines and sentences of a posting (bullets are lines), blank ones skipped."""
-    spans = []
+def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the lines and sentences of a posting (bullets are lines), blank ones skipped.
+
+    Every token of the text lies inside one span: the gaps between them are whitespace.
+    """
     for line in re.finditer(r"[^\n\r]+", text):
-        start = line.start()
-        pieces = _SENTENCE_END.split(line.group())
-        cursor = start
-        for piece in pieces:
+        cursor = line.start()
+        for piece in _SENTENCE_END.split(line.group()):
             begin = text.index(piece, cursor)
-            end = begin + len(piece)
-            cursor = end
+            cursor = begin + len(piece)
             stripped = piece.strip()
             if stripped:
                 lead = len(piece) - len(piece.lstrip())
-                spans.append((begin + lead, begin + lead + len(stripped)))
-    return spans
+                yield begin + lead, begin + lead + len(stripped)
 
 
 # A posting that names a hybrid role in its own text: "Research Engineer", "Data Scientist /
