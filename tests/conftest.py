@@ -79,7 +79,10 @@ def check_explanation(text: str) -> None:
         return
     total = result["intercept"] + math.fsum(t["contribution"] for t in result["terms"])
     assert abs(total - result["logit"]) <= 1e-9
-    line_total = result["intercept"] + math.fsum(s["contribution"] for s in result["sentences"])
+    line_total = result["intercept"] + math.fsum(
+        [s["contribution"] for s in result["sentences"]]
+        + [result["unlisted_lines"]["contribution"]]
+    )
     assert abs(line_total - result["logit"]) <= 1e-9
     p = 1.0 / (1.0 + math.exp(-result["logit"])) if result["logit"] > -700 else 0.0
     assert abs(p - result["probabilities"]["scientist"]) <= 1e-12

@@ -92,7 +92,9 @@ GOOD_IDS = [
     "team/research/scientist.pdf",
 ]
 BAD_IDS = ["binary.txt", "broken.pdf", "empty.txt"]
-ROW_KEYS = ("id", "status", "label", "probabilities", "confidence", "off_topic", "error")
+ROW_KEYS = (
+    "id", "status", "label", "probabilities", "confidence", "off_topic", "title", "error"
+)
 
 
 def test_folder_walk_sorted_ids_error_rows_and_exit_5(invoke, tree):
@@ -107,6 +109,7 @@ def test_folder_walk_sorted_ids_error_rows_and_exit_5(invoke, tree):
         assert row["status"] == "error"
         assert row["error"] and "\n" not in row["error"]
         assert row["label"] is row["probabilities"] is row["confidence"] is row["off_topic"] is None
+        assert row["title"] is None
     for good in GOOD_IDS:
         row = by_id[good]
         assert set(row) == set(ROW_KEYS)
@@ -131,7 +134,7 @@ def test_rows_agree_with_classify(invoke):
     for row in jsonl(result.stdout):
         expected = classify(Path(row["id"]).read_text(encoding="utf-8"), scorer)
         assert row["id"] == str(EXAMPLES / Path(row["id"]).name)  # a file's id is its path as given
-        for key in ("label", "probabilities", "confidence", "off_topic"):
+        for key in ("label", "probabilities", "confidence", "off_topic", "title"):
             assert row[key] == expected[key], (row["id"], key)
 
 
@@ -145,7 +148,7 @@ def test_rows_agree_with_classify_on_every_dev_posting(rolecli, dev_postings):
     scorer = load_scorer(MODEL)
     for row, posting in zip(rows, dev_postings, strict=True):
         expected = classify(posting["text"], scorer)
-        for key in ("label", "probabilities", "confidence", "off_topic"):
+        for key in ("label", "probabilities", "confidence", "off_topic", "title"):
             assert row[key] == expected[key], (row["id"], key)
 
 
@@ -156,7 +159,7 @@ def test_rows_agree_with_classify_on_off_topic_texts(invoke):
     for row in jsonl(result.stdout):
         expected = classify((OFFTOPIC_DIR / row["id"]).read_text(encoding="utf-8"), scorer)
         assert {k: row[k] for k in expected if k in row} == {
-            k: expected[k] for k in ("label", "probabilities", "confidence", "off_topic")
+            k: expected[k] for k in ("label", "probabilities", "confidence", "off_topic", "title")
         }
 
 
@@ -173,7 +176,7 @@ def test_formats_carry_the_same_rows(invoke, tree, monkeypatch):
     records = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert list(records[0]) == [
         "id", "status", "label", "probabilities.engineer", "probabilities.scientist",
-        "confidence", "off_topic", "error",
+        "confidence", "off_topic", "title.text", "title.label", "title.agrees", "error",
     ]
     for record, row in zip(records, reference, strict=True):
         assert record["id"] == row["id"] and record["status"] == row["status"]

@@ -24,7 +24,7 @@ from conftest import EXAMPLES, one_line, rolecli_executable
 
 POSTINGS = sorted(p for p in EXAMPLES.glob("*.txt") if p.name != "not-a-job.txt")
 CSV_HEADER = ["id", "status", "label", "probabilities.engineer", "probabilities.scientist",
-              "confidence", "off_topic", "error"]
+              "confidence", "off_topic", "title.text", "title.label", "title.agrees", "error"]
 
 
 def env_without_model() -> dict[str, str]:

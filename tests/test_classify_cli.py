@@ -36,7 +36,12 @@ def test_json_schema(invoke):
     result = invoke("classify", EXAMPLES / "ml-engineer.txt", "--format", "json")
     assert result.exit_code == 0
     data = _json(result)
-    assert set(data) == {"label", "probabilities", "confidence", "off_topic", "top_terms", "model"}
+    assert set(data) == {
+        "label", "probabilities", "confidence", "confidence_text", "off_topic", "reasons",
+        "title", "title_check", "top_terms", "model",
+    }
+    assert 1 <= len(data["reasons"]) <= 3 and all(isinstance(r, str) for r in data["reasons"])
+    assert set(data["title"]) == {"text", "label", "agrees"}
     assert set(data["probabilities"]) == {"engineer", "scientist"}
     assert data["probabilities"]["engineer"] + data["probabilities"]["scientist"] == pytest.approx(
         1

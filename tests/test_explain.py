@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.txt"))
 TOLERANCE = 1e-9
 REQUIRED_KEYS = {
-    "label", "probabilities", "confidence", "off_topic", "logit", "intercept", "how",
-    "terms", "sentences", "closest_article", "model",
+    "label", "probabilities", "confidence", "confidence_text", "off_topic", "reasons", "title",
+    "title_check", "mixed_grounds", "logit", "intercept", "how", "terms", "sentences",
+    "unlisted_lines", "sections", "named_roles", "closest_article", "model", "limits",
 }
 HOSTILE = (
     "Machine Learning Engineer\n"
@@ -41,7 +42,8 @@ def assert_exact(explanation: dict, text: str) -> None:
     logit = explanation["logit"]
     terms = explanation["intercept"] + math.fsum(t["contribution"] for t in explanation["terms"])
     lines = explanation["intercept"] + math.fsum(
-        s["contribution"] for s in explanation["sentences"]
+        [s["contribution"] for s in explanation["sentences"]]
+        + [explanation["unlisted_lines"]["contribution"]]
     )
     assert abs(terms - logit) <= TOLERANCE
     assert abs(lines - logit) <= TOLERANCE
@@ -97,8 +99,9 @@ def test_generated_postings_add_up_and_both_views_show_the_whole_text(text):
     assert body is not None
     assert html.unescape(re.sub(r"<[^>]+>", "", body.group(1))) == display_text(text)
     console = Console(width=100, record=True, file=io.StringIO())
-    console.print(explanation_view(explanation, text))
-    assert "line by line" in console.export_text()
+    console.print(explanation_view(explanation, text, all_lines=True))
+    shown = console.export_text()
+    assert "every line" in shown and "The exact arithmetic" in shown
 
 
 # --- JSON shape ---------------------------------------------------------------------
@@ -116,15 +119,17 @@ def test_json_schema(invoke):
     assert contributions == sorted(contributions, reverse=True)
     assert all(c > 0 for c in contributions)
     for term in data["terms"]:
-        assert set(term) == {"term", "contribution", "spans"}
-        assert term["spans"], term
+        assert set(term) == {"term", "contribution", "occurrences", "spans"}
+        assert len(term["spans"]) == term["occurrences"], term  # a short posting: all listed
         for start, end in term["spans"]:
             assert 0 <= start < end <= len(text)
             words = re.findall(r"\w\w+", text[start:end].lower())
             # An n-gram's span runs from its first token to its last one.
             assert words[0] == term["term"].split()[0] and words[-1] == term["term"].split()[-1]
     for sentence in data["sentences"]:
-        assert set(sentence) == {"text", "start", "end", "contribution", "decisive"}
+        assert set(sentence) == {
+            "text", "start", "end", "contribution", "decisive", "section", "heading"
+        }
     assert any(s["decisive"] and s["contribution"] < 0 for s in data["sentences"])
     assert any(s["decisive"] and s["contribution"] > 0 for s in data["sentences"])
     closest = data["closest_article"]
@@ -178,14 +183,33 @@ def test_text_view_has_every_part(invoke):
     result = invoke("explain", path)
     assert result.exit_code == 0
     out = " ".join(result.stdout.split())  # undo the wrapping at the terminal width
-    assert "verdict:" in out and "mixed" in out
+    # What a recruiter reads comes first; the arithmetic after, under its own heading.
+    order = ["verdict mixed", "confidence mixed because", "why", "title Titled", "sections:",
+             "lines that decided it", "The exact arithmetic", "closest article"]
+    places = [out.index(part) for part in order]
+    assert places == sorted(places), places
+    for reason in data["reasons"]:
+        assert " ".join(reason.split()) in out
     assert f"= {data['logit']:+.3f}" in out and "P(scientist) = 1/(1+e^(" in out
-    assert "posting, shaded by evidence" in out
-    assert "line by line" in out and "◆" in out
-    assert "closest article responsibilities" in out
+    assert "◆" in out and "--all-lines shows every line" in out
     for bullet in data["closest_article"]:
         assert bullet["text"] in out
     assert data["model"]["id"] in out
+
+
+def test_long_postings_show_their_decisive_lines_unless_all_lines(invoke):
+    path = EXAMPLES / "mixed-research-engineer.txt"
+    data = _json(invoke("explain", path, "-f", "json").stdout)
+    decisive = [s for s in data["sentences"] if s["decisive"]]
+    quiet = [s for s in data["sentences"] if not s["decisive"] and s["contribution"]]
+    assert len(data["sentences"]) > 20 and decisive and quiet
+    default = " ".join(invoke("explain", path).stdout.split())
+    every = " ".join(invoke("explain", path, "--all-lines").stdout.split())
+    assert f"the {len(decisive)} lines that decided it, of {len(data['sentences'])}" in default
+    assert f"every line ({len(data['sentences'])})" in every
+    probe = " ".join(quiet[0]["text"].split()[:3])  # short enough not to wrap
+    assert probe not in default.split("The exact arithmetic")[0]
+    assert probe in every
 
 
 def test_shading_follows_direction(rolecli):
@@ -201,9 +225,20 @@ def test_classify_explain_shows_the_explanation(invoke):
     result = invoke("classify", EXAMPLES / "research-scientist.txt", "--explain")
     assert result.exit_code == 0
     assert "P(scientist)" in result.stdout
-    assert "posting, shaded by evidence" in result.stdout
-    assert "line by line" in result.stdout
+    assert "lines that decided it" in result.stdout
+    assert "The exact arithmetic" in result.stdout
     assert "closest article responsibilities" in result.stdout
+
+
+def test_classify_explain_json_includes_the_explanation(invoke):
+    path = EXAMPLES / "research-scientist.txt"
+    result = invoke("classify", path, "--explain", "--format", "json")
+    assert result.exit_code == 0
+    data = _json(result.stdout)
+    assert data["explanation"] == _json(invoke("explain", path, "-f", "json").stdout)
+    assert {k: v for k, v in data.items() if k != "explanation"} == _json(
+        invoke("classify", path, "-f", "json").stdout
+    )
 
 
 def test_top_limits_the_terms_table(invoke, tmp_path):
@@ -213,8 +248,8 @@ def test_top_limits_the_terms_table(invoke, tmp_path):
     out = invoke("explain", path, "--top", "3", "--html", tmp_path / "r.html").stdout
     assert "top 3 terms each way" in out
     for term in engineer[:3]:
-        assert f"{term['term']} ({len(term['spans'])})" in out
-    assert f"{engineer[3]['term']} ({len(engineer[3]['spans'])})" not in out
+        assert f"{term['term']} ({term['occurrences']})" in out
+    assert f"{engineer[3]['term']} ({engineer[3]['occurrences']})" not in out
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     lists = re.findall(r'<ul class="terms">(.*?)</ul>', page)
     assert [item.count("<li>") for item in lists] == [3, 3]
@@ -251,7 +286,7 @@ def test_html_title_attribute_names_term_and_contribution(invoke, tmp_path):
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     strongest = data["terms"][0]
     value = f"{strongest['contribution']:+.4f}".replace("-", "\u2212")
-    assert f"{strongest['term']}: {value} over {len(strongest['spans'])} occurrence" in page
+    assert f"{strongest['term']}: {value} over {strongest['occurrences']} occurrence" in page
     assert re.search(r'<mark class="[es][123]" title="', page)
 
 

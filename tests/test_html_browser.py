@@ -33,7 +33,7 @@ HEADINGS = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "Mi
 REPORT_TAGS = {
     "html", "head", "meta", "title", "style", "body", "main", "header", "footer", "section",
     "div", "p", "h1", "h2", "h3", "ul", "li", "span", "b", "sup", "mark",
-    "table", "thead", "tbody", "tr", "th", "td",
+    "table", "thead", "tbody", "tr", "th", "td", "details", "summary", "code",
 }
 PWNED = "pwned"
 PAYLOADS = [
@@ -122,7 +122,12 @@ def test_example_report_renders(chromium, rolecli, tmp_path, path):
     assert f"{explanation['probabilities']['scientist']:.3f}" in dom
     table = re.search(r'<table class="lines">.*?<tbody>(.*?)</tbody>', dom, re.S)
     assert table is not None
-    assert table.group(1).count("<tr") == len(explanation["sentences"])
+    # A long posting lists the lines that decided it; the whole text is in the shaded posting.
+    decisive = [s for s in explanation["sentences"] if s["decisive"]]
+    listed = explanation["sentences"] if len(explanation["sentences"]) <= 20 else decisive
+    assert table.group(1).count("<tr") == len(listed)
+    for reason in explanation["reasons"]:
+        assert html.escape(reason, quote=False) in dom
     posting = re.search(r'<div class="posting">(.*?)</div>', dom, re.S)
     assert posting is not None
     # The highlighted posting, as the browser parsed it, is exactly the text: nothing lost,

@@ -34,7 +34,7 @@ from typing import IO, Any, NamedTuple, Protocol
 
 from .classifier import load_scorer
 from .datasets import TEXT_SUFFIXES
-from .decision import decide
+from .decision import decide, title_agrees
 from .errors import ExitCode, RoleCliError, UsageError
 from .evidence import gather
 from .inputs import posting_text, read_document
@@ -46,7 +46,7 @@ RESUMABLE_FORMATS = ("jsonl", "csv")
 ENGINES = ("local", "dask")
 CSV_COLUMNS = (
     "id", "status", "label", "probabilities.engineer", "probabilities.scientist",
-    "confidence", "off_topic", "error",
+    "confidence", "off_topic", "title.text", "title.label", "title.agrees", "error",
 )
 # Items per task: large enough that inter-process overhead is small next to scoring
 # (~1 ms an item), small enough that a crash or Ctrl-C loses little work.
@@ -64,6 +64,7 @@ class Item(NamedTuple):
     path: str | None = None
     text: str | None = None
     error: str | None = None
+    title: str | None = None  # given (--title, --title-column); else read from the posting
 
 
 class Source(NamedTuple):
@@ -83,6 +84,8 @@ class BatchConfig:
     globs: tuple[str, ...] = ()
     text_column: str = "text"
     id_column: str | None = None
+    title_column: str | None = None
+    title: str | None = None  # one title for every item (--title)
     model: str | None = None  # resolved model directory, passed to every worker
     jobs: int = 1
     exclude: Path | None = None  # the output file, never read as an input
@@ -101,6 +104,8 @@ class BatchSummary:
     resumed_errors: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    titled: int = 0  # scored rows with a title that names a role
+    titles_disagree: int = 0  # ... whose body confidently reads as another role
 
     @property
     def items_per_second(self) -> float:
@@ -124,6 +129,9 @@ class BatchSummary:
         else:
             self.ok += 1
             self.labels[row["label"]] += 1
+        agrees = (row.get("title") or {}).get("agrees")
+        self.titled += agrees is not None
+        self.titles_disagree += agrees is False
 
 
 class ProgressSink(Protocol):
@@ -138,7 +146,8 @@ class ProgressSink(Protocol):
 def error_row(item_id: str, reason: str) -> Row:
     return {
         "id": item_id, "status": "error", "label": None, "probabilities": None,
-        "confidence": None, "off_topic": None, "error": printable(" ".join(reason.split())),
+        "confidence": None, "off_topic": None, "title": None,
+        "error": printable(" ".join(reason.split())),
     }
 
 
@@ -170,16 +179,24 @@ class Scoring:
                 if item.text is not None
                 else read_document(Path(str(item.path)))
             )
-            # The verdict alone: a batch row shows no top terms, so none are ranked.
-            evidence = gather(self.scorer, text)
+            # The verdict alone: a batch row shows no top terms or reasons, so none are built.
+            evidence = gather(self.scorer, text, item.title)
             verdict = decide(evidence, self.thresholds)
+            p = evidence.p_scientist
+            title = evidence.title
         except Exception as exc:  # one odd file (or a parser bug on it) must not stop the batch
             return error_row(item.id, _reason(exc))
-        p = evidence.p_scientist
         return {
             "id": item.id, "status": "ok", "label": verdict.label,
             "probabilities": {"engineer": 1.0 - p, "scientist": p},
-            "confidence": verdict.confidence, "off_topic": verdict.off_topic, "error": None,
+            "confidence": verdict.confidence, "off_topic": verdict.off_topic,
+            "title": {
+                "text": title.text if title else None,
+                "label": title.label if title else None,
+                "agrees": title_agrees(title.label, verdict, p, self.thresholds)
+                if title else None,
+            },
+            "error": None,
         }
 
     def rows(self, chunk: Sequence[Item]) -> list[Row]:
@@ -206,7 +223,7 @@ def check_inputs(config: BatchConfig) -> None:
         if not path.exists():
             raise UsageError(f"no such file or directory: {raw}")
         if path.is_file() and is_table(path):
-            check_table(path, config.text_column, config.id_column)
+            check_table(path, config.text_column, config.id_column, config.title_column)
 
 
 def sources(config: BatchConfig) -> Iterator[Source]:
@@ -328,14 +345,17 @@ def items(config: BatchConfig, skip: Callable[[str], bool] = lambda _: False) ->
                 if not skip(item.id):
                     yield item
         elif not skip(source.id):
-            yield Item(source.id, path=str(source.path), error=source.error)
+            yield Item(source.id, path=str(source.path), error=source.error, title=config.title)
 
 
 def table_items(source: Source, config: BatchConfig) -> Iterator[Item]:
     prefix = source.id + "#" if source.prefix_rows else ""
     try:
-        for row in iter_table(source.path, config.text_column, config.id_column):
-            yield Item(prefix + row.id, text=row.text, error=row.error)
+        for row in iter_table(
+            source.path, config.text_column, config.id_column, config.title_column
+        ):
+            yield Item(prefix + row.id, text=row.text, error=row.error,
+                       title=row.title or config.title)
     except (RoleCliError, OSError, ValueError, csv.Error) as exc:
         # A table met inside a folder may not be an export of postings: one error row, go on.
         yield Item(source.id, error=_reason(exc))
@@ -717,6 +737,7 @@ class TableWriter(RowWriter):
                 row["id"], row["status"], label or "",
                 f"{p['scientist']:.2f}" if p else "",
                 f"{row['confidence']:.2f}" if row["confidence"] is not None else "",
+                _title_cell(row.get("title")),
                 row["error"] or "",
             ))
 
@@ -725,7 +746,7 @@ class TableWriter(RowWriter):
         from rich.table import Table
 
         table = Table(show_edge=False, pad_edge=False)
-        for column in ("id", "status", "label", "P(scientist)", "confidence", "error"):
+        for column in ("id", "status", "label", "P(scientist)", "confidence", "title", "error"):
             # Ids and reasons fold rather than being cut: a table on a pipe is 80 columns wide.
             table.add_column(
                 column,
@@ -742,11 +763,22 @@ class TableWriter(RowWriter):
         super().close()
 
 
+def _title_cell(title: dict[str, Any] | None) -> str:
+    """The title check in a word: its label, and whether the body disagrees."""
+    if not title or title["label"] is None:
+        return ""
+    if title["agrees"] is False:
+        return f"{title['label']}: disagrees"
+    return title["label"]
+
+
 def csv_fields(row: Row) -> list[str]:
     p = row["probabilities"] or {}
+    title = row.get("title") or {}
     values = (
         row["id"], row["status"], row["label"], p.get("engineer"), p.get("scientist"),
-        row["confidence"], row["off_topic"], row["error"],
+        row["confidence"], row["off_topic"], title.get("text"), title.get("label"),
+        title.get("agrees"), row["error"],
     )
     return [_csv_value(v) for v in values]
 
@@ -899,6 +931,8 @@ def run_batch(
     globs: Sequence[str] = (),
     text_column: str = "text",
     id_column: str | None = None,
+    title_column: str | None = None,
+    title: str | None = None,
     model: str | Path | None = None,
     engine: str = "local",
     scheduler: str | None = None,
@@ -922,7 +956,8 @@ def run_batch(
     scorer = load_scorer(model)  # a broken model fails now, before any output
     config = BatchConfig(
         paths=tuple(str(p) for p in paths), globs=tuple(globs), text_column=text_column,
-        id_column=id_column, model=str(scorer.directory), jobs=jobs or default_jobs(),
+        id_column=id_column, title_column=title_column, title=title,
+        model=str(scorer.directory), jobs=jobs or default_jobs(),
         exclude=output,
     )
     check_inputs(config)

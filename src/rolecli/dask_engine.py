@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Iterator
 from importlib import import_module
 from itertools import groupby
@@ -89,7 +90,10 @@ def _file_rows(
 ) -> Iterator[list[Row]]:
     import dask.bag as db
 
-    todo = [Item(s.id, path=str(s.path), error=s.error) for s in group if not done(s.id)]
+    todo = [
+        Item(s.id, path=str(s.path), error=s.error, title=config.title)
+        for s in group if not done(s.id)
+    ]
     if not todo:
         return
     bag = db.from_sequence(todo, partition_size=FILES_PER_PARTITION)
@@ -127,8 +131,8 @@ def _frame_partitions(client: Any, source: Source, config: BatchConfig) -> list[
 
     from .tabular import check_table
 
-    check_table(source.path, config.text_column, config.id_column)
-    columns = [c for c in (config.text_column, config.id_column) if c]
+    check_table(source.path, config.text_column, config.id_column, config.title_column)
+    columns = [c for c in (config.text_column, config.id_column, config.title_column) if c]
     if source.path.suffix.lower() == ".parquet":
         # pyarrow types keep integer ids integers (numpy would make 7 with nulls 7.0).
         frame = dd.read_parquet(source.path, columns=columns, dtype_backend="pyarrow")
@@ -139,30 +143,45 @@ def _frame_partitions(client: Any, source: Source, config: BatchConfig) -> list[
         )
     starts = _starts(client.compute(frame.map_partitions(len)).result())
     scored = frame.map_partitions(
-        _score_frame, starts, config.text_column, config.id_column, config.model,
-        meta={"row": "object"},
+        _score_frame, starts, _Columns.of(config), config.model, meta={"row": "object"},
     )
     return [_rows_of(part) for part in scored.to_delayed()]
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """What a partition needs to turn records into items, whatever reads them."""
+
+    text: str
+    id: str | None
+    title: str | None
+    fixed_title: str | None
+
+    @classmethod
+    def of(cls, config: BatchConfig) -> _Columns:
+        return cls(config.text_column, config.id_column, config.title_column, config.title)
+
+    def item(self, number: int, record: dict[str, Any] | str) -> Item:
+        row = table_row(number, record, self.text, self.id, self.title)
+        return Item(row.id, text=row.text, error=row.error, title=row.title or self.fixed_title)
 
 
 def _score_frame(
     frame: Any,
     starts: list[int],
-    text_column: str,
-    id_column: str | None,
+    columns: _Columns,
     model: str | None,
     partition_info: dict[str, Any] | None = None,
 ) -> Any:
     import pandas as pd
 
     start = starts[partition_info["number"]] if partition_info else 1
-    columns = {name: frame[name].tolist() for name in frame.columns}
+    values = {name: frame[name].tolist() for name in frame.columns}
     scoring = _scoring(model)
     rows = []
     for offset in range(len(frame)):
-        record = {name: _plain(values[offset]) for name, values in columns.items()}
-        row = table_row(start + offset, record, text_column, id_column)
-        rows.append(scoring.row(Item(row.id, text=row.text, error=row.error)))
+        record = {name: _plain(column[offset]) for name, column in values.items()}
+        rows.append(scoring.row(columns.item(start + offset, record)))
     return pd.DataFrame({"row": pd.Series(rows, dtype=object)}, index=frame.index)
 
 
@@ -195,12 +214,12 @@ def _jsonl_partitions(client: Any, source: Source, config: BatchConfig) -> list[
 
     from .tabular import check_table
 
-    check_table(source.path, config.text_column, config.id_column)
+    check_table(source.path, config.text_column, config.id_column, config.title_column)
     lines = db.read_text(str(source.path), blocksize=JSONL_BLOCK_BYTES, encoding="utf-8-sig")
     starts = _starts(client.compute(lines.map_partitions(_count_records)).result())
     score = delayed(_score_lines)
     return [
-        score(part, start, config.text_column, config.id_column, config.model)
+        score(part, start, _Columns.of(config), config.model)
         for part, start in zip(lines.to_delayed(), starts, strict=True)
     ]
 
@@ -210,14 +229,11 @@ def _count_records(lines: Iterable[str]) -> list[int]:
 
 
 def _score_lines(
-    lines: Iterable[str], start: int, text_column: str, id_column: str | None, model: str | None
+    lines: Iterable[str], start: int, columns: _Columns, model: str | None
 ) -> list[Row]:
     scoring = _scoring(model)
-    rows = []
-    for number, record in jsonl_records(lines, start):
-        row = table_row(number, record, text_column, id_column)
-        rows.append(scoring.row(Item(row.id, text=row.text, error=row.error)))
-    return rows
+    return [scoring.row(columns.item(number, record))
+            for number, record in jsonl_records(lines, start)]
 
 
 def _starts(lengths: Iterable[int]) -> list[int]:

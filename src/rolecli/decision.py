@@ -116,6 +116,18 @@ def decide(signals: Signals, thresholds: dict[str, Any], every: bool = False) ->
     return Verdict(label, False, round(max(p, 1.0 - p), 6))
 
 
+def title_agrees(
+    title_label: str | None, verdict: Verdict, p_scientist: float, thresholds: dict[str, Any]
+) -> bool | None:
+    """False when the body's verdict is confidently a role the title does not name (for a
+    title naming both, confidently one role); None when there is nothing to compare."""
+    if title_label is None or verdict.label is None:
+        return None
+    if verdict.label == "mixed" or verdict.label == title_label:
+        return True
+    return not is_confident(p_scientist, thresholds)
+
+
 def check_thresholds(thresholds: Any) -> str | None:
     """What is wrong with a card's thresholds (None when they are usable)."""
     if not isinstance(thresholds, dict):

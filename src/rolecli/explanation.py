@@ -1,43 +1,55 @@
 """explain(): the exact reasons for a verdict, as plain data.
 
 A linear model explains itself: each term's tf-idf value times its coefficient,
-plus the intercept, is the logit, and P(scientist) = sigmoid(logit).
+plus the intercept, is the logit, and P(scientist) = sigmoid(logit). The explanation
+leads with what a recruiter reads (verdict, reasons, title check); the arithmetic
+follows. Its size is bounded whatever the input's (see LISTED_CHARS).
 """
 
 from __future__ import annotations
 
 import csv
+import heapq
 import math
+from bisect import bisect_right
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .classifier import load_scorer, verdict
-from .decision import decide
+from .decision import Verdict, decide
 from .errors import InputError
 from .evidence import Evidence, gather
 from .paths import shipped_data_dir
 from .scorer import Scorer
 
 CLOSEST = 3
-DECISIVE_LINES = 3
+DECISIVE_LINES = 4  # per side of the verdict (both sides for mixed)
+# Bounds on what an explanation lists, whatever the input's size: term spans and lines
+# are listed for the first LISTED_CHARS characters (cut at a space) and at most
+# LISTED_LINES lines; decisive lines are always listed, and the unlisted lines' evidence
+# is summed in `unlisted_lines`, so the listed numbers still add up to the logit.
+LISTED_CHARS = 100_000
+LISTED_LINES = 2_000
+LISTED_SECTIONS = 200
 
 
-def explain(text: str, model: str | Path | Scorer | None = None) -> dict[str, Any]:
-    """Term, line and article evidence for a posting: what `rolecli explain -f json` prints."""
+def explain(
+    text: str, model: str | Path | Scorer | None = None, title: str | None = None
+) -> dict[str, Any]:
+    """The verdict, its reasons, and the exact term, line and section evidence behind it:
+    what `rolecli explain --format json` prints."""
     scorer = model if isinstance(model, Scorer) else load_scorer(model)
     if not isinstance(text, str) or not text.strip():
         raise InputError("no text to explain (empty or whitespace only)")
-    evidence = gather(scorer, text)
+    evidence = gather(scorer, text, title)
     result = verdict(scorer, evidence)
-    decision = decide(evidence, scorer.thresholds)
+    decision = decide(evidence, scorer.thresholds, every=True)
     calibration = scorer.card.get("calibration", {})
+    sentences, unlisted = _sentences(evidence, decision)
     return {
-        "label": result["label"],
-        "probabilities": result["probabilities"],
-        "confidence": result["confidence"],
-        "off_topic": result["off_topic"],
-        "reasons": list(decision.reasons),
+        **{k: v for k, v in result.items() if k not in ("top_terms", "model")},
+        "mixed_grounds": list(decision.grounds),
         "logit": evidence.logit,
         "intercept": evidence.intercept,
         "how": (
@@ -45,42 +57,79 @@ def explain(text: str, model: str | Path | Scorer | None = None) -> dict[str, An
             "positive toward scientist, negative toward engineer); "
             "P(scientist) = 1/(1+exp(-logit)). "
             f"The Platt calibration (a={float(calibration.get('a', 1.0)):.4g}, "
-            f"b={float(calibration.get('b', 0.0)):.4g}) is folded into the weights."
+            f"b={float(calibration.get('b', 0.0)):.4g}) is folded into the weights. "
+            "A recognised title line is left out: the title is read by its own rule."
         ),
         "terms": [
-            {"term": t.term, "contribution": t.contribution, "spans": [list(s) for s in t.spans]}
-            for t in evidence.terms
+            {
+                "term": t.term, "contribution": t.contribution, "occurrences": t.occurrences,
+                "spans": [list(s) for s in t.spans],
+            }
+            for t in evidence.terms(LISTED_CHARS)
         ],
-        "sentences": _sentences(text, evidence, result["label"]),
-        "hybrid_role_mentions": [list(span) for span in evidence.hybrid_role_spans],
-        "closest_article": closest_article(scorer, text),
+        "sentences": sentences,
+        "unlisted_lines": unlisted,
+        "sections": [
+            {"kind": part.kind, "start": part.start, "end": part.end,
+             "heading": list(part.heading) if part.heading else None}
+            for part in evidence.sections.parts[:LISTED_SECTIONS]
+        ],
+        "named_roles": [
+            {"text": role.text(text), "start": role.start, "end": role.end, "label": role.label}
+            for role in evidence.named
+        ],
+        "closest_article": closest_article(scorer, evidence.body),
         "model": result["model"],
+        "limits": {"listed_chars": LISTED_CHARS, "listed_lines": LISTED_LINES},
     }
 
 
-def _sentences(text: str, evidence: Evidence, label: str | None) -> list[dict[str, Any]]:
-    """Every line with its summed contribution; the lines that carried the verdict are marked."""
-    sides = {"engineer": (-1,), "scientist": (1,), "mixed": (-1, 1)}.get(label or "", ())
+def decisive_lines(evidence: Evidence, decision: Verdict) -> set[int]:
+    """The job lines that carried the verdict, and the lines naming a role that is both."""
+    sides = {"engineer": (-1,), "scientist": (1,), "mixed": (-1, 1)}.get(decision.label or "", ())
+    lines = evidence.lines
     decisive: set[int] = set()
     for sign in sides:
-        ranked = sorted(
-            (i for i, s in enumerate(evidence.sentences) if s.contribution * sign > 0),
-            key=lambda i: -abs(evidence.sentences[i].contribution),
+        ranked = heapq.nlargest(
+            DECISIVE_LINES,
+            (i for i in range(len(lines))
+             if lines.contributions[i] * sign > 0 and lines[i].job),
+            key=lambda i: (lines.contributions[i] * sign, -i),
         )
-        decisive.update(ranked[:DECISIVE_LINES])
-    if label == "mixed":  # a line that names a hybrid role is evidence of its own
-        for start, _ in evidence.hybrid_role_spans:
-            decisive.update(i for i, s in enumerate(evidence.sentences) if s.start <= start < s.end)
+        decisive.update(ranked)
+    if "named" in decision.grounds:
+        starts = [role.start for role in evidence.named if role.label == "mixed"]
+        title = evidence.title
+        if title is not None and title.line is not None and not title.given and title.label == "mixed":
+            starts.append(title.line.span[0])
+        decisive.update(max(0, bisect_right(lines.starts, start) - 1) for start in starts)
+    return decisive
+
+
+def _sentences(
+    evidence: Evidence, decision: Verdict
+) -> tuple[list[dict[str, Any]], dict[str, float | int]]:
+    """The listed lines with their evidence and section, and the sum over the others."""
+    text, lines = evidence.text, evidence.lines
+    decisive = decisive_lines(evidence, decision)
+    listed = [
+        i for i in range(min(len(lines), LISTED_LINES)) if lines.ends[i] <= LISTED_CHARS
+    ]
+    shown = sorted(set(listed) | decisive)
+    keep = set(shown)
+    unlisted = [lines.contributions[i] for i in range(len(lines)) if i not in keep]
     return [
         {
-            "text": text[s.start : s.end],
-            "start": s.start,
-            "end": s.end,
-            "contribution": s.contribution,
+            "text": text[lines.starts[i] : lines.ends[i]],
+            "start": lines.starts[i],
+            "end": lines.ends[i],
+            "contribution": lines.contributions[i],
             "decisive": i in decisive,
+            "section": lines.kinds[i],
+            "heading": bool(lines.headings[i]),
         }
-        for i, s in enumerate(evidence.sentences)
-    ]
+        for i in shown
+    ], {"count": len(unlisted), "contribution": math.fsum(unlisted)}
 
 
 @lru_cache(maxsize=1)

@@ -11,14 +11,20 @@ from html import escape
 from typing import Any
 
 from .render import ROLE_NAMES
+from .sections import BOILERPLATE
 from .render_explain import (
     DECISIVE_MARK,
     LEVEL_NAMES,
+    SECTION_LABELS,
     TOP_TERMS,
     direction,
     display_text,
     highlight_pieces,
+    section_summary,
+    shown_lines,
+    shows_every_line,
     signed,
+    strength_marks,
 )
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -68,7 +74,20 @@ h2 { font-size: 1.1rem; margin-bottom: 12px; letter-spacing: -.005em; }
 
 .hero { border-top: 5px solid rgb(var(--accent)); }
 .hero h1 { font-size: 2.1rem; letter-spacing: -.02em; color: var(--accent-ink); }
-.hero .reasons { margin: 6px 0 0; padding: 0; list-style: none; color: var(--muted); }
+.hero .reasons { margin: 10px 0 0; padding-left: 1.2em; }
+.hero .reasons li { margin: 4px 0; }
+.confidence { margin: 6px 0 0; color: var(--muted); }
+.check { margin: 12px 0 0; padding: 8px 12px; border-radius: 8px; background: var(--bg);
+  border-left: 4px solid rgb(var(--accent)); }
+.check.warn { border-left-color: rgb(var(--mix)); background: rgb(var(--mix) / .12); }
+.check.none { color: var(--muted); }
+.parts { display: flex; flex-wrap: wrap; gap: 6px 14px; margin: 16px 0 0; font-size: .9rem; }
+.parts .lead { font-weight: 600; }
+.parts .boiler { color: var(--muted); }
+details.card > summary { cursor: pointer; list-style-position: outside; }
+details.card > summary h2 { display: inline; }
+details[open].card > summary { margin-bottom: 12px; }
+.lines td.sec { color: var(--muted); font-size: .82rem; white-space: nowrap; }
 .v-engineer { --accent: var(--eng); --accent-ink: var(--eng-ink); }
 .v-scientist { --accent: var(--sci); --accent-ink: var(--sci-ink); }
 .v-mixed { --accent: var(--mix); --accent-ink: var(--mix-ink); }
@@ -166,17 +185,22 @@ footer { color: var(--muted); font-size: .8rem; text-align: center; overflow-wra
 
 
 def html_report(
-    explanation: dict[str, Any], text: str, title: str, top: int = TOP_TERMS
+    explanation: dict[str, Any], text: str, title: str, top: int = TOP_TERMS,
+    all_lines: bool = False,
 ) -> str:
-    """The complete page; the same explanation and text always give the same bytes."""
+    """The complete page; the same explanation and text always give the same bytes.
+
+    Its size is bounded: the shaded posting holds at most the explanation's listed
+    characters, and the line table its decisive lines (every listed line with all_lines).
+    """
     label = explanation["label"]
     verdict = _HEADINGS.get(label, "Off-topic")
     sections = [
         _hero(explanation, title, verdict),
+        _lines(explanation, all_lines),
+        _posting(explanation, text, open_=shows_every_line(explanation, all_lines)),
         _arithmetic(explanation),
-        _posting(explanation, text),
         _terms(explanation, top),
-        _lines(explanation),
         _article(explanation),
     ]
     model = explanation["model"]
@@ -218,24 +242,35 @@ def _pct(fraction: float) -> str:
 
 def _hero(explanation: dict[str, Any], title: str, verdict: str) -> str:
     p = explanation["probabilities"]
-    reasons = "".join(f"<li>{_e(r)}</li>" for r in explanation.get("reasons", ()))
-    off = (
-        '<p class="note">The posting does not read like a machine-learning or data job '
-        "description; the scores below are shown for reference only.</p>"
-        if explanation["off_topic"] else ""
+    reasons = "".join(f"<li>{_e(display_text(r))}</li>" for r in explanation["reasons"])
+    check = explanation["title_check"]
+    disagrees = explanation["title"]["agrees"] is False
+    title_line = (
+        f'<p class="check{" warn" if disagrees else ""}"><b>Title check.</b> '
+        f"{_e(display_text(check))}</p>"
+        if check else '<p class="check none">No title given or found in the posting '
+        "(give one with <code>--title</code>).</p>"
     )
     rows = "".join(
         f'<span>P({role})</span><div class="track"><div class="fill {_CLASS[role]}" '
         f'style="width:{_pct(p[role])}"></div></div><span class="num">{p[role]:.3f}</span>'
         for role in ("engineer", "scientist")
     )
+    parts = "".join(
+        f'<span class="{"boiler" if boilerplate else ""}">{_e(name)} <b>{count}</b></span>'
+        for name, count, boilerplate in section_summary(explanation)
+    )
     return (
         '<header class="card hero">'
         f'<p class="eyebrow">Why rolecli says so · {_e(title)}</p>'
         f"<h1>{_e(verdict)}</h1>"
-        f'<ul class="reasons">{reasons}<li>Confidence {explanation["confidence"]:.2f}</li></ul>'
-        f"{off}"
+        f'<p class="confidence">Confidence: {_e(explanation["confidence_text"])}</p>'
+        f'<ul class="reasons">{reasons}</ul>'
+        f"{title_line}"
         f'<div class="probs">{rows}</div>'
+        f'<p class="parts"><span class="lead">Sections</span>{parts}</p>'
+        '<p class="note">Greyed sections (about the company, benefits, equal opportunity, '
+        "how to apply, job details) are boilerplate: never a reason.</p>"
         "</header>"
     )
 
@@ -257,7 +292,7 @@ def _arithmetic(explanation: dict[str, Any]) -> str:
         )
     )
     return (
-        '<section class="card"><h2>How the score adds up</h2>'
+        '<section class="card"><h2>The exact arithmetic: how the score adds up</h2>'
         f'<div class="sum">{stats}</div>'
         f'<div class="tug" aria-hidden="true"><div class="e" style="width:{_pct(share)}"></div>'
         '<div class="s" style="flex:1"></div></div>'
@@ -270,11 +305,12 @@ def _arithmetic(explanation: dict[str, Any]) -> str:
     )
 
 
-def _posting(explanation: dict[str, Any], text: str) -> str:
+def _posting(explanation: dict[str, Any], text: str, open_: bool) -> str:
     terms = explanation["terms"]
-    shown = display_text(text)
+    limit = min(len(text), explanation["limits"]["listed_chars"])
+    shown = display_text(text[:limit])
     out: list[str] = []
-    for piece in highlight_pieces(explanation, len(text)):
+    for piece in highlight_pieces(explanation, limit):
         chunk = _e(shown[piece.start : piece.end])
         if not piece.level:
             out.append(chunk)
@@ -282,7 +318,7 @@ def _posting(explanation: dict[str, Any], text: str) -> str:
         # The tooltip names every term covering this stretch, n-grams included.
         tip = "\n".join(
             f"{terms[i]['term']}: {_num(terms[i]['contribution'], 4)}"
-            f" over {len(terms[i]['spans'])} occurrence{'s' * (len(terms[i]['spans']) != 1)}"
+            f" over {terms[i]['occurrences']} occurrence{'s' * (terms[i]['occurrences'] != 1)}"
             for i in piece.terms
         )
         cls = f"{_CLASS[direction(piece.weight)]}{piece.level}"
@@ -296,13 +332,18 @@ def _posting(explanation: dict[str, Any], text: str) -> str:
         + "</span>"
         for role in ("engineer", "scientist")
     )
+    cut = (
+        f'<p class="note">The first {limit:,} of {len(text):,} characters are shown.</p>'
+        if limit < len(text) else ""
+    )
     return (
-        '<section class="card"><h2>The posting, shaded by evidence</h2>'
+        f'<details class="card"{" open" if open_ else ""}><summary><h2>The whole posting, '
+        "shaded by evidence</h2></summary>"
         f'<div class="legend">{legend}</div>'
-        f'<div class="posting">{"".join(out)}</div>'
+        f'<div class="posting">{"".join(out)}</div>{cut}'
         '<p class="note">Each word or phrase the model weighs is shaded by the direction and '
         "strength of its pull; hover over it for the term and its exact contribution.</p>"
-        "</section>"
+        "</details>"
     )
 
 
@@ -312,7 +353,7 @@ def _terms(explanation: dict[str, Any], top: int) -> str:
     columns = []
     for role in ("engineer", "scientist"):
         rows = "".join(
-            f'<li><span class="t">{_e(t["term"])} <span class="n">&#215;{len(t["spans"])}</span>'
+            f'<li><span class="t">{_e(t["term"])} <span class="n">&#215;{t["occurrences"]}</span>'
             f'</span><div class="track"><div class="fill {_CLASS[role]}" '
             f'style="width:{_pct(abs(t["contribution"]) / strongest)}"></div></div>'
             f'<span class="num val {_CLASS[role]}">{_num(t["contribution"])}</span></li>'
@@ -328,33 +369,49 @@ def _terms(explanation: dict[str, Any], top: int) -> str:
     )
 
 
-def _lines(explanation: dict[str, Any]) -> str:
+def _lines(explanation: dict[str, Any], all_lines: bool) -> str:
     sentences = explanation["sentences"]
+    lines = shown_lines(explanation, all_lines)
     strongest = max((abs(s["contribution"]) for s in sentences), default=0.0) or 1.0
     rows = []
-    for s in sentences:
+    for s in lines:
         value = s["contribution"]
         side = _CLASS[direction(value)]
+        boiler = s["section"] in BOILERPLATE or s["heading"]
         classes = " ".join(
-            name for name, on in (("decisive", s["decisive"]), ("zero", not value)) if on
+            name for name, on in (("decisive", s["decisive"]), ("zero", not value or boiler))
+            if on
         )
         mark = (
             f'<span class="mark" title="decided the verdict">{DECISIVE_MARK}</span>'
             if s["decisive"] else ""
         )
+        section = "heading" if s["heading"] else SECTION_LABELS[s["section"]]
         rows.append(
             f'<tr class="{classes}"><td class="text">{mark}{_e(display_text(s["text"]))}</td>'
-            f'<td class="c"><span class="num val {side if value else ""}">{_num(value)}</span>'
+            f'<td class="sec">{_e(section)}</td>'
+            f'<td class="c"><span class="num val {side if value else ""}">'
+            f'{_e(strength_marks(value, strongest))} {_num(value)}</span>'
             f'<div class="div"><span class="{side}" '
             f'style="width:{_pct(abs(value) / strongest / 2)}"></span></div></td></tr>'
         )
+    total = len(sentences) + explanation["unlisted_lines"]["count"]
+    if shows_every_line(explanation, all_lines):
+        heading = "Line by line"
+        more = (f'<p class="note">{explanation["unlisted_lines"]["count"]:,} more lines are '
+                "not listed (their evidence is summed in the JSON).</p>"
+                if explanation["unlisted_lines"]["count"] else "")
+    else:
+        heading = f"The {len(lines)} lines that decided it, of {total}"
+        more = ('<p class="note">Run with <code>--all-lines</code> to list every line.</p>')
     return (
-        '<section class="card"><h2>Line by line</h2>'
-        '<table class="lines"><thead><tr><th scope="col">Line</th>'
-        '<th scope="col">Contribution</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-        f'<p class="note">{DECISIVE_MARK} marks the lines that decided the verdict. '
-        "A line's contribution is the sum of the terms that start in it "
+        f'<section class="card"><h2>{_e(heading)}</h2>'
+        '<table class="lines"><thead><tr><th scope="col">Line</th><th scope="col">Section</th>'
+        '<th scope="col">Evidence</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>{more}"
+        f'<p class="note">{DECISIVE_MARK} marks the lines that decided the verdict; '
+        "&#9664; pulls toward ML engineer, &#9654; toward ML scientist, more marks pull harder. "
+        "A line's evidence is the sum of the terms that start in it "
         "(a term seen several times shares its contribution equally).</p>"
         "</section>"
     )

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from .decision import ROLE_NAMES, Verdict, confidence_word, is_confident
+from .decision import ROLE_NAMES, Verdict, confidence_word, title_agrees
 from .evidence import Evidence, Line
 from .sections import WORK
 
@@ -215,8 +215,7 @@ def title_check(
         return {"text": title.text, "label": None, "agrees": None}, sentence
     work, _ = line_groups(evidence)
     label = verdict.label
-    confident = is_confident(p, thresholds)
-    agrees = not (label in SIDES and label != title.label and confident)
+    agrees = title_agrees(title.label, verdict, p, thresholds)
     named = f"{shown} ({'research and engineering' if title.label == 'mixed' else ROLE_NAMES[title.label]})"
     if label == "mixed":
         both = (f"{len(work.toward('engineer'))} {work.name} read as engineering and "

@@ -39,11 +39,9 @@ def label_text(label: str | None) -> Text:
 
 
 def classification_panel(result: dict[str, Any], title: str = "rolecli") -> Panel:
-    from .decision import confidence_word
-
     p = result["probabilities"]
     table = Table.grid(padding=(0, 1))
-    table.add_column(justify="right")
+    table.add_column(justify="right", no_wrap=True)
     table.add_column()
     table.add_column(justify="right")
     table.add_row("verdict", label_text(result["label"]), "")
@@ -51,14 +49,20 @@ def classification_panel(result: dict[str, Any], title: str = "rolecli") -> Pane
         table.add_row(
             f"P({role})", Text(bar(p[role]), style=LABEL_STYLES[role].split()[-1]), f"{p[role]:.2f}"
         )
-    table.add_row(
-        "confidence", f"{confidence_word(result['confidence'])} ({result['confidence']:.2f})", ""
-    )
+    # In words: a mixed verdict's number says little (how close P is to even).
+    table.add_row("confidence", Text(result["confidence_text"]), "")
+    for number, reason in enumerate(result["reasons"]):
+        table.add_row("why" if number == 0 else "", Text("• " + reason), "")
+    if result["title_check"]:
+        check = Text(result["title_check"])
+        if result["title"]["agrees"] is False:
+            check.stylize("bold yellow")
+        table.add_row("title", check, "")
     for role in ("engineer", "scientist"):
         terms = ", ".join(result["top_terms"][role][:6]) or "—"
         table.add_row(f"{role} terms", Text(terms, style=LABEL_STYLES[role].split()[-1]), "")
     footer = Text(f"model {result['model']['id']}", style="dim")
-    return Panel(Group(table, footer), title=title, expand=False)
+    return Panel(Group(table, footer), title=Text(title), expand=False)
 
 
 def _pct(value: float | None) -> str:

@@ -2,22 +2,26 @@
 
 Everything here reads the dict `explain()` returns; no numbers are recomputed except
 the per-character shading, which only decides how strongly a stretch is coloured.
+The view leads with what a recruiter reads (verdict, reasons, title check, sections,
+the decisive lines); the exact arithmetic follows under its own heading. Strength is
+shown by markers and numbers as well as colour, so nothing is lost without colour.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from .render import LABEL_STYLES, ROLE_NAMES, bar, label_text
+from .sections import BOILERPLATE, KIND_NAMES
 
 TOP_TERMS = 10
 # Shading cut-offs as fractions of the posting's strongest per-character weight: the
@@ -32,6 +36,13 @@ _TERM_STYLES = {
     "scientist": ("magenta", "bold magenta", "bold reverse magenta"),
 }
 DECISIVE_MARK = "◆"
+# A line's strength in marks, toward engineer (left) or scientist (right).
+STRENGTH_MARKS = {"engineer": "◀", "scientist": "▶"}
+# A posting with at most this many lines is shown whole; a longer one shows its decisive
+# lines unless every line is asked for.
+SHORT_POSTING_LINES = 20
+SECTION_LABELS = {**KIND_NAMES, "title": "title", "about": "about us",
+                  "equal_opportunity": "equal opp."}
 
 # Characters a terminal (or Rich) would act on or drop; each becomes one space so the
 # explanation's character offsets still line up with what is shown.
@@ -65,7 +76,7 @@ def highlight_pieces(explanation: dict[str, Any], length: int) -> list[Piece]:
     do), and a piece weighs the shares of every occurrence covering it, n-grams included.
     """
     terms = explanation["terms"]
-    shares = [t["contribution"] / max(1, len(t["spans"])) for t in terms]
+    shares = [t["contribution"] / max(1, t["occurrences"]) for t in terms]
     events: dict[int, list[tuple[int, int]]] = {0: [], length: []}
     for index, term in enumerate(terms):
         for start, end in term["spans"]:
@@ -99,6 +110,12 @@ def signed(value: float, digits: int = 3) -> str:
     return f"{value:+.{digits}f}" if value else "0"
 
 
+def strength_marks(value: float, strongest: float) -> str:
+    """One to three marks pointing toward the role a line pulls to; none without evidence."""
+    level = _level(abs(value), strongest)
+    return STRENGTH_MARKS[direction(value)] * level if level else ""
+
+
 def logit_statement(explanation: dict[str, Any]) -> str:
     """The arithmetic from term contributions to the probability, with this posting's numbers."""
     engineer = math.fsum(t["contribution"] for t in explanation["terms"] if t["contribution"] < 0)
@@ -113,70 +130,153 @@ def logit_statement(explanation: dict[str, Any]) -> str:
     )
 
 
+def shows_every_line(explanation: dict[str, Any], all_lines: bool) -> bool:
+    return all_lines or len(explanation["sentences"]) <= SHORT_POSTING_LINES
+
+
+def shown_lines(explanation: dict[str, Any], all_lines: bool) -> list[dict[str, Any]]:
+    """The lines a view lists: every listed line, or only the decisive ones."""
+    if shows_every_line(explanation, all_lines):
+        return list(explanation["sentences"])
+    return [s for s in explanation["sentences"] if s["decisive"]]
+
+
+def section_summary(explanation: dict[str, Any]) -> list[tuple[str, int, bool]]:
+    """(section name, lines, boilerplate) in the order the sections first appear."""
+    counts: Counter[str] = Counter()
+    order: list[str] = []
+    for sentence in explanation["sentences"]:
+        kind = sentence["section"]
+        if kind not in counts:
+            order.append(kind)
+        counts[kind] += not sentence["heading"]
+    return [(SECTION_LABELS[k], counts[k], k in BOILERPLATE) for k in order if counts[k]]
+
+
 def explanation_view(
-    explanation: dict[str, Any], text: str, top: int = TOP_TERMS
+    explanation: dict[str, Any], text: str, top: int = TOP_TERMS, all_lines: bool = False
 ) -> RenderableType:
-    """Verdict, arithmetic, highlighted posting, top terms, line table and article bullets."""
-    parts: list[RenderableType] = [
+    """Verdict, reasons, title check, sections and decisive lines; then the arithmetic."""
+    model = explanation["model"]
+    return Group(
         _verdict(explanation),
+        Text(""),
+        _sections(explanation),
+        _lines_table(explanation, text, all_lines),
+        Text(""),
+        Text("The exact arithmetic", style="bold underline"),
         Text(logit_statement(explanation)),
         Text(explanation["how"], style="dim"),
-    ]
-    parts.append(_highlighted(explanation, text))
-    parts.append(_terms_table(explanation, top))
-    parts.append(_sentence_table(explanation))
-    parts.append(_article(explanation))
-    model = explanation["model"]
-    parts.append(Text(f"model {model['id']} (scorer sha256 {model['sha256'][:12]})", style="dim"))
-    return Group(*parts)
-
-
-def _verdict(explanation: dict[str, Any]) -> Text:
-    p = explanation["probabilities"]
-    line = Text()
-    line.append("verdict: ", style="bold")
-    line.append_text(label_text(explanation["label"]))
-    line.append(
-        f"  P(engineer) {p['engineer']:.3f}  P(scientist) {p['scientist']:.3f}"
-        f"  confidence {explanation['confidence']:.2f}"
+        _terms_table(explanation, top),
+        _article(explanation),
+        Text(f"model {model['id']} (scorer sha256 {model['sha256'][:12]})", style="dim"),
     )
-    # Reasons name the rule that fired (e.g. a mixed verdict from a hybrid job title).
-    for reason in explanation.get("reasons", ()):
-        line.append(f"\n  reason: {reason}", style="dim")
+
+
+def _verdict(explanation: dict[str, Any]) -> Table:
+    p = explanation["probabilities"]
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    verdict = label_text(explanation["label"])
+    verdict.append(f"   P(engineer) {p['engineer']:.3f} · P(scientist) {p['scientist']:.3f}",
+                   style="not bold default")
+    grid.add_row("verdict", verdict)
+    grid.add_row("confidence", Text(explanation["confidence_text"]))
+    for number, reason in enumerate(explanation["reasons"]):
+        grid.add_row("why" if number == 0 else "", Text("• " + display_text(reason)))
+    check = explanation["title_check"]
+    if check:
+        grid.add_row("title", Text(display_text(check), style="bold yellow"
+                                   if explanation["title"]["agrees"] is False else ""))
+    else:
+        grid.add_row("title", Text("none given or found (give one with --title)", style="dim"))
+    return grid
+
+
+def _sections(explanation: dict[str, Any]) -> Text:
+    line = Text()
+    line.append("sections: ", style="bold")
+    parts = section_summary(explanation)
+    if len(parts) <= 1 and parts and parts[0][0] == SECTION_LABELS["intro"]:
+        line.append("none recognised (the posting has no headings)", style="dim")
+        return line
+    for number, (name, count, boilerplate) in enumerate(parts):
+        if number:
+            line.append(" · ", style="dim")
+        line.append(f"{name} {count}", style="dim" if boilerplate else "")
+    line.append("  (dim: boilerplate, never a reason)", style="dim")
     return line
 
 
 # A terminal shows a posting, not a data dump: longer input is cut here (JSON and HTML
-# keep everything), so the view stays fast however large the input.
+# keep more), so the view stays fast however large the input.
 VIEW_CHARS = 20_000
 VIEW_LINES = 300
+
+
+def _lines_table(explanation: dict[str, Any], text: str, all_lines: bool) -> Table:
+    sentences = explanation["sentences"]
+    lines = shown_lines(explanation, all_lines)
+    every = shows_every_line(explanation, all_lines)
+    total = len(sentences) + explanation["unlisted_lines"]["count"]
+    if every:
+        title = f"every line ({len(lines)})"
+    else:
+        title = f"the {len(lines)} lines that decided it, of {total} (--all-lines shows every line)"
+    table = Table(
+        title=title, title_justify="left", title_style="bold",
+        caption=f"{DECISIVE_MARK} decided the verdict · {STRENGTH_MARKS['engineer']} toward "
+        f"ML engineer · {STRENGTH_MARKS['scientist']} toward ML scientist · more marks, stronger",
+        caption_justify="left", caption_style="dim", show_edge=False, pad_edge=False,
+    )
+    table.add_column("", no_wrap=True)
+    table.add_column("", no_wrap=True, justify="right")
+    table.add_column("evidence", justify="right", no_wrap=True)
+    table.add_column("section", no_wrap=True, style="dim")
+    table.add_column("line", overflow="fold")
+    shown = min(len(text), VIEW_CHARS)
+    pieces = highlight_pieces(explanation, shown)
+    starts = [piece.start for piece in pieces]
+    strongest = max((abs(s["contribution"]) for s in sentences), default=0.0)
+    for sentence in lines[:VIEW_LINES]:
+        value = sentence["contribution"]
+        colour = LABEL_STYLES[direction(value)].split()[-1] if value else "dim"
+        table.add_row(
+            Text(DECISIVE_MARK, style="bold yellow") if sentence["decisive"] else "",
+            Text(strength_marks(value, strongest), style=colour),
+            Text(signed(value), style=colour),
+            SECTION_LABELS[sentence["section"]] if not sentence["heading"] else "heading",
+            _shaded(sentence, pieces, starts, shown),
+        )
+    hidden = len(lines) - VIEW_LINES + (explanation["unlisted_lines"]["count"] if every else 0)
+    if hidden > 0:
+        table.add_row("", "", "", "", _more(hidden, "lines"))
+    return table
+
+
+def _shaded(
+    sentence: dict[str, Any], pieces: list[Piece], starts: list[int], shown: int
+) -> Text:
+    """One line with its words shaded by direction and strength (inside the shaded window)."""
+    start, end = sentence["start"], sentence["end"]
+    line = Text(display_text(sentence["text"]), style="bold" if sentence["decisive"] else "")
+    if sentence["section"] in BOILERPLATE or sentence["heading"]:
+        line.stylize("dim")
+    if start >= shown:
+        return line
+    for piece in pieces[max(0, bisect_right(starts, start) - 1) :]:
+        if piece.start >= end:
+            break
+        if piece.level:
+            style = _TERM_STYLES[direction(piece.weight)][piece.level - 1]
+            line.stylize(style, max(piece.start, start) - start, min(piece.end, end) - start)
+    return line
 
 
 def _more(hidden: int, what: str) -> Text:
     note = f"… {hidden:,} more {what} not shown here: see --format json or --html"
     return Text(note, style="dim")
-
-
-def _highlighted(explanation: dict[str, Any], text: str) -> Panel:
-    shown = text[:VIEW_CHARS]
-    body = Text(display_text(shown))
-    if len(text) > len(shown):
-        body.append("\n")
-        body.append_text(_more(len(text) - len(shown), "characters"))
-    for piece in highlight_pieces(explanation, len(shown)):
-        if piece.level:
-            style = _TERM_STYLES[direction(piece.weight)][piece.level - 1]
-            body.stylize(style, piece.start, piece.end)
-    legend = Text()
-    for role in ("engineer", "scientist"):
-        legend.append(f"toward {role}:", style="dim")
-        for level, style in enumerate(_TERM_STYLES[role]):
-            legend.append(" ")
-            legend.append(f" {LEVEL_NAMES[level]} ", style=style)
-        legend.append("   ")
-    return Panel(
-        Group(body, Text(""), legend), title="posting, shaded by evidence", title_align="left"
-    )
 
 
 def _terms_table(explanation: dict[str, Any], top: int) -> Table:
@@ -197,35 +297,13 @@ def _terms_table(explanation: dict[str, Any], top: int) -> Table:
             if row < len(sides[role]):
                 term = sides[role][row]
                 cells += [
-                    f"{term['term']} ({len(term['spans'])})",
+                    f"{term['term']} ({term['occurrences']})",
                     signed(term["contribution"]),
                     bar(abs(term["contribution"]) / strongest, width=8).rstrip("░"),
                 ]
             else:
                 cells += ["", "", ""]
-        table.add_row(*cells)
-    return table
-
-
-def _sentence_table(explanation: dict[str, Any]) -> Table:
-    table = Table(
-        title=f"line by line ({DECISIVE_MARK} = a line that decided the verdict)",
-        show_lines=False,
-    )
-    table.add_column("", no_wrap=True)
-    table.add_column("contribution", justify="right", no_wrap=True)
-    table.add_column("line", overflow="fold")
-    sentences = explanation["sentences"]
-    for sentence in sentences[:VIEW_LINES]:
-        contribution = sentence["contribution"]
-        style = LABEL_STYLES[direction(contribution)].split()[-1] if contribution else "dim"
-        table.add_row(
-            Text(DECISIVE_MARK, style="bold yellow") if sentence["decisive"] else "",
-            Text(signed(contribution), style=style),
-            Text(display_text(sentence["text"]), style="bold" if sentence["decisive"] else ""),
-        )
-    if len(sentences) > VIEW_LINES:
-        table.add_row("", "", _more(len(sentences) - VIEW_LINES, "lines"))
+        table.add_row(*[Text(cell) for cell in cells])
     return table
 
 

@@ -25,61 +25,74 @@ csv.field_size_limit(sys.maxsize)
 
 
 class TableRow(NamedTuple):
-    """One row: its id, and either its text or why it has none."""
+    """One row: its id, and either its text or why it has none; its title if it has one."""
 
     id: str
     text: str | None
     error: str | None
+    title: str | None = None
 
 
 def is_table(path: Path) -> bool:
     return path.suffix.lower() in TABLE_SUFFIXES
 
 
-def check_table(path: Path, text_column: str, id_column: str | None) -> None:
+def check_table(
+    path: Path, text_column: str, id_column: str | None, title_column: str | None = None
+) -> None:
     """Raise UsageError now if the table lacks a requested column (before any row is scored)."""
     columns = _columns(path)
     if columns is None:  # an empty table has no columns to check, and no rows
         return
-    wanted = [text_column] + ([id_column] if id_column else [])
+    wanted = [text_column] + [c for c in (id_column, title_column) if c]
     missing = [c for c in wanted if c not in columns]
     if missing:
         raise UsageError(
-            f"{path}: no column {missing[0]!r} (use --text-column / --id-column); "
+            f"{path}: no column {missing[0]!r} (use --text-column / --id-column / "
+            "--title-column); "
             f"found {sorted(columns)}"
         )
 
 
-def iter_table(path: Path, text_column: str, id_column: str | None) -> Iterator[TableRow]:
+def iter_table(
+    path: Path, text_column: str, id_column: str | None, title_column: str | None = None
+) -> Iterator[TableRow]:
     """Every row of a table in file order; ids: the id column's value, else the row number."""
-    check_table(path, text_column, id_column)
+    check_table(path, text_column, id_column, title_column)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         records: Iterator[tuple[int, dict[str, Any] | str]] = _parquet_records(
-            path, [c for c in (text_column, id_column) if c]
+            path, [c for c in (text_column, id_column, title_column) if c]
         )
     elif suffix == ".jsonl":
         records = _jsonl_records(path)
     else:
         records = _csv_records(path)
     for number, record in records:
-        yield table_row(number, record, text_column, id_column)
+        yield table_row(number, record, text_column, id_column, title_column)
 
 
 def table_row(
-    number: int, record: dict[str, Any] | str, text_column: str, id_column: str | None
+    number: int,
+    record: dict[str, Any] | str,
+    text_column: str,
+    id_column: str | None,
+    title_column: str | None = None,
 ) -> TableRow:
     """One record as a TableRow; `record` is the reason when the record is not an object."""
     if isinstance(record, str):
         return TableRow(str(number), None, record)
     row_id = _row_id(record.get(id_column) if id_column else None, number)
+    title = record.get(title_column) if title_column else None
+    if not isinstance(title, str):  # an empty cell, or a value that is not text
+        title = None
     text = record.get(text_column)
     if text is None or (isinstance(text, str) and not text.strip()):
         return TableRow(row_id, None, f"row {number}: no text to classify (empty {text_column!r})")
     if not isinstance(text, str):
         kind = type(text).__name__
         return TableRow(row_id, None, f"row {number}: {text_column!r} is {kind}, not text")
-    return TableRow(row_id, text, None)
+    return TableRow(row_id, text, None, title)
 
 
 def _row_id(value: Any, number: int) -> str:

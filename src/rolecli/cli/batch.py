@@ -63,6 +63,14 @@ def batch_command(
         None, "--id-column", metavar="COLUMN", show_default=False,
         help="Tables: the column with the id [default: row number].",
     ),
+    title_column: str = typer.Option(
+        None, "--title-column", metavar="COLUMN", show_default=False,
+        help="Tables: the column with the job title, checked against each posting's body.",
+    ),
+    title: str = typer.Option(
+        None, "--title", "-t", metavar="TEXT", show_default=False,
+        help="One job title for every item (a table row's --title-column value wins).",
+    ),
     model: Path = MODEL_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
     engine: Engine = typer.Option(
@@ -83,7 +91,9 @@ def batch_command(
     row number (1-based), after "TABLE#" inside folders or when several PATHs are given.
 
     Each row: id, status (ok/error), label (engineer, scientist, mixed; null when off-topic),
-    probabilities, confidence, off_topic, error. An unreadable item becomes an error row and
+    probabilities, confidence, off_topic, title (text, label, agrees: false when the body
+    confidently reads as a role the title does not name), error. Without --title or
+    --title-column, a posting's own title line is read. An unreadable item becomes an error row and
     the batch goes on. Rows go to stdout or --output; progress and the summary go to stderr.
     """
     from ..batch import format_for, run_batch
@@ -97,7 +107,8 @@ def batch_command(
     try:
         summary = run_batch(
             paths, format=chosen, output=output, resume=resume, force=force, jobs=jobs,
-            globs=glob or (), text_column=text_column, id_column=id_column, model=model,
+            globs=glob or (), text_column=text_column, id_column=id_column,
+            title_column=title_column, title=title, model=model,
             engine=engine.value, scheduler=scheduler, progress=progress,
         )
     finally:
@@ -154,7 +165,9 @@ def _print_summary(summary: BatchSummary, output: Path | None) -> None:
     err.print(
         f"scored {summary.rows} items in {summary.seconds:.1f}s "
         f"({summary.items_per_second:.0f} items/s): {labels}; "
-        f"off-topic {summary.off_topic}; errors {summary.errors}",
+        f"off-topic {summary.off_topic}; errors {summary.errors}"
+        + (f"; titles disagreeing with their body {summary.titles_disagree} of {summary.titled}"
+           if summary.titled else ""),
         markup=False, soft_wrap=True,
     )
     if summary.resumed:

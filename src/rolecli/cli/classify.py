@@ -7,9 +7,11 @@ from pathlib import Path
 import typer
 
 from .common import (
+    ALL_LINES_OPTION,
     FORMAT_OPTION,
     MODEL_OPTION,
     POSTING_ARGUMENT,
+    TITLE_OPTION,
     Format,
     handle_errors,
     read_posting,
@@ -20,7 +22,11 @@ from .common import (
 def classify_command(
     file: str = POSTING_ARGUMENT,
     format: Format = FORMAT_OPTION,
-    explain: bool = typer.Option(False, "--explain", help="Also show the explanation (text view)."),
+    title: str = TITLE_OPTION,
+    explain: bool = typer.Option(
+        False, "--explain", help="Also give the explanation (with --format json: its object)."
+    ),
+    all_lines: bool = ALL_LINES_OPTION,
     model: Path = MODEL_OPTION,
 ) -> None:
     """Classify one job description as ML engineer, ML scientist or mixed."""
@@ -29,16 +35,20 @@ def classify_command(
 
     text, name = read_posting(file, "classify")
     scorer = load_scorer(model)
-    result = classify(text, scorer)
+    result = classify(text, scorer, title)
+    explanation = None
+    if explain:
+        from ..explanation import explain as explain_posting
+
+        explanation = explain_posting(text, scorer, title)
     if format is Format.json:
-        write_json(result)
+        write_json(result if explanation is None else {**result, "explanation": explanation})
     else:
         console().print(classification_panel(result, title=name))
-        if explain:
-            from ..explanation import explain as explain_posting
+        if explanation is not None:
             from ..render_explain import explanation_view
 
-            console().print(explanation_view(explain_posting(text, scorer), text))
+            console().print(explanation_view(explanation, text, all_lines=all_lines))
     if result["off_topic"]:
         from .common import off_topic_exit
 

@@ -26,6 +26,15 @@ POSTING_ARGUMENT = typer.Argument(
     None, help="Posting file (.txt, .md, .html, .pdf, .docx) or - for stdin."
 )
 
+TITLE_OPTION = typer.Option(
+    None, "--title", "-t", metavar="TEXT", show_default=False,
+    help="The job title, when it is not the posting's first line (checked against the body, "
+    "never scored with it).",
+)
+ALL_LINES_OPTION = typer.Option(
+    False, "--all-lines", help="Show every line, not only the lines that decided the verdict.",
+)
+
 MODEL_OPTION = typer.Option(
     None,
     "--model",

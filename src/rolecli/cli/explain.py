@@ -8,9 +8,11 @@ import typer
 
 from ..errors import UsageError
 from .common import (
+    ALL_LINES_OPTION,
     FORMAT_OPTION,
     MODEL_OPTION,
     POSTING_ARGUMENT,
+    TITLE_OPTION,
     Format,
     handle_errors,
     off_topic_exit,
@@ -22,6 +24,8 @@ from .common import (
 def explain_command(
     file: str = POSTING_ARGUMENT,
     format: Format = FORMAT_OPTION,
+    title: str = TITLE_OPTION,
+    all_lines: bool = ALL_LINES_OPTION,
     html: Path = typer.Option(
         None, "--html", help="Also write the explanation as a self-contained HTML page to FILE.",
         metavar="FILE", show_default=False,
@@ -29,7 +33,8 @@ def explain_command(
     top: int = typer.Option(10, "--top", min=1, help="Terms to list in each direction."),
     model: Path = MODEL_OPTION,
 ) -> None:
-    """Explain a verdict: exact term contributions, line sums and the closest article bullets."""
+    """Explain a verdict: its reasons, the title check, the lines and words that decided it,
+    and the exact arithmetic (term contributions, line sums, closest article bullets)."""
     from ..classifier import load_scorer
     from ..explanation import explain
     from ..render import console, write_json
@@ -37,17 +42,17 @@ def explain_command(
     if html is not None:
         _check_writable(html)  # fail on a bad path before doing any work
     text, name = read_posting(file, "explain")
-    explanation = explain(text, load_scorer(model))
+    explanation = explain(text, load_scorer(model), title)
     if format is Format.json:
         write_json(explanation)
     else:
         from ..render_explain import explanation_view
 
-        console().print(explanation_view(explanation, text, top=top))
+        console().print(explanation_view(explanation, text, top=top, all_lines=all_lines))
     if html is not None:
         from ..html_report import html_report
 
-        page = html_report(explanation, text, Path(name).name, top=top)
+        page = html_report(explanation, text, Path(name).name, top=top, all_lines=all_lines)
         try:
             html.write_bytes(page.encode("utf-8"))
         except OSError as exc:
