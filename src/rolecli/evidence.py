@@ -10,6 +10,7 @@ The logit needs only the term counts; the rest costs more and is computed on fir
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass
@@ -17,14 +18,16 @@ from functools import cached_property
 from itertools import islice
 
 from .scorer import Scorer, sigmoid
-from .sections import BOILERPLATE, Sections
+from .sections import BOILERPLATE, SECTION_CHARS, Sections
 from .text import sentence_spans
 from .title import NamedRole, TitleLine, leading_title, named_roles, title_label
 
 TITLE = "title"  # the section kind of a recognised title line
-# Named roles are looked for in the first this many characters: a posting says what it is
-# hiring for near its top, and a huge input stays cheap.
-NAMED_ROLE_CHARS = 200_000
+REST = "rest"  # the kind of the one line holding everything after LINE_CHARS
+# Lines, sections and named roles are read in the first this many characters (real
+# postings are far shorter); the evidence of the rest is summed as one line, so that a
+# huge input stays cheap and the lines still add up to the logit.
+LINE_CHARS = SECTION_CHARS
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class Line:
     @property
     def job(self) -> bool:
         """Whether the line describes the job (not a heading, title or boilerplate)."""
-        return not self.heading and self.kind != TITLE and self.kind not in BOILERPLATE
+        return not self.heading and self.kind not in (TITLE, REST) and self.kind not in BOILERPLATE
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,8 @@ class Evidence:
         """Each line or sentence, its section, and the shares of the terms starting in it.
 
         A term's contribution is shared equally among its occurrences; an n-gram that runs
-        across two lines counts in the first. The title line is a line with no evidence. The tokens of the lines, in order, are the
+        across two lines counts in the first. The title line is a line with no evidence.
+        Lines starting after LINE_CHARS are one line of kind REST. The tokens of the lines, in order, are the
         tokens of the whole text (the gaps between lines are whitespace), so the sums add
         up to the logit exactly.
         """
@@ -167,6 +171,16 @@ class Evidence:
         lines = Lines()
         carry: list[tuple[str, int]] = []  # the last high - 1 tokens and their lines
         for number, (start, end) in enumerate(sentence_spans(self.text)):
+            if start >= LINE_CHARS:
+                lines.starts.append(start)
+                lines.ends.append(len(self.text))
+                # What the read lines leave of the logit (the intercept aside) is theirs.
+                lines.contributions.append(
+                    math.fsum([self.logit - self.intercept, *(-c for c in lines.contributions)])
+                )
+                lines.kinds.append(REST)
+                lines.headings.append(False)
+                break
             tokens = tokens_of(self.body[start:end]) if shares else []
             total = 0.0
             for n in range(low, high + 1):
@@ -195,7 +209,7 @@ class Evidence:
     @cached_property
     def named(self) -> tuple[NamedRole, ...]:
         """The roles the body names as the job itself (not colleagues or teams)."""
-        return tuple(named_roles(self.body[:NAMED_ROLE_CHARS]))
+        return tuple(named_roles(self.body[:LINE_CHARS]))
 
     def named_labels(self) -> list[str]:
         """Labels of every role named as the job: the title's first, then the body's."""

@@ -41,7 +41,7 @@ STRENGTH_MARKS = {"engineer": "◀", "scientist": "▶"}
 # A posting with at most this many lines is shown whole; a longer one shows its decisive
 # lines unless every line is asked for.
 SHORT_POSTING_LINES = 20
-SECTION_LABELS = {**KIND_NAMES, "title": "title", "about": "about us",
+SECTION_LABELS = {**KIND_NAMES, "title": "title", "rest": "the rest", "about": "about us",
                   "equal_opportunity": "equal opp."}
 
 # Characters a terminal (or Rich) would act on or drop; each becomes one space so the

@@ -149,20 +149,32 @@ def _offset_map(text: str) -> list[int]:
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[^\sa-z])")
 
 
+# A list number or letter ("1.", "a.", "iv.") is the start of its line, not a sentence.
+_ENUMERATOR = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]")
+
+
 def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
     """Spans of the lines and sentences of a posting (bullets are lines), blank ones skipped.
 
     Every token of the text lies inside one span: the gaps between them are whitespace.
     """
     for line in re.finditer(r"[^\n\r]+", text):
-        cursor = line.start()
-        for piece in _SENTENCE_END.split(line.group()):
-            begin = text.index(piece, cursor)
-            cursor = begin + len(piece)
-            stripped = piece.strip()
-            if stripped:
-                lead = len(piece) - len(piece.lstrip())
-                yield begin + lead, begin + lead + len(stripped)
+        body, offset = line.group(), line.start()
+        begin = 0
+        for split in _SENTENCE_END.finditer(body):
+            if _ENUMERATOR.fullmatch(body[begin : split.start()].strip()):
+                continue
+            yield from _stripped(body, offset, begin, split.start())
+            begin = split.end()
+        yield from _stripped(body, offset, begin, len(body))
+
+
+def _stripped(body: str, offset: int, start: int, end: int) -> Iterator[tuple[int, int]]:
+    piece = body[start:end]
+    stripped = piece.strip()
+    if stripped:
+        lead = len(piece) - len(piece.lstrip())
+        yield offset + start + lead, offset + start + lead + len(stripped)
 
 
 # A posting that names a hybrid role in its own text: "Research Engineer", "Data Scientist /
