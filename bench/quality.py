@@ -125,6 +125,11 @@ def main() -> None:
         "engineering blanked out; mixed→mixed: true mixed rows called mixed; "
         "clear→mixed: clear rows called mixed."
     )
+    if not args.skip_loso:
+        import mixed  # bench/mixed.py: each way of calling `mixed`, leave-one-source-out
+
+        print()
+        mixed.main([])
 
 
 def _fmt(value: float | None) -> str:

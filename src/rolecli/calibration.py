@@ -143,10 +143,10 @@ class PostingSignals:
         )
 
 
-def posting_signals(scorer: Scorer, text: str) -> PostingSignals:
-    """The signals of one posting (its body: calibration never reads titles, which are
-    where the labels of real postings come from)."""
-    evidence = gather(scorer, text)
+def posting_signals(scorer: Scorer, text: str, title: str | None = None) -> PostingSignals:
+    """The signals of one posting. `calibrate` passes no title: the labels of real postings
+    come from their titles, so a fit that read them would learn the labels back."""
+    evidence = gather(scorer, text, title)
     a0, b0 = (float(scorer.card["calibration"][k]) for k in ("a", "b"))
     return PostingSignals(
         (evidence.logit - b0) / a0,  # undo the calibration already folded in
@@ -180,7 +180,7 @@ class Fixed:
 # at least that high are right CONFIDENT_ACCURACY of the time (and at least
 # CONFIDENT_MIN_ROWS of them are): the level at which this model is seldom wrong.
 CONFIDENT_LEVELS = (0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
-CONFIDENT_ACCURACY = 0.99
+CONFIDENT_ACCURACY = 0.995
 CONFIDENT_MIN_ROWS = 30
 
 

@@ -15,7 +15,7 @@ from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import islice
+from itertools import chain, pairwise
 
 from .scorer import Scorer, sigmoid
 from .sections import BOILERPLATE, SECTION_CHARS, Sections
@@ -158,52 +158,54 @@ class Evidence:
         """Each line or sentence, its section, and the shares of the terms starting in it.
 
         A term's contribution is shared equally among its occurrences; an n-gram that runs
-        across two lines counts in the first. The title line is a line with no evidence.
-        Lines starting after LINE_CHARS are one line of kind REST. The tokens of the lines, in order, are the
-        tokens of the whole text (the gaps between lines are whitespace), so the sums add
-        up to the logit exactly.
+        across two lines counts in the first. The tokens of the lines, in order, are the
+        tokens of the whole text (the gaps between lines are whitespace), so the sums add up
+        to the logit exactly. The title line is a line with no evidence; lines starting
+        after LINE_CHARS are one line of kind REST.
         """
         shares = self.scorer.occurrence_shares(self._counts)
-        get = shares.get
-        low, high = self.scorer.analyzer.ngram_range
         tokens_of = self.scorer.analyzer.tokens
-        title = self.title_line.line if self.title_line is not None else None
-        lines = Lines()
-        carry: list[tuple[str, int]] = []  # the last high - 1 tokens and their lines
-        for number, (start, end) in enumerate(sentence_spans(self.text)):
+        body, lines = self.body, Lines()
+        tokens: list[str] = []
+        bounds = [0]  # where each line's tokens start in `tokens`
+        # (A line's tokens also serve content_kind's prefilter in the section rules.)
+        rest = None
+        for start, end in sentence_spans(self.text):
             if start >= LINE_CHARS:
-                lines.starts.append(start)
-                lines.ends.append(len(self.text))
-                # What the read lines leave of the logit (the intercept aside) is theirs.
-                lines.contributions.append(
-                    math.fsum([self.logit - self.intercept, *(-c for c in lines.contributions)])
-                )
-                lines.kinds.append(REST)
-                lines.headings.append(False)
+                rest = start
                 break
-            tokens = tokens_of(self.body[start:end]) if shares else []
-            total = 0.0
-            for n in range(low, high + 1):
-                grams = tokens if n == 1 else zip(*(islice(tokens, i, None) for i in range(n)))
-                total += sum(filter(None, map(get, grams)))
-            if tokens and carry and high > 1:  # n-grams that start in earlier lines
-                joined = [t for t, _ in carry] + tokens[: high - 1]
-                for i, (_, owner) in enumerate(carry):
-                    for n in range(max(low, 2), high + 1):
-                        if len(carry) - i < n <= len(joined) - i:
-                            key = tuple(joined[i : i + n])
-                            if (share := get(key)) is not None:
-                                lines.contributions[owner] += share
             lines.starts.append(start)
             lines.ends.append(end)
-            lines.contributions.append(total)
-            kind, heading = self.sections.of_line(start, end)
-            if title is not None and title[0] <= start < title[1]:
-                kind, heading = TITLE, False
+            tokens += tokens_of(body[start:end])
+            bounds.append(len(tokens))
+        # The share of every n-gram, at the position of its first token (None: not a term);
+        # a line's evidence is then one slice per n, summed in C.
+        low, high = self.scorer.analyzer.ngram_range
+        grams = [
+            list(map(shares.get, tokens if n == 1 else zip(*(tokens[i:] for i in range(n)))))
+            for n in range(low, high + 1)
+        ]
+        title = self.title_line.line if self.title_line is not None else (-1, -1)
+        for number, (first, after) in enumerate(pairwise(bounds)):
+            lines.contributions.append(
+                sum(filter(None, chain.from_iterable(g[first:after] for g in grams)))
+            )
+            start, end = lines.starts[number], lines.ends[number]
+            kind, heading = (
+                (TITLE, False) if title[0] <= start < title[1]
+                else self.sections.of_line(start, end, tokens[first:after])
+            )
             lines.kinds.append(kind)
             lines.headings.append(heading)
-            if tokens and high > 1:
-                carry = (carry + [(t, number) for t in tokens[1 - high :]])[1 - high :]
+        if rest is not None:
+            lines.starts.append(rest)
+            lines.ends.append(len(self.text))
+            # What the read lines leave of the logit (the intercept aside) is theirs.
+            lines.contributions.append(
+                math.fsum([self.logit - self.intercept, *(-c for c in lines.contributions)])
+            )
+            lines.kinds.append(REST)
+            lines.headings.append(False)
         return lines
 
     @cached_property

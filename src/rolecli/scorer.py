@@ -15,6 +15,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain, islice
 from operator import mul
 from pathlib import Path
@@ -147,12 +148,18 @@ class Scorer:
         values, norm = self._tfidf(counts)
         if norm == 0:
             return {}
-        terms, coef = self.terms, self.role_coef
+        keys, coef = self._keys, self.role_coef
         return {
-            _key(terms[s]): v / norm * coef[s] / n
-            for (s, n), v in zip(counts.items(), values)
-            if coef[s]
+            keys[s]: v / norm * coef[s] / n for (s, n), v in zip(counts.items(), values) if coef[s]
         }
+
+    @cached_property
+    def _keys(self) -> list[str | tuple[str, ...]]:
+        """The key of each slot in `slots` (slot 0: none)."""
+        keys: list[str | tuple[str, ...]] = [""] * len(self.terms)
+        for key, slot in self.slots.items():
+            keys[slot] = key
+        return keys
 
     @classmethod
     def load(cls, directory: Path) -> Scorer:
@@ -233,11 +240,6 @@ def _slots(
     if len(slots) != len(keys):
         raise ValueError("a term appears twice in the vocabulary")
     return slots
-
-
-def _key(term: str) -> str | tuple[str, ...]:
-    words = tuple(term.split(" "))
-    return words[0] if len(words) == 1 else words
 
 
 def _has_empty_word(words: tuple[str, ...]) -> bool:

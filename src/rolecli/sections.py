@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 INTRO = "intro"
@@ -138,8 +139,10 @@ HEADING_MAX_CHARS = 70
 HEADING_MAX_WORDS = 9
 _BULLET = re.compile(r"^\s*(?:[-•·▪●◦–—]|\*(?!\*))")
 _LINE = re.compile(r"[^\n\r]+")
-# Markdown and list decoration around a heading: ##, **, __, bullets, "2.", "(b)".
-_DECORATION = re.compile(r"^[\s#*_>•·▪●◦\-–—=|]*(?:\(?[0-9ivx]{1,3}[.)]\s+)?|[\s#*_:.\-–—=|]*$")
+# Markdown and list decoration around a heading: ##, **, __, bullets, "2.", "(iv)".
+_LEAD = " \t#*_>•·▪●◦-–—=|"
+_TRAIL = " \t#*_:.-–—=|"
+_NUMBER = re.compile(r"\(?[0-9ivx]{1,3}[.)]\s+")
 _LABELLED = re.compile(r"^[\s#*_>•·▪●◦\-–—]*([A-Za-z][A-Za-z'’&/ ,()-]{1,45}?)\s*\**\s*[:：]\s*\**\s*(?=\S)")
 _INLINE = re.compile(r"(?<=[.!?])\s+([A-Z][A-Za-z'’&/ ,-]{2,45}?)\s*[:：]\s+(?=\S)")
 
@@ -157,7 +160,10 @@ def heading_kind(line: str) -> str | None:
         return None
     if _BULLET.match(line) and not line.rstrip().endswith((":", "：")):
         return None  # a list item ("- Remote", "* Python") unless it introduces a list
-    core = normalise(_DECORATION.sub("", line))
+    core = line.lstrip(_LEAD)
+    if number := _NUMBER.match(core):
+        core = core[number.end() :]
+    core = normalise(core.rstrip(_TRAIL))
     if not core or len(core.split()) > HEADING_MAX_WORDS:
         return None
     match = _HEADING.fullmatch(core)
@@ -208,6 +214,8 @@ def _marks(text: str) -> list[_Mark]:
             lead = len(body) - len(body.lstrip())
             marks.append(_Mark(kind, offset + lead, line.end(), (offset + lead, line.end()), False))
             continue
+        if ":" not in body and "：" not in body:  # no label, no inline heading
+            continue
         labelled = _LABELLED.match(body)
         if labelled and (kind := heading_kind(labelled.group(1))) is not None:
             one_line = kind == "details"
@@ -224,69 +232,98 @@ def _marks(text: str) -> list[_Mark]:
     return marks
 
 
-# Sentences whose own words make them boilerplate, wherever they stand (matched on the
-# lowercased sentence).
-_EQUAL_OPPORTUNITY = re.compile(
-    r"equal (?:employment )?opportunit|without regard to|regardless of (?:race|age|gender|"
-    r"sex)|affirmative action|protected (?:veteran|class|characteristic|status)|"
-    r"\beeo\b|all qualified applicants|reasonable accommodation|(?:race|religion|color|"
-    r"colour),? (?:color|colour|religion|creed|national origin|sex|gender)|"
-    r"sexual orientation|gender identity|e-verify|discriminat"
-)
-_BENEFITS = re.compile(
-    r"401\s?\(?k\)?|\bdental\b|\bvision (?:insurance|coverage|plan)|paid time off|\bpto\b|"
-    r"parental leave|maternity|paternity|tuition (?:reimbursement|assistance)|"
-    r"health(?:care)? (?:insurance|benefits|coverage|plan)|medical(?:, dental)? (?:insurance|"
-    r"coverage|benefits)|life insurance|disability insurance|benefits package|"
-    r"competitive (?:salary|compensation|pay|base|benefits|total)|stock options|\brsus?\b|"
-    r"equity (?:package|grant|compensation)|paid (?:holidays|vacation|sick)|"
-    r"vacation (?:days|time|policy)|pension|retirement (?:plan|savings|benefits)|"
-    r"employee assistance program|flexible spending|wellness (?:program|stipend|allowance)|"
-    r"gym membership|relocation assistance|provident fund|commuter benefits|salary range|pay range|base (?:salary|pay) (?:range|of)|"
-    r"(?:\$|usd|€|£)\s?\d[\d,.]*k?\s?(?:-|–|to)\s?(?:\$|usd|€|£)?\s?\d|per (?:hour|year|annum)\b"
-)
-_HOW_TO_APPLY = re.compile(
-    r"\bapply (?:now|today|here|online|via|through|at|by)\b|\bto apply\b|click apply|"
-    r"submit (?:your|a) (?:resume|cv|application)|send (?:your|us your|an?) (?:resume|cv|"
-    r"application)|apply for this (?:job|role|position)|recruitment agenc|"
-    r"(?:resume|cv)s? to\b.*@|@\w+\.\w+"
-)
-_CONTENT = re.compile(
-    "|".join(
-        f"(?P<{kind}>{pattern.pattern})"
-        for kind, pattern in (
-            ("equal_opportunity", _EQUAL_OPPORTUNITY),
-            ("benefits", _BENEFITS),
-            ("how_to_apply", _HOW_TO_APPLY),
-        )
-    ),
-)
-# A line holds one of these words (or $ € £ @) before the costlier regex above is tried.
-_CUE_WORDS = frozenset(
-    "equal opportunity opportunities regard regardless affirmative veteran veterans protected "
-    "eeo eeoc qualified accommodation accommodations discrimination discriminate orientation "
-    "gender verify race religion color colour creed 401 401k dental vision pto paid parental "
-    "maternity paternity tuition insurance benefits benefit competitive stock options rsu rsus "
-    "equity holidays vacation pension retirement wellness gym salary pay per spending "
-    "assistance commuter relocation provident medical health healthcare life disability apply "
-    "resume cv application recruitment agencies".split()
-)
-_CUE_CHARACTERS = ("$", "€", "£", "@")
+# Sentences whose own words make them boilerplate, wherever they stand. Each rule is a
+# gate word (one of the sentence's lowercased words) and the phrases, one of which must also
+# be in the sentence (none: the word alone is enough). Words, not a regex: a line costs a
+# set test, and only lines holding a gate word look further.
+_WORD_RULES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+
+
+def _rule(kind: str, words: str, phrases: tuple[str, ...] = ()) -> None:
+    for word in words.split():
+        _WORD_RULES[word] = (*_WORD_RULES.get(word, ()), (kind, phrases))
+
+
+_EO = "equal_opportunity"
+_rule(_EO, "eeo eeoc affirmative discrimination discriminate discriminatory nondiscrimination")
+_rule(_EO, "equal", ("equal opportunit", "equal employment"))
+_rule(_EO, "regard", ("without regard",))
+_rule(_EO, "regardless", ("regardless of race", "regardless of age", "regardless of gender",
+                          "regardless of sex", "regardless of their"))
+_rule(_EO, "protected", ("protected veteran", "protected class", "protected characteristic",
+                         "protected status", "legally protected"))
+_rule(_EO, "qualified", ("all qualified applicants", "qualified applicants will"))
+_rule(_EO, "accommodation accommodations", ("reasonable accommodation",))
+_rule(_EO, "orientation", ("sexual orientation",))
+_rule(_EO, "identity", ("gender identity",))
+_rule(_EO, "verify", ("e-verify",))
+_rule(_EO, "religion creed", ("race", "color", "colour", "national origin"))
+_BE = "benefits"
+_rule(_BE, "401 401k dental pto maternity paternity pension rsu rsus")
+_rule(_BE, "paid", ("paid time off", "paid holiday", "paid vacation", "paid sick", "paid leave",
+                    "paid parental"))
+_rule(_BE, "parental", ("parental leave",))
+_rule(_BE, "tuition", ("tuition reimbursement", "tuition assistance"))
+_rule(_BE, "insurance", ("health insurance", "medical insurance", "life insurance",
+                         "disability insurance", "vision insurance", "dental insurance"))
+_rule(_BE, "health healthcare medical", ("health benefits", "health coverage", "health plan",
+                                         "medical coverage", "medical benefits", "medical, "))
+_rule(_BE, "benefits", ("benefits package", "commuter benefits", "retirement benefits",
+                        "competitive benefits", "benefits include", "full benefits",
+                        "comprehensive benefits"))
+_rule(_BE, "competitive", ("competitive salary", "competitive compensation", "competitive pay",
+                           "competitive base", "competitive total"))
+_rule(_BE, "stock", ("stock options", "stock purchase"))
+_rule(_BE, "equity", ("equity package", "equity grant", "equity compensation"))
+_rule(_BE, "vacation", ("vacation days", "vacation time", "vacation policy"))
+_rule(_BE, "retirement", ("retirement plan", "retirement savings"))
+_rule(_BE, "assistance", ("employee assistance", "relocation assistance"))
+_rule(_BE, "spending", ("flexible spending",))
+_rule(_BE, "wellness", ("wellness program", "wellness stipend", "wellness allowance"))
+_rule(_BE, "gym", ("gym membership",))
+_rule(_BE, "salary pay", ("salary range", "pay range", "base salary", "base pay"))
+_rule(_BE, "provident", ("provident fund",))
+_rule(_BE, "hour year annum", ("per hour", "per year", "per annum"))
+_AP = "how_to_apply"
+_rule(_AP, "apply", ("apply now", "apply today", "apply here", "apply online", "apply via",
+                     "apply through", "apply at", "apply by", "to apply", "click apply",
+                     "apply for this"))
+_rule(_AP, "submit send", ("your resume", "your cv", "your application", "us your", "a resume",
+                           "a cv"))
+_rule(_AP, "recruitment agencies agency", ("recruitment agenc",))
+# Money with a number (a pay range) and an e-mail address need no gate word.
+_MONEY = re.compile(r"[$€£]\s?\d|\d\s?(?:usd|eur|gbp)\b")
+_EMAIL = re.compile(r"[\w.+-]+@\w[\w-]*\.\w")
 _NON_WORD_TO_SPACE = str.maketrans({c: " " for c in "()[]{}.,;:!?/\\'\"’‘“”-–—*•+&|<>=#%^~`"})
+# Gate words the analyzer might drop as stop words cannot be gates (tested).
+GATE_WORDS = frozenset(_WORD_RULES)
+
+
 # Sections are read in the posting's first this many characters (real postings are far
 # shorter); lines after it belong to the last section begun, so huge input stays cheap.
 SECTION_CHARS = 200_000
 
 
-def content_kind(sentence: str) -> str | None:
-    """The boilerplate kind a sentence's own wording shows, whatever section it is in."""
+def content_kind(sentence: str, words: Iterable[str] | None = None) -> str | None:
+    """The boilerplate kind a sentence's own wording shows, whatever section it is in.
+
+    `words` are its lowercased words when the caller has them already (its tokens).
+    """
     lowered = sentence.lower()
-    if _CUE_WORDS.isdisjoint(lowered.translate(_NON_WORD_TO_SPACE).split()) and not any(
-        c in lowered for c in _CUE_CHARACTERS
+    if words is None:
+        words = lowered.translate(_NON_WORD_TO_SPACE).split()
+    if not GATE_WORDS.isdisjoint(words):
+        for word in words:
+            for kind, phrases in _WORD_RULES.get(word, ()):
+                if not phrases or any(phrase in lowered for phrase in phrases):
+                    return kind
+    if ("$" in lowered or "€" in lowered or "£" in lowered or "usd" in lowered) and (
+        _MONEY.search(lowered)
     ):
-        return None
-    match = _CONTENT.search(lowered)
-    return match.lastgroup if match else None
+        return "benefits"
+    if "@" in lowered and _EMAIL.search(lowered):
+        return "how_to_apply"
+    return None
 
 
 class Sections:
@@ -300,12 +337,15 @@ class Sections:
         self._starts = [part.start for part in self.parts]
         self._heading_ends = {p.heading[0]: p.heading[1] for p in self.parts if p.heading}
 
-    def of_line(self, start: int, end: int) -> tuple[str, bool]:
-        """(section kind, whether the line is the heading itself) of the line at [start, end)."""
+    def of_line(
+        self, start: int, end: int, words: Iterable[str] | None = None
+    ) -> tuple[str, bool]:
+        """(section kind, whether the line is the heading itself) of the line at [start, end);
+        `words`, its lowercased words if known, spare content_kind splitting it again."""
         part = self.parts[max(0, bisect_right(self._starts, start) - 1)]
         heading_end = self._heading_ends.get(start)
         if heading_end is not None and heading_end >= end:
             return part.kind, True
         if part.kind in ("equal_opportunity", "how_to_apply") or start >= SECTION_CHARS:
             return part.kind, False
-        return content_kind(self.text[start:end]) or part.kind, False
+        return content_kind(self.text[start:end], words) or part.kind, False

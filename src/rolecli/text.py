@@ -158,15 +158,19 @@ def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
 
     Every token of the text lies inside one span: the gaps between them are whitespace.
     """
-    for line in re.finditer(r"[^\n\r]+", text):
+    for line in _LINE.finditer(text):
         body, offset = line.group(), line.start()
         begin = 0
-        for split in _SENTENCE_END.finditer(body):
-            if _ENUMERATOR.fullmatch(body[begin : split.start()].strip()):
-                continue
-            yield from _stripped(body, offset, begin, split.start())
-            begin = split.end()
+        if "." in body or "!" in body or "?" in body or ";" in body:  # else one sentence
+            for split in _SENTENCE_END.finditer(body):
+                if _ENUMERATOR.fullmatch(body[begin : split.start()].strip()):
+                    continue
+                yield from _stripped(body, offset, begin, split.start())
+                begin = split.end()
         yield from _stripped(body, offset, begin, len(body))
+
+
+_LINE = re.compile(r"[^\n\r]+")
 
 
 def _stripped(body: str, offset: int, start: int, end: int) -> Iterator[tuple[int, int]]:

@@ -51,11 +51,13 @@ _LABEL = re.compile(
     r"job\s*role|designation)\s*(?:[:：\-–—|]\s*|$)",
     re.IGNORECASE,
 )
-_MARKDOWN = re.compile(r"^[\s#*_>]+|[\s#*_]+$")
+_MARKDOWN_START = " \t#*_>"
+_MARKDOWN_END = " \t#*_"
 TITLE_MAX_WORDS = 12
 TITLE_MAX_CHARS = 100
 TITLE_SEARCH_LINES = 5
 TITLE_SEARCH_CHARS = 2_000
+_LINE = re.compile(r"[^\n\r]+")
 
 
 def _normalise(title: str) -> str:
@@ -93,7 +95,7 @@ class TitleLine:
 
 def _candidate(line: str) -> tuple[int, int] | None:
     """The span of the title within one line, or None when the line is not a title."""
-    stripped = _MARKDOWN.sub("", line)
+    stripped = _unmarked(line)
     if not stripped:
         return None
     start = line.index(stripped)
@@ -118,20 +120,19 @@ def _candidate(line: str) -> tuple[int, int] | None:
     return start, end
 
 
+def _unmarked(line: str) -> str:
+    """A line without markdown around it (`## Title`, `**Title**`)."""
+    return line.lstrip(_MARKDOWN_START).rstrip(_MARKDOWN_END)
+
+
 def _first_lines(text: str) -> list[tuple[int, int]]:
     """Spans of the first non-blank lines, looking no further than TITLE_SEARCH_CHARS."""
-    head = text[:TITLE_SEARCH_CHARS]
     spans = []
-    start = 0
-    while start < len(head) and len(spans) < TITLE_SEARCH_LINES:
-        end = len(head)
-        for newline in ("\n", "\r"):
-            found = head.find(newline, start)
-            if found >= 0:
-                end = min(end, found)
-        if head[start:end].strip():
-            spans.append((start, end))
-        start = end + 1
+    for line in _LINE.finditer(text, 0, TITLE_SEARCH_CHARS):
+        if not line.group().isspace():
+            spans.append(line.span())
+            if len(spans) == TITLE_SEARCH_LINES:
+                break
     return spans
 
 
@@ -140,10 +141,11 @@ def leading_title(text: str) -> TitleLine | None:
     lines = _first_lines(text)
     for number, (start, end) in enumerate(lines):
         body = text[start:end]
-        label = _LABEL.match(_MARKDOWN.sub("", body))
+        unmarked = _unmarked(body)
+        label = _LABEL.match(unmarked)
         if number > 0 and not label:
             continue
-        if label and not _MARKDOWN.sub("", body)[label.end() :].strip(" *_:"):
+        if label and not unmarked[label.end() :].strip(" *_:"):
             # "Position Title" alone: the title is the next line.
             if number + 1 < len(lines):
                 next_start, next_end = lines[number + 1]
@@ -176,28 +178,68 @@ _ROLE = rf"(?:{_SCIENTIST}|{_ENGINEER})\b(?:\s+(?:i{{1,3}}|iv|v|[1-5])\b)?"
 _JOINED = rf"\s*(?:/|&|\bor\b|\band/or\b|\band\b|\s-\s)\s*{_QUALIFIER}{_ROLE}"
 _PHRASE = rf"(?P<role>{_QUALIFIER}{_ROLE}(?:{_JOINED})?)"
 _ARTICLE = r"(?:(?:an?|the|one|two|several|multiple|our next|a new|an? experienced)\s+)?"
+
+@dataclass(frozen=True)
+class _Cue:
+    """A phrase that says the posting is for a role: the words it starts with (found by
+    substring search, then the regex is matched right there) and what must come before it."""
+
+    anchors: tuple[str, ...]
+    before: str  # "word": a word boundary; "sentence": a sentence or list item start; "line"
+    pattern: re.Pattern[str]
+    group: str = "role"
+
+
+def _cue(anchors: str, before: str, pattern: str, group: str = "role") -> _Cue:
+    return _Cue(tuple(anchors.split("|")), before, re.compile(pattern, re.IGNORECASE), group)
+
+
 _CUES = (
     # "We are hiring a ...", "Acme is seeking an ...", "looking to add ..."
-    rf"\b(?:hiring|seeking|looking\s+for|searching\s+for|recruiting(?:\s+for)?|"
-    rf"looking\s+to\s+(?:hire|add|recruit)|in\s+search\s+of|wants?\s+to\s+hire|"
-    rf"(?:need|needs|require|requires)\s+(?:an?|the))\s+{_ARTICLE}{_PHRASE}",
+    _cue("hiring|seeking|looking|searching|recruiting|in search|want|need|require", "word",
+         rf"(?:hiring|seeking|looking\s+for|searching\s+for|recruiting(?:\s+for)?|"
+         rf"looking\s+to\s+(?:hire|add|recruit)|in\s+search\s+of|wants?\s+to\s+hire|"
+         rf"(?:need|needs|require|requires)\s+(?:an?|the))\s+{_ARTICLE}{_PHRASE}"),
     # "As a ..., you will", at the start of a sentence; "join us as a ..."
-    rf"(?:^|(?<=[.!?:;\n]))[ \t]*(?:[*•\-–][ \t]*)?as\s+(?:(?:an?|the|our)\s+)?{_PHRASE}"
-    rf"(?=\s*[,(:–-]|\s+(?:on|in|at|with|within|you|for|here|based|and|to|working|"
-    rf"focused|who|responsible|reporting|joining|part|of)\b)",
-    rf"\bjoin\s+(?:us|our\s+team|the\s+team|[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){{0,2}})"
-    rf"\s+as\s+{_ARTICLE}{_PHRASE}",
-    rf"\byou(?:'ll|’ll|\s+will)\s+(?:be|join\s+us\s+as|work\s+as)\s+(?:an?|the|our)\s+{_PHRASE}",
+    _cue("as", "sentence",
+         rf"as\s+(?:(?:an?|the|our)\s+)?{_PHRASE}"
+         rf"(?=\s*[,(:–-]|\s+(?:on|in|at|with|within|you|for|here|based|and|to|working|"
+         rf"focused|who|responsible|reporting|joining|part|of)\b)"),
+    _cue("join", "word",
+         rf"join\s+(?:us|our\s+team|the\s+team|[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){{0,2}})"
+         rf"\s+as\s+{_ARTICLE}{_PHRASE}"),
+    _cue("you", "word",
+         rf"you(?:'ll|’ll|\s+will)\s+(?:be|join\s+us\s+as|work\s+as)\s+(?:an?|the|our)\s+"
+         rf"{_PHRASE}"),
     # "The Senior Data Scientist will ..." at the start of a sentence
-    rf"(?:^|(?<=[.!?:;\n]))[ \t]*the\s+(?P<single>{_QUALIFIER}(?:scientist|researcher|"
-    rf"statistician|engineer|developer)(?:{_JOINED})?)\s+(?:will|is\s+responsible)\b",
-    rf"\b(?:role|position|opening|vacancy)\s+(?:of|as|for)\s+{_ARTICLE}{_PHRASE}",
-    rf"\bfor\s+(?:an?|the|this)\s+{_PHRASE}\s+(?:role|position|opening|vacancy)\b",
+    _cue("the", "sentence",
+         rf"the\s+(?P<single>{_QUALIFIER}(?:scientist|researcher|statistician|engineer|"
+         rf"developer)(?:{_JOINED})?)\s+(?:will|is\s+responsible)\b", "single"),
+    _cue("role|position|opening|vacancy", "word",
+         rf"(?:role|position|opening|vacancy)\s+(?:of|as|for)\s+{_ARTICLE}{_PHRASE}"),
+    _cue("for", "word",
+         rf"for\s+(?:an?|the|this)\s+{_PHRASE}\s+(?:role|position|opening|vacancy)\b"),
     # "Title: ...", "Position: ...", "Role: ..." starting a line
-    rf"(?:^|(?<=\n))[ \t]*[*#_]{{0,6}}[ \t]*(?:job\s*title|position\s*title|title|position|role|job\s*role)"
-    rf"[ \t*_]*[:\-–]?\s*{_ARTICLE}{_PHRASE}",
+    _cue("job|position|title|role", "line",
+         rf"(?:job\s*title|position\s*title|title|position|role|job\s*role)"
+         rf"[ \t*_]*[:\-–]?\s*{_ARTICLE}{_PHRASE}"),
 )
-_CUE_PATTERNS = tuple(re.compile(cue, re.IGNORECASE | re.MULTILINE) for cue in _CUES)
+
+
+def _starts_right(lowered: str, at: int, before: str) -> bool:
+    """Whether what precedes position `at` is what the cue needs there."""
+    if before == "word":
+        return at == 0 or not (lowered[at - 1].isalnum() or lowered[at - 1] == "_")
+    lead = lowered[max(0, at - 8) : at].rstrip(" \t")
+    if before == "sentence":
+        lead = lead.rstrip("*•-–").rstrip(" \t") if lead[-1:] in "*•-–" else lead
+        ends = ".!?:;\n\r"
+    else:
+        lead = lead.rstrip("*#_").rstrip(" \t")
+        ends = "\n\r"
+    if lead:
+        return lead[-1] in ends
+    return at - 8 <= 0 or lowered[at - 9] in ends  # only spaces before, up to the window
 
 
 @dataclass(frozen=True)
@@ -220,26 +262,30 @@ def named_roles(text: str) -> list[NamedRole]:
     WINDOW_AFTER after it: a cue and its role are a few words apart.
     """
     lowered = text.lower()
-    if len(lowered) != len(text):  # lowercasing grew a character: offsets would not match
-        windows = [(0, len(text))]
-    else:
-        windows = _windows(lowered)
+    if len(lowered) != len(text):  # lowercasing grew a character: match on a same-length copy
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    windows = _windows(lowered)
     found: dict[tuple[int, int], str] = {}
     for start, end in windows:
-        for pattern in _CUE_PATTERNS:
-            group = "single" if "single" in pattern.groupindex else "role"
-            for match in pattern.finditer(text, start, end):
-                span = match.span(group)
-                label = title_label(text[span[0] : span[1]])
-                if label is not None:
-                    found.setdefault(span, label)
+        for cue in _CUES:
+            for anchor in cue.anchors:
+                at = lowered.find(anchor, start, end)
+                while at >= 0:
+                    if _starts_right(lowered, at, cue.before) and (
+                        match := cue.pattern.match(text, at, end)
+                    ):
+                        span = match.span(cue.group)
+                        label = title_label(text[span[0] : span[1]])
+                        if label is not None:
+                            found.setdefault(span, label)
+                    at = lowered.find(anchor, at + 1, end)
     spans = sorted(found)
     kept = [s for s in spans if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in spans)]
     return [NamedRole(start, end, found[(start, end)]) for start, end in kept]
 
 
-WINDOW_BEFORE = 160
-WINDOW_AFTER = 100
+WINDOW_BEFORE = 130
+WINDOW_AFTER = 70
 _NOUNS = ("engineer", "scientist", "researcher", "statistician", "developer", "mlops")
 
 
@@ -249,12 +295,15 @@ def _windows(lowered: str) -> list[tuple[int, int]]:
     for noun in _NOUNS:
         at = lowered.find(noun)
         while at >= 0:
-            nouns.append(at)
+            after = lowered[at + len(noun) : at + len(noun) + 1]
+            if not after.isalpha() or after == "s":  # not "engineering", "engineered"
+                nouns.append(at)
             at = lowered.find(noun, at + len(noun))
     windows: list[tuple[int, int]] = []
     for at in sorted(nouns):
-        line = max(lowered.rfind("\n", 0, at), lowered.rfind("\r", 0, at)) + 1
-        start, end = max(line, at - WINDOW_BEFORE), min(len(lowered), at + WINDOW_AFTER)
+        reach = max(0, at - WINDOW_BEFORE)
+        line = max(lowered.rfind("\n", reach, at), lowered.rfind("\r", reach, at)) + 1
+        start, end = max(line, reach), min(len(lowered), at + WINDOW_AFTER)
         if windows and start <= windows[-1][1]:
             windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
         else:
