@@ -51,6 +51,7 @@ ALTERNATIVES: tuple[tuple[str, frozenset[str]], ...] = (
     ("P(scientist) band around 0.5", frozenset({"band"})),
     ("named as the job, body not confident", frozenset({"named"})),
     ("split job lines", frozenset({"split"})),
+    ("named or band", frozenset({"named", "band"})),
     ("named or split", frozenset({"named", "split"})),
     ("named, split or band (rolecli calibrate)", frozenset({"named", "split", "band"})),
 )

@@ -169,8 +169,8 @@ def test_a_title_that_disagrees_gives_agrees_false_and_the_sentence(invoke, tmp_
                              "agrees": False}
     sentence = data["title_check"]
     assert sentence.startswith("Titled “Senior Data Scientist” (ML scientist), but ")
-    assert re.search(r"\d+ of \d+ responsibility lines read as engineering \(P\(engineer\) [01]\.\d\d",
-                     sentence), sentence
+    assert re.search(r"\d+ of \d+ responsibility lines read as engineering "
+                     r"\(P\(engineer\) [01]\.\d\d", sentence), sentence
     for args in ((), ("--html", tmp_path / "r.html")):
         shown = " ".join(invoke("explain", posting, "--title", "Senior Data Scientist",
                                 *args).stdout.split())
@@ -425,7 +425,8 @@ def kinds(text: str) -> list[tuple[str, str]]:
         ("About the role", "role"), ("Job Description", "role"),
         ("Benefits & Perks", "benefits"), ("What we offer:", "benefits"),
         ("What's in it for you?", "benefits"), ("Salary", "benefits"),
-        ("Equal Employment Opportunity", "equal_opportunity"), ("EEO Statement", "equal_opportunity"),
+        ("Equal Employment Opportunity", "equal_opportunity"),
+        ("EEO Statement", "equal_opportunity"),
         ("How to apply", "how_to_apply"), ("2. Requirements", "requirements"),
         ("Location", "details"),
     ],

@@ -85,8 +85,6 @@ def calibrate(
     path = Path(data)
     examples = load_examples(path, text_column, label_column)
     scorer = load_scorer(model)
-    current = scorer.card["calibration"]
-    a0, b0 = float(current["a"]), float(current["b"])
     signals = [posting_signals(scorer, example.text) for example in examples]
     binary = [
         (row.raw, int(example.label == "scientist"))
@@ -165,8 +163,8 @@ class Fixed:
     named: tuple[str, ...]
     job_lines: tuple[float, ...]
 
-    def named_labels(self) -> list[str]:
-        return list(self.named)
+    def names_hybrid(self) -> bool:
+        return names_hybrid(list(self.named))
 
     def split(self, strong_line: float) -> float:
         if not self.job_lines:
@@ -223,7 +221,7 @@ def mixed_rule(
     signals = [s for _, s in rows]
     thresholds = {"confident": {"min_p": confident}}
     named = _bits(
-        not is_confident(s.p_scientist, thresholds) and names_hybrid(s.named_labels())
+        not is_confident(s.p_scientist, thresholds) and s.names_hybrid()
         for s in signals
     ) if "named" in grounds else 0
     bands = [(w, _bits(abs(s.p_scientist - 0.5) <= w for s in signals))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from importlib import import_module
 from itertools import groupby
 from typing import Any

@@ -48,7 +48,7 @@ class Signals(Protocol):
     @property
     def p_on_topic(self) -> float: ...
 
-    def named_labels(self) -> list[str]: ...
+    def names_hybrid(self) -> bool: ...
 
     def split(self, strong_line: float) -> float: ...
 
@@ -90,7 +90,7 @@ def mixed_grounds(
         grounds.append("band")
         if not every:
             return tuple(grounds)
-    if not is_confident(p, thresholds) and names_hybrid(signals.named_labels()):
+    if not is_confident(p, thresholds) and signals.names_hybrid():
         grounds.append("named")
         if not every:
             return tuple(grounds)

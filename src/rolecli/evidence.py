@@ -13,10 +13,12 @@ from __future__ import annotations
 import math
 from array import array
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain, pairwise
+from itertools import accumulate, chain, pairwise
 
+from .decision import names_hybrid
 from .scorer import Scorer, sigmoid
 from .sections import BOILERPLATE, SECTION_CHARS, Sections
 from .text import sentence_spans
@@ -79,7 +81,7 @@ class Lines:
         return Line(self.starts[i], self.ends[i], self.contributions[i], self.kinds[i],
                     bool(self.headings[i]))
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Line]:
         return (self[i] for i in range(len(self)))
 
 
@@ -164,25 +166,28 @@ class Evidence:
         after LINE_CHARS are one line of kind REST.
         """
         shares = self.scorer.occurrence_shares(self._counts)
-        tokens_of = self.scorer.analyzer.tokens
-        body, lines = self.body, Lines()
-        tokens: list[str] = []
-        bounds = [0]  # where each line's tokens start in `tokens`
-        # (A line's tokens also serve content_kind's prefilter in the section rules.)
+        lines = Lines()
+        spans = []
         rest = None
         for start, end in sentence_spans(self.text):
             if start >= LINE_CHARS:
                 rest = start
                 break
+            spans.append((start, end))
             lines.starts.append(start)
             lines.ends.append(end)
-            tokens += tokens_of(body[start:end])
-            bounds.append(len(tokens))
+        # (A line's tokens also serve content_kind's prefilter in the section rules.)
+        read = self.body[: spans[-1][1]] if spans else ""
+        per_line = self.scorer.analyzer.tokens_of_spans(read, spans)
+        tokens = list(chain.from_iterable(per_line))
+        bounds = [0, *accumulate(map(len, per_line))]  # where each line's tokens start
         # The share of every n-gram, at the position of its first token (None: not a term);
         # a line's evidence is then one slice per n, summed in C.
         low, high = self.scorer.analyzer.ngram_range
+        slot = self.scorer.slots.get
+        share: Callable[[int | None], float | None] = shares.get  # type: ignore[assignment]
         grams = [
-            list(map(shares.get, tokens if n == 1 else zip(*(tokens[i:] for i in range(n)))))
+            list(map(share, map(slot, tokens if n == 1 else zip(*(tokens[i:] for i in range(n))))))
             for n in range(low, high + 1)
         ]
         title = self.title_line.line if self.title_line is not None else (-1, -1)
@@ -193,7 +198,7 @@ class Evidence:
             start, end = lines.starts[number], lines.ends[number]
             kind, heading = (
                 (TITLE, False) if title[0] <= start < title[1]
-                else self.sections.of_line(start, end, tokens[first:after])
+                else self.sections.of_line(start, end, per_line[number])
             )
             lines.kinds.append(kind)
             lines.headings.append(heading)
@@ -217,6 +222,20 @@ class Evidence:
         """Labels of every role named as the job: the title's first, then the body's."""
         title = [self.title.label] if self.title is not None and self.title.label else []
         return title + [role.label for role in self.named]
+
+    def names_hybrid(self) -> bool:
+        """Whether the roles named as the job make it a mixed one (the body is read only
+        when it holds the nouns that could name the missing role)."""
+        title = self.title.label if self.title is not None else None
+        if title == "mixed":
+            return True
+        lowered = self.body[:LINE_CHARS].lower()
+        engineer = any(noun in lowered for noun in ("engineer", "developer", "mlops"))
+        scientist = any(noun in lowered for noun in (
+            "scientist", "researcher", "statistician", "research"
+        ))
+        could = {None: engineer and scientist, "engineer": scientist, "scientist": engineer}
+        return could[title] and names_hybrid(self.named_labels())
 
     def split(self, strong_line: float) -> float:
         """How evenly the job lines split: the smaller of the shares of job lines reading

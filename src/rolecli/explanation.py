@@ -100,7 +100,8 @@ def decisive_lines(evidence: Evidence, decision: Verdict) -> set[int]:
     if "named" in decision.grounds:
         starts = [role.start for role in evidence.named if role.label == "mixed"]
         title = evidence.title
-        if title is not None and title.line is not None and not title.given and title.label == "mixed":
+        title = title if title is not None and not title.given else None
+        if title is not None and title.line is not None and title.label == "mixed":
             starts.append(title.line.span[0])
         decisive.update(max(0, bisect_right(lines.starts, start) - 1) for start in starts)
     return decisive

@@ -11,7 +11,6 @@ from html import escape
 from typing import Any
 
 from .render import ROLE_NAMES
-from .sections import BOILERPLATE
 from .render_explain import (
     DECISIVE_MARK,
     LEVEL_NAMES,
@@ -26,6 +25,7 @@ from .render_explain import (
     signed,
     strength_marks,
 )
+from .sections import BOILERPLATE
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _CLASS = {"engineer": "e", "scientist": "s"}

@@ -146,7 +146,8 @@ def reasons(evidence: Evidence, verdict: Verdict) -> list[str]:
                 found.append(f"{reason}; the posting leans that way ({_p(lean, p)})")
         elif ground == "split":
             sides = [
-                f"{SIDE_WORDS[role]} lines ({', '.join(top_words(evidence, work.toward(role), role))})"
+                f"{SIDE_WORDS[role]} lines "
+                f"({', '.join(top_words(evidence, work.toward(role), role))})"
                 for role in ("scientist", "engineer")
             ]
             found.append(
@@ -164,11 +165,13 @@ def _named_reason(evidence: Evidence) -> str:
     if title is not None and title.label == "mixed":
         if title.given:
             return "The title names a role that is both research and engineering"
-        return f"The title line {quote(title.text)} names a role that is both research and engineering"
+        return (f"The title line {quote(title.text)} names a role that is both research "
+                "and engineering")
     hybrid = [role for role in evidence.named if role.label == "mixed"]
     if hybrid:
-        return f"The posting names the job as {quote(hybrid[0].text(evidence.text))}, a role that is both"
-    named = {}
+        named_as = quote(hybrid[0].text(evidence.text))
+        return f"The posting names the job as {named_as}, a role that is both"
+    named: dict[str, str] = {}
     for role in evidence.named:
         named.setdefault(role.label, quote(role.text(evidence.text)))
     if title is not None and title.label in SIDES and not title.given:
@@ -183,7 +186,8 @@ def confidence_text(evidence: Evidence, verdict: Verdict) -> str:
     """The confidence in words: for a mixed verdict, why it is mixed and which way it leans."""
     p = evidence.p_scientist
     if verdict.off_topic:
-        return f"{confidence_word(verdict.confidence)}: P(not an ML/data job) {verdict.confidence:.2f}"
+        word = confidence_word(verdict.confidence)
+        return f"{word}: P(not an ML/data job) {verdict.confidence:.2f}"
     if verdict.label in SIDES:
         return f"{confidence_word(verdict.confidence)}: {_p(str(verdict.label), p)}"
     why = {"named": "the job named is both roles", "split": "its lines split both ways",
@@ -207,7 +211,8 @@ def title_check(
     p = evidence.p_scientist
     shown = quote(title.text)
     if verdict.off_topic or verdict.label is None:
-        sentence = f"Titled {shown}, but the posting does not read like an ML or data job description"
+        sentence = (f"Titled {shown}, but the posting does not read like an ML or data job "
+                    "description")
         return {"text": title.text, "label": title.label, "agrees": None}, sentence
     if title.label is None:
         sentence = (f"Titled {shown}, which names neither an ML engineer nor an ML scientist: "
@@ -216,7 +221,8 @@ def title_check(
     work, _ = line_groups(evidence)
     label = verdict.label
     agrees = title_agrees(title.label, verdict, p, thresholds)
-    named = f"{shown} ({'research and engineering' if title.label == 'mixed' else ROLE_NAMES[title.label]})"
+    role = "research and engineering" if title.label == "mixed" else ROLE_NAMES[title.label]
+    named = f"{shown} ({role})"
     if label == "mixed":
         both = (f"{len(work.toward('engineer'))} {work.name} read as engineering and "
                 f"{len(work.toward('scientist'))} as research")

@@ -15,9 +15,8 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from itertools import chain, islice
-from operator import mul
+from operator import mul, truediv
 from pathlib import Path
 from typing import Any
 
@@ -142,24 +141,18 @@ class Scorer:
         terms, coef = self.terms, self.role_coef
         return {terms[s]: v / norm * coef[s] for s, v in zip(counts, values) if coef[s]}
 
-    def occurrence_shares(self, counts: dict[int, int]) -> dict[str | tuple[str, ...], float]:
-        """Each counted term's share of the role logit per occurrence (contribution / count),
-        keyed as `slots` is: a word, or a tuple of words for an n-gram."""
+    def occurrence_shares(self, counts: dict[int, int]) -> dict[int, float]:
+        """Slot -> each counted term's share of the role logit per occurrence (contribution
+        / count); a term with a zero coefficient has a share of 0.0."""
         values, norm = self._tfidf(counts)
         if norm == 0:
             return {}
-        keys, coef = self._keys, self.role_coef
-        return {
-            keys[s]: v / norm * coef[s] / n for (s, n), v in zip(counts.items(), values) if coef[s]
-        }
-
-    @cached_property
-    def _keys(self) -> list[str | tuple[str, ...]]:
-        """The key of each slot in `slots` (slot 0: none)."""
-        keys: list[str | tuple[str, ...]] = [""] * len(self.terms)
-        for key, slot in self.slots.items():
-            keys[slot] = key
-        return keys
+        # value * coefficient / (norm * count), in C.
+        return dict(zip(
+            counts,
+            map(truediv, map(mul, values, map(self.role_coef.__getitem__, counts)),
+                map(norm.__mul__, counts.values())),
+        ))
 
     @classmethod
     def load(cls, directory: Path) -> Scorer:

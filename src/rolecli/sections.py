@@ -73,7 +73,8 @@ _HEADINGS: tuple[tuple[str, str], ...] = (
      r"what (?:are )?(?:we(?:'re| are)?|we're) (?:looking|look) for(?: in you)?|"
      r"what you(?:'ll| will)? (?:need|bring|have)(?: to succeed)?|what you bring(?: to .{1,30})?|"
      r"your (?:profile|background|skills|experience|qualifications)|"
-     r"(?:nice|good) to haves?(?: skills)?|desirable|qualifications requirements|bonus(?: points| skills)?|good to have|must haves?|preferred|required|"
+     r"(?:nice|good) to haves?(?: skills)?|desirable|qualifications requirements|"
+     r"bonus(?: points| skills)?|good to have|must haves?|preferred|required|"
      r"desired|(?:the )?ideal candidate(?: will have)?|is this you|are you|"
      r"you and your talent|who you will be|how to succeed|what makes you a great fit|"
      r"what it takes|(?:we )?expect|you should have|we(?:'d| would) love (?:it )?if you"
@@ -125,7 +126,8 @@ _HEADINGS: tuple[tuple[str, str], ...] = (
      r"(?:job )?details|employee status|employment|remote|hybrid|on ?site|division|group|"
      r"level|seniority(?: level)?|industry|valid through|"
      r"type|job function|function|position type|job family|(?:additional|more) "
-     r"(?:details|information)|working conditions|work authori[sz]ation|work (?:schedule|hours|setting|arrangement)"),
+     r"(?:details|information)|working conditions|work authori[sz]ation|"
+     r"work (?:schedule|hours|setting|arrangement)"),
 )
 # One regex for them all (the first phrase that matches the whole heading wins): a line
 # costs one match, whatever the number of phrases.
@@ -143,7 +145,9 @@ _LINE = re.compile(r"[^\n\r]+")
 _LEAD = " \t#*_>•·▪●◦-–—=|"
 _TRAIL = " \t#*_:.-–—=|"
 _NUMBER = re.compile(r"\(?[0-9ivx]{1,3}[.)]\s+")
-_LABELLED = re.compile(r"^[\s#*_>•·▪●◦\-–—]*([A-Za-z][A-Za-z'’&/ ,()-]{1,45}?)\s*\**\s*[:：]\s*\**\s*(?=\S)")
+_LABELLED = re.compile(
+    r"^[\s#*_>•·▪●◦\-–—]*([A-Za-z][A-Za-z'’&/ ,()-]{1,45}?)\s*\**\s*[:：]\s*\**\s*(?=\S)"
+)
 _INLINE = re.compile(r"(?<=[.!?])\s+([A-Z][A-Za-z'’&/ ,-]{2,45}?)\s*[:：]\s+(?=\S)")
 
 
@@ -158,7 +162,10 @@ def heading_kind(line: str) -> str | None:
     """The section a heading line opens, or None when the line is not a heading."""
     if len(line) > HEADING_MAX_CHARS:
         return None
-    if _BULLET.match(line) and not line.rstrip().endswith((":", "：")):
+    tail = line.rstrip()[-1:]
+    if tail == "." and line.count(" ") > 3:
+        return None  # a sentence
+    if tail not in (":", "：") and _BULLET.match(line):
         return None  # a list item ("- Remote", "* Python") unless it introduces a list
     core = line.lstrip(_LEAD)
     if number := _NUMBER.match(core):
@@ -292,7 +299,7 @@ _rule(_AP, "submit send", ("your resume", "your cv", "your application", "us you
                            "a cv"))
 _rule(_AP, "recruitment agencies agency", ("recruitment agenc",))
 # Money with a number (a pay range) and an e-mail address need no gate word.
-_MONEY = re.compile(r"[$€£]\s?\d|\d\s?(?:usd|eur|gbp)\b")
+_MONEY = re.compile(r"[$€£]\s?\d|\d\s?usd\b")
 _EMAIL = re.compile(r"[\w.+-]+@\w[\w-]*\.\w")
 _NON_WORD_TO_SPACE = str.maketrans({c: " " for c in "()[]{}.,;:!?/\\'\"’‘“”-–—*•+&|<>=#%^~`"})
 # Gate words the analyzer might drop as stop words cannot be gates (tested).
@@ -309,19 +316,19 @@ def content_kind(sentence: str, words: Iterable[str] | None = None) -> str | Non
 
     `words` are its lowercased words when the caller has them already (its tokens).
     """
-    lowered = sentence.lower()
     if words is None:
-        words = lowered.translate(_NON_WORD_TO_SPACE).split()
+        words = sentence.lower().translate(_NON_WORD_TO_SPACE).split()
     if not GATE_WORDS.isdisjoint(words):
+        lowered = sentence.lower()
         for word in words:
             for kind, phrases in _WORD_RULES.get(word, ()):
                 if not phrases or any(phrase in lowered for phrase in phrases):
                     return kind
-    if ("$" in lowered or "€" in lowered or "£" in lowered or "usd" in lowered) and (
-        _MONEY.search(lowered)
+    if ("$" in sentence or "€" in sentence or "£" in sentence or "usd" in words) and (
+        _MONEY.search(sentence.lower())
     ):
         return "benefits"
-    if "@" in lowered and _EMAIL.search(lowered):
+    if "@" in sentence and _EMAIL.search(sentence):
         return "how_to_apply"
     return None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import filterfalse
@@ -53,6 +54,27 @@ class Analyzer:
             return tokens
         return list(filterfalse(self.stop_words.__contains__, tokens))
 
+    def tokens_of_spans(self, text: str, spans: list[tuple[int, int]]) -> list[list[str]]:
+        """`tokens(text[a:b])` for each span, faster: the text is lowercased, its non-ASCII
+        characters replaced and its non-word characters blanked once, all one for one (so
+        the spans still apply), and a span is then only split. A span holding a non-ASCII
+        word character (é, ß) goes through tokens()."""
+        dropped: frozenset[str] | None = self._split_dropped  # type: ignore[attr-defined]
+        lowered = text.lower() if self.lowercase else text
+        if dropped is None or len(lowered) != len(text):
+            return [self.tokens(text[a:b]) for a, b in spans]
+        unsafe = [m.start() for m in _NON_ASCII_WORD.finditer(lowered)]
+        words = lowered.encode("ascii", "replace").decode("ascii")
+        words = words.translate(_ASCII_NON_WORD_TO_SPACE)
+        contains = dropped.__contains__
+        tokens = []
+        for a, b in spans:
+            if unsafe and (i := bisect_left(unsafe, a)) < len(unsafe) and unsafe[i] < b:
+                tokens.append(self.tokens(text[a:b]))
+            else:
+                tokens.append(list(filterfalse(contains, words[a:b].split())))
+        return tokens
+
     def terms(self, text: str) -> list[str]:
         """The n-grams scikit-learn's analyzer yields, in the same order."""
         return ngrams(self.tokens(text), self.ngram_range)
@@ -83,6 +105,7 @@ class Analyzer:
                 yield " ".join(t for t, _, _ in window), window[0][1], window[-1][2]
 
 
+_NON_ASCII_WORD = re.compile(r"[^\x00-\x7f](?<=\w)")
 _ASCII_WORD_CHARACTERS = frozenset(c for c in map(chr, range(128)) if re.match(r"\w", c))
 _ASCII_NON_WORD_TO_SPACE = {ord(c): " " for c in map(chr, range(128)) if not re.match(r"\w", c)}
 
@@ -159,18 +182,27 @@ def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
     Every token of the text lies inside one span: the gaps between them are whitespace.
     """
     for line in _LINE.finditer(text):
-        body, offset = line.group(), line.start()
-        begin = 0
-        if "." in body or "!" in body or "?" in body or ";" in body:  # else one sentence
-            for split in _SENTENCE_END.finditer(body):
-                if _ENUMERATOR.fullmatch(body[begin : split.start()].strip()):
-                    continue
-                yield from _stripped(body, offset, begin, split.start())
-                begin = split.end()
-        yield from _stripped(body, offset, begin, len(body))
+        body = line.group()
+        if "." in body or "!" in body or "?" in body or ";" in body:
+            yield from _sentences(body, line.start())
+            continue
+        stripped = body.strip()
+        if stripped:  # one sentence: the whole line
+            start = line.start() + len(body) - len(body.lstrip())
+            yield start, start + len(stripped)
 
 
 _LINE = re.compile(r"[^\n\r]+")
+
+
+def _sentences(body: str, offset: int) -> Iterator[tuple[int, int]]:
+    begin = 0
+    for split in _SENTENCE_END.finditer(body):
+        if _ENUMERATOR.fullmatch(body[begin : split.start()].strip()):
+            continue
+        yield from _stripped(body, offset, begin, split.start())
+        begin = split.end()
+    yield from _stripped(body, offset, begin, len(body))
 
 
 def _stripped(body: str, offset: int, start: int, end: int) -> Iterator[tuple[int, int]]:

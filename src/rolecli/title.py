@@ -188,10 +188,14 @@ class _Cue:
     before: str  # "word": a word boundary; "sentence": a sentence or list item start; "line"
     pattern: re.Pattern[str]
     group: str = "role"
+    needs: tuple[str, ...] = ()  # words the text must also hold (any one), tested first
 
 
-def _cue(anchors: str, before: str, pattern: str, group: str = "role") -> _Cue:
-    return _Cue(tuple(anchors.split("|")), before, re.compile(pattern, re.IGNORECASE), group)
+def _cue(
+    anchors: str, before: str, pattern: str, group: str = "role", needs: str = ""
+) -> _Cue:
+    return _Cue(tuple(anchors.split("|")), before, re.compile(pattern, re.IGNORECASE), group,
+                tuple(needs.split("|")) if needs else ())
 
 
 _CUES = (
@@ -210,15 +214,17 @@ _CUES = (
          rf"\s+as\s+{_ARTICLE}{_PHRASE}"),
     _cue("you", "word",
          rf"you(?:'ll|’ll|\s+will)\s+(?:be|join\s+us\s+as|work\s+as)\s+(?:an?|the|our)\s+"
-         rf"{_PHRASE}"),
+         rf"{_PHRASE}", needs=" be | as "),
     # "The Senior Data Scientist will ..." at the start of a sentence
     _cue("the", "sentence",
          rf"the\s+(?P<single>{_QUALIFIER}(?:scientist|researcher|statistician|engineer|"
-         rf"developer)(?:{_JOINED})?)\s+(?:will|is\s+responsible)\b", "single"),
+         rf"developer)(?:{_JOINED})?)\s+(?:will|is\s+responsible)\b", "single",
+         needs="will|responsible"),
     _cue("role|position|opening|vacancy", "word",
          rf"(?:role|position|opening|vacancy)\s+(?:of|as|for)\s+{_ARTICLE}{_PHRASE}"),
     _cue("for", "word",
-         rf"for\s+(?:an?|the|this)\s+{_PHRASE}\s+(?:role|position|opening|vacancy)\b"),
+         rf"for\s+(?:an?|the|this)\s+{_PHRASE}\s+(?:role|position|opening|vacancy)\b",
+         needs="role|position|opening|vacancy"),
     # "Title: ...", "Position: ...", "Role: ..." starting a line
     _cue("job|position|title|role", "line",
          rf"(?:job\s*title|position\s*title|title|position|role|job\s*role)"
@@ -268,6 +274,8 @@ def named_roles(text: str) -> list[NamedRole]:
     found: dict[tuple[int, int], str] = {}
     for start, end in windows:
         for cue in _CUES:
+            if cue.needs and not any(lowered.find(word, start, end) >= 0 for word in cue.needs):
+                continue
             for anchor in cue.anchors:
                 at = lowered.find(anchor, start, end)
                 while at >= 0:
