@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .sections import heading_kind
 
@@ -198,38 +199,42 @@ def _cue(
                 tuple(needs.split("|")) if needs else ())
 
 
-_CUES = (
-    # "We are hiring a ...", "Acme is seeking an ...", "looking to add ..."
-    _cue("hiring|seeking|looking|searching|recruiting|in search|want|need|require", "word",
-         rf"(?:hiring|seeking|looking\s+for|searching\s+for|recruiting(?:\s+for)?|"
-         rf"looking\s+to\s+(?:hire|add|recruit)|in\s+search\s+of|wants?\s+to\s+hire|"
-         rf"(?:need|needs|require|requires)\s+(?:an?|the))\s+{_ARTICLE}{_PHRASE}"),
-    # "As a ..., you will", at the start of a sentence; "join us as a ..."
-    _cue("as", "sentence",
-         rf"as\s+(?:(?:an?|the|our)\s+)?{_PHRASE}"
-         rf"(?=\s*[,(:–-]|\s+(?:on|in|at|with|within|you|for|here|based|and|to|working|"
-         rf"focused|who|responsible|reporting|joining|part|of)\b)"),
-    _cue("join", "word",
-         rf"join\s+(?:us|our\s+team|the\s+team|[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){{0,2}})"
-         rf"\s+as\s+{_ARTICLE}{_PHRASE}"),
-    _cue("you", "word",
-         rf"you(?:'ll|’ll|\s+will)\s+(?:be|join\s+us\s+as|work\s+as)\s+(?:an?|the|our)\s+"
-         rf"{_PHRASE}", needs=" be | as "),
-    # "The Senior Data Scientist will ..." at the start of a sentence
-    _cue("the", "sentence",
-         rf"the\s+(?P<single>{_QUALIFIER}(?:scientist|researcher|statistician|engineer|"
-         rf"developer)(?:{_JOINED})?)\s+(?:will|is\s+responsible)\b", "single",
-         needs="will|responsible"),
-    _cue("role|position|opening|vacancy", "word",
-         rf"(?:role|position|opening|vacancy)\s+(?:of|as|for)\s+{_ARTICLE}{_PHRASE}"),
-    _cue("for", "word",
-         rf"for\s+(?:an?|the|this)\s+{_PHRASE}\s+(?:role|position|opening|vacancy)\b",
-         needs="role|position|opening|vacancy"),
-    # "Title: ...", "Position: ...", "Role: ..." starting a line
-    _cue("job|position|title|role", "line",
-         rf"(?:job\s*title|position\s*title|title|position|role|job\s*role)"
-         rf"[ \t*_]*[:\-–]?\s*{_ARTICLE}{_PHRASE}"),
-)
+@lru_cache(maxsize=1)
+def _cues() -> tuple[_Cue, ...]:
+    """The cues, compiled on first use: a confident verdict never needs them, and their
+    regexes take a noticeable share of a one-posting `classify` to compile."""
+    return (
+        # "We are hiring a ...", "Acme is seeking an ...", "looking to add ..."
+        _cue("hiring|seeking|looking|searching|recruiting|in search|want|need|require", "word",
+             rf"(?:hiring|seeking|looking\s+for|searching\s+for|recruiting(?:\s+for)?|"
+             rf"looking\s+to\s+(?:hire|add|recruit)|in\s+search\s+of|wants?\s+to\s+hire|"
+             rf"(?:need|needs|require|requires)\s+(?:an?|the))\s+{_ARTICLE}{_PHRASE}"),
+        # "As a ..., you will", at the start of a sentence; "join us as a ..."
+        _cue("as", "sentence",
+             rf"as\s+(?:(?:an?|the|our)\s+)?{_PHRASE}"
+             rf"(?=\s*[,(:–-]|\s+(?:on|in|at|with|within|you|for|here|based|and|to|working|"
+             rf"focused|who|responsible|reporting|joining|part|of)\b)"),
+        _cue("join", "word",
+             rf"join\s+(?:us|our\s+team|the\s+team|[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){{0,2}})"
+             rf"\s+as\s+{_ARTICLE}{_PHRASE}"),
+        _cue("you", "word",
+             rf"you(?:'ll|’ll|\s+will)\s+(?:be|join\s+us\s+as|work\s+as)\s+(?:an?|the|our)\s+"
+             rf"{_PHRASE}", needs=" be | as "),
+        # "The Senior Data Scientist will ..." at the start of a sentence
+        _cue("the", "sentence",
+             rf"the\s+(?P<single>{_QUALIFIER}(?:scientist|researcher|statistician|engineer|"
+             rf"developer)(?:{_JOINED})?)\s+(?:will|is\s+responsible)\b", "single",
+             needs="will|responsible"),
+        _cue("role|position|opening|vacancy", "word",
+             rf"(?:role|position|opening|vacancy)\s+(?:of|as|for)\s+{_ARTICLE}{_PHRASE}"),
+        _cue("for", "word",
+             rf"for\s+(?:an?|the|this)\s+{_PHRASE}\s+(?:role|position|opening|vacancy)\b",
+             needs="role|position|opening|vacancy"),
+        # "Title: ...", "Position: ...", "Role: ..." starting a line
+        _cue("job|position|title|role", "line",
+             rf"(?:job\s*title|position\s*title|title|position|role|job\s*role)"
+             rf"[ \t*_]*[:\-–]?\s*{_ARTICLE}{_PHRASE}"),
+    )
 
 
 def _starts_right(lowered: str, at: int, before: str) -> bool:
@@ -273,7 +278,7 @@ def named_roles(text: str) -> list[NamedRole]:
     windows = _windows(lowered)
     found: dict[tuple[int, int], str] = {}
     for start, end in windows:
-        for cue in _CUES:
+        for cue in _cues():
             if cue.needs and not any(lowered.find(word, start, end) >= 0 for word in cue.needs):
                 continue
             for anchor in cue.anchors:
