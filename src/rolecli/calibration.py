@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .classifier import load_scorer
-from .datasets import load_examples, sha256_file
-from .decision import DEFAULT_THRESHOLDS, GROUNDS, is_confident, names_hybrid
+from .datasets import Example, load_examples, sha256_file
+from .decision import DEFAULT_THRESHOLDS, GROUNDS, is_confident, mixed_grounds, names_hybrid
 from .errors import UsageError
 from .evidence import gather
 from .scorer import Scorer, sigmoid
@@ -86,32 +86,135 @@ def calibrate(
     examples = load_examples(path, text_column, label_column)
     scorer = load_scorer(model)
     signals = [posting_signals(scorer, example.text) for example in examples]
-    binary = [
-        (row.raw, int(example.label == "scientist"))
-        for example, row in zip(examples, signals)
-        if example.label in ("engineer", "scientist")
-    ]
-    if len({t for _, t in binary}) < 2:
+    if not {"engineer", "scientist"} <= {e.label for e in examples}:
         raise UsageError(f"{path}: calibration needs both engineer and scientist rows")
-    a, _ = fit_platt([z for z, _ in binary], [t for _, t in binary])
-    b = -a * balanced_cut([z for z, _ in binary], [t for _, t in binary])
-    labelled = [(e.label, row.calibrated(a, b)) for e, row in zip(examples, signals)]
+    labelled, a, b = calibrated(examples, signals, range(len(examples)))
     confident = confident_level(labelled)
+    grounds, held_out = choose_grounds(examples, signals)
     thresholds = {
         "off_topic": {"min_p_on_topic": _off_topic_floor([s.p_on_topic for _, s in labelled])},
         "confident": {"min_p": confident},
-        "mixed": mixed_rule(labelled, confident),
+        "mixed": mixed_rule(labelled, confident, grounds),
     }
     return {
         "training_fingerprint": scorer.card["training_fingerprint"],
         "platt": {"a": a, "b": b},
         "thresholds": thresholds,
+        "mixed_grounds": {"chosen": sorted(grounds, key=GROUNDS.index), "held_out": held_out},
         "fitted_on": {
             "file": path.name,
             "sha256": sha256_file(path) if path.is_file() else None,
             "rows": len(examples),
         },
     }
+
+
+def calibrated(
+    examples: Sequence[Example], signals: Sequence[PostingSignals], fit_on: Iterable[int]
+) -> tuple[list[tuple[str, Fixed]], float, float]:
+    """Every posting's signals under the Platt map fitted on the postings `fit_on`, and the
+    map's a and b."""
+    binary = [
+        (signals[i].raw, int(examples[i].label == "scientist"))
+        for i in fit_on if examples[i].label in ("engineer", "scientist")
+    ]
+    a, _ = fit_platt([z for z, _ in binary], [t for _, t in binary])
+    b = -a * balanced_cut([z for z, _ in binary], [t for _, t in binary])
+    return [(e.label, s.calibrated(a, b)) for e, s in zip(examples, signals)], a, b
+
+
+# The mixed rules calibrate chooses between ("named" is in each: a posting that names a
+# role that is both as the job is the strongest evidence there is).
+GROUND_SETS = (
+    frozenset({"named"}), frozenset({"named", "band"}), frozenset({"named", "split"}),
+    frozenset(GROUNDS),
+)
+CLEAR_CALLED_MIXED_TARGET = 0.05
+
+
+@dataclass
+class Tally:
+    """Held-out postings of each kind, and how many of them were called mixed."""
+
+    mixed: int = 0
+    mixed_called: int = 0
+    clear: int = 0
+    clear_called: int = 0
+
+    def add(self, label: str, called: bool) -> None:
+        if label == "mixed":
+            self.mixed += 1
+            self.mixed_called += called
+        elif label in ("engineer", "scientist"):
+            self.clear += 1
+            self.clear_called += called
+
+    @property
+    def recall(self) -> float:
+        return self.mixed_called / self.mixed if self.mixed else 0.0
+
+    @property
+    def false_alarms(self) -> float:
+        return self.clear_called / self.clear if self.clear else 0.0
+
+
+def held_out(
+    examples: Sequence[Example],
+    signals_for: Callable[[str], Sequence[PostingSignals]],
+    ground_sets: Sequence[frozenset[str]],
+    budget: float = CLEAR_CALLED_MIXED_BUDGET,
+) -> list[Tally] | None:
+    """For each set of grounds, the mixed rule fitted (as calibrate fits it) on all sources
+    but one and scored on that one, pooled over the sources; None with fewer than two
+    sources whose other sources hold mixed and clear postings. `signals_for(source)` are
+    the postings' signals under the model that fold uses."""
+    sources = sorted({e.group for e in examples})
+    tallies = [Tally() for _ in ground_sets]
+    folds = 0
+    for source in sources:
+        train = [i for i, e in enumerate(examples) if e.group != source]
+        labels = {examples[i].label for i in train}
+        if not {"engineer", "scientist", "mixed"} <= labels:
+            continue
+        folds += 1
+        fixed, _, _ = calibrated(examples, signals_for(source), train)
+        confident = confident_level([fixed[i] for i in train])
+        for tally, grounds in zip(tallies, ground_sets):
+            rule = mixed_rule([fixed[i] for i in train], confident, grounds, budget)
+            thresholds = {"confident": {"min_p": confident}, "mixed": rule}
+            for label, row in (fixed[i] for i, e in enumerate(examples) if e.group == source):
+                tally.add(label, bool(mixed_grounds(row, thresholds)))
+    return tallies if folds >= 2 else None
+
+
+def choose_grounds(
+    examples: Sequence[Example], signals: Sequence[PostingSignals]
+) -> tuple[frozenset[str], dict[str, dict[str, float]]]:
+    """The rule set calibrate ships (best_grounds on the held-out sources), and each set's
+    held-out figures. Without sources to hold out: every ground."""
+    tallies = held_out(examples, lambda _source: signals, GROUND_SETS)
+    if tallies is None:
+        return frozenset(GROUNDS), {}
+    report = {
+        "+".join(sorted(g, key=GROUNDS.index)): {
+            "recall": round(t.recall, 4), "false_alarms": round(t.false_alarms, 4)
+        }
+        for g, t in zip(GROUND_SETS, tallies)
+    }
+    return best_grounds(GROUND_SETS, tallies), report
+
+
+def best_grounds(
+    ground_sets: Sequence[frozenset[str]], tallies: Sequence[Tally]
+) -> frozenset[str]:
+    """The set with the largest held-out recall minus false-alarm rate, among those calling
+    at most CLEAR_CALLED_MIXED_TARGET of held-out clear postings mixed (ties: fewer grounds)."""
+    scores = {
+        grounds: (t.recall - t.false_alarms, -len(grounds))
+        for grounds, t in zip(ground_sets, tallies)
+        if t.false_alarms <= CLEAR_CALLED_MIXED_TARGET
+    }
+    return max(scores, key=scores.__getitem__) if scores else ground_sets[0]
 
 
 def _off_topic_floor(p_on_topic: list[float]) -> float:

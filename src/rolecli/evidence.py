@@ -11,6 +11,7 @@ The logit needs only the term counts; the rest costs more and is computed on fir
 from __future__ import annotations
 
 import math
+import re
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -30,6 +31,8 @@ REST = "rest"  # the kind of the one line holding everything after LINE_CHARS
 # postings are far shorter); the evidence of the rest is summed as one line, so that a
 # huge input stays cheap and the lines still add up to the logit.
 LINE_CHARS = SECTION_CHARS
+# What a "research engineer" title rule can match, as a quick test on the lowercased body.
+_RESEARCH_ENGINEER = re.compile(r"research\s+(?:\w+\s+)?engineer")
 
 
 @dataclass(frozen=True)
@@ -214,9 +217,13 @@ class Evidence:
         return lines
 
     @cached_property
+    def _lowered(self) -> str:
+        return self.body[:LINE_CHARS].lower()
+
+    @cached_property
     def named(self) -> tuple[NamedRole, ...]:
         """The roles the body names as the job itself (not colleagues or teams)."""
-        return tuple(named_roles(self.body[:LINE_CHARS]))
+        return tuple(named_roles(self.body[:LINE_CHARS], self._lowered))
 
     def named_labels(self) -> list[str]:
         """Labels of every role named as the job: the title's first, then the body's."""
@@ -229,11 +236,11 @@ class Evidence:
         title = self.title.label if self.title is not None else None
         if title == "mixed":
             return True
-        lowered = self.body[:LINE_CHARS].lower()
+        lowered = self._lowered
         engineer = any(noun in lowered for noun in ("engineer", "developer", "mlops"))
-        scientist = any(noun in lowered for noun in (
-            "scientist", "researcher", "statistician", "research"
-        ))
+        scientist = any(
+            noun in lowered for noun in ("scientist", "researcher", "statistician")
+        ) or bool(_RESEARCH_ENGINEER.search(lowered))
         could = {None: engineer and scientist, "engineer": scientist, "scientist": engineer}
         return could[title] and names_hybrid(self.named_labels())
 

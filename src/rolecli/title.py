@@ -265,14 +265,15 @@ class NamedRole:
         return posting[self.start : self.end]
 
 
-def named_roles(text: str) -> list[NamedRole]:
+def named_roles(text: str, lowered: str | None = None) -> list[NamedRole]:
     """Every place the posting names its own job (the title line aside), in order.
 
     The cues are tried only near the role nouns (found by fast substring searches), in a
     window from at most WINDOW_BEFORE characters before a noun (not before its line) to
-    WINDOW_AFTER after it: a cue and its role are a few words apart.
+    WINDOW_AFTER after it: a cue and its role are a few words apart. `lowered` is
+    text.lower(), when the caller has it.
     """
-    lowered = text.lower()
+    lowered = text.lower() if lowered is None else lowered
     if len(lowered) != len(text):  # lowercasing grew a character: match on a same-length copy
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     windows = _windows(lowered)
