@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import Any, TextIO
+from typing import Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -18,12 +16,6 @@ ROLE_NAMES = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "
 def console(stderr: bool = False) -> Console:
     """A console that drops colour for pipes, NO_COLOR and TERM=dumb (Rich honours all three)."""
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
-
-
-def write_json(data: Any, stream: TextIO | None = None) -> None:
-    out = stream or sys.stdout
-    out.write(json.dumps(data, ensure_ascii=False) + "\n")
-    out.flush()
 
 
 def bar(fraction: float, width: int = 24) -> str:

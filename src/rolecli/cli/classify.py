@@ -25,14 +25,17 @@ def classify_command(
 ) -> None:
     """Classify one job description as ML engineer, ML scientist or mixed."""
     from ..classifier import classify, load_scorer
-    from ..render import classification_panel, console, write_json
 
     text, name = read_posting(file, "classify")
     scorer = load_scorer(model)
     result = classify(text, scorer)
     if format is Format.json:
+        from ..jsonout import write_json  # not Rich: the JSON path imports only what it uses
+
         write_json(result)
     else:
+        from ..render import classification_panel, console
+
         console().print(classification_panel(result, title=name))
         if explain:
             from ..explanation import explain as explain_posting

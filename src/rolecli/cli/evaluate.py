@@ -28,7 +28,8 @@ def evaluate_command(
 ) -> None:
     """Report accuracy, AUC, calibration, mixed and off-topic rates on labelled postings."""
     from ..evaluation import evaluate
-    from ..render import console, evaluation_view, write_json
+    from ..jsonout import write_json
+    from ..render import console, evaluation_view
 
     report = evaluate(data, model, text_column, label_column, mask_role_words)
     if format is Format.json:
@@ -51,7 +52,8 @@ def calibrate_command(
 ) -> None:
     """Fit the probability calibration and label thresholds on labelled postings."""
     from ..calibration import calibrate, save_calibration
-    from ..render import console, write_json
+    from ..jsonout import write_json
+    from ..render import console
 
     settings = calibrate(data, model, text_column, label_column)
     if save is None:

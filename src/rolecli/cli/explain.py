@@ -32,7 +32,8 @@ def explain_command(
     """Explain a verdict: exact term contributions, line sums and the closest article bullets."""
     from ..classifier import load_scorer
     from ..explanation import explain
-    from ..render import console, write_json
+    from ..jsonout import write_json
+    from ..render import console
 
     if html is not None:
         _check_writable(html)  # fail on a bad path before doing any work

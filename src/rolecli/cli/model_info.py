@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import typer
+
 from .common import FORMAT_OPTION, MODEL_OPTION, Format, handle_errors
 
 if TYPE_CHECKING:
@@ -17,15 +19,25 @@ TOP_TERMS = 15
 def model_info_command(
     model: Path = MODEL_OPTION,
     format: Format = FORMAT_OPTION,
+    verify: bool = typer.Option(
+        False, "--verify",
+        help="Also check every file's sha256 and every term of the scorer, which loading "
+        "skips (see docs/speed.md).",
+    ),
 ) -> None:
     """Show the model card: training data, sizes, metrics, thresholds, hashes and top terms."""
     from ..classifier import load_scorer
-    from ..render import console, write_json
+    from ..jsonout import write_json
+    from ..paths import default_model_dir
+    from ..render import console
+    from ..scorer import verify_model
 
-    scorer = load_scorer(model)
+    scorer = verify_model(Path(model) if model else default_model_dir()) if verify else \
+        load_scorer(model)
     info = {
         "model": {
-            "id": scorer.model_id, "sha256": scorer.sha256, "directory": str(scorer.directory)
+            "id": scorer.model_id, "sha256": scorer.sha256, "directory": str(scorer.directory),
+            "verified": verify,
         },
         "card": scorer.card,
         "top_terms": top_terms(
@@ -86,10 +98,15 @@ def _panel(info: dict[str, Any]) -> RenderableType:
         (f"non-zero weights ({head})", f"{n:,}")
         for head, n in card.get("nonzero_coefficients", {}).items()
     ]
+    verified = (
+        f"yes: the sha256 of all {len(card['files'])} files and every term"
+        if info["model"]["verified"] else "hash and sizes (at load); --verify checks every term"
+    )
     overview = section("model", [
         ("id", info["model"]["id"]),
         ("directory", info["model"]["directory"]),
         ("created", str(card.get("created", "unknown"))),
+        ("verified", verified),
         *sizes,
     ])
 

@@ -1,0 +1,310 @@
+"""The model card (card.json): read safely, checked against a typed schema, as dataclasses.
+
+Everything a model directory holds is outside input: a card or scorer may be a FIFO, a
+symlink to /dev/zero, a huge file, JSON nested 100,000 deep, a 5,000-digit number, NaN,
+or the right keys with the wrong shapes. `read_model_file` takes regular files only,
+with a size cap checked before reading; `strict_json` refuses non-finite numbers and
+deep nesting; `parse_card` checks every key a command reads (types, ranges, finite
+numbers) and refuses keys card format 1 does not define. Each fault is a ModelError
+(exit 4) that names the file and the key.
+
+To add a threshold: add a field to the dataclass below (with a default, so that older
+cards stay valid) and to `decision.DEFAULT_THRESHOLDS`; a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import stat
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from .errors import ModelError
+
+CARD_FILE = "card.json"
+CARD_FORMAT_VERSION = 1
+CARD_SIZE_LIMIT = 1 << 20  # a card is a few KiB; 1 MiB is generous and bounds parsing
+MODEL_FILE_SIZE_LIMIT = 1 << 30  # any other model file (the pickles are about 1 MB)
+JSON_DEPTH_LIMIT = 32
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+# -- reading files --------------------------------------------------------------------------
+
+
+def read_model_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, or a ModelError saying why not.
+
+    Opened non-blocking, so a FIFO cannot stall the open; anything but a regular file
+    (FIFO, device such as /dev/zero, directory, socket) is refused before a byte is read,
+    and so is a file over the limit, whatever it claims while growing.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise ModelError(f"{path}: missing model file") from None
+    except OSError as exc:
+        raise ModelError(f"{path}: unreadable ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelError(f"{path}: not a regular file")
+        if info.st_size > limit:
+            raise ModelError(f"{path}: {info.st_size:,} bytes, over the {limit:,}-byte limit")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(limit + 1 - size, 1 << 24))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ModelError(f"{path}: unreadable ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise ModelError(f"{path}: grew past the {limit:,}-byte limit while being read")
+    return b"".join(chunks)
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"non-finite number {name}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses to inf
+        raise ValueError(f"non-finite number {text[:20]}")
+    return value
+
+
+def strict_json(raw: bytes, depth_limit: int = JSON_DEPTH_LIMIT) -> Any:
+    """Parse JSON with finite numbers only and at most `depth_limit` levels of nesting.
+
+    Raises ValueError (also for nesting deep enough to exhaust the parser's recursion,
+    and for integers longer than Python's digit limit).
+    """
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 ({exc.reason})") from None
+    if _depth(data, depth_limit) > depth_limit:
+        raise ValueError(f"JSON nested more than {depth_limit} levels deep")
+    return data
+
+
+def _depth(data: Any, limit: int) -> int:
+    """Nesting depth of parsed JSON (a scalar is 0, `{}` is 1), counted up to limit + 1."""
+    level, frontier = 0, [data]
+    while level <= limit:
+        containers = [node for node in frontier if isinstance(node, (dict, list))]
+        if not containers:
+            break
+        level += 1
+        frontier = [
+            child
+            for node in containers
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
+    return level
+
+
+# -- the schema -----------------------------------------------------------------------------
+
+
+class _Invalid(Exception):
+    """A schema violation at a dotted key path; ModelError adds the file name."""
+
+
+def _unit(low: float = 0.0, high: float = 1.0) -> Any:
+    return field(metadata={"range": (low, high)})
+
+
+@dataclass(frozen=True)
+class OffTopicThresholds:
+    # Off-topic when the domain model gives P(ML/data job description) below this.
+    min_p_on_topic: float = _unit()
+
+
+@dataclass(frozen=True)
+class MixedThresholds:
+    # See decision.mixed_reasons for what each number does.
+    p_low: float = _unit()
+    p_high: float = _unit()
+    min_balance: float = field(metadata={"range": (0.0, 2.0)})  # > 1 switches the rule off
+    balance_p_low: float = _unit()
+    balance_p_high: float = _unit()
+    hybrid_p_low: float = _unit()
+    hybrid_p_high: float = _unit()
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    off_topic: OffTopicThresholds
+    mixed: MixedThresholds
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    path: str
+    sha256: str
+    rows: int
+    labels: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    method: str
+    a: float
+    b: float
+    fitted_on: dict[str, Any] | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Card:
+    """A validated card.json (format 1). `data` is the parsed JSON itself, for display."""
+
+    card_format_version: int
+    model_id: str
+    files: dict[str, str]
+    thresholds: Thresholds
+    calibration: Calibration
+    created: str | None = None
+    training_fingerprint: str | None = None
+    training_data: list[DatasetEntry] | None = None
+    hyperparameters: dict[str, Any] | None = None
+    vocabulary_size: int | None = None
+    nonzero_coefficients: dict[str, int] | None = None
+    metrics: dict[str, Any] | None = None
+    libraries: dict[str, str] | None = None
+    data: dict[str, Any] = field(default_factory=dict, metadata={"internal": True})
+
+
+def _check(value: Any, hint: Any, where: str, metadata: Any = None) -> Any:
+    """value checked against a type hint (the few kinds the schema uses), converted."""
+    origin = getattr(hint, "__origin__", None)
+    args = getattr(hint, "__args__", ())
+    if origin is None and hasattr(hint, "__dataclass_fields__"):
+        return _build(hint, value, where)
+    if type(None) in args:  # X | None
+        if value is None:
+            return None
+        (hint,) = [a for a in args if a is not type(None)]
+        return _check(value, hint, where, metadata)
+    if hint is Any:
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _Invalid(f"{where} is {_kind(value)}, not a number")
+        value = float(value)
+        if not math.isfinite(value):
+            raise _Invalid(f"{where} is not a finite number")
+        low, high = (metadata or {}).get("range", (-math.inf, math.inf))
+        if not low <= value <= high:
+            raise _Invalid(f"{where} is {value}, outside [{low}, {high}]")
+        return value
+    if hint is int:
+        low, high = (metadata or {}).get("range", (0, 1 << 53))
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid(f"{where} is {_kind(value)}, not an integer")
+        if not low <= value <= high:
+            raise _Invalid(f"{where} is {value}, outside [{low}, {high}]")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise _Invalid(f"{where} is {_kind(value)}, not true or false")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise _Invalid(f"{where} is {_kind(value)}, not a string")
+        return value
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _Invalid(f"{where} is {_kind(value)}, not an object")
+        _, value_hint = args
+        return {k: _check(v, value_hint, f"{where}.{k}") for k, v in value.items()}
+    if origin is list:
+        if not isinstance(value, list):
+            raise _Invalid(f"{where} is {_kind(value)}, not a list")
+        return [_check(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
+    raise TypeError(f"schema type {hint!r} is not supported")  # a bug in the schema
+
+
+def _build(cls: Any, value: Any, where: str) -> Any:
+    if not isinstance(value, dict):
+        raise _Invalid(f"{where or 'the card'} is {_kind(value)}, not an object")
+    hints = get_type_hints(cls)
+    known = {f.name: f for f in fields(cls) if not f.metadata.get("internal")}
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        prefix = f"{where}." if where else ""
+        raise _Invalid(f"unknown key {prefix}{unknown[0]} (known: {', '.join(sorted(known))})")
+    values = {}
+    for name, spec in known.items():
+        path = f"{where}.{name}" if where else name
+        if name not in value:
+            if spec.default is MISSING and spec.default_factory is MISSING:
+                raise _Invalid(f"lacks {path}")
+            continue
+        values[name] = _check(value[name], hints[name], path, spec.metadata)
+    return cls(**values)
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+             type(None): "null", int: "an integer", float: "a number"}
+    return names.get(type(value), type(value).__name__)
+
+
+def check_schema(cls: Any, data: Any, where: str) -> Any:
+    """An instance of dataclass `cls` from parsed JSON, checked field by field; ValueError
+    naming the key when a value has the wrong type, is out of range, is missing, or is
+    not a field of `cls`."""
+    try:
+        return _build(cls, data, where)
+    except _Invalid as exc:
+        raise ValueError(str(exc)) from None
+
+
+def parse_thresholds(data: Any, where: str = "thresholds") -> Thresholds:
+    """Thresholds from a card or a calibration file; raises ValueError naming the key."""
+    thresholds: Thresholds = check_schema(Thresholds, data, where)
+    return thresholds
+
+
+def parse_card(data: Any, path: Path) -> Card:
+    if not isinstance(data, dict) or data.get("card_format_version") != CARD_FORMAT_VERSION:
+        version = data.get("card_format_version") if isinstance(data, dict) else None
+        raise ModelError(f"{path}: incompatible model card version {version!r}")
+    try:
+        card: Card = _build(Card, data, "")
+    except _Invalid as exc:
+        raise ModelError(f"{path}: invalid model card: {exc}") from None
+    for name, digest in card.files.items():
+        if not _SHA256.fullmatch(digest) or "/" in name or name in ("", ".", ".."):
+            raise ModelError(f"{path}: invalid model card: files.{name} is not a file's sha256")
+    return replace(card, data=data)
+
+
+def load_card(directory: Path) -> Card:
+    """The validated card of a model directory."""
+    if not directory.is_dir():
+        raise ModelError(f"model directory not found: {directory}")
+    path = directory / CARD_FILE
+    raw = read_model_file(path, CARD_SIZE_LIMIT)
+    try:
+        data = strict_json(raw)
+    except ValueError as exc:
+        raise ModelError(f"{path}: unreadable model card ({exc})") from None
+    return parse_card(data, path)
