@@ -446,12 +446,13 @@ TRAIN_EXTRA_HINT = "pip install 'rolecli[train]'"
 
 def require_training_libraries(what: str) -> None:
     """One clear line, naming the extra, when scikit-learn and friends are not installed."""
-    from importlib.util import find_spec
+    from importlib import import_module
 
-    missing = [name for name in ("sklearn", "joblib", "numpy", "threadpoolctl")
-               if find_spec(name) is None]
-    if missing:
+    try:
+        for name in ("sklearn", "joblib", "numpy", "threadpoolctl"):
+            import_module(name)
+    except ImportError:
         raise UsageError(
             f"{what} needs scikit-learn, joblib and NumPy, which the light install leaves "
             f"out: {TRAIN_EXTRA_HINT}"
-        )
+        ) from None

@@ -6,19 +6,16 @@ import errno
 import io
 import os
 import sys
+from importlib import import_module
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
+from typer.main import get_command
 
 from .. import __version__
 from ..errors import ExitCode
-from .batch import batch_command
-from .classify import classify_command
 from .common import discard_stdout
-from .evaluate import calibrate_command, evaluate_command
-from .explain import explain_command
-from .model_info import model_info_command
-from .train import train_command
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 2 usage error (bad option, missing path, directory given as FILE); "
@@ -32,12 +29,64 @@ _CLICK_ERRORS = {cls.__name__: cls for cls in typer.BadParameter.__mro__}
 ClickException: Any = _CLICK_ERRORS["ClickException"]
 ClickUsageError: Any = _CLICK_ERRORS["UsageError"]
 
+# -h as well as --help, on every command: subcommands' contexts inherit the names.
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+# Command name -> (module in rolecli.cli, function), in the order --help lists them.
+COMMANDS = {
+    "classify": ("classify", "classify_command"),
+    "explain": ("explain", "explain_command"),
+    "batch": ("batch", "batch_command"),
+    "train": ("train", "train_command"),
+    "evaluate": ("evaluate", "evaluate_command"),
+    "calibrate": ("evaluate", "calibrate_command"),
+}
+MODEL_COMMANDS = {"info": ("model_info", "model_info_command")}
+
+
+def _typer_app(commands: dict[str, tuple[str, str]], name: str | None = None,
+               **settings: Any) -> typer.Typer:
+    """A Typer app of these commands, their modules imported now."""
+    sub = typer.Typer(name=name, add_completion=False, pretty_exceptions_enable=False,
+                      rich_markup_mode=None, **settings)
+    for command, (module, function) in commands.items():
+        callback = getattr(import_module(f"{__package__}.{module}"), function)
+        sub.command(command, epilog=EXIT_CODES_HELP)(callback)
+    return sub
+
+
+def _model_group() -> None:
+    """Inspect a model: its card, training data, metrics, thresholds and top terms."""
+
+
+class LazyCommands(TyperGroup):
+    """The command tree, built one command at a time: `rolecli classify` imports and builds
+    classify alone (Typer would otherwise build every command, importing each module);
+    --help, which lists them all, builds them all."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, "model"]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name == "model":
+            return get_command(_typer_app(
+                MODEL_COMMANDS, name="model", no_args_is_help=True, callback=_model_group
+            ))
+        if cmd_name not in COMMANDS:
+            return None
+        command = get_command(_typer_app({cmd_name: COMMANDS[cmd_name]}))
+        command.name = cmd_name
+        return command
+
+
 app = typer.Typer(
+    cls=LazyCommands,
     name="rolecli",
     help="Is this machine-learning job an ML engineer, an ML scientist, or mixed?",
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
+    context_settings=CONTEXT_SETTINGS,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -64,23 +113,6 @@ def main(
 ) -> None:
     """Is this machine-learning job an ML engineer, an ML scientist, or mixed?"""
 
-
-app.command("classify", epilog=EXIT_CODES_HELP)(classify_command)
-app.command("train", epilog=EXIT_CODES_HELP)(train_command)
-app.command("evaluate", epilog=EXIT_CODES_HELP)(evaluate_command)
-app.command("calibrate", epilog=EXIT_CODES_HELP)(calibrate_command)
-app.command("batch", epilog=EXIT_CODES_HELP)(batch_command)
-app.command("explain", epilog=EXIT_CODES_HELP)(explain_command)
-
-model_app = typer.Typer(
-    help="Inspect a model: its card, training data, metrics, thresholds and top terms.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-model_app.command("info", epilog=EXIT_CODES_HELP)(model_info_command)
-app.add_typer(model_app, name="model")
 
 
 def run() -> None:
