@@ -156,6 +156,7 @@ class Scoring:
     """A loaded scorer turning Items into rows; one per process."""
 
     def __init__(self, scorer: Scorer) -> None:
+        scorer.build_index()  # every term checked, and lookups in C from the first item
         self.scorer = scorer
         self.thresholds = scorer.thresholds
         # pypdf logs a warning for each damaged PDF; here that PDF's error row says it once.
@@ -920,6 +921,7 @@ def run_batch(
     if output is None and (resume or force):
         raise UsageError("--resume and --force apply to an --output file")
     scorer = load_scorer(model)  # a broken model fails now, before any output
+    scorer.build_index()
     config = BatchConfig(
         paths=tuple(str(p) for p in paths), globs=tuple(globs), text_column=text_column,
         id_column=id_column, model=str(scorer.directory), jobs=jobs or default_jobs(),

@@ -326,7 +326,8 @@ class Vocabulary:
                     if slot := probe(gram if isinstance(gram, str) else " ".join(gram)):
                         found[gram] = slot
                 return found.get
-            self._index = self._build_index()
+            self.build_index()
+        assert self._index is not None
         return self._index.get
 
     def probe(self, term: str) -> int:
@@ -368,12 +369,13 @@ class Vocabulary:
             self._terms = terms
         return self._terms
 
-    def _build_index(self) -> dict[str | tuple[str, ...], int]:
-        return _slots(self.terms(), self._ngram_range)
+    def build_index(self) -> None:
+        if self._index is None:
+            self._index = _slots(self.terms(), self._ngram_range)
 
     def check(self) -> None:
         """Every per-term promise: n-grams of the right size, each once, each found by probing."""
-        self._index = self._build_index()
+        self.build_index()
         if len(self._table) - self._table.count(0) != len(self):
             raise ValueError("the hash table does not hold each term once")
         probe = self.probe
@@ -505,6 +507,14 @@ class Scorer:
             return {}
         term, coef = self.vocabulary.term, self.role_coef
         return {term(s): v / norm * coef[s] for s, v in zip(counts, values) if coef[s]}
+
+    def build_index(self) -> None:
+        """Build the whole vocabulary's dict now, checking every term (for a process about
+        to score many postings: a malformed term is found before anything is scored)."""
+        try:
+            self.vocabulary.build_index()
+        except ValueError as exc:
+            raise ModelError(f"{self.vocabulary.source}: malformed scorer ({exc})") from None
 
     def check(self) -> None:
         """The per-term checks loading skips (`rolecli model info --verify` runs them)."""
