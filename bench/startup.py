@@ -129,7 +129,11 @@ def main() -> None:
     parser.add_argument("--loop-files", type=int, default=200)
     parser.add_argument("--big-vocabulary", type=int, default=300_000)
     parser.add_argument("--baseline", help="another rolecli executable to time the same way")
+    parser.add_argument("--make-model", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.make_model:  # in a child: this process stays small, and so do those it forks
+        synthetic_model(args.make_model, args.big_vocabulary)
+        return
 
     rolecli = shutil.which("rolecli", path=str(Path(sys.executable).parent)) or "rolecli"
     posting, model = str(args.posting), str(args.model)
@@ -137,7 +141,8 @@ def main() -> None:
         script = Path(tmp) / "bare.py"
         script.write_text(BARE_SCRIPT)
         big = Path(tmp) / "big-model"
-        synthetic_model(big, args.big_vocabulary)
+        subprocess.run([sys.executable, __file__, "--make-model", str(big), "--big-vocabulary",
+                        str(args.big_vocabulary)], check=True)
         commands = {
             "classify --format json": [rolecli, "classify", posting, "--format", "json",
                                        "--model", model],
@@ -153,7 +158,8 @@ def main() -> None:
         if args.baseline:
             commands["baseline classify --format json"] = [
                 args.baseline, "classify", posting, "--format", "json"]
-        loads = {"model load, shipped": model, f"model load, {args.big_vocabulary:,} terms": str(big)}
+        loads = {"model load, shipped": model,
+                 f"model load, {args.big_vocabulary:,} terms": str(big)}
         for command in commands.values():  # warm the page cache once
             timed(command)
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
@@ -163,7 +169,8 @@ def main() -> None:
                 wall, rss, _ = timed(command)
                 samples[name].append((wall, rss))
             for name, directory in loads.items():
-                load_ms[name].append(float(timed([sys.executable, "-c", LOAD_SCRIPT, directory])[2]))
+                load = timed([sys.executable, "-c", LOAD_SCRIPT, directory])
+                load_ms[name].append(float(load[2]))
 
         files = Path(tmp) / "loop"
         files.mkdir()
@@ -171,7 +178,8 @@ def main() -> None:
         for i in range(args.loop_files):  # distinct files: each posting with its own number
             source = texts[i % len(texts)].read_text(encoding="utf-8")
             (files / f"posting-{i:04d}.txt").write_text(f"{source}\nRef {i}\n", encoding="utf-8")
-        loop = f'for f in "$1"/*.txt; do "$2" classify "$f" --format json --model "$3" >/dev/null; done'
+        loop = ('for f in "$1"/*.txt; do "$2" classify "$f" --format json --model "$3" '
+                '>/dev/null; done')
         loop_wall, _, _ = timed(["sh", "-c", loop, "sh", str(files), rolecli, model])
 
     medians = {name: statistics.median(w for w, _ in runs) for name, runs in samples.items()}

@@ -391,9 +391,10 @@ def test_model_env_var_pointing_at_a_broken_model(rolecli, tmp_path):
     assert version.stdout.decode().strip().endswith("(model no usable model)")
 
 
-@pytest.mark.parametrize("damage", ["card-is-a-fifo", "card-nested-100000-deep",
-                                    "scorer-is-a-symlink-to-dev-zero", "scorer-nan-weight-but-hashed",
-                                    "card-without-off-topic"])
+@pytest.mark.parametrize("damage", [
+    "card-is-a-fifo", "card-nested-100000-deep", "scorer-is-a-symlink-to-dev-zero",
+    "scorer-nan-weight-but-hashed", "card-without-off-topic",
+])
 def test_version_survives_a_broken_model(rolecli, tmp_path, damage):
     model, _ = damaged(tmp_path, damage)
     version = rolecli("--version", env={"ROLECLI_MODEL": str(model)}, timeout=30)
@@ -531,3 +532,71 @@ def test_load_pipeline_of_an_intact_copy_still_works(tmp_path):
     pipeline = load_pipeline(copy_model(tmp_path), trusted=True)
     p = pipeline.predict_proba([POSTING.read_text(encoding="utf-8")])[0]
     assert p[0] > 0.5  # P(engineer) for the engineer example
+
+
+# -- the record of checked scorers (check_cache): a speed-up, never a way around a check ------
+
+
+def _record() -> Path:
+    return Path(os.environ["XDG_CACHE_HOME"]) / "rolecli" / "checked-scorers.json"
+
+
+def test_a_checked_scorer_is_recorded_and_a_rewritten_one_checked_again(rolecli, tmp_path):
+    model = copy_model(tmp_path)
+    assert rolecli("classify", POSTING, "--model", model).returncode == 0
+    assert str(model / SCORER_FILE) in json.loads(_record().read_text())
+    # Same size, other bytes: a new mtime and ctime, so the record no longer applies.
+    raw = bytearray((model / SCORER_FILE).read_bytes())
+    raw[-50] ^= 0x01
+    (model / SCORER_FILE).write_bytes(bytes(raw))
+    result = rolecli("classify", POSTING, "--model", model)
+    assert result.returncode == 4
+    assert "sha256 does not match the model card" in one_line(result.stderr)
+
+
+@pytest.mark.parametrize("record", [
+    b"", b"{not json", b"[1, 2]", b'{"x": ' * 50_000, b'{"a": [1, 2, 3, 4, 5, "b"]}',
+    b" " * (1 << 20), "fifo", "dev-zero",
+])
+def test_a_hostile_record_is_ignored(rolecli, tmp_path, record):
+    target = tmp_path / "cache" / "rolecli" / "checked-scorers.json"
+    target.parent.mkdir(parents=True)
+    if record == "fifo":
+        os.mkfifo(target)
+    elif record == "dev-zero":
+        target.symlink_to("/dev/zero")
+    else:
+        target.write_bytes(record)
+    result = rolecli("classify", POSTING, "-f", "json",
+                     env={"XDG_CACHE_HOME": str(tmp_path / "cache")}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+
+
+def test_an_unwritable_record_is_skipped_quietly(rolecli, tmp_path):
+    (tmp_path / "cache").write_text("a file where the cache folder would be")
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = rolecli("classify", POSTING, "-f", "json", env=env)
+    assert result.returncode == 0 and result.stderr == b""
+
+
+def test_verify_ignores_the_record(rolecli, tmp_path):
+    """The trade-off, pinned down: a record forged for a tampered file fools a plain load,
+    and `model info --verify`, which never reads the record, still catches it."""
+    from rolecli.check_cache import identity
+
+    model = copy_model(tmp_path)
+    raw = bytearray((model / SCORER_FILE).read_bytes())
+    raw[-50] ^= 0x01  # inside the terms: a valid file, other bytes
+    (model / SCORER_FILE).write_bytes(bytes(raw))
+    card = json.loads((model / "card.json").read_text())
+    forged = {str(model / SCORER_FILE): [*identity(os.stat(model / SCORER_FILE)),
+                                         card["files"][SCORER_FILE]]}
+    cache = tmp_path / "cache"
+    (cache / "rolecli").mkdir(parents=True)
+    (cache / "rolecli" / "checked-scorers.json").write_text(json.dumps(forged))
+    env = {"XDG_CACHE_HOME": str(cache)}
+    assert rolecli("classify", POSTING, "--model", model, env=env).returncode == 0
+    result = rolecli("model", "info", "--verify", "--model", model, env=env)
+    assert result.returncode == 4
+    assert "sha256 does not match the model card" in one_line(result.stderr)

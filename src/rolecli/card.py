@@ -20,6 +20,7 @@ import os
 import re
 import stat
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -36,8 +37,8 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 # -- reading files --------------------------------------------------------------------------
 
 
-def read_model_file(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes, or a ModelError saying why not.
+def read_model_file(path: Path, limit: int) -> tuple[bytes, os.stat_result]:
+    """(bytes, fstat) of a regular file of at most `limit` bytes, or a ModelError saying why.
 
     Opened non-blocking, so a FIFO cannot stall the open; anything but a regular file
     (FIFO, device such as /dev/zero, directory, socket) is refused before a byte is read,
@@ -55,9 +56,11 @@ def read_model_file(path: Path, limit: int) -> bytes:
             raise ModelError(f"{path}: not a regular file")
         if info.st_size > limit:
             raise ModelError(f"{path}: {info.st_size:,} bytes, over the {limit:,}-byte limit")
+        # The first read asks for the whole file (and a byte more, to see the end): one
+        # buffer, which join hands back without copying when it is the only chunk.
         chunks, size = [], 0
         while size <= limit:
-            chunk = os.read(fd, min(limit + 1 - size, 1 << 24))
+            chunk = os.read(fd, min(limit + 1, max(info.st_size + 1, size + (1 << 16))) - size)
             if not chunk:
                 break
             chunks.append(chunk)
@@ -68,7 +71,7 @@ def read_model_file(path: Path, limit: int) -> bytes:
         os.close(fd)
     if size > limit:
         raise ModelError(f"{path}: grew past the {limit:,}-byte limit while being read")
-    return b"".join(chunks)
+    return b"".join(chunks), info
 
 
 def _reject_constant(name: str) -> float:
@@ -122,26 +125,25 @@ class _Invalid(Exception):
     """A schema violation at a dotted key path; ModelError adds the file name."""
 
 
-def _unit(low: float = 0.0, high: float = 1.0) -> Any:
-    return field(metadata={"range": (low, high)})
+UNIT = {"range": (0.0, 1.0)}  # a probability
 
 
 @dataclass(frozen=True)
 class OffTopicThresholds:
     # Off-topic when the domain model gives P(ML/data job description) below this.
-    min_p_on_topic: float = _unit()
+    min_p_on_topic: float = field(metadata=UNIT)
 
 
 @dataclass(frozen=True)
 class MixedThresholds:
     # See decision.mixed_reasons for what each number does.
-    p_low: float = _unit()
-    p_high: float = _unit()
+    p_low: float = field(metadata=UNIT)
+    p_high: float = field(metadata=UNIT)
     min_balance: float = field(metadata={"range": (0.0, 2.0)})  # > 1 switches the rule off
-    balance_p_low: float = _unit()
-    balance_p_high: float = _unit()
-    hybrid_p_low: float = _unit()
-    hybrid_p_high: float = _unit()
+    balance_p_low: float = field(metadata=UNIT)
+    balance_p_high: float = field(metadata=UNIT)
+    hybrid_p_low: float = field(metadata=UNIT)
+    hybrid_p_high: float = field(metadata=UNIT)
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ class Card:
 def _check(value: Any, hint: Any, where: str, metadata: Any = None) -> Any:
     """value checked against a type hint (the few kinds the schema uses), converted."""
     origin = getattr(hint, "__origin__", None)
-    args = getattr(hint, "__args__", ())
+    args: tuple[Any, ...] = getattr(hint, "__args__", ())
     if origin is None and hasattr(hint, "__dataclass_fields__"):
         return _build(hint, value, where)
     if type(None) in args:  # X | None
@@ -244,8 +246,7 @@ def _check(value: Any, hint: Any, where: str, metadata: Any = None) -> Any:
 def _build(cls: Any, value: Any, where: str) -> Any:
     if not isinstance(value, dict):
         raise _Invalid(f"{where or 'the card'} is {_kind(value)}, not an object")
-    hints = get_type_hints(cls)
-    known = {f.name: f for f in fields(cls) if not f.metadata.get("internal")}
+    hints, known = _schema(cls)
     unknown = sorted(set(value) - set(known))
     if unknown:
         prefix = f"{where}." if where else ""
@@ -259,6 +260,13 @@ def _build(cls: Any, value: Any, where: str) -> Any:
             continue
         values[name] = _check(value[name], hints[name], path, spec.metadata)
     return cls(**values)
+
+
+@cache
+def _schema(cls: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(type hints, fields) of a schema dataclass: evaluated once, not on every load."""
+    known = {f.name: f for f in fields(cls) if not f.metadata.get("internal")}
+    return get_type_hints(cls), known
 
 
 def _kind(value: Any) -> str:
@@ -302,7 +310,7 @@ def load_card(directory: Path) -> Card:
     if not directory.is_dir():
         raise ModelError(f"model directory not found: {directory}")
     path = directory / CARD_FILE
-    raw = read_model_file(path, CARD_SIZE_LIMIT)
+    raw, _ = read_model_file(path, CARD_SIZE_LIMIT)
     try:
         data = strict_json(raw)
     except ValueError as exc:

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .card import CARD_FILE, CARD_FORMAT_VERSION, MODEL_FILE_SIZE_LIMIT, parse_thresholds
 from .datasets import ROLE_LABELS, DatasetInfo, Example, describe, load_examples
 from .decision import DEFAULT_THRESHOLDS
 from .errors import ModelError, UsageError
 from .paths import shipped_data_dir
-from .card import CARD_FILE, CARD_FORMAT_VERSION, MODEL_FILE_SIZE_LIMIT, parse_thresholds
 from .scorer import LEGACY_SCORER_FILE, SCORER_FILE, ScorerData, encode, verified_bytes
 from .text import ROLE_WORDS, TOKEN_PATTERN
 

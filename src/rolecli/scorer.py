@@ -23,7 +23,6 @@ The writer (`encode`, called by `rolecli train`) and the reader live here, toget
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import struct
@@ -32,12 +31,13 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, islice
+from itertools import accumulate, chain, islice, pairwise
 from operator import mul
 from pathlib import Path
 from typing import Any
 from zlib import crc32
 
+from . import check_cache
 from .card import (
     MODEL_FILE_SIZE_LIMIT,
     Card,
@@ -152,10 +152,8 @@ def encode(data: ScorerData) -> bytes:
         "role": {"intercept": float(data.role_intercept)},
         "domain": {"intercept": float(data.domain_intercept)},
     }
-    sections = [
-        offsets, table, *(array("d", column) for column in (data.idf, data.role_coef,
-                                                             data.domain_coef))
-    ]
+    weights = (array("d", column) for column in (data.idf, data.role_coef, data.domain_coef))
+    sections: list[array[Any]] = [offsets, table, *weights]
     return join_file(header, b"".join(map(_little_endian, sections)) + b"".join(
         term + b"\n" for term in encoded))
 
@@ -219,8 +217,11 @@ class _Parsed:
     term_bytes: bytes
 
 
-def _parse(raw: bytes) -> _Parsed:
-    """Everything in a scorer file, checked without per-term work; ValueError when malformed."""
+def _parse(raw: bytes, check_weights: bool = True) -> _Parsed:
+    """Everything in a scorer file, checked without per-term work; ValueError when malformed.
+
+    `check_weights`: every weight finite (a C-level pass over each array).
+    """
     data, body = split_file(raw)
     if not isinstance(data, dict):
         raise ValueError("the header is not a JSON object")
@@ -244,14 +245,14 @@ def _parse(raw: bytes) -> _Parsed:
     if sum(lengths) != len(body):
         raise ValueError(f"{len(body):,} bytes of arrays where the header implies {sum(lengths):,}")
     ends = list(accumulate(lengths, initial=0))
-    sections = [body[a:b] for a, b in zip(ends, ends[1:])]  # views: no copies
+    sections = [body[a:b] for a, b in pairwise(ends)]  # views: no copies
     offsets, table = (_array(_U32, section) for section in sections[:2])
     # Weights indexed by slot: a leading 0.0 for slot 0.
     idf, role, domain = (_array("d", section, [0.0]) for section in sections[2:5])
     if offsets[0] != 0 or offsets[-1] != header.term_bytes:
         raise ValueError("term offsets do not span the terms")
     # One C-level pass each: sum() propagates inf and nan.
-    if not all(math.isfinite(sum(column)) for column in (idf, role, domain)):
+    if check_weights and not all(math.isfinite(sum(column)) for column in (idf, role, domain)):
         raise ValueError("non-finite weight")
     return _Parsed(header, data["analyzer"], offsets, table, idf, role, domain, bytes(sections[5]))
 
@@ -524,12 +525,21 @@ class Scorer:
             raise ModelError(f"{self.vocabulary.source}: malformed scorer ({exc})") from None
 
     @classmethod
-    def load(cls, directory: Path) -> Scorer:
+    def load(cls, directory: Path, recheck: bool = False) -> Scorer:
+        """The scorer of a model directory, checked against its card and its schema.
+
+        The sha256 and the finiteness of every weight are checked once per file identity
+        (check_cache); `recheck` checks them whatever the record says.
+        """
         card = load_card(directory)
         path = directory / SCORER_FILE
-        raw = verified_bytes(directory, SCORER_FILE, card, SCORER_SIZE_LIMIT)
+        expected = _expected_hash(directory, SCORER_FILE, card)
+        raw, info = read_model_file(path, SCORER_SIZE_LIMIT)
+        known = not recheck and check_cache.already_checked(path, info, expected)
+        if not known:
+            _check_hash(path, raw, expected)
         try:
-            parsed = _parse(raw)
+            parsed = _parse(raw, check_weights=not known)
         except _Unsupported as exc:
             raise ModelError(f"{path}: unsupported scorer format {exc}") from None
         except ValueError as exc:
@@ -544,7 +554,7 @@ class Scorer:
         )
         vocabulary = Vocabulary(parsed.term_bytes, parsed.offsets, parsed.table,
                                 parsed.header.max_probe, (low, high), path)
-        return cls(
+        scorer = cls(
             analyzer,
             vocabulary,
             parsed.idf,
@@ -553,32 +563,45 @@ class Scorer:
             parsed.header.role.intercept,
             parsed.header.domain.intercept,
             card,
-            card.files[SCORER_FILE],  # what the bytes were just checked against
+            expected,  # what the bytes were checked against
             directory,
         )
+        if not known:
+            check_cache.remember_checked(path, info, expected)
+        return scorer
 
 
 def verified_bytes(directory: Path, name: str, card: Card | None = None,
                    limit: int = SCORER_SIZE_LIMIT) -> bytes:
     """A model file's bytes, after checking them against the sha256 its card records."""
     card = card or load_card(directory)
-    path = directory / name
+    expected = _expected_hash(directory, name, card)
+    raw, _ = read_model_file(directory / name, limit)
+    _check_hash(directory / name, raw, expected)
+    return raw
+
+
+def _expected_hash(directory: Path, name: str, card: Card) -> str:
     expected = card.files.get(name)
     if expected is None:
         if name == SCORER_FILE and LEGACY_SCORER_FILE in card.files:
-            raise ModelError(f"{path.parent}: a model from an older rolecli ({LEGACY_SCORER_FILE}"
+            raise ModelError(f"{directory}: a model from an older rolecli ({LEGACY_SCORER_FILE}"
                              f" instead of {SCORER_FILE})")
-        raise ModelError(f"{path.parent / 'card.json'}: no hash recorded for {name}")
-    raw = read_model_file(path, limit)
+        raise ModelError(f"{directory / 'card.json'}: no hash recorded for {name}")
+    return expected
+
+
+def _check_hash(path: Path, raw: bytes, expected: str) -> None:
+    import hashlib  # here, not at the top: a run whose scorer is on record never hashes
+
     if hashlib.sha256(raw).hexdigest() != expected:
         raise ModelError(f"{path}: sha256 does not match the model card (corrupted or tampered)")
-    return raw
 
 
 def verify_model(directory: Path) -> Scorer:
     """Every check there is: each file the card lists against its sha256, and the scorer's
     per-term structure (`rolecli model info --verify`; loading does the rest on each run)."""
-    scorer = Scorer.load(directory)
+    scorer = Scorer.load(directory, recheck=True)
     scorer.check()
     for name in scorer.model_card.files:
         verified_bytes(directory, name, scorer.model_card, MODEL_FILE_SIZE_LIMIT)
