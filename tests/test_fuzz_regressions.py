@@ -8,8 +8,13 @@ keep their promises on the text.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
 import pytest
-from conftest import check_classification, check_explanation
+from conftest import EXAMPLES, MODEL, check_classification, check_explanation, one_line
 
 from rolecli.errors import InputError
 from rolecli.inputs import text_from_bytes
@@ -63,3 +68,40 @@ def test_marked_section_crash_keeps_the_visible_text():
     text = text_from_bytes(page, "page.html", ".html")
     assert "Deploy models" in text and "to Kubernetes" in text
     assert "<p>" not in text
+
+
+# Inputs fuzz/fuzz_model.py crashed model loading with, as atheris wrote them: byte 0 the
+# target (c: card.json, else scorer.bin), byte 1 the length of a text, the text, the file.
+MODEL_CRASHES = {
+    # Term offsets that disagree with the terms' newlines: a ValueError escaped (a
+    # traceback) when a posting had enough n-grams to make the scorer build its dict.
+    "crash-9a17de7f-offsets-mismatch",
+}
+MODEL_CRASH_DIR = Path(__file__).parent / "data" / "fuzz-model"
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_CRASHES))
+@pytest.mark.parametrize("command", [["classify", "-f", "json"], ["model", "info", "--verify"]])
+def test_model_loading_crash_is_one_line_and_exit_4_at_most(rolecli, tmp_path, name, command):
+    from rolecli.scorer import SCORER_FILE
+
+    data = (MODEL_CRASH_DIR / name).read_bytes()
+    raw = data[2 + data[1] :]
+    model = tmp_path / "model"
+    shutil.copytree(MODEL, model)
+    if data[:1] == b"c":
+        (model / "card.json").write_bytes(raw)
+    else:
+        (model / SCORER_FILE).write_bytes(raw)
+        card = json.loads((model / "card.json").read_text())
+        card["files"][SCORER_FILE] = hashlib.sha256(raw).hexdigest()
+        (model / "card.json").write_text(json.dumps(card))
+    posting = [str(EXAMPLES / "ml-engineer.txt")] if command[0] == "classify" else []
+    result = rolecli(*command, *posting, "--model", model)
+    assert result.returncode in (0, 4), result.stderr
+    if result.returncode == 4:
+        assert "rolecli train" in one_line(result.stderr)
+
+
+def test_every_model_crash_file_is_listed():
+    assert {p.name for p in MODEL_CRASH_DIR.iterdir()} == MODEL_CRASHES

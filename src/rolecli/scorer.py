@@ -290,6 +290,8 @@ def decode(raw: bytes) -> ScorerData:
 class Vocabulary:
     """Term -> slot, looked up in the file's own hash table or in a dict built from it.
 
+    Its faults (found by per-term work) are ModelErrors naming the file.
+
     A single posting probes the table once per distinct n-gram: no per-term work at load,
     whatever the vocabulary's size. Once probing has cost about what building a dict of
     the whole vocabulary would (a quarter as many probes as terms), the dict is built, so
@@ -347,8 +349,8 @@ class Vocabulary:
                     return slot
                 index = (index + 1) & mask
         except IndexError:  # only a forged file names a slot past the last term
-            raise ModelError(f"{self.source}: malformed scorer (its hash table names a slot "
-                             "past the last term)") from None
+            raise self._malformed(ValueError("its hash table names a slot past the last "
+                                             "term")) from None
         return 0
 
     def term(self, slot: int) -> str:
@@ -362,27 +364,34 @@ class Vocabulary:
             try:
                 terms = self._bytes.decode("utf-8").split("\n")
             except UnicodeDecodeError:
-                raise ValueError("terms are not UTF-8") from None
+                raise self._malformed(ValueError("terms are not UTF-8")) from None
             ends = accumulate(map((1).__add__, map(len, self._bytes.split(b"\n")[:-1])))
             if terms.pop() != "" or len(terms) != len(self) or \
                     array(_U32, ends) != self._offsets[1:]:
-                raise ValueError("term offsets do not match the terms")
+                raise self._malformed(ValueError("term offsets do not match the terms"))
             self._terms = terms
         return self._terms
 
     def build_index(self) -> None:
         if self._index is None:
-            self._index = _slots(self.terms(), self._ngram_range)
+            try:
+                self._index = _slots(self.terms(), self._ngram_range)
+            except ValueError as exc:
+                raise self._malformed(exc) from None
+
+    def _malformed(self, exc: ValueError) -> ModelError:
+        return ModelError(f"{self.source}: malformed scorer ({exc})")
 
     def check(self) -> None:
         """Every per-term promise: n-grams of the right size, each once, each found by probing."""
         self.build_index()
         if len(self._table) - self._table.count(0) != len(self):
-            raise ValueError("the hash table does not hold each term once")
+            raise self._malformed(ValueError("the hash table does not hold each term once"))
         probe = self.probe
         for slot, term in enumerate(self.terms(), 1):
             if probe(term) != slot:
-                raise ValueError(f"term {term!r} is not where the hash table says")
+                raise self._malformed(ValueError(f"term {term!r} is not where the hash table "
+                                                 "says"))
 
 
 def _slots(terms: list[str], ngram_range: tuple[int, int]) -> dict[str | tuple[str, ...], int]:
@@ -487,7 +496,10 @@ class Scorer:
             return self.role_intercept, self.domain_intercept
         role = sum(map(mul, values, map(self.role_coef.__getitem__, counts)))
         domain = sum(map(mul, values, map(self.domain_coef.__getitem__, counts)))
-        return self.role_intercept + role / norm, self.domain_intercept + domain / norm
+        role, domain = self.role_intercept + role / norm, self.domain_intercept + domain / norm
+        if role != role or domain != domain:  # NaN: finite weights so large they overflow
+            raise ModelError(f"{self.vocabulary.source}: malformed scorer (weights overflow)")
+        return role, domain
 
     def tfidf(self, counts: dict[int, int]) -> dict[str, float]:
         """l2-normalised sublinear tf-idf values of the in-vocabulary terms, as scikit-learn."""
@@ -512,17 +524,35 @@ class Scorer:
     def build_index(self) -> None:
         """Build the whole vocabulary's dict now, checking every term (for a process about
         to score many postings: a malformed term is found before anything is scored)."""
-        try:
-            self.vocabulary.build_index()
-        except ValueError as exc:
-            raise ModelError(f"{self.vocabulary.source}: malformed scorer ({exc})") from None
+        self.vocabulary.build_index()
 
     def check(self) -> None:
         """The per-term checks loading skips (`rolecli model info --verify` runs them)."""
+        self.vocabulary.check()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes, card: Card, sha256: str, path: Path,
+                   check_weights: bool = True) -> Scorer:
+        """A scorer from the bytes of its file (already checked against the card's hash)."""
         try:
-            self.vocabulary.check()
+            parsed = _parse(raw, check_weights=check_weights)
+        except _Unsupported as exc:
+            raise ModelError(f"{path}: unsupported scorer format {exc}") from None
         except ValueError as exc:
-            raise ModelError(f"{self.vocabulary.source}: malformed scorer ({exc})") from None
+            raise ModelError(f"{path}: malformed scorer ({exc})") from None
+        settings = parsed.header.analyzer
+        low, high = settings.ngram_range
+        analyzer = Analyzer(
+            token_pattern=settings.token_pattern,
+            ngram_range=(low, high),
+            stop_words=frozenset(settings.stop_words),
+            lowercase=settings.lowercase,
+        )
+        vocabulary = Vocabulary(parsed.term_bytes, parsed.offsets, parsed.table,
+                                parsed.header.max_probe, (low, high), path)
+        return cls(analyzer, vocabulary, parsed.idf, parsed.role_coef, parsed.domain_coef,
+                   parsed.header.role.intercept, parsed.header.domain.intercept, card, sha256,
+                   path.parent)
 
     @classmethod
     def load(cls, directory: Path, recheck: bool = False) -> Scorer:
@@ -538,34 +568,7 @@ class Scorer:
         known = not recheck and check_cache.already_checked(path, info, expected)
         if not known:
             _check_hash(path, raw, expected)
-        try:
-            parsed = _parse(raw, check_weights=not known)
-        except _Unsupported as exc:
-            raise ModelError(f"{path}: unsupported scorer format {exc}") from None
-        except ValueError as exc:
-            raise ModelError(f"{path}: malformed scorer ({exc})") from None
-        settings = parsed.header.analyzer
-        low, high = settings.ngram_range
-        analyzer = Analyzer(
-            token_pattern=settings.token_pattern,
-            ngram_range=(low, high),
-            stop_words=frozenset(settings.stop_words),
-            lowercase=settings.lowercase,
-        )
-        vocabulary = Vocabulary(parsed.term_bytes, parsed.offsets, parsed.table,
-                                parsed.header.max_probe, (low, high), path)
-        scorer = cls(
-            analyzer,
-            vocabulary,
-            parsed.idf,
-            parsed.role_coef,
-            parsed.domain_coef,
-            parsed.header.role.intercept,
-            parsed.header.domain.intercept,
-            card,
-            expected,  # what the bytes were checked against
-            directory,
-        )
+        scorer = cls.from_bytes(raw, card, expected, path, check_weights=not known)
         if not known:
             check_cache.remember_checked(path, info, expected)
         return scorer
