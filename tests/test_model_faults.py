@@ -9,7 +9,6 @@ unsupported scorer format; this file covers the other commands and the other fau
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -65,7 +64,7 @@ def replace_by(model: Path, name: str, make: Callable[[Path], None]) -> None:
 
 
 def _set(data: ScorerData, **changes: object) -> ScorerData:
-    return dataclasses.replace(data, **changes)
+    return data._replace(**changes)
 
 
 def _nan_coefficient(data: ScorerData) -> ScorerData:

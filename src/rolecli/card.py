@@ -1,4 +1,4 @@
-"""The model card (card.json): read safely, checked against a typed schema, as dataclasses.
+"""The model card (card.json): read safely, checked against a typed schema, as NamedTuples.
 
 Everything a model directory holds is outside input: a card or scorer may be a FIFO, a
 symlink to /dev/zero, a huge file, JSON nested 100,000 deep, a 5,000-digit number, NaN,
@@ -8,21 +8,18 @@ deep nesting; `parse_card` checks every key a command reads (types, ranges, fini
 numbers) and refuses keys card format 1 does not define. Each fault is a ModelError
 (exit 4) that names the file and the key.
 
-To add a threshold: add a field to the dataclass below (with a default, so that older
-cards stay valid) and to `decision.DEFAULT_THRESHOLDS`; a test checks the two agree.
+To add a threshold: add a field to the class below (with a default, so that older cards
+stay valid) and to `decision.DEFAULT_THRESHOLDS`; a test checks the two agree.
 """
-
-from __future__ import annotations
 
 import json
 import math
 import os
 import re
 import stat
-from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Annotated, Any, NamedTuple, get_args, get_origin, get_type_hints
 
 from .errors import ModelError
 
@@ -125,46 +122,52 @@ class _Invalid(Exception):
     """A schema violation at a dotted key path; ModelError adds the file name."""
 
 
-UNIT = {"range": (0.0, 1.0)}  # a probability
+class Range(NamedTuple):
+    """Bounds of a number, attached to a field as Annotated[float, Range(low, high)]."""
+
+    low: float
+    high: float
 
 
-@dataclass(frozen=True)
-class OffTopicThresholds:
+UNIT = Range(0.0, 1.0)  # a probability
+Unit = Annotated[float, UNIT]
+
+# The schema is NamedTuples, not dataclasses: immutable all the same, and a twentieth of
+# the cost to define (every `rolecli classify` defines them at import).
+
+
+class OffTopicThresholds(NamedTuple):
     # Off-topic when the domain model gives P(ML/data job description) below this.
-    min_p_on_topic: float = field(metadata=UNIT)
+    min_p_on_topic: Unit
 
 
-@dataclass(frozen=True)
-class MixedThresholds:
+class MixedThresholds(NamedTuple):
     # See decision.mixed_reasons for what each number does.
-    p_low: float = field(metadata=UNIT)
-    p_high: float = field(metadata=UNIT)
-    min_balance: float = field(metadata={"range": (0.0, 2.0)})  # > 1 switches the rule off
-    balance_p_low: float = field(metadata=UNIT)
-    balance_p_high: float = field(metadata=UNIT)
-    hybrid_p_low: float = field(metadata=UNIT)
-    hybrid_p_high: float = field(metadata=UNIT)
+    p_low: Unit
+    p_high: Unit
+    min_balance: Annotated[float, Range(0.0, 2.0)]  # over 1 switches the balance rule off
+    balance_p_low: Unit
+    balance_p_high: Unit
+    hybrid_p_low: Unit
+    hybrid_p_high: Unit
 
 
-@dataclass(frozen=True)
-class Thresholds:
+class Thresholds(NamedTuple):
     off_topic: OffTopicThresholds
     mixed: MixedThresholds
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: dict(part._asdict()) for name, part in self._asdict().items()}
 
 
-@dataclass(frozen=True)
-class DatasetEntry:
+class DatasetEntry(NamedTuple):
     path: str
     sha256: str
     rows: int
     labels: dict[str, int]
 
 
-@dataclass(frozen=True)
-class Calibration:
+class Calibration(NamedTuple):
     method: str
     a: float
     b: float
@@ -173,8 +176,7 @@ class Calibration:
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class Card:
+class Card(NamedTuple):
     """A validated card.json (format 1). `data` is the parsed JSON itself, for display."""
 
     card_format_version: int
@@ -190,20 +192,23 @@ class Card:
     nonzero_coefficients: dict[str, int] | None = None
     metrics: dict[str, Any] | None = None
     libraries: dict[str, str] | None = None
-    data: dict[str, Any] = field(default_factory=dict, metadata={"internal": True})
+    data: dict[str, Any] | None = None  # the parsed JSON, set by parse_card (not a key)
 
 
-def _check(value: Any, hint: Any, where: str, metadata: Any = None) -> Any:
+def _check(value: Any, hint: Any, where: str) -> Any:
     """value checked against a type hint (the few kinds the schema uses), converted."""
+    bounds = None
+    if get_origin(hint) is Annotated:
+        hint, bounds = get_args(hint)[:2]
     origin = getattr(hint, "__origin__", None)
     args: tuple[Any, ...] = getattr(hint, "__args__", ())
-    if origin is None and hasattr(hint, "__dataclass_fields__"):
+    if origin is None and hasattr(hint, "_fields"):
         return _build(hint, value, where)
     if type(None) in args:  # X | None
         if value is None:
             return None
         (hint,) = [a for a in args if a is not type(None)]
-        return _check(value, hint, where, metadata)
+        return _check(value, hint, where)
     if hint is Any:
         return value
     if hint is float:
@@ -212,12 +217,12 @@ def _check(value: Any, hint: Any, where: str, metadata: Any = None) -> Any:
         value = float(value)
         if not math.isfinite(value):
             raise _Invalid(f"{where} is not a finite number")
-        low, high = (metadata or {}).get("range", (-math.inf, math.inf))
+        low, high = bounds or (-math.inf, math.inf)
         if not low <= value <= high:
             raise _Invalid(f"{where} is {value}, outside [{low}, {high}]")
         return value
     if hint is int:
-        low, high = (metadata or {}).get("range", (0, 1 << 53))
+        low, high = bounds or (0, 1 << 53)
         if isinstance(value, bool) or not isinstance(value, int):
             raise _Invalid(f"{where} is {_kind(value)}, not an integer")
         if not low <= value <= high:
@@ -252,21 +257,21 @@ def _build(cls: Any, value: Any, where: str) -> Any:
         prefix = f"{where}." if where else ""
         raise _Invalid(f"unknown key {prefix}{unknown[0]} (known: {', '.join(sorted(known))})")
     values = {}
-    for name, spec in known.items():
+    for name in known:
         path = f"{where}.{name}" if where else name
         if name not in value:
-            if spec.default is MISSING and spec.default_factory is MISSING:
+            if name not in cls._field_defaults:
                 raise _Invalid(f"lacks {path}")
             continue
-        values[name] = _check(value[name], hints[name], path, spec.metadata)
+        values[name] = _check(value[name], hints[name], path)
     return cls(**values)
 
 
 @cache
-def _schema(cls: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(type hints, fields) of a schema dataclass: evaluated once, not on every load."""
-    known = {f.name: f for f in fields(cls) if not f.metadata.get("internal")}
-    return get_type_hints(cls), known
+def _schema(cls: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(type hints, keys) of a schema class: evaluated once, not on every load."""
+    known = tuple(name for name in cls._fields if (cls, name) != (Card, "data"))
+    return get_type_hints(cls, include_extras=True), known
 
 
 def _kind(value: Any) -> str:
@@ -276,9 +281,9 @@ def _kind(value: Any) -> str:
 
 
 def check_schema(cls: Any, data: Any, where: str) -> Any:
-    """An instance of dataclass `cls` from parsed JSON, checked field by field; ValueError
-    naming the key when a value has the wrong type, is out of range, is missing, or is
-    not a field of `cls`."""
+    """An instance of schema class `cls` (a NamedTuple) from parsed JSON, checked field by
+    field; ValueError naming the key when a value has the wrong type, is out of range, is
+    missing, or is not a field of `cls`."""
     try:
         return _build(cls, data, where)
     except _Invalid as exc:
@@ -302,7 +307,7 @@ def parse_card(data: Any, path: Path) -> Card:
     for name, digest in card.files.items():
         if not _SHA256.fullmatch(digest) or "/" in name or name in ("", ".", ".."):
             raise ModelError(f"{path}: invalid model card: files.{name} is not a file's sha256")
-    return replace(card, data=data)
+    return card._replace(data=data)
 
 
 def load_card(directory: Path) -> Card:

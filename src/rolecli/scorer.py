@@ -21,8 +21,6 @@ Layout (format 3), V terms, a hash table of T slots:
 The writer (`encode`, called by `rolecli train`) and the reader live here, together.
 """
 
-from __future__ import annotations
-
 import json
 import math
 import struct
@@ -30,17 +28,17 @@ import sys
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from itertools import accumulate, chain, islice, pairwise
 from operator import mul
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, NamedTuple
 from zlib import crc32
 
 from . import check_cache
 from .card import (
     MODEL_FILE_SIZE_LIMIT,
     Card,
+    Range,
     check_schema,
     load_card,
     read_model_file,
@@ -87,8 +85,7 @@ def sigmoid(z: float) -> float:
 # -- the header's schema ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AnalyzerSettings:
+class AnalyzerSettings(NamedTuple):
     lowercase: bool
     token_pattern: str
     ngram_range: list[int]
@@ -97,21 +94,19 @@ class AnalyzerSettings:
     norm: str
 
 
-@dataclass(frozen=True)
-class HeadSettings:
+class HeadSettings(NamedTuple):
     intercept: float
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     format: str
     format_version: int
     classes: list[str]
     analyzer: AnalyzerSettings
-    terms: int = field(metadata={"range": (1, MAX_TERMS)})
-    term_bytes: int = field(metadata={"range": (0, SCORER_SIZE_LIMIT)})
-    table_size: int = field(metadata={"range": (2, MAX_TABLE_SIZE)})
-    max_probe: int = field(metadata={"range": (1, MAX_PROBE)})
+    terms: Annotated[int, Range(1, MAX_TERMS)]
+    term_bytes: Annotated[int, Range(0, SCORER_SIZE_LIMIT)]
+    table_size: Annotated[int, Range(2, MAX_TABLE_SIZE)]
+    max_probe: Annotated[int, Range(1, MAX_PROBE)]
     role: HeadSettings
     domain: HeadSettings
 
@@ -119,8 +114,7 @@ class Header:
 # -- what train writes ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ScorerData:
+class ScorerData(NamedTuple):
     """A scorer as plain Python values: what `encode` writes and `decode` reads back."""
 
     analyzer: dict[str, Any]
@@ -158,7 +152,7 @@ def encode(data: ScorerData) -> bytes:
         term + b"\n" for term in encoded))
 
 
-def _hash_table(keys: list[bytes]) -> tuple[array[int], int]:
+def _hash_table(keys: list[bytes]) -> "tuple[array[int], int]":
     """Open addressing with linear probing, at most half full; doubled until chains are short."""
     size = 8
     while size < 2 * len(keys) + 2:
@@ -176,7 +170,7 @@ def _hash_table(keys: list[bytes]) -> tuple[array[int], int]:
         size *= 2
 
 
-def _little_endian(values: array[Any]) -> bytes:
+def _little_endian(values: "array[Any]") -> bytes:
     if _BIG_ENDIAN:
         values = array(values.typecode, values)
         values.byteswap()
@@ -205,15 +199,14 @@ def split_file(raw: bytes) -> tuple[Any, memoryview]:
 # -- reading ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Parsed:
+class _Parsed(NamedTuple):
     header: Header
     analyzer: dict[str, Any]  # the header's analyzer settings as written
-    offsets: array[int]
-    table: array[int]
-    idf: array[float]
-    role_coef: array[float]
-    domain_coef: array[float]
+    offsets: array  # of int
+    table: array  # of int
+    idf: array  # of float
+    role_coef: array  # of float
+    domain_coef: array  # of float
     term_bytes: bytes
 
 
@@ -261,7 +254,7 @@ class _Unsupported(ValueError):
     pass
 
 
-def _array(typecode: str, raw: memoryview, lead: list[Any] | None = None) -> array[Any]:
+def _array(typecode: str, raw: memoryview, lead: list[Any] | None = None) -> "array[Any]":
     values = array(typecode, lead or [])
     values.frombytes(raw)
     if _BIG_ENDIAN:
@@ -299,7 +292,7 @@ class Vocabulary:
     """
 
     def __init__(
-        self, term_bytes: bytes, offsets: array[int], table: array[int], max_probe: int,
+        self, term_bytes: bytes, offsets: "array[int]", table: "array[int]", max_probe: int,
         ngram_range: tuple[int, int], source: Path,
     ) -> None:
         self.source = source  # the file, for error messages
@@ -416,12 +409,13 @@ def _has_empty_word(words: tuple[str, ...]) -> bool:
     return "" in words
 
 
-@dataclass(frozen=True)
-class Scorer:
+class Scorer(NamedTuple):
     """Both linear models over one TF-IDF vocabulary.
 
     The role model's logit is that of P(scientist), with the calibration folded into its
     weights; the domain model's is that of P(the text is an ML/data job description).
+    (A NamedTuple, like every type here: defining one costs a twentieth of a dataclass,
+    and every `rolecli classify` defines them.)
     """
 
     analyzer: Analyzer
@@ -429,9 +423,9 @@ class Scorer:
     # Packed doubles indexed by slot (slot 0 stays empty, so that filter(None, ...) drops
     # the lookups that missed without dropping a term). A posting's few hundred terms are
     # scattered over the vocabulary, and contiguous arrays take few cache misses.
-    idf: array[float]
-    role_coef: array[float]
-    domain_coef: array[float]
+    idf: array  # of float
+    role_coef: array  # of float
+    domain_coef: array  # of float
     role_intercept: float
     domain_intercept: float
     model_card: Card
@@ -445,7 +439,7 @@ class Scorer:
     @property
     def card(self) -> dict[str, Any]:
         """The card as parsed JSON (validated), for display."""
-        return self.model_card.data
+        return self.model_card.data or {}
 
     @property
     def thresholds(self) -> dict[str, Any]:
@@ -532,7 +526,7 @@ class Scorer:
 
     @classmethod
     def from_bytes(cls, raw: bytes, card: Card, sha256: str, path: Path,
-                   check_weights: bool = True) -> Scorer:
+                   check_weights: bool = True) -> "Scorer":
         """A scorer from the bytes of its file (already checked against the card's hash)."""
         try:
             parsed = _parse(raw, check_weights=check_weights)
@@ -555,7 +549,7 @@ class Scorer:
                    path.parent)
 
     @classmethod
-    def load(cls, directory: Path, recheck: bool = False) -> Scorer:
+    def load(cls, directory: Path, recheck: bool = False) -> "Scorer":
         """The scorer of a model directory, checked against its card and its schema.
 
         The sha256 and the finiteness of every weight are checked once per file identity
