@@ -49,7 +49,9 @@ def classification_panel(result: dict[str, Any], title: str = "rolecli") -> Pane
         terms = ", ".join(result["top_terms"][role][:6]) or "—"
         table.add_row(f"{role} terms", Text(terms, style=LABEL_STYLES[role].split()[-1]), "")
     footer = Text(f"model {result['model']['id']}", style="dim")
-    return Panel(Group(table, footer), title=title, expand=False)
+    # The title (a file name) as Text: shown literally, and no markup parser (or its emoji
+    # table, 5 ms to load) is needed to draw the panel.
+    return Panel(Group(table, footer), title=Text(title), expand=False)
 
 
 def _pct(value: float | None) -> str:
