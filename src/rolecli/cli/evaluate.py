@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .common import FORMAT_OPTION, MODEL_OPTION, Format, handle_errors
+from .common import FORMAT_OPTION, MODEL_OPTION, Format
 
 DATA_ARGUMENT = typer.Argument(
     ..., help="Labelled postings: CSV, JSONL, or a folder of label folders."
@@ -15,7 +15,6 @@ TEXT_COLUMN = typer.Option("text", "--text-column", help="Column holding the pos
 LABEL_COLUMN = typer.Option("label", "--label-column", help="Column holding the label.")
 
 
-@handle_errors
 def evaluate_command(
     data: Path = DATA_ARGUMENT,
     model: Path = MODEL_OPTION,
@@ -37,7 +36,6 @@ def evaluate_command(
         console().print(evaluation_view(report, title=str(data)))
 
 
-@handle_errors
 def calibrate_command(
     data: Path = DATA_ARGUMENT,
     model: Path = MODEL_OPTION,
@@ -51,7 +49,7 @@ def calibrate_command(
 ) -> None:
     """Fit the probability calibration and label thresholds on labelled postings."""
     from ..calibration import calibrate, save_calibration
-    from ..render import console, write_json
+    from ..render import console, literal, write_json
 
     settings = calibrate(data, model, text_column, label_column)
     if save is None:
@@ -59,5 +57,5 @@ def calibrate_command(
         return
     save_calibration(settings, save)
     console(stderr=True).print(
-        f"saved calibration to {save}; run `rolecli train` to build a model that uses it"
+        literal(f"saved calibration to {save}; run `rolecli train` to build a model that uses it")
     )
