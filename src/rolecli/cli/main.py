@@ -35,9 +35,9 @@ EXIT_CODES_HELP = (
 _CLICK_ERRORS = {cls.__name__: cls for cls in typer.BadParameter.__mro__}
 ClickException: Any = _CLICK_ERRORS["ClickException"]
 ClickUsageError: Any = _CLICK_ERRORS["UsageError"]
-_click = sys.modules[ClickException.__module__]
-# How commands end on purpose; the boundary lets these through to click.
-_ENDINGS = (typer.Exit, typer.Abort, ClickException, _click.Exit, _click.Abort)
+# How commands end on purpose (typer.Exit is click's Exit where Typer uses click); the
+# boundary lets these through.
+_ENDINGS = (typer.Exit, typer.Abort, ClickException)
 
 
 def debugging() -> bool:
