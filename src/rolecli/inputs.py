@@ -130,13 +130,15 @@ class _OverTime(BaseException):
     `except Exception` can swallow it."""
 
 
-def within_time(work: Callable[[], T], name: str, seconds: float = MAX_EXTRACT_SECONDS) -> T:
-    """`work()`, stopped with an InputError once it has used `seconds` of CPU time.
+def within_time(work: Callable[[], T], name: str, seconds: float | None = None) -> T:
+    """`work()`, stopped with an InputError once it has used `seconds` of CPU time
+    (default MAX_EXTRACT_SECONDS).
 
     CPU time, not wall time, so a busy machine does not fail a file that is merely slow
     to get its turn. Needs the main thread and a free profiling timer (elsewhere, e.g. in
     a Dask worker thread, the size limits alone bound the work).
     """
+    seconds = MAX_EXTRACT_SECONDS if seconds is None else seconds
     with _cpu_timer(seconds) as armed:
         try:
             return work()

@@ -39,15 +39,19 @@ def is_table(path: Path) -> bool:
 
 def check_table(path: Path, text_column: str, id_column: str | None) -> None:
     """Raise UsageError now if the table lacks a requested column (before any row is scored)."""
+    check_columns(path, [text_column] + ([id_column] if id_column else []),
+                  "--text-column / --id-column")
+
+
+def check_columns(path: Path, wanted: list[str], options: str) -> None:
+    """UsageError naming the first of `wanted` the table's header (or first record) lacks."""
     columns = _columns(path)
     if columns is None:  # an empty table has no columns to check, and no rows
         return
-    wanted = [text_column] + ([id_column] if id_column else [])
     missing = [c for c in wanted if c not in columns]
     if missing:
         raise UsageError(
-            f"{path}: no column {missing[0]!r} (use --text-column / --id-column); "
-            f"found {sorted(columns)}"
+            f"{path}: no column {missing[0]!r} (use {options}); found {sorted(map(str, columns))}"
         )
 
 
@@ -111,7 +115,7 @@ def _columns(path: Path) -> set[str] | None:
     try:
         if suffix == ".parquet":
             return set(_parquet_file(path).schema_arrow.names)
-        if suffix == ".jsonl":
+        if suffix in (".jsonl", ".ndjson"):
             # A first line that is not an object is that row's error, not a missing column.
             for _, record in _jsonl_records(path):
                 return set(record) if isinstance(record, dict) else None
