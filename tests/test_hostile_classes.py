@@ -16,13 +16,14 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
-import zlib
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, MODEL, one_line, rolecli_executable
+from conftest import EXAMPLES, MODEL, ROOT, one_line, rolecli_executable
 from test_hostile_input import run_measured, run_on_terminal
+
+sys.path.insert(0, str(ROOT / "bench"))
+from limits import docx_with_paragraphs, pdf_with_content, text_content
 
 POSTING = EXAMPLES / "ml-engineer.txt"
 TEXT = POSTING.read_text(encoding="utf-8")
@@ -167,53 +168,6 @@ def test_calibrate_saving_to_a_markup_path_prints_it_literally(rolecli, tmp_path
 # -- 2. inputs that expand without bound ---------------------------------------------------
 
 
-def pdf_with_content(content: bytes, pages: int = 1) -> bytes:
-    """A minimal PDF whose every page draws `content` (one compressed stream)."""
-    stream = zlib.compress(content, 9)
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(pages))
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    for i in range(pages):
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents "
-                       f"{5 + 2 * i} 0 R /Resources << /Font << /F1 3 0 R >> >> >>".encode())
-        objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream)
-                       + stream + b"\nendstream")
-    out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return out
-
-
-def text_content(megabytes: float) -> bytes:
-    return b"BT /F1 12 Tf 72 712 Td " + b"(Deploy models) Tj " * int(megabytes * MIB / 19) + b"ET"
-
-
-def docx_with_paragraphs(count: int) -> bytes:
-    from docx import Document
-
-    seed = io.BytesIO()
-    Document().save(seed)
-    body = "".join(f"<w:p><w:r><w:t>Deploy models to production {i}</w:t></w:r></w:p>"
-                   for i in range(count))
-    out = io.BytesIO()
-    with zipfile.ZipFile(seed) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "word/document.xml":
-                xml = data.decode()
-                at = xml.index("<w:body>") + len("<w:body>")
-                data = (xml[:at] + body + xml[at:]).encode()
-            z.writestr(info.filename, data)
-    return out.getvalue()
-
-
 EXPANDING = {
     # a 10 KB PDF whose one content stream is 4 MiB of text operators (pypdf: ~25 s)
     "big-stream.pdf": (lambda: pdf_with_content(text_content(4)),
@@ -300,7 +254,8 @@ HOSTILE_LINES = {
     "string": ('"text"', "a JSON string, not an object"),
     "deep": ("[" * 100_000 + "]" * 100_000, "JSON nested too deeply"),
     "deep-object": ('{"text": ' + "[" * 100_000 + "]" * 100_000 + "}", "JSON nested too deeply"),
-    "huge-int": ('{"text": "x", "id": ' + "9" * 5000 + "}", "a number too long to read (over 4,300 digits)"),
+    "huge-int": ('{"text": "x", "id": ' + "9" * 5000 + "}",
+                 "a number too long to read (over 4,300 digits)"),
     "list-id": ('{"text": "Deploy models", "id": [1, 2]}', "'id' is list, not an id"),
     "object-id": ('{"text": "Deploy models", "id": {"a": 1}}', "'id' is dict, not an id"),
 }
