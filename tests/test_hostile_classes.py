@@ -172,9 +172,9 @@ EXPANDING = {
     # a 10 KB PDF whose one content stream is 4 MiB of text operators (pypdf: ~25 s)
     "big-stream.pdf": (lambda: pdf_with_content(text_content(4)),
                        "a PDF where a page holds more than 1 MiB of drawing instructions"),
-    # 6 pages of 0.9 MiB each: each page is under the page limit, together over 4 MiB
+    # 6 pages of 0.9 MiB each: each page is under the page limit, together over 2 MiB
     "many-streams.pdf": (lambda: pdf_with_content(text_content(0.9), pages=6),
-                         "a PDF where its pages hold more than 4 MiB of drawing instructions"),
+                         "a PDF where its pages hold more than 2 MiB of drawing instructions"),
     # a 390 KB DOCX whose text part unpacks to 9.5 MB (python-docx: minutes, GBs)
     "bomb.docx": (lambda: docx_with_paragraphs(130_000),
                   "a Word document whose text part unpacks to more than 8 MiB"),

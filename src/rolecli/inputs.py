@@ -29,7 +29,7 @@ _READ_CHUNK = 64 * 1024
 # extraction slows down more than linearly on a long stream (1 MiB takes ~2 s).
 MAX_PDF_PAGES = 1000
 MAX_PDF_PAGE_CONTENT = 1 * _MIB
-MAX_PDF_CONTENT = 4 * _MIB
+MAX_PDF_CONTENT = 2 * _MIB
 # A Word file is a ZIP: its parts are held to these unpacked sizes (as the archive
 # declares them, which is also the most zipfile will unpack) before python-docx reads them.
 MAX_DOCX_DOCUMENT = 8 * _MIB  # word/document.xml, ~2.5 s to read at this size
@@ -330,20 +330,21 @@ def _pdf_text(data: bytes, name: str) -> str:
         if len(reader.pages) > MAX_PDF_PAGES:
             raise InputError(f"{name}: a PDF of {len(reader.pages):,} pages "
                              f"(the limit is {MAX_PDF_PAGES:,}); a job description is a few")
-        texts, content = [], 0
+        # Every page is measured before any is read (decoding is fast, reading is not).
+        content = 0
         for page in reader.pages:
             stream = page.get_contents()
             size = len(stream.get_data()) if stream is not None else 0
             content += size
-            limit = MAX_PDF_PAGE_CONTENT if size > MAX_PDF_PAGE_CONTENT else MAX_PDF_CONTENT
-            if content > limit or size > limit:
-                where = "a page holds" if limit == MAX_PDF_PAGE_CONTENT else "its pages hold"
+            if size > MAX_PDF_PAGE_CONTENT or content > MAX_PDF_CONTENT:
+                where, limit = (("a page holds", MAX_PDF_PAGE_CONTENT)
+                                if size > MAX_PDF_PAGE_CONTENT
+                                else ("its pages hold", MAX_PDF_CONTENT))
                 raise InputError(
                     f"{name}: a PDF where {where} more than {limit // _MIB} MiB of drawing "
                     "instructions (the limit); a job description is far smaller"
                 )
-            texts.append(page.extract_text() or "")
-        return "\n".join(texts)
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
     except InputError:
         raise
     except Exception as exc:  # see above: any parser failure is an unreadable file
