@@ -236,10 +236,13 @@ def _jsonl_partitions(client: Any, source: Source, config: BatchConfig) -> list[
     import dask.bag as db
     from dask import delayed
 
-    from .tabular import check_table
+    from .tabular import check_table, text_encoding
 
     check_table(source.path, config.text_column, config.id_column)
-    lines = db.read_text(str(source.path), blocksize=JSONL_BLOCK_BYTES, encoding="utf-8-sig")
+    lines = db.read_text(  # decoded by the local reader's rules
+        str(source.path), blocksize=JSONL_BLOCK_BYTES, encoding=text_encoding(source.path),
+        errors="replace",
+    )
     starts = _starts(client.compute(lines.map_partitions(_count_records)).result())
     score = delayed(_score_lines)
     return [

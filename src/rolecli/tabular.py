@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .errors import InputError, UsageError
-from .inputs import mostly_utf8
+from .inputs import guess_encoding, mostly_utf8
 
 TABLE_SUFFIXES = frozenset({".csv", ".jsonl", ".parquet"})
 PARQUET_BATCH_ROWS = 512
@@ -206,10 +206,10 @@ def _parquet_records(path: Path, columns: list[str]) -> Iterator[tuple[int, dict
 
 
 def _open_text(path: Path) -> Any:
-    return path.open(encoding=_encoding(path), errors="replace", newline="")
+    return path.open(encoding=text_encoding(path), errors="replace", newline="")
 
 
-def _encoding(path: Path) -> str:
+def text_encoding(path: Path) -> str:
     """UTF-8 when the file is (mostly) UTF-8, else a detected encoding; the rules of
     `inputs.decode_bytes`, applied to the whole file block by block."""
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -226,6 +226,4 @@ def _encoding(path: Path) -> str:
             return "utf-8-sig"  # (stray bad bytes become U+FFFD: errors="replace")
         handle.seek(0)
         sample = handle.read(_SNIFF_BYTES)
-    from .inputs import guess_encoding
-
     return guess_encoding(sample)
