@@ -425,8 +425,10 @@ def test_a_second_run_on_a_locked_output_is_refused(rolecli, tmp_path):
 # -- 6. signals and limits -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_sigterm_flushes_summarises_and_exits_143(tmp_path, jobs):
+@pytest.mark.parametrize(("jobs", "group"), [("1", False), ("2", False), ("2", True)],
+                         ids=["in-process", "pool", "pool-whole-group"])
+def test_sigterm_flushes_summarises_and_exits_143(tmp_path, jobs, group):
+    """SIGTERM to rolecli (or, as systemd sends it, to its whole process group)."""
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(3000):
@@ -436,13 +438,17 @@ def test_sigterm_flushes_summarises_and_exits_143(tmp_path, jobs):
         [rolecli_executable(), "batch", str(folder), "-o", str(output), "--jobs", jobs],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
         env={k: v for k, v in os.environ.items() if k != "ROLECLI_MODEL"},
+        start_new_session=group,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
         if output.exists() and output.read_bytes().count(b"\n") >= 64:
             break
         time.sleep(0.01)
-    process.send_signal(signal.SIGTERM)
+    if group:
+        os.killpg(process.pid, signal.SIGTERM)
+    else:
+        process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 143, stderr
     text = stderr.decode()

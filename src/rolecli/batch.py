@@ -452,29 +452,30 @@ _worker: Scoring | None = None
 
 @contextmanager
 def _sigint_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM back while submitting, which may start worker processes.
+    """Hold Ctrl-C back while submitting, which may start worker processes.
 
-    A worker inherits the blocked signals, so one still importing when Ctrl-C reaches the
+    A worker inherits the blocked signal, so one still importing when Ctrl-C reaches the
     process group cannot die with a traceback; the parent gets the signal, delayed by at
-    most this call, and stops the batch as usual.
+    most this call, and stops the batch as usual. (Not SIGTERM: the executor stops its
+    workers with it, and a worker dies of it quietly.)
     """
     if not hasattr(signal, "pthread_sigmask") or (
         threading.current_thread() is not threading.main_thread()
     ):
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, set(STOP_SIGNALS))
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(STOP_SIGNALS))
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _init_worker(model: str | None) -> None:
     global _worker
-    # Ctrl-C and a SIGTERM to the group reach every process: the parent decides when to stop.
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, signal.SIG_IGN)
+    # Ctrl-C reaches the whole process group: the parent decides when to stop. (A SIGTERM
+    # to the group ends the workers, which the parent, stopping too, takes as the end.)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
     _worker = Scoring(load_scorer(model))
 
@@ -507,7 +508,7 @@ def _pool_context() -> Any:
 def _pool_rows(
     chunks: Iterator[list[Item]], config: BatchConfig, stop: threading.Event
 ) -> Iterator[list[Row]]:
-    pool = _OrderedPool(config)
+    pool = _OrderedPool(config, stop)
     window = config.jobs * TASKS_PER_WORKER
     try:
         for chunk in chunks:
@@ -539,8 +540,9 @@ class _OrderedPool:
 
     MAX_FAILED_STARTS = 3  # deaths in a row with no result between: workers cannot run
 
-    def __init__(self, config: BatchConfig) -> None:
+    def __init__(self, config: BatchConfig, stop: threading.Event | None = None) -> None:
         self.config = config
+        self.stop = stop or threading.Event()
         self.executor = self._start()
         self.pending: deque[tuple[Future[list[Row]], list[Item]]] = deque()
         self.deaths_in_a_row = 0
@@ -567,6 +569,11 @@ class _OrderedPool:
         try:
             rows = future.result()
         except BrokenProcessPool:
+            if self.stop.is_set():
+                # The workers died with the batch stopping (a SIGTERM to the whole group):
+                # what is written so far stays a prefix; --resume scores the rest.
+                self.pending.clear()
+                return []
             rows = self._one_by_one(chunk)
             lost, self.pending = self.pending, deque()
             for _, again in lost:
