@@ -168,6 +168,13 @@ def test_calibrate_saving_to_a_markup_path_prints_it_literally(rolecli, tmp_path
 # -- 2. inputs that expand without bound ---------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def baseline_rss() -> int:
+    """Peak RSS of classifying a small posting: a child forked from the (large) test
+    process may count part of the parent's pages in its own peak, so bounds are over this."""
+    return run_measured(["classify", str(POSTING), "-f", "json"])[2]
+
+
 EXPANDING = {
     # a 10 KB PDF whose one content stream is 4 MiB of text operators (pypdf: ~25 s)
     "big-stream.pdf": (lambda: pdf_with_content(text_content(4)),
@@ -182,28 +189,30 @@ EXPANDING = {
 
 
 @pytest.mark.parametrize("name", sorted(EXPANDING))
-def test_files_that_expand_too_far_are_refused_quickly(tmp_path, name):
+def test_files_that_expand_too_far_are_refused_quickly(tmp_path, baseline_rss, name):
     make, reason = EXPANDING[name]
     path = tmp_path / name
     path.write_bytes(make())
     code, seconds, peak, _, stderr = run_measured(["classify", str(path), "-f", "json"])
     assert code == 3
     assert error_line(stderr).startswith(f"rolecli: error: {path}: {reason}")
-    assert seconds < 15 and peak < 400 * MIB, (seconds, peak / MIB)
+    assert seconds < 15 and peak - baseline_rss < 200 * MIB, (seconds, peak / MIB)
 
 
 @pytest.mark.parametrize(("name", "markup"), [
     ("tags.html", "<html><body>" + "<b>job</b> " * 600_000 + "</body></html>"),
     ("deep.html", "<html><body>" + "<div>" * 300_000 + "Deploy models" + "</div>" * 300_000),
 ])
-def test_tag_heavy_and_deeply_nested_html_is_read_in_linear_time(tmp_path, name, markup):
+def test_tag_heavy_and_deeply_nested_html_is_read_in_linear_time(tmp_path, baseline_rss, name,
+                                                                 markup):
     path = tmp_path / name
     path.write_text(markup, encoding="utf-8")
     code, seconds, peak, _, stderr = run_measured(["classify", str(path), "-f", "json"])
     assert code in (0, 3), stderr  # scored, or off-topic with its one line
     if code == 3:
         assert "off-topic" in error_line(stderr)
-    assert seconds < 15 and peak < 300 * MIB, (seconds, peak / MIB)
+    # bs4 took 14 s and 780 MiB on the 7 MB of tags; the streaming parser ~0.5 s, ~60 MiB
+    assert seconds < 15 and peak - baseline_rss < 150 * MIB, (seconds, peak / MIB)
 
 
 def test_batch_turns_expanding_files_into_error_rows_and_scores_the_rest(rolecli, tmp_path):
