@@ -42,7 +42,7 @@ def batch_command(
     ),
     jobs: int = typer.Option(
         None, "--jobs", "-j", metavar="N", show_default=False,
-        help="Worker processes [default: all cores].",
+        help="Worker processes [default: all cores; more than the cores are capped to them].",
     ),
     resume: bool = typer.Option(
         False, "--resume",
