@@ -468,27 +468,6 @@ def test_sigterm_flushes_summarises_and_exits_143(tmp_path, jobs, group):
     assert f"terminated after {len(rows)} rows; rerun with --resume to finish {output}" in text
 
 
-def test_sigterm_outside_a_batch_is_one_line_and_exit_143(tmp_path):
-    fifo = tmp_path / "never.fifo"
-    os.mkfifo(fifo)
-    process = subprocess.Popen([rolecli_executable(), "classify", str(fifo)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL)
-    wchan = Path(f"/proc/{process.pid}/wchan")
-    deadline = time.monotonic() + 30
-    try:
-        while time.monotonic() < deadline and process.poll() is None:
-            if wchan.read_text(errors="replace") in ("wait_for_partner", "fifo_open"):
-                break
-            time.sleep(0.05)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
-    finally:
-        process.kill()
-    assert process.returncode == 143
-    assert stderr.decode().strip() == "rolecli: terminated"
-
-
 @pytest.mark.parametrize("jobs", ["99999999999999999999", "5000"])
 def test_absurd_jobs_is_a_usage_error(rolecli, jobs):
     result = rolecli("batch", POSTING, "--jobs", jobs)

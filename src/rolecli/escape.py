@@ -37,8 +37,10 @@ def visible(text: str) -> str:
     of a file name (a surrogate from surrogateescape) becomes `\\xe9`, the byte itself.
     The result is one line and prints the same on any terminal.
     """
-    if _INVISIBLE.search(text) is None:  # the usual case: nothing to do, no copy
-        return text
+    # str.isprintable() is False for every character of the class (and for some others,
+    # such as no-break spaces, which the regex then passes): a fast test of the usual case.
+    if text.isprintable() or _INVISIBLE.search(text) is None:
+        return text  # nothing to do, no copy
     return _INVISIBLE.sub(_escape, text)
 
 
@@ -58,7 +60,7 @@ def json_text(data: Any) -> str:
     """`json.dumps(data, ensure_ascii=False)`, with the characters `visible` escapes given
     as \\u escapes: the same JSON value, but inert on a terminal and valid UTF-8."""
     text = json.dumps(data, ensure_ascii=False)
-    if _JSON_INVISIBLE.search(text) is None:
+    if text.isprintable() or _JSON_INVISIBLE.search(text) is None:  # (see visible)
         return text
     return _JSON_INVISIBLE.sub(_json_escape, text)
 
