@@ -415,6 +415,24 @@ def test_resume_with_another_model_or_other_inputs_is_refused(rolecli, tmp_path)
     assert output.read_bytes() == before
 
 
+@pytest.mark.parametrize("damage", ["fifo", "deep", "not-an-object"])
+def test_a_damaged_run_record_is_refused_in_one_line(rolecli, tmp_path, damage):
+    output = tmp_path / "rows.jsonl"
+    assert rolecli("batch", POSTING, "-o", output).returncode == 0
+    record = Path(str(output) + ".rolecli-run.json")
+    record.unlink()
+    if damage == "fifo":
+        os.mkfifo(record)  # would block a reader forever
+    else:
+        record.write_text("[" * 100_000 + "]" * 100_000 if damage == "deep" else "[1]")
+    result = rolecli("batch", POSTING, "-o", output, "--resume", timeout=30)
+    assert result.returncode == 2
+    line = error_line(result.stderr)
+    assert "cannot resume" in line and "--force" in line, line
+    forced = rolecli("batch", POSTING, "-o", output, "--force", timeout=30)
+    assert forced.returncode == 0 and record.is_file()
+
+
 def test_a_second_run_on_a_locked_output_is_refused(rolecli, tmp_path):
     output = tmp_path / "rows.jsonl"
     assert rolecli("batch", POSTING, "-o", output).returncode == 0

@@ -969,6 +969,11 @@ def _check_record(output: Path, record: dict[str, Any] | None) -> None:
         return
     path = run_record_path(output)
     hint = "resume with the same model, PATHs and options, or use --force to start over"
+    if path.exists() and not path.is_file():  # a FIFO would block, a device flood
+        raise UsageError(
+            f"{path}: cannot resume: the run record is not a regular file; "
+            "use --force to start over"
+        )
     try:
         found = json.loads(path.read_bytes())
     except FileNotFoundError:
