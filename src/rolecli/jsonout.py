@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any, TextIO
+
+from .escape import json_text
 
 
 def write_json(data: Any, stream: TextIO | None = None) -> None:
     out = stream or sys.stdout
-    out.write(json.dumps(data, ensure_ascii=False) + "\n")
+    out.write(json_text(data) + "\n")
     out.flush()
