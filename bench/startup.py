@@ -100,22 +100,28 @@ def synthetic_model(target: Path, terms: int) -> None:
     (target / "card.json").write_text(json.dumps(card))
 
 
-def import_costs(rolecli: str, posting: Path, model: Path, count: int = 5) -> list[str]:
-    """The largest self import times of one `classify --format json` (python -X importtime)."""
+def import_costs(rolecli: str, posting: Path, model: Path, count: int = 5,
+                 runs: int = 5) -> list[str]:
+    """The largest self import times of `classify --format json` (python -X importtime),
+    each the median of `runs` runs."""
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
-    result = subprocess.run([rolecli, "classify", str(posting), "--format", "json", "--model",
-                             str(model)], capture_output=True, text=True, env=env)
-    rows = []
-    for line in result.stderr.splitlines():
-        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
-        if match:
-            rows.append((int(match[1]), int(match[2]), match[4]))
-    rows.sort(reverse=True)
-    total = sum(own for own, _, _ in rows)
-    lines = [f"  {name:<34} self {own / 1000:6.1f} ms  cumulative {cum / 1000:6.1f} ms"
-             for own, cum, name in rows[:count]]
-    return [*lines, f"  ({len(rows)} modules, {total / 1000:.1f} ms of imports in all, "
-                    "as -X importtime counts them)"]
+    own: dict[str, list[int]] = {}
+    cumulative: dict[str, list[int]] = {}
+    for _ in range(runs):
+        result = subprocess.run([rolecli, "classify", str(posting), "--format", "json",
+                                 "--model", str(model)], capture_output=True, text=True, env=env)
+        for line in result.stderr.splitlines():
+            match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
+            if match:
+                own.setdefault(match[4], []).append(int(match[1]))
+                cumulative.setdefault(match[4], []).append(int(match[2]))
+    rows = sorted(((statistics.median(times), name) for name, times in own.items()), reverse=True)
+    lines = [f"  {name:<34} self {self_us / 1000:6.1f} ms  cumulative "
+             f"{statistics.median(cumulative[name]) / 1000:6.1f} ms"
+             for self_us, name in rows[:count]]
+    total = sum(self_us for self_us, _ in rows)
+    return [*lines, f"  ({len(rows)} modules, {total / 1000:.1f} ms of imports in all, as "
+                    f"-X importtime counts them; medians of {runs} runs)"]
 
 
 def main() -> None:
