@@ -23,7 +23,8 @@ ROLE_NAMES = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "
 
 def console(stderr: bool = False) -> Console:
     """A console that drops colour for pipes, NO_COLOR and TERM=dumb (Rich honours all three)."""
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    # emoji=False: no `:code:` is ever meant as an emoji, and the emoji table takes ms to load.
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
 
 
 def literal(value: object, style: str = "") -> Text:
