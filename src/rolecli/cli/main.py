@@ -18,6 +18,7 @@ from .common import discard_stdout
 from .evaluate import calibrate_command, evaluate_command
 from .explain import explain_command
 from .model_info import model_info_command
+from .serve import serve_command
 from .train import train_command
 
 EXIT_CODES_HELP = (
@@ -71,6 +72,7 @@ app.command("evaluate", epilog=EXIT_CODES_HELP)(evaluate_command)
 app.command("calibrate", epilog=EXIT_CODES_HELP)(calibrate_command)
 app.command("batch", epilog=EXIT_CODES_HELP)(batch_command)
 app.command("explain", epilog=EXIT_CODES_HELP)(explain_command)
+app.command("serve", epilog=EXIT_CODES_HELP)(serve_command)
 
 model_app = typer.Typer(
     help="Inspect a model: its card, training data, metrics, thresholds and top terms.",
