@@ -21,6 +21,21 @@ from pathlib import Path
 from typing import IO, Any
 
 STARTED = re.compile(r"rolecli serve: (http://\S+) ")
+# Markup and escapes a posting may carry; none of it may act on the page or the log.
+PAYLOADS = [
+    '<script>window.__pwned=1;document.title="pwned"</script>',
+    "<img src=x onerror=\"window.__pwned=1\">",
+    '"><svg onload="window.__pwned=1"></svg>',
+    "</textarea><script>window.__pwned=1</script>",
+    "</title><script>window.__pwned=1</script>",
+    '<a href="javascript:window.__pwned=1">apply</a>',
+    "<style>body{display:none}</style>",
+    '<meta http-equiv="refresh" content="0; url=https://example.invalid/">',
+    "\x1b[31mred\x1b[0m &amp; &lt;b&gt;",
+]
+HOSTILE = "Machine Learning Engineer\n\n" + "".join(
+    f"- Deploy models to production and monitor serving latency {p}\n" for p in PAYLOADS
+)
 
 
 @dataclass

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 from conftest import EXAMPLES, MODEL, one_line
-from serving import running_server
+from serving import HOSTILE, PAYLOADS, running_server
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -22,20 +22,7 @@ MIB = 1024 * 1024
 LIMIT = 8 * MIB
 TOKEN = "s3cret-token-for-the-tests-0123"
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (GET|POST|OPTIONS) \S+ \d{3} \d+\.\d ms")
-PAYLOADS = [
-    '<script>window.__pwned=1;document.title="pwned"</script>',
-    "<img src=x onerror=\"window.__pwned=1\">",
-    '"><svg onload="window.__pwned=1"></svg>',
-    "</textarea><script>window.__pwned=1</script>",
-    "</title><script>window.__pwned=1</script>",
-    '<a href="javascript:window.__pwned=1">apply</a>',
-    "<style>body{display:none}</style>",
-    '<meta http-equiv="refresh" content="0; url=https://example.invalid/">',
-    "\x1b[31mred\x1b[0m &amp; &lt;b&gt;",
-]
-HOSTILE = "Machine Learning Engineer\n\n" + "".join(
-    f"- Deploy models to production and monitor serving latency {p}\n" for p in PAYLOADS
-)
+
 
 
 @pytest.fixture(scope="module")

@@ -32,8 +32,8 @@ PAGE_CSS = """
   border-radius: 8px; z-index: 10; }
 .intro h1 { font-size: 1.6rem; letter-spacing: -.015em; }
 .intro p { margin: 8px 0 0; color: var(--muted); }
-.ask { display: grid; gap: 16px; }
-.field { display: grid; gap: 6px; }
+.ask { display: grid; grid-template-columns: minmax(0, 1fr); gap: 16px; }
+.field { display: grid; grid-template-columns: minmax(0, 1fr); gap: 6px; }
 .field label { font-weight: 600; }
 .opt, .hint { color: var(--muted); font-weight: 400; font-size: .88rem; }
 .ask input[type=text], .ask input[type=password], .ask textarea {
@@ -41,7 +41,7 @@ PAGE_CSS = """
   border-radius: 10px; padding: 10px 12px; width: 100%; }
 .ask textarea { min-height: 14rem; resize: vertical; line-height: 1.5; }
 .drop { border: 2px dashed var(--muted); border-radius: 12px; padding: 14px; }
-.drop input { font: inherit; color: var(--ink); max-width: 100%; }
+.drop input { font: inherit; color: var(--ink); width: 100%; }
 .ask.dragging .drop { border-color: var(--eng-ink); background: rgb(var(--eng) / .08); }
 .actions { display: flex; flex-wrap: wrap; align-items: center; gap: 10px 16px; }
 .ask button { font: inherit; font-weight: 600; color: var(--on-strong); background: var(--ink);
