@@ -130,14 +130,16 @@ def _wait_for_start(process: subprocess.Popen[bytes], log: Path, wait: float) ->
 
 def _wait_for_health(server: Server, wait: float) -> None:
     deadline = time.monotonic() + wait
-    while True:
+    answer: object = None
+    while time.monotonic() < deadline:
         try:
-            if server.request("GET", "/healthz")[0] == 200:
+            answer = server.request("GET", "/healthz")[0]
+            if answer == 200:
                 return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
+        except OSError as exc:
+            answer = exc
         time.sleep(0.05)
+    raise RuntimeError(f"GET /healthz did not answer 200 in {wait} s (last: {answer})")
 
 
 def stop(process: subprocess.Popen[bytes]) -> int:

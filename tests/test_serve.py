@@ -294,6 +294,9 @@ def test_loopback_server_answers_only_loopback_host_names(server):
     assert status == 400
     status, _, _ = server.request("GET", "/healthz", headers={"Host": f"localhost:{server.port}"})
     assert status == 200
+    with running_server("--host", "127.0.0.2") as other:  # also loopback: no token needed
+        assert other.request("GET", "/healthz")[0] == 200  # Host: 127.0.0.2:port
+        assert other.request("GET", "/healthz", headers={"Host": "rebound.example"})[0] == 400
 
 
 # -- the page ------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ from .server import ServeSettings
 
 SCORING_THREADS = 4
 T = TypeVar("T")
-LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -230,7 +230,9 @@ def create_app(settings: ServeSettings | None = None) -> ASGIApp:
     if settings.loopback:
         # A page elsewhere may point its own host name at 127.0.0.1 (DNS rebinding) to read
         # answers: a loopback server answers only to loopback names.
-        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_HOSTS))
+        bound = settings.host.strip("[]").lower()
+        hosts = [*LOOPBACK_HOSTS, f"[{bound}]" if ":" in bound else bound]  # as Host has them
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
     if settings.cors:
         middleware.append(Middleware(
             CORSMiddleware, allow_origins=list(settings.cors), allow_methods=["GET", "POST"],
