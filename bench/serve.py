@@ -191,7 +191,8 @@ def main() -> None:
                 f"postings/s, p50 {ms(latencies, 0.5):.2f} ms, p99 {ms(latencies, 0.99):.2f} ms; "
                 f"load average {os.getloadavg()[0]:.1f}"
             )
-        log_lines = len(server.log().splitlines()) - 1
+        requests = WARM_UP + options.requests * options.runs
+        log_lines = len(server.log(lines=requests + 1).splitlines()) - 1
     median = statistics.median
     p99 = median(r.percentile(0.99) for r in loads)
     errors = sum(r.errors for r in loads)
@@ -206,8 +207,7 @@ def main() -> None:
     first, last = loads[0].rss_start, loads[-1].rss_end
     print(f"  server RSS {first:.1f} MiB after warm-up, {last:.1f} MiB after "
           f"{options.requests * options.runs} requests: ratio {last / first:.2f} (target: flat)")
-    print(f"  server log: {log_lines} lines for {WARM_UP + options.requests * options.runs} "
-          "requests (one each)")
+    print(f"  server log: {log_lines} lines for {requests} requests (one each)")
 
 
 if __name__ == "__main__":

@@ -48,9 +48,15 @@ class Server:
     token: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
-    def log(self) -> str:
-        self.log_file.flush()
-        return Path(self.log_file.name).read_text(encoding="utf-8", errors="replace")
+    def log(self, lines: int = 0, wait: float = 10) -> str:
+        """The server's stderr so far, once it has at least `lines` lines (a request's line
+        is written just after its answer)."""
+        deadline = time.monotonic() + wait
+        while True:
+            text = Path(self.log_file.name).read_text(encoding="utf-8", errors="replace")
+            if len(text.splitlines()) >= lines or time.monotonic() > deadline:
+                return text
+            time.sleep(0.02)
 
     def connection(self, timeout: float = 60) -> http.client.HTTPConnection:
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout)

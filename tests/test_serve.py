@@ -156,7 +156,7 @@ def test_batch_rows_match_rolecli_batch_in_input_order(server, rolecli, schema, 
     errors = {row["id"]: row["error"] for row in rows if row["status"] == "error"}
     assert set(errors) == {"line 3", "empty", "typed", "line 7"}
     assert "malformed JSON" in errors["line 3"]
-    assert "empty" in errors["empty"]
+    assert errors["empty"] == "empty: no text to classify (empty or whitespace only)"
     assert '"text" must be a string' in errors["typed"]
     assert '"id" is required' in errors["line 7"]
     assert rows[-1]["status"] == "ok" and rows[-1]["label"] == "engineer"
@@ -456,7 +456,7 @@ def test_one_log_line_per_request_and_no_posting_text(tmp_path):
         server.request("POST", "/", *multipart({"text": f"{marker} {ENGINEER}"}))
         server.request("POST", "/v1/classify", b"{", {"Content-Type": "application/json"})
         server.request("GET", "/%1b[31m/%0a/evil?text=" + marker)
-        log = server.log()
+        log = server.log(lines=6)
     lines = log.strip().splitlines()
     assert lines[0].startswith("rolecli serve: http://127.0.0.1:")
     requests = lines[1:]

@@ -163,7 +163,7 @@ class App:
                 text = text_from_bytes(form.file.data, form.file.name, _suffix(form.file.name))
             except InputError as exc:
                 raise RequestError(422, exc.message) from None
-            return checked_text(text, form.file.name), title, form.file.name
+            return text, title, form.file.name
         if not form.text.strip():
             raise RequestError(422, "paste a posting, or choose its file")
         # Browsers send a textarea's line breaks as CRLF; the posting had plain newlines.

@@ -101,8 +101,14 @@ def parse_json(data: bytes) -> Any:
         raise RequestError(400, f"malformed JSON: {exc}") from None
 
 
-def posting_fields(data: Any, allowed: set[str] = _FIELDS) -> tuple[str, str | None]:
+def posting_fields(data: Any) -> tuple[str, str | None]:
     """(text, title) from a request object, or RequestError 422 naming what is wrong."""
+    text, title = typed_fields(data, _FIELDS)
+    return checked_text(text, "text"), title
+
+
+def typed_fields(data: Any, allowed: set[str]) -> tuple[str, str | None]:
+    """(text, title) of the right types; the text's own rules are checked by the caller."""
     if not isinstance(data, dict):
         raise RequestError(422, 'the body must be a JSON object such as {"text": "..."}')
     unknown = sorted(set(data) - allowed)
@@ -113,12 +119,12 @@ def posting_fields(data: Any, allowed: set[str] = _FIELDS) -> tuple[str, str | N
     if not isinstance(text, str):
         raise RequestError(422, '"text" is required and must be a string'
                            if text is None else '"text" must be a string')
-    return checked_text(text, "text"), checked_title(data.get("title"))
+    _require_unicode(text, "text")
+    return text, checked_title(data.get("title"))
 
 
 def checked_text(text: str, name: str) -> str:
     """Posting text held to the rules files meet (size, binary, empty), or 422."""
-    _require_unicode(text, name)
     try:
         return posting_text(text, name)
     except InputError as exc:
@@ -170,14 +176,10 @@ def _batch_item(line: bytes, where: str) -> Item:
     except UnicodeEncodeError:
         return Item(printable(item_id), error=f'{where}: "id" holds a lone surrogate')
     try:
-        text, title = posting_fields(data, _FIELDS | {"id"})
+        text, title = typed_fields(data, _FIELDS | {"id"})
     except RequestError as exc:
         return Item(item_id, error=exc.message)
-    return batch_item(item_id, text, title)
-
-
-def has_items(body: bytes) -> bool:
-    return bool(body.strip())
+    return batch_item(item_id, text, title)  # its text meets the rules as `rolecli batch` rows do
 
 
 # -- the page's form ------------------------------------------------------------------------
