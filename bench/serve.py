@@ -191,7 +191,7 @@ def main() -> None:
                 f"postings/s, p50 {ms(latencies, 0.5):.2f} ms, p99 {ms(latencies, 0.99):.2f} ms; "
                 f"load average {os.getloadavg()[0]:.1f}"
             )
-        requests = WARM_UP + options.requests * options.runs
+        requests = 1 + WARM_UP + options.requests * options.runs  # 1: the start's /healthz
         log_lines = len(server.log(lines=requests + 1).splitlines()) - 1
     median = statistics.median
     p99 = median(r.percentile(0.99) for r in loads)
