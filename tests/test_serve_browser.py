@@ -105,13 +105,22 @@ def server():
         yield running
 
 
-@pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"], scope="module")
-def browser(request):
-    driver, profile = _driver(javascript=request.param)
-    driver.javascript = request.param
+def _browser(javascript: bool):
+    driver, profile = _driver(javascript=javascript)
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from _browser(javascript=True)
+
+
+@pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"], scope="module")
+def either_browser(request):
+    """The page must work the same with and without its script."""
+    yield from _browser(javascript=request.param)
 
 
 def viewport(driver, size: tuple[int, int], dark: bool = False) -> None:
@@ -152,7 +161,8 @@ def nothing_ran(driver) -> None:
         driver.switch_to.alert.accept()  # a script from the posting opened an alert
 
 
-def test_pasted_posting_shows_its_verdict(browser, server):
+def test_pasted_posting_shows_its_verdict(either_browser, server):
+    browser = either_browser
     text = (EXAMPLES / "data-scientist.txt").read_text(encoding="utf-8")
     viewport(browser, DESKTOP)
     paste_and_submit(browser, server, text, title="Data Scientist")
@@ -167,7 +177,8 @@ def test_pasted_posting_shows_its_verdict(browser, server):
     assert browser.find_element(By.ID, "title").get_property("value") == "Data Scientist"
 
 
-def test_hostile_posting_runs_nothing(browser, server):
+def test_hostile_posting_runs_nothing(either_browser, server):
+    browser = either_browser
     viewport(browser, DESKTOP)
     paste_and_submit(browser, server, HOSTILE, title="<img src=x onerror=window.__pwned=1>")
     nothing_ran(browser)
@@ -182,8 +193,6 @@ def test_hostile_posting_runs_nothing(browser, server):
 
 
 def test_keyboard_reaches_every_control_in_order(browser, server):
-    if not browser.javascript:
-        pytest.skip("focus order is the same page; checked once")
     viewport(browser, DESKTOP)
     browser.get(server.url + "/")
     order = []
@@ -196,8 +205,6 @@ def test_keyboard_reaches_every_control_in_order(browser, server):
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_text_keeps_its_contrast(browser, server, dark):
-    if not browser.javascript:
-        pytest.skip("colours need no script; checked once per scheme")
     viewport(browser, DESKTOP, dark=dark)
     paste_and_submit(browser, server, SCREENSHOT_POSTING.read_text(encoding="utf-8"))
     ratios = dict(browser.execute_script(CONTRAST_SCRIPT, TEXT_ELEMENTS))
@@ -219,8 +226,6 @@ def _save(driver, tmp_path: Path, name: str, size: tuple[int, int]) -> None:
 
 
 def test_screenshots_desktop_and_phone(browser, server, tmp_path):
-    if not browser.javascript:
-        pytest.skip("the screenshots show the page as most people see it")
     text = SCREENSHOT_POSTING.read_text(encoding="utf-8")
     for name, size, dark in (
         ("serve-desktop.png", DESKTOP, False),
