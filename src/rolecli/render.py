@@ -1,8 +1,13 @@
-"""Rendering results for people (Rich) and for machines (JSON) — no logic lives here."""
+"""Rendering results for people (Rich) and for machines (JSON) — no logic lives here.
+
+Every string that came from outside (a file name, an id, a model card field, an error
+message) reaches Rich as `literal(value)`: a Text, which Rich never reads as markup, with
+control characters made visible (escape.visible). Never as a plain str, which Rich would
+parse for `[markup]` and `:emoji:` codes.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any, TextIO
 
@@ -10,6 +15,8 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+
+from .escape import json_text, visible
 
 LABEL_STYLES = {"engineer": "bold cyan", "scientist": "bold magenta", "mixed": "bold yellow"}
 ROLE_NAMES = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "mixed"}
@@ -20,9 +27,15 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
+def literal(value: object, style: str = "") -> Text:
+    """Any outside value as Rich text shown exactly as it is: no markup, no emoji codes,
+    no live escape sequences or hyperlinks, always one line."""
+    return Text(visible(str(value)), style=style, no_wrap=False)
+
+
 def write_json(data: Any, stream: TextIO | None = None) -> None:
     out = stream or sys.stdout
-    out.write(json.dumps(data, ensure_ascii=False) + "\n")
+    out.write(json_text(data) + "\n")
     out.flush()
 
 
@@ -38,6 +51,7 @@ def label_text(label: str | None) -> Text:
 
 
 def classification_panel(result: dict[str, Any], title: str = "rolecli") -> Panel:
+    """The verdict panel; `title` (a file name) is shown literally."""
     from .decision import confidence_word
 
     p = result["probabilities"]
@@ -55,9 +69,9 @@ def classification_panel(result: dict[str, Any], title: str = "rolecli") -> Pane
     )
     for role in ("engineer", "scientist"):
         terms = ", ".join(result["top_terms"][role][:6]) or "—"
-        table.add_row(f"{role} terms", Text(terms, style=LABEL_STYLES[role].split()[-1]), "")
-    footer = Text(f"model {result['model']['id']}", style="dim")
-    return Panel(Group(table, footer), title=title, expand=False)
+        table.add_row(f"{role} terms", literal(terms, style=LABEL_STYLES[role].split()[-1]), "")
+    footer = literal(f"model {result['model']['id']}", style="dim")
+    return Panel(Group(table, footer), title=literal(title), expand=False)
 
 
 def _pct(value: float | None) -> str:
@@ -66,7 +80,7 @@ def _pct(value: float | None) -> str:
 
 def evaluation_view(report: dict[str, Any], title: str) -> Group:
     binary = report["engineer_vs_scientist"]
-    summary = Table(title=f"{title} — {report['rows']} postings", show_header=False)
+    summary = Table(title=literal(f"{title} — {report['rows']} postings"), show_header=False)
     summary.add_column()
     summary.add_column(justify="right")
     for name, value in (
@@ -97,4 +111,5 @@ def evaluation_view(report: dict[str, Any], title: str) -> Group:
         confusion.add_column(label, justify="right")
     for label, counts in zip(labels, report["confusion"]["matrix"]):
         confusion.add_row(label, *[str(c) for c in counts])
-    return Group(summary, per_label, confusion, Text(f"model {report['model']['id']}", style="dim"))
+    footer = literal(f"model {report['model']['id']}", style="dim")
+    return Group(summary, per_label, confusion, footer)

@@ -17,7 +17,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .render import LABEL_STYLES, ROLE_NAMES, bar, label_text
+from .render import LABEL_STYLES, ROLE_NAMES, bar, label_text, literal
 
 TOP_TERMS = 10
 # Shading cut-offs as fractions of the posting's strongest per-character weight: the
@@ -127,7 +127,8 @@ def explanation_view(
     parts.append(_sentence_table(explanation))
     parts.append(_article(explanation))
     model = explanation["model"]
-    parts.append(Text(f"model {model['id']} (scorer sha256 {model['sha256'][:12]})", style="dim"))
+    footer = f"model {model['id']} (scorer sha256 {model['sha256'][:12]})"
+    parts.append(literal(footer, style="dim"))
     return Group(*parts)
 
 

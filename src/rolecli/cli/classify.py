@@ -11,12 +11,10 @@ from .common import (
     MODEL_OPTION,
     POSTING_ARGUMENT,
     Format,
-    handle_errors,
     read_posting,
 )
 
 
-@handle_errors
 def classify_command(
     file: str = POSTING_ARGUMENT,
     format: Format = FORMAT_OPTION,

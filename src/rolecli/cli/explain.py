@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -12,13 +13,11 @@ from .common import (
     MODEL_OPTION,
     POSTING_ARGUMENT,
     Format,
-    handle_errors,
     off_topic_exit,
     read_posting,
 )
 
 
-@handle_errors
 def explain_command(
     file: str = POSTING_ARGUMENT,
     format: Format = FORMAT_OPTION,
@@ -35,7 +34,7 @@ def explain_command(
     from ..render import console, write_json
 
     if html is not None:
-        _check_writable(html)  # fail on a bad path before doing any work
+        _check_writable(html, file)  # fail on a bad path before doing any work
     text, name = read_posting(file, "explain")
     explanation = explain(text, load_scorer(model))
     if format is Format.json:
@@ -56,7 +55,14 @@ def explain_command(
         off_topic_exit(name)
 
 
-def _check_writable(path: Path) -> None:
+def _check_writable(path: Path, posting: str | None) -> None:
+    if posting not in (None, "-") and path.exists():
+        try:
+            same = os.path.samefile(path, posting)
+        except OSError:
+            same = False
+        if same:
+            raise UsageError(f"--html {path} is the posting itself; name another file")
     if path.is_dir():
         raise UsageError(f"--html {path} is a directory; give a file name such as report.html")
     if not path.parent.is_dir():
