@@ -282,10 +282,17 @@ def test_hostile_markup_is_escaped_on_the_page(server):
     assert "<h1>ML engineer</h1>" in page
 
 
-def test_hostile_json_answers_are_plain_json(server):
-    status, _, data = server.post_json("/v1/explain", {"text": HOSTILE})
+def test_hostile_json_answers_are_the_cli_bytes(server, rolecli, tmp_path):
+    posting = tmp_path / "hostile.txt"
+    text = HOSTILE + "- Own the \u202eresearch roadmap\u202c and publish\u2028 papers\n"
+    posting.write_text(text, encoding="utf-8")
+    status, _, body = server.request(
+        "POST", "/v1/explain", json.dumps({"text": text}), {"Content-Type": "application/json"}
+    )
     assert status == 200
-    joined = "".join(s["text"] for s in data["sentences"])
+    assert body == cli_json(rolecli, "explain", posting)
+    assert b"\xe2\x80\xae" not in body and b"\\u202e" in body  # inert on a terminal
+    joined = "".join(s["text"] for s in json.loads(body)["sentences"])
     assert PAYLOADS[0] in joined  # JSON carries text as it is; escaping is the page's job
 
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import typer
 
-from .common import MODEL_OPTION, handle_errors
+from .common import MODEL_OPTION
 
 
-@handle_errors
 def serve_command(
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Address to listen on; any but loopback needs --token."

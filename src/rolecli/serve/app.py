@@ -9,7 +9,6 @@ is one line on stderr with no posting text in it.
 from __future__ import annotations
 
 import hmac
-import json
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..batch import Scoring
 from ..classifier import load_scorer
 from ..errors import InputError
+from ..escape import json_text, visible
 from ..inputs import text_from_bytes
 from ..scorer import Scorer
 from . import page, scoring
@@ -65,7 +65,7 @@ NO_STORE = {"cache-control": "no-store"}  # answers hold posting text: never cac
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     # The bytes `rolecli ... --format json` prints: the same serialisation, the same newline.
-    body = (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
+    body = (json_text(data) + "\n").encode("utf-8")
     return Response(body, status, {**NO_STORE, **(headers or {})}, "application/json")
 
 
@@ -85,7 +85,7 @@ class App:
         self.limiter = anyio.CapacityLimiter(SCORING_THREADS)
         self.stylesheet = page.STYLESHEET.encode("utf-8")
         self.script = files("rolecli.serve").joinpath("static/page.js").read_bytes()
-        self.schema = (json.dumps(openapi(), ensure_ascii=False) + "\n").encode("utf-8")
+        self.schema = (json_text(openapi()) + "\n").encode("utf-8")
 
     async def work(self, function: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(partial(function, *args), limiter=self.limiter)
@@ -125,7 +125,7 @@ class App:
 
         async def rows() -> AsyncIterator[bytes]:
             while chunk := await self.work(scoring.next_rows, self.scoring, items):
-                yield "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chunk).encode()
+                yield "".join(json_text(row) + "\n" for row in chunk).encode("utf-8")
 
         return StreamingResponse(rows(), headers=NO_STORE, media_type="application/x-ndjson")
 
@@ -149,11 +149,16 @@ class App:
         try:
             form = parse_form(request.headers.get("content-type", ""), await read_body(request))
             self.check_token(form.token)
-            text, title, name = self.form_posting(form)
-            explanation = await self.work(scoring.explain_posting, self.scorer, text, title)
+            # A file is parsed in a scoring thread too: a slow PDF must not hold up the others.
+            report = await self.work(self.form_report, form)
         except RequestError as exc:
             return self.html(self.form_page(form, error=exc.message), exc.status)
-        return self.html(self.form_page(form, report=(explanation, text, name)))
+        return self.html(self.form_page(form, report=report))
+
+    def form_report(self, form: Form) -> tuple[dict[str, Any], str, str]:
+        """(explanation, text, name) of what the form sent."""
+        text, title, name = self.form_posting(form)
+        return scoring.explain_posting(self.scorer, text, title), text, name
 
     def form_posting(self, form: Form) -> tuple[str, str | None, str]:
         """(text, title, name) from the form: the file if one was chosen, else the text."""
@@ -284,8 +289,7 @@ class RequestLog:
 def _path(scope: Scope) -> str:
     # The raw path, still percent-encoded, so nothing a client sent can act on a terminal.
     raw = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
-    text = raw.decode("ascii", "backslashreplace")
-    text = "".join(c if " " < c < "\x7f" else f"\\x{ord(c):02x}" for c in text)
+    text = visible(raw.decode("utf-8", "surrogateescape")).replace(" ", "%20")
     return text if len(text) <= 200 else text[:200] + "..."
 
 
