@@ -297,8 +297,8 @@ def test_hostile_json_answers_are_the_cli_bytes(server, rolecli, tmp_path):
 
 
 def test_loopback_server_answers_only_loopback_host_names(server):
-    status, _, _ = server.request("GET", "/healthz", headers={"Host": "rebound.example:8000"})
-    assert status == 400
+    status, _, body = server.request("GET", "/healthz", headers={"Host": "rebound.example:8000"})
+    assert status == 400 and "loopback host names" in error_of(body)
     status, _, _ = server.request("GET", "/healthz", headers={"Host": f"localhost:{server.port}"})
     assert status == 200
     with running_server("--host", "127.0.0.2") as other:  # also loopback: no token needed

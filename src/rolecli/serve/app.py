@@ -21,7 +21,6 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -233,11 +232,9 @@ def create_app(settings: ServeSettings | None = None) -> ASGIApp:
     ]
     middleware = []
     if settings.loopback:
-        # A page elsewhere may point its own host name at 127.0.0.1 (DNS rebinding) to read
-        # answers: a loopback server answers only to loopback names.
         bound = settings.host.strip("[]").lower()
-        hosts = [*LOOPBACK_HOSTS, f"[{bound}]" if ":" in bound else bound]  # as Host has them
-        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
+        hosts = {*LOOPBACK_HOSTS, f"[{bound}]" if ":" in bound else bound}  # as Host has them
+        middleware.append(Middleware(LoopbackHosts, hosts=hosts))
     if settings.cors:
         middleware.append(Middleware(
             CORSMiddleware, allow_origins=list(settings.cors), allow_methods=["GET", "POST"],
@@ -251,6 +248,27 @@ def create_app(settings: ServeSettings | None = None) -> ASGIApp:
         },
     )
     return RequestLog(starlette)
+
+
+class LoopbackHosts:
+    """A page elsewhere may point its own host name at 127.0.0.1 (DNS rebinding) to read a
+    loopback server's answers: such a server answers only requests for a loopback name."""
+
+    def __init__(self, app: ASGIApp, hosts: set[str]) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            header = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+            # "name:port" or "[v6 address]:port"
+            name = header[: header.find("]") + 1] if header.startswith("[") else (
+                header.partition(":")[0])
+            if name not in self.hosts:
+                response = error_response(400, "this server answers only to loopback host names")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class RequestLog:
