@@ -383,6 +383,10 @@ def test_page_errors_are_shown_on_the_page(server):
     status, _, body = server.request("POST", "/", b"garbage",
                                      {"Content-Type": "multipart/form-data; boundary=x"})
     assert status == 400 and "malformed form" in body.decode()
+    # Found by fuzz/fuzz_requests.py: a boundary over 256 characters was a 500.
+    status, _, body = server.request("POST", "/", b"--" + b"b" * 300 + b"\r\n",
+                                     {"Content-Type": "multipart/form-data; boundary=" + "b" * 300})
+    assert status == 400 and "Boundary length 300 exceeds maximum" in body.decode()
     # A form cut short before its part ends holds no posting.
     status, _, body = server.request(
         "POST", "/", b'--x\r\nContent-Disposition: form-data; name="text"\r\n\r\nhello',
@@ -463,16 +467,17 @@ def test_one_log_line_per_request_and_no_posting_text(tmp_path):
         server.request("POST", "/", *multipart({"text": f"{marker} {ENGINEER}"}))
         server.request("POST", "/v1/classify", b"{", {"Content-Type": "application/json"})
         server.request("GET", "/%1b[31m/%0a/evil?text=" + marker)
-        log = server.log(lines=6)
+        server.request("POST", "/", b"garbage", {"Content-Type": "multipart/form-data; boundary=x"})
+        log = server.log(lines=7)
     lines = log.strip().splitlines()
     assert lines[0].startswith("rolecli serve: http://127.0.0.1:")
     requests = lines[1:]
     assert all(LOG_LINE.fullmatch(line) for line in requests), requests
     assert [line.split()[2:4] for line in requests] == [
         ["GET", "/healthz"], ["POST", "/v1/classify"], ["POST", "/"], ["POST", "/v1/classify"],
-        ["GET", "/%1b[31m/%0a/evil"],
+        ["GET", "/%1b[31m/%0a/evil"], ["POST", "/"],
     ]
-    assert [line.split()[4] for line in requests] == ["200", "200", "200", "400", "404"]
+    assert [line.split()[4] for line in requests] == ["200", "200", "200", "400", "404", "400"]
     assert marker not in log and "Traceback" not in log and "\x1b" not in log
 
 

@@ -8,6 +8,7 @@ refused as soon as it does, so no more than the limit is ever held. Uploads stay
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import PureWindowsPath
 from typing import Any
 
 import anyio
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
@@ -33,6 +34,9 @@ MIB = 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FIELDS = {"text", "title"}
 _FORM_FIELDS = {"text", "title", "file", "token"}
+# python-multipart logs each parse error as a warning before raising it; the answer carries
+# the error, and the server's log keeps to one line per request.
+logging.getLogger("python_multipart").setLevel(logging.CRITICAL)
 JSON_TYPES = ("application/json",)
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines",
                "application/json-lines", "application/json")
@@ -269,6 +273,6 @@ def parse_form(content_type: str, body: bytes) -> Form:
         parser = MultipartParser(boundary, callbacks, max_size=MAX_INPUT_BYTES)
         parser.write(body)
         parser.finalize()
-    except MultipartParseError as exc:
+    except FormParserError as exc:  # a malformed body, or a boundary over 256 characters
         raise RequestError(400, f"malformed form: {' '.join(str(exc).split())}") from None
     return collector.form
