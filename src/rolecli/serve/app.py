@@ -77,7 +77,6 @@ class App:
     """The routes, over one loaded scorer."""
 
     def __init__(self, settings: ServeSettings, scorer: Scorer) -> None:
-        self.settings = settings
         self.scorer = scorer
         self.scoring = Scoring(scorer)
         self.token = settings.token.encode("ascii") if settings.token else None
