@@ -1,16 +1,17 @@
 #!/bin/sh
 # Fuzz rolecli for a while: fuzz/run.sh [HARNESS] [SECONDS] [extra libFuzzer flags...]
 #   HARNESS: scoring (default; fuzz_scoring.py, the text path), tables (fuzz_tables.py,
-#   the CSV/JSONL readers and --resume files) or model (fuzz_model.py, card.json and
-#   scorer.bin loading). SECONDS defaults to 300. The growing corpus and any crash-* files
-#   go to $FUZZ_WORK/HARNESS (default: a rolecli-fuzz folder in $TMPDIR or /tmp), never
-#   into the repository. Seeds: fuzz/seeds and examples/ (scoring), fuzz/seeds-tables
-#   (tables); the model harness writes its own into an empty corpus.
+#   the CSV/JSONL readers and --resume files), requests (fuzz_requests.py, the request
+#   parsers of rolecli serve) or model (fuzz_model.py, card.json and scorer.bin loading).
+#   SECONDS defaults to 300. The growing corpus and any crash-* files go to
+#   $FUZZ_WORK/HARNESS (default: a rolecli-fuzz folder in $TMPDIR or /tmp), never into the
+#   repository. Seeds: fuzz/seeds and examples/ (scoring), fuzz/seeds-tables (tables),
+#   fuzz/seeds-requests (requests); the model harness writes its own into an empty corpus.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 harness=scoring
-case "${1:-}" in scoring|tables|model) harness=$1; shift ;; esac
+case "${1:-}" in scoring|tables|requests|model) harness=$1; shift ;; esac
 seconds=${1:-300}
 [ $# -gt 0 ] && shift
 work=${FUZZ_WORK:-${TMPDIR:-/tmp}/rolecli-fuzz}/$harness
@@ -22,6 +23,8 @@ python=${PYTHON:-python3}
 }
 if [ "$harness" = tables ]; then
     seeds="$here/seeds-tables"
+elif [ "$harness" = requests ]; then
+    seeds="$here/seeds-requests"
 elif [ "$harness" = model ]; then
     seeds=""
 else

@@ -12,7 +12,7 @@ import pytest
 from conftest import EXAMPLES, rolecli_executable
 
 COMMANDS = [[], ["classify"], ["explain"], ["batch"], ["train"], ["evaluate"], ["calibrate"],
-            ["model"], ["model", "info"]]
+            ["serve"], ["model"], ["model", "info"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "rolecli")

@@ -111,6 +111,7 @@ COMMANDS = {
     "train": ("train", "train_command"),
     "evaluate": ("evaluate", "evaluate_command"),
     "calibrate": ("evaluate", "calibrate_command"),
+    "serve": ("serve", "serve_command"),
 }
 MODEL_COMMANDS = {"info": ("model_info", "model_info_command")}
 
