@@ -194,6 +194,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20_000)
     parser.add_argument("--small", type=int, default=2_000)
     parser.add_argument("--jobs", type=int, default=None, help="rolecli --jobs (default: its own)")
+    parser.add_argument("--baseline", help="another rolecli executable, run alternately on the "
+                        "same folder (e.g. an install of the previous version)")
     args = parser.parse_args()
     if not DEV_POSTINGS.is_file():
         print(f"skipped: {DEV_POSTINGS} is absent (it lives outside the repository)")
@@ -213,9 +215,12 @@ def main() -> None:
         build_folder(big, texts, args.files)
         build_folder(small, texts, args.small)
         run_rolecli(launcher, rolecli, small, output, args.small, args.jobs)  # warm the cache
-        big_runs, small_runs, bare = [], [], []
+        big_runs, small_runs, bare, baseline_runs = [], [], [], []
         for number in range(1, args.runs + 1):
             big_runs.append(run_rolecli(launcher, rolecli, big, output, args.files, args.jobs))
+            if args.baseline:
+                baseline_runs.append(
+                    run_rolecli(launcher, args.baseline, big, output, args.files, args.jobs))
             bare.append(run_sklearn(pipeline, big_texts))
             small_runs.append(run_rolecli(launcher, rolecli, small, output, args.small, args.jobs))
             b = big_runs[-1]
@@ -241,6 +246,11 @@ def main() -> None:
           "(predict_proba, texts in memory)")
     print(f"  {'ratio':20} {rate / bare_rate:7.2f}x {cpu_rate / bare_cpu_rate:11.2f}x   "
           "(target: items/s >= 1.5x)")
+    if baseline_runs:
+        baseline_rate = median([r.rate for r in baseline_runs])
+        print(f"  {'baseline rolecli':20} {baseline_rate:8.0f} "
+              f"{args.files / median([r.cpu for r in baseline_runs]):12.0f}   "
+              f"({args.baseline}; rolecli / baseline {rate / baseline_rate:.2f}x)")
     print("peak memory of the rolecli process tree (MiB):")
     print(f"  {'files':>8} {'sum RSS':>9} {'sum PSS':>9} {'largest process':>16}")
     for count, runs in ((args.small, small_runs), (args.files, big_runs)):

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,10 @@ DEV_POSTINGS = ROOT.parent / "shared" / "data" / "postings_dev.csv"
 OFFTOPIC_DIR = Path(__file__).parent / "data" / "offtopic"
 
 csv.field_size_limit(sys.maxsize)
+
+# Scorer checks are recorded under $XDG_CACHE_HOME (rolecli/check_cache.py): the tests, and
+# every rolecli they start, keep that record in a folder of their own.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="rolecli-test-cache-")
 
 
 @pytest.fixture

@@ -27,6 +27,14 @@ def jsonl(text: str | bytes) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+def copy_output(source: Path, target: Path, data: bytes) -> None:
+    """`data` as the output file `target`, with `source`'s run record (model and inputs)."""
+    from rolecli.batch import run_record_path
+
+    target.write_bytes(data)
+    run_record_path(target).write_bytes(run_record_path(source).read_bytes())
+
+
 def make_pdf(path: Path, text: str) -> None:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
@@ -249,7 +257,7 @@ def test_resume_after_a_torn_last_row_gives_every_id_once(invoke, tree, tmp_path
     output = tmp_path / f"rows.{fmt}"
     lines = expected.splitlines(keepends=True)
     torn = b"".join(lines[:5]) + lines[5][: len(lines[5]) // 2]  # a crash in the middle of a row
-    output.write_bytes(torn)
+    copy_output(clean, output, torn)
     resumed = invoke("batch", tree, "--output", output, "--resume")
     assert resumed.exit_code == 5, resumed.stderr
     assert output.read_bytes() == expected
@@ -272,13 +280,14 @@ def test_csv_resume_with_quotes_and_newlines_in_ids(invoke, tmp_path):
     expected = clean.read_bytes()
     cut = expected.index(b"new\nline") + 4  # torn inside the quoted field, after its newline
     output = tmp_path / "rows.csv"
-    output.write_bytes(expected[:cut])
+    copy_output(clean, output, expected[:cut])
     assert invoke("batch", folder, "--output", output, "--resume").exit_code == 0
     assert output.read_bytes() == expected
 
 
 def test_resume_refuses_a_file_that_is_not_batch_output(invoke, tree, tmp_path):
     output = tmp_path / "rows.jsonl"
+    assert invoke("batch", tree, "--output", output).exit_code == 5
     output.write_text("not json\n{\"id\": \"x\", \"status\": \"ok\"}\n", encoding="utf-8")
     result = invoke("batch", tree, "--output", output, "--resume")
     assert result.exit_code == 2

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_batch import POSTINGS, _write_tables, jsonl
+from test_batch import POSTINGS, _write_tables, copy_output, jsonl
 
 HAVE_DASK = all(
     importlib.util.find_spec(name) is not None for name in ("dask", "distributed", "pyarrow")
@@ -74,7 +74,7 @@ def test_dask_resume_scores_only_what_is_missing(invoke, tmp_path, scheduler):
                   "--jobs", "1").exit_code == 5
     output = tmp_path / "rows.jsonl"
     lines = clean.read_bytes().splitlines(keepends=True)
-    output.write_bytes(b"".join(lines[:20]) + lines[20][:10])
+    copy_output(clean, output, b"".join(lines[:20]) + lines[20][:10])
     resumed = invoke("batch", folder, "--text-column", "body", "--output", output, "--resume",
                      "--engine", "dask", "--scheduler", scheduler)
     assert resumed.exit_code == 5, resumed.stderr

@@ -50,7 +50,7 @@ def test_json_schema(invoke):
     assert set(data["top_terms"]) == {"engineer", "scientist"}
     assert all(isinstance(t, str) for t in data["top_terms"]["engineer"])
     card = json.loads((MODEL / "card.json").read_text())
-    assert data["model"] == {"id": card["model_id"], "sha256": card["files"]["scorer.json"]}
+    assert data["model"] == {"id": card["model_id"], "sha256": card["files"]["scorer.bin"]}
 
 
 def test_file_pipe_and_dash_give_identical_json(rolecli):
@@ -170,8 +170,10 @@ def test_missing_model_exits_4(rolecli, tmp_path):
 def test_tampered_scorer_exits_4(rolecli, tmp_path):
     model = tmp_path / "model"
     shutil.copytree(MODEL, model)
-    scorer = model / "scorer.json"
-    scorer.write_bytes(scorer.read_bytes().replace(b'"intercept":', b'"intercept": 1e3 +', 1))
+    scorer = model / "scorer.bin"
+    raw = bytearray(scorer.read_bytes())
+    raw[-100] ^= 0x01  # one flipped bit inside the terms
+    scorer.write_bytes(bytes(raw))
     result = rolecli("classify", EXAMPLES / "ml-engineer.txt", "--model", model)
     assert result.returncode == 4
     assert "sha256" in one_line(result.stderr)

@@ -138,7 +138,7 @@ def test_json_schema(invoke):
     assert [b["similarity"] for b in closest] == sorted((b["similarity"] for b in closest),
                                                         reverse=True)
     card = json.loads((MODEL / "card.json").read_text())
-    assert data["model"] == {"id": card["model_id"], "sha256": card["files"]["scorer.json"]}
+    assert data["model"] == {"id": card["model_id"], "sha256": card["files"]["scorer.bin"]}
 
 
 def test_python_api_matches_cli(invoke):
@@ -295,8 +295,10 @@ def test_html_title_attribute_names_term_and_contribution(invoke, tmp_path):
 
 def test_model_info_shows_card_and_top_terms(invoke):
     card = json.loads((MODEL / "card.json").read_text())
-    scorer = json.loads((MODEL / "scorer.json").read_text())
-    coef = dict(zip(scorer["vocabulary"], scorer["role"]["coef"], strict=True))
+    from rolecli.scorer import SCORER_FILE, decode
+
+    scorer = decode((MODEL / SCORER_FILE).read_bytes())
+    coef = dict(zip(scorer.terms, scorer.role_coef, strict=True))
     result = invoke("model", "info")
     assert result.exit_code == 0, result.stdout
     out = result.stdout

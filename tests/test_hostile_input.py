@@ -643,8 +643,13 @@ def test_batch_piped_into_a_reader_that_stops_early(tmp_path, reader):
     assert b"Traceback" not in result.stderr and b"BrokenPipe" not in result.stderr
 
 
-def test_interrupt_of_a_fifo_wait_exits_130(tmp_path):
-    """A FIFO nobody writes to blocks, as `cat` would; Ctrl-C then ends it cleanly."""
+@pytest.mark.parametrize(("signum", "code", "message"), [
+    (signal.SIGINT, 130, "rolecli: interrupted"),
+    (signal.SIGTERM, 143, "rolecli: terminated"),
+], ids=["ctrl-c", "sigterm"])
+def test_interrupt_of_a_fifo_wait_ends_cleanly(tmp_path, signum, code, message):
+    """A FIFO nobody writes to blocks, as `cat` would; Ctrl-C (or SIGTERM) then ends it
+    cleanly."""
     fifo = tmp_path / "never.fifo"
     os.mkfifo(fifo)
     process = subprocess.Popen([rolecli_executable(), "classify", str(fifo)],
@@ -661,10 +666,10 @@ def test_interrupt_of_a_fifo_wait_exits_130(tmp_path):
             time.sleep(0.05)
         else:
             pytest.fail("rolecli never blocked on the FIFO")
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=30)
     finally:
         process.kill()  # never leave a reader blocked on the FIFO behind
-    assert process.returncode == 130
-    assert stderr.decode().strip() == "rolecli: interrupted"
+    assert process.returncode == code
+    assert stderr.decode().strip() == message
     assert stdout == b""

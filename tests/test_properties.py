@@ -82,3 +82,38 @@ def test_hybrid_role_spans_are_every_regex_match_of_the_lowercased_text(text):
         assert len(spans) == len(HYBRID_ROLE.findall(lowered))
     for start, end in spans:
         assert HYBRID_ROLE.fullmatch(text[start:end].lower())
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["text", "id", "label", "x"]), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(st.lists(JSON_VALUES | st.text(max_size=40), max_size=12), st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_every_jsonl_line_is_one_row_or_one_reason(tmp_path_factory, lines, with_id):
+    """Whatever a JSON Lines table holds, each non-blank line is one TableRow: its text, or
+    the reason it has none, and a text id (batch and the labelled-data commands share it)."""
+    import json
+
+    from rolecli.tabular import iter_table
+
+    texts = [v if isinstance(v, str) and not v.startswith("{") else json.dumps(v)
+             for v in lines]
+    texts = [t.replace("\n", " ").replace("\r", " ") for t in texts]
+    path = tmp_path_factory.mktemp("jsonl") / "rows.jsonl"
+    path.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    try:
+        rows = list(iter_table(path, "text", "id" if with_id else None))
+    except InputError:
+        return
+    except Exception as exc:  # a missing column is a UsageError, the only other answer
+        assert type(exc).__name__ == "UsageError", exc
+        return
+    assert len(rows) == sum(1 for t in texts if t.strip())
+    for row in rows:
+        assert isinstance(row.id, str)
+        assert (row.text is None) != (row.error is None)

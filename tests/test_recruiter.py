@@ -323,7 +323,7 @@ def test_the_mixed_thresholds_live_in_the_card():
     assert calibration["thresholds"] == card["thresholds"]
 
 
-def test_a_card_without_the_new_thresholds_exits_4(rolecli, tmp_path):
+def test_a_card_with_the_previous_mixed_thresholds_exits_4(rolecli, tmp_path):
     import shutil
 
     from conftest import EXAMPLES, MODEL
@@ -331,11 +331,11 @@ def test_a_card_without_the_new_thresholds_exits_4(rolecli, tmp_path):
     model = tmp_path / "model"
     shutil.copytree(MODEL, model)
     card = json.loads((model / "card.json").read_text())
-    del card["thresholds"]["confident"]
+    card["thresholds"]["mixed"]["hybrid_p_low"] = 0.0  # the keyword rule's, now gone
     (model / "card.json").write_text(json.dumps(card))
     result = rolecli("classify", EXAMPLES / "ml-engineer.txt", "--model", model)
     assert result.returncode == 4
-    assert "confident" in one_line(result.stderr)
+    assert "hybrid_p_low" in one_line(result.stderr)
 
 
 # --- reasons ------------------------------------------------------------------------

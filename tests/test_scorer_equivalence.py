@@ -21,7 +21,7 @@ TOLERANCE = 1e-9
 def pipelines():
     from rolecli.model import DOMAIN_FILE, load_pipeline
 
-    return load_pipeline(MODEL), load_pipeline(MODEL, DOMAIN_FILE)
+    return load_pipeline(MODEL), load_pipeline(MODEL, DOMAIN_FILE)  # the shipped model
 
 
 @pytest.fixture(scope="module")
@@ -104,18 +104,76 @@ def test_generated_text_matches_pipeline(scorer, pipelines, text):
     assert scorer.analyzer.terms(text) == analyzer(text)
     vocabulary = pipelines[0].named_steps["tfidf"].vocabulary_
     expected = {t: c for t, c in Counter(analyzer(text)).items() if t in vocabulary}
-    counts = {scorer.terms[slot]: count for slot, count in scorer.term_counts(text).items()}
+    counts = {scorer.term(slot): count for slot, count in scorer.term_counts(text).items()}
     assert counts == expected
     assert list(counts) == list(expected)  # first-occurrence order, as scikit-learn meets them
     _assert_equal(scorer, pipelines, [text])
 
 
-def test_scorer_file_is_plain_json_without_code():
-    spec = json.loads((MODEL / "scorer.json").read_text())
-    assert spec["format"] == "rolecli-scorer"
-    assert len(spec["vocabulary"]) == len(spec["idf"]) == len(spec["role"]["coef"])
-    assert len(spec["vocabulary"]) == len(spec["domain"]["coef"])
-    assert all(math.isfinite(x) for x in spec["role"]["coef"])
+def test_scorer_file_is_plain_data_without_code():
+    """Magic bytes, a JSON header and packed numbers: nothing in it can run."""
+    from rolecli.scorer import SCORER_FILE, decode, split_file
+
+    raw = (MODEL / SCORER_FILE).read_bytes()
+    header, _ = split_file(raw)
+    assert header["format"] == "rolecli-scorer" and header["format_version"] == 3
+    data = decode(raw)
+    assert len(data.terms) == len(data.idf) == len(data.role_coef) == len(data.domain_coef)
+    assert len(data.terms) == header["terms"]
+    assert all(math.isfinite(x) for x in data.role_coef + data.domain_coef + data.idf)
+
+
+def test_scorer_round_trips_through_its_writer():
+    from rolecli.scorer import SCORER_FILE, decode, encode
+
+    raw = (MODEL / SCORER_FILE).read_bytes()
+    assert encode(decode(raw)) == raw
+
+
+def test_scorer_matches_the_pipelines_weights_exactly(pipelines):
+    """The packed arrays hold scikit-learn's float64 values bit for bit, column by column."""
+    from rolecli.scorer import SCORER_FILE, decode
+
+    data = decode((MODEL / SCORER_FILE).read_bytes())
+    role, domain = pipelines
+    vectorizer = role.named_steps["tfidf"]
+    assert data.terms == sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    assert data.idf == vectorizer.idf_.tolist()
+    assert data.role_coef == role.named_steps["clf"].coef_[0].tolist()
+    assert data.domain_coef == domain.named_steps["clf"].coef_[0].tolist()
+
+
+def test_hash_table_and_dict_agree_on_every_dev_posting(dev_postings):
+    """A single posting probes the file's hash table; batch builds a dict. Same slots."""
+    from rolecli.scorer import Scorer
+
+    scorer = Scorer.load(MODEL)
+    vocabulary = scorer.vocabulary
+    vocabulary.check()  # builds the dict and probes every term to its own slot
+    index = vocabulary.index
+    low, high = scorer.analyzer.ngram_range
+    for row in dev_postings:
+        tokens = scorer.analyzer.tokens(row["text"])
+        for n in range(low, high + 1):
+            for i in range(len(tokens) - n + 1):
+                gram = tokens[i] if n == 1 else tuple(tokens[i : i + n])
+                term = gram if n == 1 else " ".join(gram)
+                assert vocabulary.probe(term) == index.get(gram, 0), term
+
+
+def test_probing_switches_to_the_dict_with_the_same_counts():
+    """The first postings are looked up by probing, later ones in the dict: same counts."""
+    from rolecli.scorer import Scorer
+
+    texts = [p.read_text() for p in sorted(EXAMPLES.glob("*.txt"))]
+    fresh = Scorer.load(MODEL)
+    first = [fresh.term_counts(text) for text in texts]
+    assert fresh.vocabulary.index is None  # a handful of postings never builds the dict
+    while fresh.vocabulary.index is None:
+        fresh.term_counts(texts[0])
+    for text, counts in zip(texts, first):
+        again = fresh.term_counts(text)
+        assert again == counts and list(again) == list(counts)
 
 
 def test_classify_never_imports_sklearn_scipy_numpy_or_pandas():
@@ -153,7 +211,7 @@ def test_load_pipeline_refuses_tampered_pickle(tmp_path):
     blob[len(blob) // 2] ^= 0xFF
     (model / "pipeline.joblib").write_bytes(bytes(blob))
     with pytest.raises(ModelError, match="sha256"):
-        load_pipeline(model)
+        load_pipeline(model, trusted=True)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "delete", "bad_version", "not_json_card"])
@@ -161,10 +219,10 @@ def test_damaged_model_directory_exits_4(rolecli, tmp_path, damage):
     model = tmp_path / "model"
     shutil.copytree(MODEL, model)
     if damage == "truncate":
-        data = (model / "scorer.json").read_bytes()
-        (model / "scorer.json").write_bytes(data[: len(data) // 3])
+        data = (model / "scorer.bin").read_bytes()
+        (model / "scorer.bin").write_bytes(data[: len(data) // 3])
     elif damage == "delete":
-        (model / "scorer.json").unlink()
+        (model / "scorer.bin").unlink()
     elif damage == "bad_version":
         card = json.loads((model / "card.json").read_text())
         card["card_format_version"] = 999
@@ -181,14 +239,16 @@ def test_scorer_with_hash_matching_but_bad_content_exits_4(rolecli, tmp_path):
     """A consistent but incompatible scorer (as from a future version) is refused clearly."""
     import hashlib
 
+    from rolecli.scorer import join_file, split_file
+
     model = tmp_path / "model"
     shutil.copytree(MODEL, model)
-    spec = json.loads((model / "scorer.json").read_text())
-    spec["format_version"] = 99
-    raw = json.dumps(spec).encode()
-    (model / "scorer.json").write_bytes(raw)
+    header, body = split_file((model / "scorer.bin").read_bytes())
+    header["format_version"] = 99
+    raw = join_file(header, bytes(body))
+    (model / "scorer.bin").write_bytes(raw)
     card = json.loads((model / "card.json").read_text())
-    card["files"]["scorer.json"] = hashlib.sha256(raw).hexdigest()
+    card["files"]["scorer.bin"] = hashlib.sha256(raw).hexdigest()
     (model / "card.json").write_text(json.dumps(card))
     result = rolecli("classify", EXAMPLES / "ml-engineer.txt", "--model", model)
     assert result.returncode == 4

@@ -8,7 +8,7 @@ import json
 import pytest
 from conftest import EXAMPLES, MODEL, ROOT
 
-MODEL_FILES = ("pipeline.joblib", "domain.joblib", "scorer.json")
+MODEL_FILES = ("pipeline.joblib", "domain.joblib", "scorer.bin")
 
 
 def _sha(path) -> str:

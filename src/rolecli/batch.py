@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import hashlib
 import io
 import json
 import logging
@@ -35,7 +36,8 @@ from typing import IO, Any, NamedTuple, Protocol
 from .classifier import load_scorer
 from .datasets import TEXT_SUFFIXES
 from .decision import decide, title_agrees
-from .errors import ExitCode, RoleCliError, UsageError
+from .errors import ExitCode, RoleCliError, Terminated, UsageError
+from .escape import json_text, visible
 from .evidence import gather
 from .inputs import posting_text, read_document
 from .scorer import Scorer
@@ -102,8 +104,11 @@ class BatchSummary:
     labels: Counter[str] = field(default_factory=Counter)
     resumed: int = 0  # rows already in the output that --resume kept
     resumed_errors: int = 0
+    renamed: int = 0  # duplicate ids given a ~N suffix
+    first_renamed: tuple[str, str] = ("", "")
     seconds: float = 0.0
-    interrupted: bool = False
+    interrupted: bool = False  # stopped early by Ctrl-C or SIGTERM
+    terminated: bool = False  # ... by SIGTERM
     titled: int = 0  # scored rows with a title that names a role
     titles_disagree: int = 0  # ... whose body confidently reads as another role
 
@@ -114,7 +119,7 @@ class BatchSummary:
     @property
     def exit_code(self) -> ExitCode:
         if self.interrupted:
-            return ExitCode.INTERRUPTED
+            return ExitCode.TERMINATED if self.terminated else ExitCode.INTERRUPTED
         if self.errors or self.resumed_errors:
             return ExitCode.BATCH_PARTIAL
         return ExitCode.OK
@@ -153,7 +158,8 @@ def error_row(item_id: str, reason: str) -> Row:
 
 def printable(name: str) -> str:
     """A file name as text any output can hold: undecodable bytes (which Python keeps as
-    lone surrogates) become backslash escapes, so ids stay distinct and writable."""
+    lone surrogates) become backslash escapes, so ids stay writable. An escaped name may
+    equal a real one (`caf\\xe9.txt`): UniqueIds keeps ids distinct."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
@@ -161,10 +167,37 @@ def printable(name: str) -> str:
     return name
 
 
+class UniqueIds:
+    """Makes every id of a run unique, in input order: the first item keeps its id, each
+    later item with the same id gets the first free `id~2`, `id~3`, ... (a repeated value
+    in an id column, an escaped file name equal to a real one). The same inputs give the
+    same ids, so --resume finds them again. Holds every id seen, as --resume does."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.renamed = 0
+        self.first: tuple[str, str] = ("", "")
+
+    def unique(self, item_id: str) -> str:
+        if item_id not in self.seen:
+            self.seen.add(item_id)
+            return item_id
+        number = 2
+        while f"{item_id}~{number}" in self.seen:
+            number += 1
+        renamed = f"{item_id}~{number}"
+        self.seen.add(renamed)
+        if not self.renamed:
+            self.first = (item_id, renamed)
+        self.renamed += 1
+        return renamed
+
+
 class Scoring:
     """A loaded scorer turning Items into rows; one per process."""
 
     def __init__(self, scorer: Scorer) -> None:
+        scorer.build_index()  # every term checked, and lookups in C from the first item
         self.scorer = scorer
         self.thresholds = scorer.thresholds
         # pypdf logs a warning for each damaged PDF; here that PDF's error row says it once.
@@ -337,15 +370,24 @@ def _file_key(path: Path) -> tuple[int, int] | None:
     return (stat.st_dev, stat.st_ino)
 
 
-def items(config: BatchConfig, skip: Callable[[str], bool] = lambda _: False) -> Iterator[Item]:
-    """Every item to score, table rows expanded; items whose id `skip` accepts are left out."""
+def items(
+    config: BatchConfig,
+    skip: Callable[[str], bool] = lambda _: False,
+    ids: UniqueIds | None = None,
+) -> Iterator[Item]:
+    """Every item to score, table rows expanded, ids made unique; items whose (unique) id
+    `skip` accepts are left out."""
+    unique = (ids or UniqueIds()).unique
     for source in sources(config):
-        if source.kind == "table":
-            for item in table_items(source, config):
-                if not skip(item.id):
-                    yield item
-        elif not skip(source.id):
-            yield Item(source.id, path=str(source.path), error=source.error, title=config.title)
+        found = (
+            table_items(source, config) if source.kind == "table"
+            else (Item(source.id, path=str(source.path), error=source.error,
+                       title=config.title),)
+        )
+        for item in found:
+            item_id = unique(item.id)
+            if not skip(item_id):
+                yield item if item_id == item.id else item._replace(id=item_id)
 
 
 def table_items(source: Source, config: BatchConfig) -> Iterator[Item]:
@@ -395,6 +437,24 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+# More workers than cores only adds processes (each loads the scorer); far more is a typo.
+MAX_JOBS = 1024
+
+
+def worker_count(jobs: int | None) -> int:
+    """--jobs as run: the cores this process may use at most; 0, negative or absurd is refused."""
+    if jobs is None:
+        return default_jobs()
+    if jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if jobs > MAX_JOBS:
+        raise UsageError(
+            f"--jobs {jobs} is far more than this machine's {default_jobs()} cores "
+            f"(at most {MAX_JOBS}; more than the cores is capped to them)"
+        )
+    return min(jobs, default_jobs())
+
+
 def local_rows(
     chunks: Iterator[list[Item]], config: BatchConfig, scoring: Scoring, stop: threading.Event
 ) -> Iterator[list[Row]]:
@@ -418,7 +478,8 @@ def _sigint_held() -> Iterator[None]:
 
     A worker inherits the blocked signal, so one still importing when Ctrl-C reaches the
     process group cannot die with a traceback; the parent gets the signal, delayed by at
-    most this call, and stops the batch as usual.
+    most this call, and stops the batch as usual. (Not SIGTERM: the executor stops its
+    workers with it, and a worker dies of it quietly.)
     """
     if not hasattr(signal, "pthread_sigmask") or (
         threading.current_thread() is not threading.main_thread()
@@ -434,7 +495,8 @@ def _sigint_held() -> Iterator[None]:
 
 def _init_worker(model: str | None) -> None:
     global _worker
-    # Ctrl-C reaches the whole process group: the parent decides when to stop.
+    # Ctrl-C reaches the whole process group: the parent decides when to stop. (A SIGTERM
+    # to the group ends the workers, which the parent, stopping too, takes as the end.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
     _worker = Scoring(load_scorer(model))
@@ -468,7 +530,7 @@ def _pool_context() -> Any:
 def _pool_rows(
     chunks: Iterator[list[Item]], config: BatchConfig, stop: threading.Event
 ) -> Iterator[list[Row]]:
-    pool = _OrderedPool(config)
+    pool = _OrderedPool(config, stop)
     window = config.jobs * TASKS_PER_WORKER
     try:
         for chunk in chunks:
@@ -500,8 +562,9 @@ class _OrderedPool:
 
     MAX_FAILED_STARTS = 3  # deaths in a row with no result between: workers cannot run
 
-    def __init__(self, config: BatchConfig) -> None:
+    def __init__(self, config: BatchConfig, stop: threading.Event | None = None) -> None:
         self.config = config
+        self.stop = stop or threading.Event()
         self.executor = self._start()
         self.pending: deque[tuple[Future[list[Row]], list[Item]]] = deque()
         self.deaths_in_a_row = 0
@@ -528,6 +591,11 @@ class _OrderedPool:
         try:
             rows = future.result()
         except BrokenProcessPool:
+            if self.stop.is_set():
+                # The workers died with the batch stopping (a SIGTERM to the whole group):
+                # what is written so far stays a prefix; --resume scores the rest.
+                self.pending.clear()
+                return []
             rows = self._one_by_one(chunk)
             lost, self.pending = self.pending, deque()
             for _, again in lost:
@@ -572,24 +640,36 @@ class _OrderedPool:
             yield future.result()
 
 
+class Stop(threading.Event):
+    """Set when the batch should stop after the rows in hand; `terminated` if by SIGTERM."""
+
+    terminated = False
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextmanager
-def stop_on_interrupt() -> Iterator[threading.Event]:
-    """The first Ctrl-C asks the batch to stop after the rows in hand; a second stops at once."""
-    stop = threading.Event()
+def stop_on_interrupt() -> Iterator[Stop]:
+    """The first Ctrl-C or SIGTERM asks the batch to stop after the rows in hand (they are
+    written and summarised); a second stops at once."""
+    stop = Stop()
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
 
     def handler(signum: int, frame: object) -> None:
         if stop.is_set():
-            raise KeyboardInterrupt
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+        stop.terminated = signum == signal.SIGTERM
         stop.set()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
     try:
         yield stop
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, action in previous.items():
+            signal.signal(signum, action)
 
 
 # -- writers -----------------------------------------------------------------------------
@@ -610,14 +690,26 @@ class Output:
     def __init__(self, stream: IO[str], tail: str = "") -> None:
         self.stream = stream
         self.tail = tail
+        # Rows shown on a terminal get control characters made visible (as `ls` does);
+        # into a pipe or file they go exact.
+        self.terminal = _isatty(stream)
 
     def write(self, text: str) -> None:
+        if self.terminal:
+            text = "\n".join(map(visible, text.split("\n")))
         self.stream.write(text)
         self.stream.flush()
 
     def close(self) -> None:
         self.stream.write(self.tail)
         self.stream.flush()
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 class FileOutput(Output):
@@ -628,15 +720,12 @@ class FileOutput(Output):
     and its tail, so it stays valid and --resume can carry on from it once there is room.
     """
 
-    def __init__(self, path: Path, append: bool, resumable: bool, tail: str = "") -> None:
+    def __init__(self, path: Path, file: IO[bytes], resumable: bool, tail: str = "") -> None:
         self.path = path
         self.resumable = resumable
         self.tail = tail
         self.closing = tail.encode("utf-8")
-        try:
-            self.file = path.open("ab" if append else "wb", buffering=0)
-        except OSError as exc:
-            raise UsageError(f"cannot write {path} ({exc.strerror or exc})") from None
+        self.file = file  # unbuffered, locked, positioned after the rows to keep
         self.body = self.file.seek(0, os.SEEK_END)  # where the rows end and the tail begins
 
     def write(self, text: str) -> None:
@@ -655,8 +744,7 @@ class FileOutput(Output):
         self.body += len(data)
 
     def _write_at(self, offset: int, data: bytes) -> None:
-        if self.closing:  # (never in append mode: only a JSON array has a tail)
-            self.file.seek(offset)
+        self.file.seek(offset)
         view = memoryview(data)
         while view:  # a write to a nearly full disk may take only part of the bytes
             view = view[self.file.write(view) or 0 :]
@@ -684,7 +772,7 @@ class RowWriter:
 
 class JsonlWriter(RowWriter):
     def text(self, row: Row) -> str:
-        return json.dumps(row, ensure_ascii=False) + "\n"
+        return json_text(row) + "\n"
 
 
 class CsvWriter(RowWriter):
@@ -716,7 +804,7 @@ class JsonWriter(RowWriter):
     def text(self, row: Row) -> str:
         separator = "\n" if self.first else ",\n"
         self.first = False
-        return separator + json.dumps(row, ensure_ascii=False)
+        return separator + json_text(row)
 
 
 JSON_TAIL = "\n]\n"
@@ -745,16 +833,22 @@ class TableWriter(RowWriter):
         from rich.console import Console
         from rich.table import Table
 
+        from .render import literal
+
         table = Table(show_edge=False, pad_edge=False)
-        for column in ("id", "status", "label", "P(scientist)", "confidence", "title", "error"):
+        columns = ["id", "status", "label", "P(scientist)", "confidence", "title", "error"]
+        if not any(values[5] for values in self.rows):  # no title disagrees: no column
+            columns.remove("title")
+            self.rows = [values[:5] + values[6:] for values in self.rows]
+        for column in columns:
             # Ids and reasons fold rather than being cut: a table on a pipe is 80 columns wide.
             table.add_column(
                 column,
                 justify="right" if column in ("P(scientist)", "confidence") else "left",
                 overflow="fold",
             )
-        for values in self.rows:
-            table.add_row(*values, style="red" if values[1] == "error" else None)
+        for values in self.rows:  # ids and reasons come from outside: shown literally
+            table.add_row(*map(literal, values), style="red" if values[1] == "error" else None)
         # A terminal gets colour and its width; a file or pipe gets plain text.
         target = self.out.stream if type(self.out) is Output else io.StringIO()
         Console(file=target, highlight=False, soft_wrap=False).print(table)
@@ -764,12 +858,10 @@ class TableWriter(RowWriter):
 
 
 def _title_cell(title: dict[str, Any] | None) -> str:
-    """The title check in a word: its label, and whether the body disagrees."""
-    if not title or title["label"] is None:
+    """A title the body disagrees with, by its label ("scientist: disagrees"); else nothing."""
+    if not title or title["agrees"] is not False:
         return ""
-    if title["agrees"] is False:
-        return f"{title['label']}: disagrees"
-    return title["label"]
+    return f"{title['label']}: disagrees"
 
 
 def csv_fields(row: Row) -> list[str]:
@@ -823,58 +915,178 @@ class Resumed:
     has_header: bool = False
 
 
+RUN_RECORD_SUFFIX = ".rolecli-run.json"
+RUN_RECORD_VERSION = 1
+
+
+def run_record_path(output: Path) -> Path:
+    """Beside each --output file: which model scored it, for which inputs (for --resume)."""
+    return output.with_name(output.name + RUN_RECORD_SUFFIX)
+
+
+def run_record(config: BatchConfig, scorer: Scorer, format: str) -> dict[str, Any]:
+    """What --resume must find unchanged: the model, the inputs as given, and the options
+    that decide which items there are and what their ids are."""
+    inputs = {
+        "paths": [os.path.abspath(p) for p in config.paths], "globs": list(config.globs),
+        "text_column": config.text_column, "id_column": config.id_column,
+    }
+    return {
+        "rolecli_batch_run": RUN_RECORD_VERSION, "format": format,
+        "model": {"id": scorer.model_id, "sha256": scorer.sha256},
+        "inputs": inputs,
+        "inputs_sha256": hashlib.sha256(json_text(inputs).encode("utf-8")).hexdigest(),
+    }
+
+
 def open_output(
-    output: Path, format: str, resume: bool, force: bool
+    output: Path, format: str, resume: bool, force: bool, record: dict[str, Any] | None = None
 ) -> tuple[RowWriter, Resumed]:
-    """A writer appending to (--resume), replacing (--force) or creating the output file."""
+    """A writer appending to (--resume), replacing (--force) or creating the output file.
+
+    The file is locked (exclusively, for as long as the writer is open) before it is read
+    or cut, so two runs can never write the same output. `record` (run_record) is kept
+    beside a resumable output; --resume refuses an output whose record differs.
+    """
     if resume and force:
         raise UsageError("--resume and --force contradict each other: pick one")
     if output.is_dir():
         raise UsageError(f"--output {output} is a directory; name a file")
-    resumed = Resumed()
-    if resume:
-        if format not in RESUMABLE_FORMATS:
-            raise UsageError(
-                f"--resume needs --format jsonl or csv (a {format} output cannot be appended to)"
-            )
-        if output.exists():
-            resumed = read_resumable(output, format)
-    elif output.exists() and not force:
+    resumable = format in RESUMABLE_FORMATS
+    if resume and not resumable:
+        raise UsageError(
+            f"--resume needs --format jsonl or csv (a {format} output cannot be appended to)"
+        )
+    if not resume and not force and output.exists():
         raise UsageError(
             f"{output} exists; add --resume to score only what it lacks, or --force to overwrite it"
         )
-    out = FileOutput(output, append=resume, resumable=format in RESUMABLE_FORMATS,
-                     tail=JSON_TAIL if format == "json" else "")
-    return make_writer(format, out, header=not resumed.has_header), resumed
+    file = _locked(output)
+    try:
+        resumed = Resumed()
+        if resume and os.fstat(file.fileno()).st_size:
+            _check_record(output, record)
+            resumed = read_resumable(file, output, format)
+        else:
+            file.truncate(0)
+            if resumable and record is not None:
+                _write_record(output, record)
+        file.seek(0, os.SEEK_END)
+        out = FileOutput(output, file, resumable, tail=JSON_TAIL if format == "json" else "")
+        return make_writer(format, out, header=not resumed.has_header), resumed
+    except BaseException:
+        file.close()
+        raise
 
 
-def read_resumable(output: Path, format: str) -> Resumed:
+def _locked(output: Path) -> IO[bytes]:
+    """The output opened for reading and writing (created if need be) and exclusively locked."""
+    import fcntl
+
+    try:
+        # Not O_APPEND: a json output's writer rewrites its closing bracket in place.
+        fd = os.open(output, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output} ({exc.strerror or exc})") from None
+    file = os.fdopen(fd, "r+b", buffering=0)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        file.close()
+        raise UsageError(
+            f"{output} is being written by another rolecli batch (it holds the file's lock); "
+            "wait for that run to finish, or choose another --output"
+        ) from None
+    return file
+
+
+def _check_record(output: Path, record: dict[str, Any] | None) -> None:
+    if record is None:
+        return
+    path = run_record_path(output)
+    hint = "resume with the same model, PATHs and options, or use --force to start over"
+    if path.exists() and not path.is_file():  # a FIFO would block, a device flood
+        raise UsageError(
+            f"{path}: cannot resume: the run record is not a regular file; "
+            "use --force to start over"
+        )
+    try:
+        found = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise UsageError(
+            f"{output}: cannot resume: no record of the run that wrote it ({path.name} is "
+            f"missing), so its model and inputs cannot be checked; use --force to start over"
+        ) from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise UsageError(
+            f"{path}: cannot resume: unreadable run record ({type(exc).__name__}); "
+            "use --force to start over"
+        ) from None
+    if not isinstance(found, dict):
+        found = {}
+    if found.get("format") != record["format"]:
+        raise UsageError(
+            f"{output}: cannot resume: it was written as {found.get('format')!r}, this run "
+            f"writes {record['format']!r}; {hint}"
+        )
+    model: dict[str, Any] = found["model"] if isinstance(found.get("model"), dict) else {}
+    if model.get("sha256") != record["model"]["sha256"]:
+        raise UsageError(
+            f"{output}: cannot resume: it was scored by model {model.get('id')!r}, this run "
+            f"uses {record['model']['id']!r}; pass that model with --model, or use --force "
+            "to start over"
+        )
+    if found.get("inputs_sha256") != record["inputs_sha256"]:
+        raise UsageError(
+            f"{output}: cannot resume: it was written for other inputs or options "
+            f"({_describe_inputs(found.get('inputs'))}); {hint}"
+        )
+
+
+def _describe_inputs(inputs: Any) -> str:
+    if not isinstance(inputs, dict) or not isinstance(inputs.get("paths"), list):
+        return "unknown"
+    paths = ", ".join(map(str, inputs["paths"][:3]))
+    return paths + (", ..." if len(inputs["paths"]) > 3 else "")
+
+
+def _write_record(output: Path, record: dict[str, Any]) -> None:
+    path = run_record_path(output)
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        temporary.write_text(json_text(record) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path} ({exc.strerror or exc})") from None
+
+
+def read_resumable(handle: IO[bytes], output: Path, format: str) -> Resumed:
     """The ids of the complete rows of an earlier run's output; a torn last row is cut off.
 
     The file is read record by record: only the ids are kept in memory.
     """
-    with output.open("r+b") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        resumed = Resumed()
-        end = 0
-        records = _records(handle, quoted=format == "csv")
-        for number, (record, record_end) in enumerate(records, start=1):
-            row = _parse_record(record, format)
-            if row is None:
-                if record_end < size:  # damage before the last row is not a crash
-                    raise UsageError(
-                        f"{output}: record {number} is not a rolecli batch {format} row; "
-                        "cannot resume (use --force to start over)"
-                    )
-                break
-            if isinstance(row, str):  # the csv header
-                resumed.has_header = True
-            else:
-                resumed.ids.add(row["id"])
-                resumed.errors += row["status"] == "error"
-            end = record_end
-        if end < size:
-            handle.truncate(end)
+    handle.seek(0)
+    size = os.fstat(handle.fileno()).st_size
+    resumed = Resumed()
+    end = 0
+    records = _records(handle, quoted=format == "csv")
+    for number, (record, record_end) in enumerate(records, start=1):
+        row = _parse_record(record, format)
+        if row is None:
+            if record_end < size:  # damage before the last row is not a crash
+                raise UsageError(
+                    f"{output}: record {number} is not a rolecli batch {format} row; "
+                    "cannot resume (use --force to start over)"
+                )
+            break
+        if isinstance(row, str):  # the csv header
+            resumed.has_header = True
+        else:
+            resumed.ids.add(row["id"])
+            resumed.errors += row["status"] == "error"
+        end = record_end
+    if end < size:
+        handle.truncate(end)
     return resumed
 
 
@@ -905,9 +1117,13 @@ def _parse_record(record: bytes, format: str) -> Row | str | None:
         text = record.decode("utf-8")
         if format == "jsonl":
             row = json.loads(text)
-            return row if isinstance(row, dict) and {"id", "status"} <= row.keys() else None
+            # Valid JSON is not yet a row: it must be an object with a text id and a status.
+            if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+                return None
+            return row if row.get("status") in ("ok", "error") else None
         fields = next(csv.reader(io.StringIO(text)))
-    except (UnicodeDecodeError, ValueError, StopIteration, csv.Error):
+    # ValueError: bad JSON, or an integer of thousands of digits; RecursionError: nesting.
+    except (UnicodeDecodeError, ValueError, RecursionError, StopIteration, csv.Error):
         return None
     if tuple(fields) == CSV_COLUMNS:
         return "header"
@@ -941,12 +1157,12 @@ def run_batch(
     """Score every item under `paths`, writing one row per item to `output` (or `stream`).
 
     Raises UsageError / ModelError before writing anything; per-item failures become
-    error rows. On Ctrl-C it returns early (summary.interrupted) with every finished row written.
-    With jobs > 1 the workers are spawned processes, which import the caller's main module:
-    a script calling this needs the usual `if __name__ == "__main__":` guard.
+    error rows. On Ctrl-C or SIGTERM it returns early (summary.interrupted, .terminated)
+    with every finished row written. With jobs > 1 the workers are spawned processes, which
+    import the caller's main module: a script calling this needs the usual
+    `if __name__ == "__main__":` guard.
     """
-    if jobs is not None and jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+    workers = worker_count(jobs)
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if format not in FORMATS:
@@ -954,11 +1170,11 @@ def run_batch(
     if output is None and (resume or force):
         raise UsageError("--resume and --force apply to an --output file")
     scorer = load_scorer(model)  # a broken model fails now, before any output
+    scorer.build_index()
     config = BatchConfig(
         paths=tuple(str(p) for p in paths), globs=tuple(globs), text_column=text_column,
         id_column=id_column, title_column=title_column, title=title,
-        model=str(scorer.directory), jobs=jobs or default_jobs(),
-        exclude=output,
+        model=str(scorer.directory), jobs=workers, exclude=output,
     )
     check_inputs(config)
     if engine == "dask":
@@ -966,7 +1182,9 @@ def run_batch(
 
         require_dask()
     if output is not None:
-        writer, resumed = open_output(output, format, resume, force)
+        _refuse_input_as_output(config, output)
+        record = run_record(config, scorer, format)
+        writer, resumed = open_output(output, format, resume, force, record)
     else:
         out = Output(stream or sys.stdout, tail=JSON_TAIL if format == "json" else "")
         writer, resumed = make_writer(format, out), Resumed()
@@ -975,15 +1193,18 @@ def run_batch(
         total = count_items(config)
         progress.start(None if total is None else max(0, total - len(resumed.ids)))
     done = resumed.ids.__contains__
+    ids = UniqueIds()
     started = time.perf_counter()
     try:
         with stop_on_interrupt() as stop:
             if engine == "dask":
                 from .dask_engine import dask_rows
 
-                batches = dask_rows(config, done, stop, scheduler)
+                batches = dask_rows(config, done, stop, scheduler, ids)
             else:
-                batches = local_rows(chunked(items(config, done)), config, Scoring(scorer), stop)
+                batches = local_rows(
+                    chunked(items(config, done, ids)), config, Scoring(scorer), stop
+                )
             for rows in batches:
                 writer.write(rows)
                 for row in rows:
@@ -991,7 +1212,21 @@ def run_batch(
                 if progress is not None:
                     progress.advance(len(rows))
             summary.interrupted = stop.is_set()
+            summary.terminated = stop.terminated
     finally:
         summary.seconds = time.perf_counter() - started
+        summary.renamed, summary.first_renamed = ids.renamed, ids.first
         writer.close()
     return summary
+
+
+def _refuse_input_as_output(config: BatchConfig, output: Path) -> None:
+    """--output naming one of the inputs would destroy (--force) or grow (--resume) it."""
+    if not output.exists():
+        return
+    for raw in config.paths:
+        with suppress(OSError):
+            if os.path.samefile(raw, output):
+                raise UsageError(
+                    f"--output {output} is one of the inputs ({raw}); name another file"
+                )

@@ -6,23 +6,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .decision import check_thresholds, decide
-from .errors import InputError, ModelError
+from .decision import decide
+from .errors import InputError
 from .evidence import Evidence, gather
 from .paths import default_model_dir
 from .reasons import confidence_text, reasons, title_check
-from .scorer import CARD_FILE, Scorer
+from .scorer import Scorer
 
 TOP_TERMS = 8
 
 
 @lru_cache(maxsize=8)
 def _cached_scorer(directory: Path) -> Scorer:
-    scorer = Scorer.load(directory)
-    problem = check_thresholds(scorer.card.get("thresholds"))
-    if problem is not None:
-        raise ModelError(f"{directory / CARD_FILE}: {problem}")
-    return scorer
+    return Scorer.load(directory)
 
 
 def load_scorer(model: str | Path | None = None) -> Scorer:

@@ -17,7 +17,17 @@ from importlib import import_module
 from itertools import groupby
 from typing import Any
 
-from .batch import CHUNK_ITEMS, BatchConfig, Item, Row, Scoring, Source, error_row, sources
+from .batch import (
+    CHUNK_ITEMS,
+    BatchConfig,
+    Item,
+    Row,
+    Scoring,
+    Source,
+    UniqueIds,
+    error_row,
+    sources,
+)
 from .classifier import load_scorer
 from .errors import UsageError
 from .tabular import jsonl_records, table_row
@@ -25,6 +35,7 @@ from .tabular import jsonl_records, table_row
 # Items per bag partition: large enough that task overhead is small next to reading and scoring.
 FILES_PER_PARTITION = CHUNK_ITEMS * 8
 JSONL_BLOCK_BYTES = 16 * 1024 * 1024
+SCHEDULER_TIMEOUT = "10s"
 
 
 def require_dask() -> None:
@@ -38,14 +49,21 @@ def require_dask() -> None:
 
 
 def dask_rows(
-    config: BatchConfig, done: Callable[[str], bool], stop: threading.Event, scheduler: str | None
+    config: BatchConfig,
+    done: Callable[[str], bool],
+    stop: threading.Event,
+    scheduler: str | None,
+    ids: UniqueIds | None = None,
 ) -> Iterator[list[Row]]:
-    """Rows partition by partition, in input order; without `scheduler`, on a LocalCluster."""
+    """Rows partition by partition, in input order; without `scheduler`, on a LocalCluster.
+
+    Ids are made unique here, in input order, as the local engine does (`ids`)."""
     from distributed import Client, LocalCluster
 
+    ids = ids or UniqueIds()
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        client = _connect(Client, scheduler)
     else:
         cluster = LocalCluster(
             n_workers=config.jobs, threads_per_worker=1, processes=True, dashboard_address=None
@@ -55,9 +73,9 @@ def dask_rows(
         for is_table, grouped in groupby(sources(config), key=lambda s: s.kind == "table"):
             group = list(grouped)  # paths, not texts: small
             batches = (
-                [_table_rows(client, source, config, done) for source in group]
+                [_table_rows(client, source, config, done, ids) for source in group]
                 if is_table
-                else [_file_rows(client, group, config, done)]
+                else [_file_rows(client, group, config, done, ids)]
             )
             for batch in batches:
                 for rows in batch:
@@ -68,6 +86,20 @@ def dask_rows(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _connect(client_class: Any, scheduler: str) -> Any:
+    """A client of the scheduler at `scheduler`, or one UsageError line saying why not."""
+    try:
+        return client_class(scheduler, timeout=SCHEDULER_TIMEOUT)
+    # distributed raises OSError (refused, timed out), ValueError or TypeError (a malformed
+    # address), and others from its comm layer: any of them means no scheduler here.
+    except Exception as exc:
+        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise UsageError(
+            f"cannot use the Dask scheduler at {scheduler!r} ({type(exc).__name__}: {reason}); "
+            "check --scheduler, or leave it out to start a local cluster"
+        ) from None
 
 
 def _scoring(model: str | None) -> Scoring:
@@ -86,14 +118,19 @@ def _in_order(client: Any, partitions: list[Any]) -> Iterator[Any]:
 
 
 def _file_rows(
-    client: Any, group: list[Source], config: BatchConfig, done: Callable[[str], bool]
+    client: Any,
+    group: list[Source],
+    config: BatchConfig,
+    done: Callable[[str], bool],
+    ids: UniqueIds,
 ) -> Iterator[list[Row]]:
     import dask.bag as db
 
-    todo = [
-        Item(s.id, path=str(s.path), error=s.error, title=config.title)
-        for s in group if not done(s.id)
+    found = [
+        Item(ids.unique(s.id), path=str(s.path), error=s.error, title=config.title)
+        for s in group
     ]
+    todo = [item for item in found if not done(item.id)]
     if not todo:
         return
     bag = db.from_sequence(todo, partition_size=FILES_PER_PARTITION)
@@ -108,7 +145,11 @@ def _score_items(items: Iterable[Item], model: str | None) -> list[Row]:
 
 
 def _table_rows(
-    client: Any, source: Source, config: BatchConfig, done: Callable[[str], bool]
+    client: Any,
+    source: Source,
+    config: BatchConfig,
+    done: Callable[[str], bool],
+    ids: UniqueIds,
 ) -> Iterator[list[Row]]:
     prefix = source.id + "#" if source.prefix_rows else ""
     try:
@@ -118,11 +159,13 @@ def _table_rows(
             partitions = _frame_partitions(client, source, config)
     except (UsageError, OSError, ValueError) as exc:
         # As the local engine does: a table that cannot be read is one error row.
-        yield [error_row(source.id, getattr(exc, "message", None) or str(exc))]
+        row = error_row(ids.unique(source.id), getattr(exc, "message", None) or str(exc))
+        if not done(row["id"]):
+            yield [row]
         return
     for rows in _in_order(client, partitions):
         for row in rows:
-            row["id"] = prefix + row["id"]
+            row["id"] = ids.unique(prefix + row["id"])
         yield [row for row in rows if not done(row["id"])]
 
 
@@ -212,10 +255,13 @@ def _jsonl_partitions(client: Any, source: Source, config: BatchConfig) -> list[
     import dask.bag as db
     from dask import delayed
 
-    from .tabular import check_table
+    from .tabular import check_table, text_encoding
 
     check_table(source.path, config.text_column, config.id_column, config.title_column)
-    lines = db.read_text(str(source.path), blocksize=JSONL_BLOCK_BYTES, encoding="utf-8-sig")
+    lines = db.read_text(  # decoded by the local reader's rules
+        str(source.path), blocksize=JSONL_BLOCK_BYTES, encoding=text_encoding(source.path),
+        errors="replace",
+    )
     starts = _starts(client.compute(lines.map_partitions(_count_records)).result())
     score = delayed(_score_lines)
     return [

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import json
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +13,6 @@ LABELS = ("engineer", "scientist", "mixed", "off_topic")
 ROLE_LABELS = ("engineer", "scientist")
 _ALIASES = {"off-topic": "off_topic", "offtopic": "off_topic"}
 TEXT_SUFFIXES = {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
-
-csv.field_size_limit(sys.maxsize)
 
 
 @dataclass(frozen=True)
@@ -41,47 +36,78 @@ def normalise_label(raw: str) -> str:
     return _ALIASES.get(label, label)
 
 
+@dataclass(frozen=True)
+class BadRow:
+    """A row (or file) of labelled data that cannot be used, and why (as in batch)."""
+
+    id: str
+    error: str
+
+
 def load_examples(
     path: Path, text_column: str = "text", label_column: str = "label"
 ) -> list[Example]:
-    """All labelled rows of one CSV/JSONL file or label-per-subfolder directory."""
+    """All labelled rows of one CSV/JSONL file or label-per-subfolder directory; an
+    InputError naming the first unusable row if there is one (a model is only trained or
+    calibrated on data that is whole)."""
+    examples, bad = read_labelled(path, text_column, label_column)
+    if bad:
+        more = f" (and {len(bad) - 1:,} more unusable rows)" if len(bad) > 1 else ""
+        raise InputError(f"{path}: {bad[0].error}{more}; fix or remove them")
+    return examples
+
+
+def read_labelled(
+    path: Path, text_column: str = "text", label_column: str = "label"
+) -> tuple[list[Example], list[BadRow]]:
+    """The usable labelled rows, and the unusable ones with their reasons.
+
+    Tables are read by the batch readers (tabular): the same encoding rules, one reason per
+    bad line (not JSON, not an object, nested too deep...), row numbers counted from 1, and
+    each text held to the rules posting files meet (inputs.posting_text).
+    """
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
     if path.is_dir():
         return _load_folder(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    elif suffix in {".jsonl", ".ndjson"}:
-        with path.open(encoding="utf-8-sig") as handle:
-            try:
-                rows = [json.loads(line) for line in handle if line.strip()]
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    f"{path}: not valid JSON Lines ({exc.msg}, line {exc.lineno})"
-                ) from None
-    else:
+    if path.suffix.lower() not in {".csv", ".jsonl", ".ndjson"}:
         raise UsageError(f"{path}: labelled data must be .csv, .jsonl or a folder of label folders")
-    examples = []
-    for number, row in enumerate(rows):
-        if text_column not in row or label_column not in row:
-            raise UsageError(
-                f"{path}: needs columns {text_column!r} and {label_column!r} "
-                f"(use --text-column / --label-column); found {sorted(row)}"
-            )
-        label = normalise_label(str(row[label_column]))
-        if label not in LABELS:
-            raise InputError(f"{path}: row {number}: unknown label {row[label_column]!r}")
-        group = str(row.get("source") or path.name)
-        examples.append(Example(str(row.get("id") or number), str(row[text_column]), label, group))
-    return examples
+    from .inputs import posting_text
+    from .tabular import check_columns, records, table_row
+
+    check_columns(path, [text_column, label_column], "--text-column / --label-column")
+    examples: list[Example] = []
+    bad: list[BadRow] = []
+    try:
+        for number, record in records(path):
+            has_id = isinstance(record, dict) and "id" in record
+            row = table_row(number, record, text_column, "id" if has_id else None)
+            if row.error is not None:
+                bad.append(BadRow(row.id, row.error))
+                continue
+            assert isinstance(record, dict) and row.text is not None  # (no error: an object)
+            raw = record.get(label_column)
+            label = normalise_label(raw) if isinstance(raw, str) else None
+            if label not in LABELS:
+                bad.append(BadRow(row.id, f"row {number}: unknown label {raw!r}"))
+                continue
+            try:
+                text = posting_text(row.text, f"row {number}")
+            except InputError as exc:
+                bad.append(BadRow(row.id, exc.message))
+                continue
+            group = str(record.get("source") or path.name)
+            examples.append(Example(row.id, text, label, group))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return examples, bad
 
 
-def _load_folder(path: Path) -> list[Example]:
+def _load_folder(path: Path) -> tuple[list[Example], list[BadRow]]:
+    from .errors import RoleCliError
     from .inputs import read_document
 
-    examples = []
+    examples, bad = [], []
     for label_dir in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
         label = normalise_label(label_dir.name)
         if label not in LABELS:
@@ -89,10 +115,13 @@ def _load_folder(path: Path) -> list[Example]:
         for file in sorted(label_dir.rglob("*")):
             if file.is_file() and file.suffix.lower() in TEXT_SUFFIXES:
                 relative = file.relative_to(path).as_posix()
-                examples.append(Example(relative, read_document(file), label, path.name))
-    if not examples:
+                try:
+                    examples.append(Example(relative, read_document(file), label, path.name))
+                except RoleCliError as exc:  # as in batch: that file's reason, then on
+                    bad.append(BadRow(relative, exc.message))
+    if not examples and not bad:
         raise InputError(f"{path}: no labelled documents found in label subfolders")
-    return examples
+    return examples, bad
 
 
 def describe(path: Path, examples: list[Example], display: str | None = None) -> DatasetInfo:

@@ -6,7 +6,6 @@ by `rolecli calibrate` on labelled postings.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -126,20 +125,3 @@ def title_agrees(
     if verdict.label == "mixed" or verdict.label == title_label:
         return True
     return not is_confident(p_scientist, thresholds)
-
-
-def check_thresholds(thresholds: Any) -> str | None:
-    """What is wrong with a card's thresholds (None when they are usable)."""
-    if not isinstance(thresholds, dict):
-        return "thresholds is not an object"
-    for group, defaults in DEFAULT_THRESHOLDS.items():
-        values = thresholds.get(group)
-        if not isinstance(values, dict):
-            return f"thresholds lack {group!r} (made by an older rolecli)"
-        for key in defaults:
-            value = values.get(key)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                return f"thresholds.{group}.{key} is missing or not a number"
-            if not math.isfinite(value):
-                return f"thresholds.{group}.{key} is not finite"
-    return None

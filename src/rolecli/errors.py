@@ -7,11 +7,17 @@ from enum import IntEnum
 
 class ExitCode(IntEnum):
     OK = 0
+    BUG = 1  # an unexpected error: a bug in rolecli
     USAGE = 2
     UNUSABLE_INPUT = 3
     MODEL = 4
     BATCH_PARTIAL = 5
     INTERRUPTED = 130
+    TERMINATED = 143  # SIGTERM, as 128 + 15
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that it unwinds the same way."""
 
 
 class RoleCliError(Exception):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .classifier import load_scorer
-from .datasets import Example, load_examples
+from .datasets import BadRow, Example, read_labelled
 from .decision import decide
 from .evidence import gather
 from .scorer import Scorer
@@ -49,13 +49,20 @@ def evaluate(
     label_column: str = "label",
     mask: bool = False,
 ) -> dict[str, Any]:
-    """Metrics of a model on labelled postings (CSV, JSONL or label folders)."""
-    examples = (
-        data if isinstance(data, list) else load_examples(Path(data), text_column, label_column)
-    )
+    """Metrics of a model on labelled postings (CSV, JSONL or label folders).
+
+    Rows that cannot be used (as batch would make error rows of them) are left out of the
+    metrics and listed under "errors", each with its id (row number or file) and reason.
+    """
+    bad: list[BadRow] = []
+    if isinstance(data, list):
+        examples = data
+    else:
+        examples, bad = read_labelled(Path(data), text_column, label_column)
     scorer = model if isinstance(model, Scorer) else load_scorer(model)
     return metrics(score_examples(scorer, examples, mask)) | {
-        "model": {"id": scorer.model_id, "sha256": scorer.sha256}
+        "errors": [{"id": row.id, "error": row.error} for row in bad],
+        "model": {"id": scorer.model_id, "sha256": scorer.sha256},
     }
 
 

@@ -124,8 +124,8 @@ class Evidence:
 
     @cached_property
     def occurrences(self) -> dict[str, int]:
-        terms = self.scorer.terms
-        return {terms[slot]: count for slot, count in self._counts.items()}
+        term = self.scorer.term
+        return {term(slot): count for slot, count in self._counts.items()}
 
     @cached_property
     def ranked(self) -> tuple[tuple[str, float], ...]:
@@ -187,12 +187,13 @@ class Evidence:
         # The share of every n-gram, at the position of its first token (None: not a term);
         # a line's evidence is then one slice per n, summed in C.
         low, high = self.scorer.analyzer.ngram_range
-        slot = self.scorer.slots.get
-        share: Callable[[int | None], float | None] = shares.get  # type: ignore[assignment]
-        grams = [
-            list(map(share, map(slot, tokens if n == 1 else zip(*(tokens[i:] for i in range(n))))))
+        keys: list[list[str | tuple[str, ...]]] = [
+            tokens if n == 1 else list(zip(*(tokens[i:] for i in range(n))))  # type: ignore[misc]
             for n in range(low, high + 1)
         ]
+        slot = self.scorer.vocabulary.lookup(list(chain.from_iterable(keys)))
+        share: Callable[[int | None], float | None] = shares.get  # type: ignore[assignment]
+        grams = [list(map(share, map(slot, n_grams))) for n_grams in keys]
         title = self.title_line.line if self.title_line is not None else (-1, -1)
         for number, (first, after) in enumerate(pairwise(bounds)):
             lines.contributions.append(

@@ -194,16 +194,7 @@ def html_report(
     characters, and the line table its decisive lines (every listed line with all_lines).
     """
     label = explanation["label"]
-    verdict = _HEADINGS.get(label, "Off-topic")
-    sections = [
-        _hero(explanation, title, verdict),
-        _lines(explanation, all_lines),
-        _posting(explanation, text, open_=shows_every_line(explanation, all_lines)),
-        _arithmetic(explanation),
-        _terms(explanation, top),
-        _article(explanation),
-    ]
-    model = explanation["model"]
+    verdict = verdict_heading(label)
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -216,16 +207,49 @@ def html_report(
         f"<title>{_e(verdict)}: {_e(title)} (rolecli)</title>",
         f"<style>{CSS}</style>",
         "</head>",
-        f'<body class="v-{_VERDICT_CLASS[label]}">',
+        f'<body class="{verdict_class(label)}">',
         '<main class="wrap">',
-        *sections,
-        f"<footer>rolecli explanation · model {_e(model['id'])} · "
-        f"scorer sha256 {_e(model['sha256'])}</footer>",
+        *report_sections(explanation, text, title, top, all_lines),
         "</main>",
         "</body>",
         "</html>",
         "",
     ])
+
+
+def report_sections(
+    explanation: dict[str, Any], text: str, title: str, top: int = TOP_TERMS,
+    all_lines: bool = False,
+) -> list[str]:
+    """The report's cards and footer, for `html_report` and for a page that brings its own
+    head, styles (CSS) and verdict class (`verdict_class`), such as `rolecli serve`'s.
+
+    What a recruiter reads comes first (verdict, reasons, title check, the lines that
+    decided it); the whole shaded posting and the exact arithmetic follow."""
+    verdict = verdict_heading(explanation["label"])
+    sections = [
+        _hero(explanation, title, verdict),
+        _lines(explanation, all_lines),
+        _posting(explanation, text, open_=shows_every_line(explanation, all_lines)),
+        _arithmetic(explanation),
+        _terms(explanation, top),
+        _article(explanation),
+    ]
+    model = explanation["model"]
+    return [
+        *sections,
+        f"<footer>rolecli explanation · model {_e(model['id'])} · "
+        f"scorer sha256 {_e(model['sha256'])}</footer>",
+    ]
+
+
+def verdict_heading(label: str | None) -> str:
+    return _HEADINGS.get(label or "", "Off-topic")
+
+
+def verdict_class(label: str | None) -> str:
+    """The CSS class that gives the report its accent colour (on any enclosing element)."""
+    return f"v-{_VERDICT_CLASS[label]}"
 
 
 def _e(value: object) -> str:

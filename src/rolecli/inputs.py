@@ -1,19 +1,43 @@
-"""Turning files, stdin and raw bytes into posting text, or a clear InputError."""
+"""Turning files, stdin and raw bytes into posting text, or a clear InputError.
+
+The work is bounded whatever the bytes: a file is read up to MAX_INPUT_BYTES, what a PDF,
+Word document or HTML page expands to is held to the limits below before it is parsed,
+and extraction stops after MAX_EXTRACT_SECONDS of CPU time (docs/bad-input.md).
+"""
 
 from __future__ import annotations
 
 import codecs
 import io
 import re
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from .errors import InputError, UsageError
 
-# Postings are a few KB; past this it is a data dump or the wrong file.
+# Postings are a few KB; past this it is a data dump or the wrong file. The same limit
+# holds for the text a PDF, DOCX or HTML file gives.
 MAX_INPUT_BYTES = 8 * 1024 * 1024
+_MIB = 1024 * 1024
 _READ_CHUNK = 64 * 1024
+# A PDF's pages and their drawing instructions (decoded content streams): pypdf's text
+# extraction slows down more than linearly on a long stream (1 MiB takes ~2 s).
+MAX_PDF_PAGES = 1000
+MAX_PDF_PAGE_CONTENT = 1 * _MIB
+MAX_PDF_CONTENT = 2 * _MIB
+# A Word file is a ZIP: its parts are held to these unpacked sizes (as the archive
+# declares them, which is also the most zipfile will unpack) before python-docx reads them.
+MAX_DOCX_DOCUMENT = 8 * _MIB  # word/document.xml, ~2.5 s to read at this size
+MAX_DOCX_UNPACKED = 32 * _MIB  # every part together
+# CPU time one file's extraction may take (a backstop for what the limits above miss).
+MAX_EXTRACT_SECONDS = 10.0
+
+T = TypeVar("T")
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -85,19 +109,69 @@ def _read_limited(handle: BinaryIO, name: str) -> bytes:
 def text_from_bytes(data: bytes, name: str, suffix: str = "") -> str:
     """Decode and extract posting text; raise InputError when there is none."""
     if suffix == ".pdf" or data.startswith(b"%PDF"):
-        text = _pdf_text(data, name)
+        text = within_time(lambda: _pdf_text(data, name), name)
     elif suffix == ".docx" or (data.startswith(b"PK\x03\x04") and b"word/" in data[:4096]):
-        text = _docx_text(data, name)
+        text = within_time(lambda: _docx_text(data, name), name)
     else:
         text = decode_bytes(data, name)
         if suffix in {".html", ".htm"} or _HTML_START.match(data[:512]):
-            try:
-                text = html_text(text)
-            except Exception as exc:  # like the PDF and Word parsers below: the file's fault
-                raise InputError(f"{name}: unreadable HTML ({type(exc).__name__})") from None
+            markup = text
+            text = within_time(lambda: _html_or_error(markup, name), name)
+    if len(text) > MAX_INPUT_BYTES // 4 and len(text.encode("utf-8", "replace")) > MAX_INPUT_BYTES:
+        raise InputError(f"{name}: holds more than {MAX_INPUT_BYTES // _MIB} MiB of text; "
+                         "a job description is a few KB")
     if not text.strip():
         raise InputError(f"{name}: no text to classify (empty or whitespace only)")
     return text
+
+
+class _OverTime(BaseException):
+    """Raised by the CPU timer inside a parser: a BaseException, so that no parser's own
+    `except Exception` can swallow it."""
+
+
+def within_time(work: Callable[[], T], name: str, seconds: float | None = None) -> T:
+    """`work()`, stopped with an InputError once it has used `seconds` of CPU time
+    (default MAX_EXTRACT_SECONDS).
+
+    CPU time, not wall time, so a busy machine does not fail a file that is merely slow
+    to get its turn. Needs the main thread and a free profiling timer (elsewhere, e.g. in
+    a Dask worker thread, the size limits alone bound the work).
+    """
+    seconds = MAX_EXTRACT_SECONDS if seconds is None else seconds
+    with _cpu_timer(seconds) as armed:
+        try:
+            return work()
+        except _OverTime:
+            if not armed:
+                raise
+    raise InputError(
+        f"{name}: took more than {seconds:g} s of CPU time to read (the limit per file); "
+        "a job description is a few pages"
+    )
+
+
+@contextmanager
+def _cpu_timer(seconds: float) -> Iterator[bool]:
+    usable = (
+        threading.current_thread() is threading.main_thread()
+        and signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+        and signal.getsignal(signal.SIGPROF) in (signal.SIG_DFL, None)
+    )
+    if not usable:
+        yield False
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _OverTime
+
+    signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, signal.SIG_DFL)
 
 
 def posting_text(text: str, name: str) -> str:
@@ -128,24 +202,39 @@ def decode_bytes(data: bytes, name: str) -> str:
         pass
     if b"\x00" in data:
         raise InputError(f"{name}: binary data (contains NUL bytes), not text")
-    return _reject_control(_decode_guess(data), name)
+    # A few stray bytes in otherwise UTF-8 text (a pasted Windows quote) must not turn
+    # every "é" of it into "Ã©": mostly valid UTF-8 is read as UTF-8, strays as U+FFFD.
+    text = data.decode("utf-8", "replace")
+    invalid = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")
+    if mostly_utf8(invalid, len(text) - len(text.encode("ascii", "ignore")) - invalid):
+        return _reject_control(text, name)
+    return _reject_control(data.decode(guess_encoding(data), errors="replace"), name)
 
 
-def _decode_guess(data: bytes) -> str:
+def mostly_utf8(invalid: int, valid_non_ascii: int) -> bool:
+    """Whether bytes with `invalid` bytes that are not UTF-8 and `valid_non_ascii` characters
+    that are (multi-byte sequences) should be read as UTF-8. Text in a single-byte encoding
+    (Latin-1, Windows-1252) almost never forms a valid multi-byte sequence, so as many valid
+    ones as strays means UTF-8 with a few damaged bytes."""
+    return invalid == 0 or valid_non_ascii >= invalid
+
+
+def guess_encoding(data: bytes) -> str:
+    """The encoding of text that is not UTF-8, as charset-normalizer detects it."""
     from charset_normalizer import from_bytes
 
     matches = from_bytes(data)
     best = matches.best()
     if best is None or not best.encoding:
-        return data.decode("cp1252", errors="replace")
+        return "cp1252"
     # On English text with a few accents the detector often ties cp1250, cp1252, cp1257...,
     # which read "é" alike but not "ï" or curly quotes, and may pick any of them. A tie goes
     # to Windows-1252, the usual non-UTF-8 encoding of Western postings (a superset of
     # Latin-1's printable range); a clearly better guess (Cyrillic, Polish...) still wins.
     for match in matches:
         if match.encoding == "cp1252" and match.chaos <= best.chaos + 0.01:
-            return str(match)
-    return str(best)
+            return "cp1252"
+    return str(best.encoding)
 
 
 def _reject_control(text: str, name: str) -> str:
@@ -162,25 +251,65 @@ def _reject_control(text: str, name: str) -> str:
     return _CONTROL.sub(" ", text) if controls else text
 
 
+_HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template", "head"})
+
+
+class _VisibleText:
+    """An lxml parser target collecting the visible text of a page as it streams by: no
+    tree is built, so time and memory stay linear however many or deeply nested the tags.
+    Each text node is one string (as BeautifulSoup's get_text("\\n") gives them)."""
+
+    def __init__(self) -> None:
+        self.strings: list[str] = []
+        self.pieces: list[str] = []
+        self.hidden = 0  # depth inside script, style, head...
+
+    def start(self, tag: Any, attrib: Any) -> None:
+        self._end_string()
+        if self.hidden or tag in _HIDDEN_TAGS:
+            self.hidden += 1
+
+    def end(self, tag: Any) -> None:
+        self._end_string()
+        if self.hidden:
+            self.hidden -= 1
+
+    def data(self, data: str) -> None:
+        if not self.hidden:
+            self.pieces.append(data)
+
+    def comment(self, text: str) -> None:
+        self._end_string()
+
+    def pi(self, target: str, data: str) -> None:
+        self._end_string()
+
+    def _end_string(self) -> None:
+        if self.pieces:
+            self.strings.append("".join(self.pieces))
+            self.pieces = []
+
+    def close(self) -> str:
+        self._end_string()
+        return "\n".join(self.strings)
+
+
 def html_text(markup: str) -> str:
     """Visible text of an HTML page: scripts, styles and markup dropped, block breaks kept."""
-    import warnings
+    from lxml import etree
 
-    from bs4 import BeautifulSoup, ParserRejectedMarkup
+    # libxml2's HTML parser recovers from any markup (unknown `<![x[ ... ]]>` sections of
+    # Word exports included) and never reaches the network.
+    parser = etree.HTMLParser(target=_VisibleText(), recover=True, no_network=True)
+    parser.feed(markup)
+    return str(parser.close())
 
-    with warnings.catch_warnings():
-        # bs4 warns on stderr about markup that looks like a URL or like XML; a posting is
-        # what it is, and stderr is kept for the one error line.
-        warnings.simplefilter("ignore")
-        try:
-            soup = BeautifulSoup(markup, "html.parser")
-        except ParserRejectedMarkup:
-            # html.parser gives up on marked sections it does not know (`<![x[ ... ]]>`, as
-            # in some Word exports); lxml, which python-docx already needs, reads them.
-            soup = BeautifulSoup(markup, "lxml")
-    for hidden in soup(["script", "style", "noscript", "template", "head"]):
-        hidden.decompose()
-    return soup.get_text("\n")
+
+def _html_or_error(markup: str, name: str) -> str:
+    try:
+        return html_text(markup)
+    except Exception as exc:  # like the PDF and Word parsers below: the file's fault
+        raise InputError(f"{name}: unreadable HTML ({type(exc).__name__})") from None
 
 
 # The PDF and Word parsers meet hostile bytes here, and raise whatever their internals do
@@ -198,20 +327,53 @@ def _pdf_text(data: bytes, name: str) -> str:
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise InputError(f"{name}: a PDF of {len(reader.pages):,} pages "
+                             f"(the limit is {MAX_PDF_PAGES:,}); a job description is a few")
+        # Every page is measured before any is read (decoding is fast, reading is not).
+        content = 0
+        for page in reader.pages:
+            stream = page.get_contents()
+            size = len(stream.get_data()) if stream is not None else 0
+            content += size
+            if size > MAX_PDF_PAGE_CONTENT or content > MAX_PDF_CONTENT:
+                where, limit = (("a page holds", MAX_PDF_PAGE_CONTENT)
+                                if size > MAX_PDF_PAGE_CONTENT
+                                else ("its pages hold", MAX_PDF_CONTENT))
+                raise InputError(
+                    f"{name}: a PDF where {where} more than {limit // _MIB} MiB of drawing "
+                    "instructions (the limit); a job description is far smaller"
+                )
         return "\n".join(page.extract_text() or "" for page in reader.pages)
+    except InputError:
+        raise
     except Exception as exc:  # see above: any parser failure is an unreadable file
         raise InputError(f"{name}: unreadable PDF ({type(exc).__name__})") from None
 
 
 def _docx_text(data: bytes, name: str) -> str:
+    import zipfile
+
     from docx import Document
 
     try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        unpacked = sum(part.file_size for part in parts)
+        text_part = sum(p.file_size for p in parts if p.filename == "word/document.xml")
+        if text_part > MAX_DOCX_DOCUMENT or unpacked > MAX_DOCX_UNPACKED:
+            limit, what = ((MAX_DOCX_DOCUMENT, "text part unpacks") if text_part > MAX_DOCX_DOCUMENT
+                           else (MAX_DOCX_UNPACKED, "parts unpack"))
+            raise InputError(
+                f"{name}: a Word document whose {what} to more than {limit // _MIB} MiB "
+                "(the limit); a job description is far smaller"
+            )
         document = Document(io.BytesIO(data))
         lines = [p.text for p in document.paragraphs]
         for table in document.tables:
             for row in table.rows:
                 lines.append("\t".join(cell.text for cell in row.cells))
+    except InputError:
+        raise
     except Exception as exc:  # see above: any parser failure is an unreadable file
         raise InputError(f"{name}: unreadable Word document ({type(exc).__name__})") from None
     return "\n".join(lines)

@@ -13,18 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .card import CARD_FILE, CARD_FORMAT_VERSION, MODEL_FILE_SIZE_LIMIT, parse_thresholds
 from .datasets import ROLE_LABELS, DatasetInfo, Example, describe, load_examples
 from .decision import DEFAULT_THRESHOLDS
 from .errors import ModelError, UsageError
 from .paths import shipped_data_dir
-from .scorer import (
-    CARD_FILE,
-    CARD_FORMAT_VERSION,
-    SCORER_FILE,
-    SCORER_FORMAT,
-    SCORER_FORMAT_VERSION,
-    verified_bytes,
-)
+from .scorer import LEGACY_SCORER_FILE, SCORER_FILE, ScorerData, encode, verified_bytes
 from .text import ROLE_WORDS, TOKEN_PATTERN
 
 PIPELINE_FILE = "pipeline.joblib"
@@ -32,6 +26,11 @@ DOMAIN_FILE = "domain.joblib"
 CALIBRATION_FILE = "calibration.json"
 OFFTOPIC_FILE = "offtopic.csv"
 SEED = 0
+# What a calibration is fitted to is the base model's logits, as scorer format 2 defined
+# them. Format 3 changed only the file's layout (packed arrays), not a single logit, so the
+# training fingerprint keeps this number and calibration files stay valid; bump it when
+# scoring itself changes.
+LOGIT_VERSION = 2
 
 HYPERPARAMETERS: dict[str, Any] = {
     "ngram_range": [1, 2],
@@ -181,16 +180,15 @@ def fold_calibration(pipeline: Any, a: float, b: float) -> None:
     classifier.intercept_ = classifier.intercept_ * a + b
 
 
-def scorer_spec(role: Any, domain: Any) -> dict[str, Any]:
+def scorer_spec(role: Any, domain: Any) -> ScorerData:
+    """The two fitted pipelines as the compiled scorer's plain data (columns in slot order)."""
     vectorizer = role.named_steps["tfidf"]
     if domain.named_steps["tfidf"].vocabulary_ != vectorizer.vocabulary_:
         raise ValueError("the role and domain models must share one vectorizer")
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-    return {
-        "format": SCORER_FORMAT,
-        "format_version": SCORER_FORMAT_VERSION,
-        "classes": list(ROLE_LABELS),
-        "analyzer": {
+    role_clf, domain_clf = role.named_steps["clf"], domain.named_steps["clf"]
+    return ScorerData(
+        analyzer={
             "lowercase": vectorizer.lowercase,
             "token_pattern": vectorizer.token_pattern,
             "ngram_range": list(vectorizer.ngram_range),
@@ -198,30 +196,18 @@ def scorer_spec(role: Any, domain: Any) -> dict[str, Any]:
             "sublinear_tf": vectorizer.sublinear_tf,
             "norm": vectorizer.norm,
         },
-        "vocabulary": vocabulary,
-        "idf": [float(x) for x in vectorizer.idf_],
-        "role": _head_spec(role),
-        "domain": _head_spec(domain),
-    }
-
-
-def _head_spec(pipeline: Any) -> dict[str, Any]:
-    classifier = pipeline.named_steps["clf"]
-    return {
-        "coef": [float(x) for x in classifier.coef_[0]],
-        "intercept": float(classifier.intercept_[0]),
-    }
+        classes=list(ROLE_LABELS),
+        terms=vocabulary,
+        idf=[float(x) for x in vectorizer.idf_],
+        role_coef=[float(x) for x in role_clf.coef_[0]],
+        domain_coef=[float(x) for x in domain_clf.coef_[0]],
+        role_intercept=float(role_clf.intercept_[0]),
+        domain_intercept=float(domain_clf.intercept_[0]),
+    )
 
 
 def _dump_json(data: Any) -> bytes:
     return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=True) + "\n").encode()
-
-
-def _dump_compact_json(data: Any) -> bytes:
-    # The scorer is read on every classify: no indentation keeps it smaller and faster to parse.
-    return (
-        json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=True) + "\n"
-    ).encode()
 
 
 def _dump_joblib(obj: Any) -> bytes:
@@ -257,7 +243,7 @@ def training_fingerprint(infos: list[DatasetInfo]) -> str:
     inputs = {
         "data": sorted(info.sha256 for info in infos),
         "hyperparameters": HYPERPARAMETERS,
-        "scorer_format": SCORER_FORMAT_VERSION,
+        "scorer_format": LOGIT_VERSION,
     }
     return hashlib.sha256(_dump_json(inputs)).hexdigest()
 
@@ -271,6 +257,10 @@ def load_calibration(path: Path | None) -> dict[str, Any] | None:
         dict(data["thresholds"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: not a calibration file ({type(exc).__name__})") from None
+    try:
+        parse_thresholds(data["thresholds"])  # the card's schema: refused now, not at load
+    except ValueError as exc:
+        raise UsageError(f"{path}: not a calibration file ({exc})") from None
     return dict(data)
 
 
@@ -289,6 +279,7 @@ def train(
     """
     if output is None:
         raise UsageError("no output directory: pass --output DIR")
+    require_training_libraries("rolecli train")
     files = data or default_data_files()
     if not files:
         raise UsageError("no training data found (pass --data FILE)")
@@ -345,7 +336,7 @@ def train(
     blobs = {
         PIPELINE_FILE: _dump_joblib(role),
         DOMAIN_FILE: _dump_joblib(domain),
-        SCORER_FILE: _dump_compact_json(spec),
+        SCORER_FILE: encode(spec),
     }
     hashes = {name: hashlib.sha256(blob).hexdigest() for name, blob in sorted(blobs.items())}
     card = {
@@ -355,9 +346,10 @@ def train(
         "training_fingerprint": fingerprint,
         "training_data": [asdict(info) for info in infos],
         "hyperparameters": HYPERPARAMETERS,
-        "vocabulary_size": len(spec["vocabulary"]),
+        "vocabulary_size": len(spec.terms),
         "nonzero_coefficients": {
-            head: sum(c != 0.0 for c in spec[head]["coef"]) for head in ("role", "domain")
+            "role": sum(c != 0.0 for c in spec.role_coef),
+            "domain": sum(c != 0.0 for c in spec.domain_coef),
         },
         "calibration": calibration_info,
         "thresholds": thresholds,
@@ -368,6 +360,8 @@ def train(
     output.mkdir(parents=True, exist_ok=True)
     for name, blob in blobs.items():
         (output / name).write_bytes(blob)
+    # A scorer of the previous format would sit there unvouched for by the new card.
+    (output / LEGACY_SCORER_FILE).unlink(missing_ok=True)
     (output / CARD_FILE).write_bytes(_dump_json(card))
     return TrainResult(output, card)
 
@@ -407,14 +401,30 @@ def _display_path(path: Path) -> str:
     return path.name
 
 
-def load_pipeline(model_dir: str | Path | None = None, name: str = PIPELINE_FILE) -> Any:
-    """The fitted scikit-learn pipeline, unpickled only after its sha256 matches the card."""
+def load_pipeline(
+    model_dir: str | Path | None = None, name: str = PIPELINE_FILE, *, trusted: bool = False
+) -> Any:
+    """The fitted scikit-learn pipeline of a model directory (default: the shipped model).
+
+    Unpickling runs whatever code the file names, and the sha256 that guards it comes from
+    a card in the same directory: it proves the file is intact, not who wrote it. So only
+    the shipped model loads by default; any other directory needs `trusted=True`, which
+    says the caller trusts whoever could write it. Scoring never needs this (the compiled
+    scorer is plain data).
+    """
+    from .paths import shipped_model_dir
+
+    require_training_libraries("load_pipeline")
+    directory = Path(model_dir) if model_dir else shipped_model_dir()
+    if not trusted and not _same_directory(directory, shipped_model_dir()):
+        raise UsageError(
+            f"{directory}: load_pipeline unpickles code, and only the shipped model is "
+            "trusted by default; pass trusted=True if you trust whoever can write this "
+            "directory (scoring never needs the pickle: use rolecli.classify)"
+        )
+    blob = verified_bytes(directory, name, limit=MODEL_FILE_SIZE_LIMIT)
     import joblib
 
-    from .paths import default_model_dir
-
-    directory = Path(model_dir) if model_dir else default_model_dir()
-    blob = verified_bytes(directory, name)
     try:
         pipeline = joblib.load(io.BytesIO(blob))
     except Exception as exc:  # unpickling can raise anything; the hash already matched
@@ -422,3 +432,27 @@ def load_pipeline(model_dir: str | Path | None = None, name: str = PIPELINE_FILE
     if not hasattr(pipeline, "predict_proba") or not hasattr(pipeline, "named_steps"):
         raise ModelError(f"{directory / name}: not a scikit-learn pipeline")
     return pipeline
+
+
+def _same_directory(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve(strict=True) == b.resolve(strict=True)
+    except OSError:
+        return False
+
+
+TRAIN_EXTRA_HINT = "pip install 'rolecli[train]'"
+
+
+def require_training_libraries(what: str) -> None:
+    """One clear line, naming the extra, when scikit-learn and friends are not installed."""
+    from importlib import import_module
+
+    try:
+        for name in ("sklearn", "joblib", "numpy", "threadpoolctl"):
+            import_module(name)
+    except ImportError:
+        raise UsageError(
+            f"{what} needs scikit-learn, joblib and NumPy, which the light install leaves "
+            f"out: {TRAIN_EXTRA_HINT}"
+        ) from None

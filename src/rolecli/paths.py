@@ -21,13 +21,16 @@ def shipped_data_dir() -> Path:
     return root / "data" if root else _PACKAGE / "_shipped" / "data"
 
 
+def shipped_model_dir() -> Path:
+    """The model that comes with rolecli (in a checkout, or the copy inside the package)."""
+    root = checkout_root()
+    return root / "models" / "default" if root else _PACKAGE / "_shipped" / "models" / "default"
+
+
 def default_model_dir() -> Path:
     """--model default: $ROLECLI_MODEL, else the shipped model."""
     env = os.environ.get("ROLECLI_MODEL")
-    if env:
-        return Path(env)
-    root = checkout_root()
-    return root / "models" / "default" if root else _PACKAGE / "_shipped" / "models" / "default"
+    return Path(env) if env else shipped_model_dir()
 
 
 def default_train_output() -> Path | None:

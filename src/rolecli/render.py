@@ -1,10 +1,14 @@
-"""Rendering results for people (Rich) and for machines (JSON) — no logic lives here."""
+"""Rendering results for people (Rich) — no logic lives here (JSON: jsonout.py, no Rich).
+
+Every string that came from outside (a file name, an id, a model card field, an error
+message) reaches Rich as `literal(value)`: a Text, which Rich never reads as markup, with
+control characters made visible (escape.visible). Never as a plain str, which Rich would
+parse for `[markup]` and `:emoji:` codes.
+"""
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import Any, TextIO
+from typing import Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -12,19 +16,21 @@ from rich.table import Table
 from rich.text import Text
 
 from .decision import ROLE_NAMES
+from .escape import visible
 
 LABEL_STYLES = {"engineer": "bold cyan", "scientist": "bold magenta", "mixed": "bold yellow"}
 
 
 def console(stderr: bool = False) -> Console:
     """A console that drops colour for pipes, NO_COLOR and TERM=dumb (Rich honours all three)."""
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    # emoji=False: no `:code:` is ever meant as an emoji, and the emoji table takes ms to load.
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
 
 
-def write_json(data: Any, stream: TextIO | None = None) -> None:
-    out = stream or sys.stdout
-    out.write(json.dumps(data, ensure_ascii=False) + "\n")
-    out.flush()
+def literal(value: object, style: str = "") -> Text:
+    """Any outside value as Rich text shown exactly as it is: no markup, no emoji codes,
+    no live escape sequences or hyperlinks, always one line."""
+    return Text(visible(str(value)), style=style, no_wrap=False)
 
 
 def bar(fraction: float, width: int = 24) -> str:
@@ -39,6 +45,8 @@ def label_text(label: str | None) -> Text:
 
 
 def classification_panel(result: dict[str, Any], title: str = "rolecli") -> Panel:
+    """The verdict panel; `title` (a file name) is shown literally, and so are the reasons
+    and the title check, which quote the posting."""
     p = result["probabilities"]
     table = Table.grid(padding=(0, 1))
     table.add_column(justify="right", no_wrap=True)
@@ -52,17 +60,17 @@ def classification_panel(result: dict[str, Any], title: str = "rolecli") -> Pane
     # In words: a mixed verdict's number says little (how close P is to even).
     table.add_row("confidence", Text(result["confidence_text"]), "")
     for number, reason in enumerate(result["reasons"]):
-        table.add_row("why" if number == 0 else "", Text("• " + reason), "")
+        table.add_row("why" if number == 0 else "", literal("• " + reason), "")
     if result["title_check"]:
-        check = Text(result["title_check"])
+        check = literal(result["title_check"])
         if result["title"]["agrees"] is False:
             check.stylize("bold yellow")
         table.add_row("title", check, "")
     for role in ("engineer", "scientist"):
         terms = ", ".join(result["top_terms"][role][:6]) or "—"
-        table.add_row(f"{role} terms", Text(terms, style=LABEL_STYLES[role].split()[-1]), "")
-    footer = Text(f"model {result['model']['id']}", style="dim")
-    return Panel(Group(table, footer), title=Text(title), expand=False)
+        table.add_row(f"{role} terms", literal(terms, style=LABEL_STYLES[role].split()[-1]), "")
+    footer = literal(f"model {result['model']['id']}", style="dim")
+    return Panel(Group(table, footer), title=literal(title), expand=False)
 
 
 def _pct(value: float | None) -> str:
@@ -71,7 +79,7 @@ def _pct(value: float | None) -> str:
 
 def evaluation_view(report: dict[str, Any], title: str) -> Group:
     binary = report["engineer_vs_scientist"]
-    summary = Table(title=f"{title} — {report['rows']} postings", show_header=False)
+    summary = Table(title=literal(f"{title} — {report['rows']} postings"), show_header=False)
     summary.add_column()
     summary.add_column(justify="right")
     for name, value in (
@@ -102,4 +110,5 @@ def evaluation_view(report: dict[str, Any], title: str) -> Group:
         confusion.add_column(label, justify="right")
     for label, counts in zip(labels, report["confusion"]["matrix"]):
         confusion.add_row(label, *[str(c) for c in counts])
-    return Group(summary, per_label, confusion, Text(f"model {report['model']['id']}", style="dim"))
+    footer = literal(f"model {report['model']['id']}", style="dim")
+    return Group(summary, per_label, confusion, footer)

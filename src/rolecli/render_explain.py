@@ -20,7 +20,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .render import LABEL_STYLES, ROLE_NAMES, bar, label_text
+from .render import LABEL_STYLES, ROLE_NAMES, bar, label_text, literal
 from .sections import BOILERPLATE, KIND_NAMES
 
 TOP_TERMS = 10
@@ -169,7 +169,7 @@ def explanation_view(
         Text(explanation["how"], style="dim"),
         _terms_table(explanation, top),
         _article(explanation),
-        Text(f"model {model['id']} (scorer sha256 {model['sha256'][:12]})", style="dim"),
+        literal(f"model {model['id']} (scorer sha256 {model['sha256'][:12]})", style="dim"),
     )
 
 
@@ -184,11 +184,11 @@ def _verdict(explanation: dict[str, Any]) -> Table:
     grid.add_row("verdict", verdict)
     grid.add_row("confidence", Text(explanation["confidence_text"]))
     for number, reason in enumerate(explanation["reasons"]):
-        grid.add_row("why" if number == 0 else "", Text("• " + display_text(reason)))
+        grid.add_row("why" if number == 0 else "", literal("• " + reason))
     check = explanation["title_check"]
     if check:
-        grid.add_row("title", Text(display_text(check), style="bold yellow"
-                                   if explanation["title"]["agrees"] is False else ""))
+        grid.add_row("title", literal(check, style="bold yellow"
+                                      if explanation["title"]["agrees"] is False else ""))
     else:
         grid.add_row("title", Text("none given or found (give one with --title)", style="dim"))
     return grid

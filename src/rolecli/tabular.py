@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .errors import InputError, UsageError
+from .inputs import guess_encoding, mostly_utf8
 
 TABLE_SUFFIXES = frozenset({".csv", ".jsonl", ".parquet"})
 PARQUET_BATCH_ROWS = 512
@@ -41,17 +42,23 @@ def check_table(
     path: Path, text_column: str, id_column: str | None, title_column: str | None = None
 ) -> None:
     """Raise UsageError now if the table lacks a requested column (before any row is scored)."""
+    check_columns(path, [text_column] + [c for c in (id_column, title_column) if c],
+                  "--text-column / --id-column / --title-column")
+
+
+def check_columns(path: Path, wanted: list[str], options: str) -> None:
+    """UsageError naming the first of `wanted` the table's header (or first record) lacks."""
     columns = _columns(path)
     if columns is None:  # an empty table has no columns to check, and no rows
         return
-    wanted = [text_column] + [c for c in (id_column, title_column) if c]
     missing = [c for c in wanted if c not in columns]
     if missing:
         raise UsageError(
-            f"{path}: no column {missing[0]!r} (use --text-column / --id-column / "
-            "--title-column); "
-            f"found {sorted(columns)}"
+            f"{path}: no column {missing[0]!r} (use {options}); found {sorted(map(str, columns))}"
         )
+
+
+Record = tuple[int, "dict[str, Any] | str"]
 
 
 def iter_table(
@@ -59,17 +66,22 @@ def iter_table(
 ) -> Iterator[TableRow]:
     """Every row of a table in file order; ids: the id column's value, else the row number."""
     check_table(path, text_column, id_column, title_column)
+    for number, record in records(path, [c for c in (text_column, id_column, title_column) if c]):
+        yield table_row(number, record, text_column, id_column, title_column)
+
+
+def records(path: Path, columns: list[str] | None = None) -> Iterator[Record]:
+    """(1-based row number, the row as a dict, or the reason it is unusable) of a table.
+
+    One bad row (not JSON, not an object, a CSV line the csv module rejects) is that row's
+    reason; the rows after it are read as usual. `columns`: all Parquet needs to read.
+    """
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        records: Iterator[tuple[int, dict[str, Any] | str]] = _parquet_records(
-            path, [c for c in (text_column, id_column, title_column) if c]
-        )
-    elif suffix == ".jsonl":
-        records = _jsonl_records(path)
-    else:
-        records = _csv_records(path)
-    for number, record in records:
-        yield table_row(number, record, text_column, id_column, title_column)
+        return _parquet_records(path, columns or [])
+    if suffix in (".jsonl", ".ndjson"):
+        return _jsonl_records(path)
+    return _csv_records(path)
 
 
 def table_row(
@@ -82,7 +94,11 @@ def table_row(
     """One record as a TableRow; `record` is the reason when the record is not an object."""
     if isinstance(record, str):
         return TableRow(str(number), None, record)
-    row_id = _row_id(record.get(id_column) if id_column else None, number)
+    raw_id = record.get(id_column) if id_column else None
+    if not _usable_id(raw_id):
+        kind = type(raw_id).__name__
+        return TableRow(str(number), None, f"row {number}: {id_column!r} is {kind}, not an id")
+    row_id = _row_id(raw_id, number)
     title = record.get(title_column) if title_column else None
     if not isinstance(title, str):  # an empty cell, or a value that is not text
         title = None
@@ -93,6 +109,11 @@ def table_row(
         kind = type(text).__name__
         return TableRow(row_id, None, f"row {number}: {text_column!r} is {kind}, not text")
     return TableRow(row_id, text, None, title)
+
+
+def _usable_id(value: Any) -> bool:
+    # An id is text or a number (Parquet and JSON give ints); a list or object is not.
+    return value is None or (isinstance(value, (str, int, float)) and not isinstance(value, bool))
 
 
 def _row_id(value: Any, number: int) -> str:
@@ -106,7 +127,7 @@ def _columns(path: Path) -> set[str] | None:
     try:
         if suffix == ".parquet":
             return set(_parquet_file(path).schema_arrow.names)
-        if suffix == ".jsonl":
+        if suffix in (".jsonl", ".ndjson"):
             # A first line that is not an object is that row's error, not a missing column.
             for _, record in _jsonl_records(path):
                 return set(record) if isinstance(record, dict) else None
@@ -120,7 +141,18 @@ def _columns(path: Path) -> set[str] | None:
 
 def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     with _open_text(path) as handle:
-        yield from enumerate(csv.DictReader(handle), start=1)
+        reader = csv.DictReader(handle)
+        number = 0
+        while True:
+            number += 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # that line only: the reader carries on after it
+                yield number, f"row {number}: not a CSV record ({exc})"
+                continue
+            yield number, record
 
 
 def _jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -142,7 +174,26 @@ def jsonl_records(
         except json.JSONDecodeError as exc:
             yield number, f"row {number}: not valid JSON ({exc.msg})"
             continue
-        yield number, record if isinstance(record, dict) else f"row {number}: not a JSON object"
+        except ValueError:  # valid JSON, but an integer past Python's 4,300-digit limit
+            yield number, f"row {number}: a number too long to read (over 4,300 digits)"
+            continue
+        except RecursionError:  # valid JSON, nested thousands deep
+            yield number, f"row {number}: JSON nested too deeply"
+            continue
+        if isinstance(record, dict):
+            yield number, record
+        else:
+            yield number, f"row {number}: a JSON {_json_kind(record)}, not an object"
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "array" if isinstance(value, list) else "string"
 
 
 def _parquet_file(path: Path) -> Any:
@@ -167,22 +218,24 @@ def _parquet_records(path: Path, columns: list[str]) -> Iterator[tuple[int, dict
 
 
 def _open_text(path: Path) -> Any:
-    return path.open(encoding=_encoding(path), errors="replace", newline="")
+    return path.open(encoding=text_encoding(path), errors="replace", newline="")
 
 
-def _encoding(path: Path) -> str:
-    """UTF-8 when the whole file decodes as UTF-8 (checked block by block), else a detected one."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def text_encoding(path: Path) -> str:
+    """UTF-8 when the file is (mostly) UTF-8, else a detected encoding; the rules of
+    `inputs.decode_bytes`, applied to the whole file block by block."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    invalid = non_ascii = 0
     with path.open("rb") as handle:
-        try:
-            for block in iter(lambda: handle.read(_SNIFF_BYTES), b""):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-            return "utf-8-sig"
-        except UnicodeDecodeError:
-            handle.seek(0)
-            sample = handle.read(_SNIFF_BYTES)
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(sample).best()
-    return best.encoding if best is not None and best.encoding else "cp1252"
+        for block in iter(lambda: handle.read(_SNIFF_BYTES), b""):
+            text = decoder.decode(block)
+            # U+FFFD the decoder made, not those the file holds (as valid UTF-8).
+            bad = text.count("\ufffd") - block.count(b"\xef\xbf\xbd")
+            invalid += bad
+            non_ascii += len(text) - len(text.encode("ascii", "ignore")) - bad
+        invalid += decoder.decode(b"", final=True).count("\ufffd")
+        if mostly_utf8(invalid, non_ascii):
+            return "utf-8-sig"  # (stray bad bytes become U+FFFD: errors="replace")
+        handle.seek(0)
+        sample = handle.read(_SNIFF_BYTES)
+    return guess_encoding(sample)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from .common import MODEL_OPTION, handle_errors
+from .common import MODEL_OPTION
 
 if TYPE_CHECKING:
     from ..batch import BatchSummary
@@ -27,7 +27,6 @@ class Engine(str, Enum):
     dask = "dask"
 
 
-@handle_errors
 def batch_command(
     paths: list[str] = typer.Argument(
         ..., metavar="PATH", show_default=False,
@@ -43,7 +42,7 @@ def batch_command(
     ),
     jobs: int = typer.Option(
         None, "--jobs", "-j", metavar="N", show_default=False,
-        help="Worker processes [default: all cores].",
+        help="Worker processes [default: all cores; more than the cores are capped to them].",
     ),
     resume: bool = typer.Option(
         False, "--resume",
@@ -158,23 +157,30 @@ class _RichProgress:
 
 
 def _print_summary(summary: BatchSummary, output: Path | None) -> None:
-    from ..render import console
+    from ..render import console, literal
 
     labels = ", ".join(f"{label} {n}" for label, n in sorted(summary.labels.items())) or "none"
-    err = console(stderr=True)
-    err.print(
+    lines = [
         f"scored {summary.rows} items in {summary.seconds:.1f}s "
         f"({summary.items_per_second:.0f} items/s): {labels}; "
         f"off-topic {summary.off_topic}; errors {summary.errors}"
         + (f"; titles disagreeing with their body {summary.titles_disagree} of {summary.titled}"
-           if summary.titled else ""),
-        markup=False, soft_wrap=True,
-    )
+           if summary.titled else "")
+    ]
+    if summary.renamed:
+        first, renamed = summary.first_renamed
+        lines.append(
+            f"{summary.renamed} duplicate ids made unique with a ~N suffix "
+            f"(the first: {first} became {renamed})"
+        )
     if summary.resumed:
-        err.print(
-            f"kept {summary.resumed} rows already in {output} ({summary.resumed_errors} errors)",
-            markup=False, soft_wrap=True,
+        lines.append(
+            f"kept {summary.resumed} rows already in {output} ({summary.resumed_errors} errors)"
         )
     if summary.interrupted:
         hint = f"; rerun with --resume to finish {output}" if output else ""
-        err.print(f"interrupted after {summary.rows} rows{hint}", markup=False, soft_wrap=True)
+        stopped = "terminated" if summary.terminated else "interrupted"
+        lines.append(f"{stopped} after {summary.rows} rows{hint}")
+    err = console(stderr=True)
+    for line in lines:
+        err.print(literal(line), soft_wrap=True)

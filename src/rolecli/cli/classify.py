@@ -13,12 +13,10 @@ from .common import (
     POSTING_ARGUMENT,
     TITLE_OPTION,
     Format,
-    handle_errors,
     read_posting,
 )
 
 
-@handle_errors
 def classify_command(
     file: str = POSTING_ARGUMENT,
     format: Format = FORMAT_OPTION,
@@ -31,7 +29,6 @@ def classify_command(
 ) -> None:
     """Classify one job description as ML engineer, ML scientist or mixed."""
     from ..classifier import classify, load_scorer
-    from ..render import classification_panel, console, write_json
 
     text, name = read_posting(file, "classify")
     scorer = load_scorer(model)
@@ -42,8 +39,12 @@ def classify_command(
 
         explanation = explain_posting(text, scorer, title)
     if format is Format.json:
+        from ..jsonout import write_json  # not Rich: the JSON path imports only what it uses
+
         write_json(result if explanation is None else {**result, "explanation": explanation})
     else:
+        from ..render import classification_panel, console
+
         console().print(classification_panel(result, title=name))
         if explanation is not None:
             from ..render_explain import explanation_view

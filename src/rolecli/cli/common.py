@@ -1,20 +1,17 @@
-"""Shared CLI plumbing: options, input resolution, and turning errors into exit codes."""
+"""Shared CLI plumbing: options, input resolution, and the one error line."""
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
-from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
 
 import typer
 
-from ..errors import ExitCode, RoleCliError, UsageError
+from ..errors import ExitCode, UsageError
+from ..escape import visible
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 class Format(str, Enum):
     text = "text"
@@ -45,31 +42,22 @@ MODEL_OPTION = typer.Option(
 )
 
 
+def error_line(message: str) -> str:
+    """The one stderr line of an error: outside text in it is shown literally, on one line."""
+    return f"rolecli: error: {visible(message)}\n"
+
+
+def write_stderr(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr itself is broken: nothing left to tell
+        pass
+
+
 def fail(message: str, code: int) -> None:
-    sys.stderr.write(f"rolecli: error: {message}\n")
-    sys.stderr.flush()
+    write_stderr(error_line(message))
     raise typer.Exit(code)
-
-
-def handle_errors(func: F) -> F:
-    """Expected failures become one line on stderr and their documented exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except RoleCliError as exc:
-            fail(exc.message, int(exc.exit_code))
-        except KeyboardInterrupt:
-            sys.stderr.write("rolecli: interrupted\n")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except BrokenPipeError:
-            # The reader went away (`| head`): a normal end, as for other filters. Caught here
-            # because click would turn it into a silent exit 1, which fails `set -o pipefail`.
-            discard_stdout()
-            raise typer.Exit(int(ExitCode.OK)) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def discard_stdout() -> None:

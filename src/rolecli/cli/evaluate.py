@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .common import FORMAT_OPTION, MODEL_OPTION, Format, handle_errors
+from .common import FORMAT_OPTION, MODEL_OPTION, Format
 
 DATA_ARGUMENT = typer.Argument(
     ..., help="Labelled postings: CSV, JSONL, or a folder of label folders."
@@ -15,7 +15,6 @@ TEXT_COLUMN = typer.Option("text", "--text-column", help="Column holding the pos
 LABEL_COLUMN = typer.Option("label", "--label-column", help="Column holding the label.")
 
 
-@handle_errors
 def evaluate_command(
     data: Path = DATA_ARGUMENT,
     model: Path = MODEL_OPTION,
@@ -28,16 +27,25 @@ def evaluate_command(
 ) -> None:
     """Report accuracy, AUC, calibration, mixed and off-topic rates on labelled postings."""
     from ..evaluation import evaluate
-    from ..render import console, evaluation_view, write_json
+    from ..jsonout import write_json
+    from ..render import console, evaluation_view
 
     report = evaluate(data, model, text_column, label_column, mask_role_words)
     if format is Format.json:
         write_json(report)
     else:
         console().print(evaluation_view(report, title=str(data)))
+    if report["errors"]:
+        from ..errors import ExitCode
+        from .common import fail
+
+        first, count = report["errors"][0], len(report["errors"])
+        more = f" (and {count - 1:,} more)" if count > 1 else ""
+        rows = "1 row" if count == 1 else f"{count:,} rows"
+        fail(f"{data}: {rows} could not be used, so the metrics are over the other "
+             f"{report['rows']:,}: {first['error']}{more}", int(ExitCode.BATCH_PARTIAL))
 
 
-@handle_errors
 def calibrate_command(
     data: Path = DATA_ARGUMENT,
     model: Path = MODEL_OPTION,
@@ -51,7 +59,8 @@ def calibrate_command(
 ) -> None:
     """Fit the probability calibration and label thresholds on labelled postings."""
     from ..calibration import calibrate, save_calibration
-    from ..render import console, write_json
+    from ..jsonout import write_json
+    from ..render import console, literal
 
     settings = calibrate(data, model, text_column, label_column)
     if save is None:
@@ -59,5 +68,5 @@ def calibrate_command(
         return
     save_calibration(settings, save)
     console(stderr=True).print(
-        f"saved calibration to {save}; run `rolecli train` to build a model that uses it"
+        literal(f"saved calibration to {save}; run `rolecli train` to build a model that uses it")
     )

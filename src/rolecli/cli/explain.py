@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -14,13 +15,11 @@ from .common import (
     POSTING_ARGUMENT,
     TITLE_OPTION,
     Format,
-    handle_errors,
     off_topic_exit,
     read_posting,
 )
 
 
-@handle_errors
 def explain_command(
     file: str = POSTING_ARGUMENT,
     format: Format = FORMAT_OPTION,
@@ -37,10 +36,11 @@ def explain_command(
     and the exact arithmetic (term contributions, line sums, closest article bullets)."""
     from ..classifier import load_scorer
     from ..explanation import explain
-    from ..render import console, write_json
+    from ..jsonout import write_json
+    from ..render import console
 
     if html is not None:
-        _check_writable(html)  # fail on a bad path before doing any work
+        _check_writable(html, file)  # fail on a bad path before doing any work
     text, name = read_posting(file, "explain")
     explanation = explain(text, load_scorer(model), title)
     if format is Format.json:
@@ -61,7 +61,14 @@ def explain_command(
         off_topic_exit(name)
 
 
-def _check_writable(path: Path) -> None:
+def _check_writable(path: Path, posting: str | None) -> None:
+    if posting not in (None, "-") and path.exists():
+        try:
+            same = os.path.samefile(path, posting)
+        except OSError:
+            same = False
+        if same:
+            raise UsageError(f"--html {path} is the posting itself; name another file")
     if path.is_dir():
         raise UsageError(f"--html {path} is a directory; give a file name such as report.html")
     if not path.parent.is_dir():

@@ -5,39 +5,160 @@ from __future__ import annotations
 import errno
 import io
 import os
+import signal
 import sys
+import traceback
+from importlib import import_module
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
+from typer.main import get_command
 
 from .. import __version__
-from ..errors import ExitCode
-from .batch import batch_command
-from .classify import classify_command
-from .common import discard_stdout
-from .evaluate import calibrate_command, evaluate_command
-from .explain import explain_command
-from .model_info import model_info_command
-from .train import train_command
+from ..errors import ExitCode, RoleCliError, Terminated
+from ..escape import visible
+from .common import discard_stdout, error_line, write_stderr
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 2 usage error (bad option, missing path, directory given as FILE); "
     "3 unusable input (empty, binary, too large, not a job description); "
     "4 model missing, corrupted or incompatible; 5 batch finished with failed items; "
-    "130 interrupted."
+    "1 an unexpected error (a bug: please report it); 130 interrupted; 143 terminated."
 )
 
 # Typer bundles click in some versions and depends on it in others; find its classes either way.
 _CLICK_ERRORS = {cls.__name__: cls for cls in typer.BadParameter.__mro__}
 ClickException: Any = _CLICK_ERRORS["ClickException"]
 ClickUsageError: Any = _CLICK_ERRORS["UsageError"]
+# How commands end on purpose (typer.Exit is click's Exit where Typer uses click); the
+# boundary lets these through.
+_ENDINGS = (typer.Exit, typer.Abort, ClickException)
+
+
+def debugging() -> bool:
+    """--debug or ROLECLI_DEBUG=1: show the traceback of an unexpected error."""
+    return _debug or os.environ.get("ROLECLI_DEBUG", "") not in ("", "0")
+
+
+_debug = False
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The error boundary: any failure inside a command as one stderr line and its exit code.
+
+    Expected failures (RoleCliError) print their message; Ctrl-C and SIGTERM print what
+    happened; a reader that went away (`| head`) is a normal end; an output that cannot be
+    written is exit 2; anything else is a bug: one line naming it, or the traceback with
+    --debug.
+    """
+    if isinstance(exc, RoleCliError):
+        write_stderr(error_line(exc.message))
+        return int(exc.exit_code)
+    if isinstance(exc, Terminated):
+        write_stderr("rolecli: terminated\n")
+        return int(ExitCode.TERMINATED)
+    if isinstance(exc, KeyboardInterrupt):
+        write_stderr("rolecli: interrupted\n")
+        return int(ExitCode.INTERRUPTED)
+    if isinstance(exc, BrokenPipeError):
+        # Stop quietly, as other filters do: click would make it a silent exit 1, which
+        # fails `set -o pipefail`.
+        discard_stdout()
+        return int(ExitCode.OK)
+    if isinstance(exc, OSError):
+        # Inputs report their own errors, so an OSError that reaches here is a failed write
+        # (a full disk, /dev/full, a file-size limit): exit 2 as for any other output
+        # rolecli cannot write (--html, --output).
+        discard_stdout()
+        write_stderr(error_line(_os_error_message(exc)))
+        return int(ExitCode.USAGE)
+    if debugging():
+        write_stderr("".join(traceback.format_exception(exc)))
+    else:
+        detail = " ".join(str(exc).split())[:200]
+        write_stderr(error_line(
+            f"unexpected {type(exc).__name__}{': ' + detail if detail else ''}; this is a bug "
+            "in rolecli: please report it with the command that caused it (rerun with --debug "
+            "or ROLECLI_DEBUG=1 for the traceback)"
+        ))
+    return int(ExitCode.BUG)
+
+
+class _Boundary(TyperGroup):
+    """The app's group: every command (subcommands too) runs inside the error boundary,
+    whether started by the console script or in-process (Typer's CliRunner)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _ENDINGS:
+            raise
+        except BaseException as exc:
+            if isinstance(exc, (SystemExit, GeneratorExit)):
+                raise
+            raise typer.Exit(exit_code_for(exc)) from None
+
+
+# -h as well as --help, on every command: subcommands' contexts inherit the names.
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+# Command name -> (module in rolecli.cli, function), in the order --help lists them.
+COMMANDS = {
+    "classify": ("classify", "classify_command"),
+    "explain": ("explain", "explain_command"),
+    "batch": ("batch", "batch_command"),
+    "train": ("train", "train_command"),
+    "evaluate": ("evaluate", "evaluate_command"),
+    "calibrate": ("evaluate", "calibrate_command"),
+    "serve": ("serve", "serve_command"),
+}
+MODEL_COMMANDS = {"info": ("model_info", "model_info_command")}
+
+
+def _typer_app(commands: dict[str, tuple[str, str]], name: str | None = None,
+               **settings: Any) -> typer.Typer:
+    """A Typer app of these commands, their modules imported now."""
+    sub = typer.Typer(name=name, add_completion=False, pretty_exceptions_enable=False,
+                      rich_markup_mode=None, **settings)
+    for command, (module, function) in commands.items():
+        callback = getattr(import_module(f"{__package__}.{module}"), function)
+        sub.command(command, epilog=EXIT_CODES_HELP)(callback)
+    return sub
+
+
+def _model_group() -> None:
+    """Inspect a model: its card, training data, metrics, thresholds and top terms."""
+
+
+class LazyCommands(_Boundary):
+    """The command tree, built one command at a time: `rolecli classify` imports and builds
+    classify alone (Typer would otherwise build every command, importing each module);
+    --help, which lists them all, builds them all. Each runs inside the error boundary."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, "model"]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name == "model":
+            return get_command(_typer_app(
+                MODEL_COMMANDS, name="model", no_args_is_help=True, callback=_model_group
+            ))
+        if cmd_name not in COMMANDS:
+            return None
+        command = get_command(_typer_app({cmd_name: COMMANDS[cmd_name]}))
+        command.name = cmd_name
+        return command
+
 
 app = typer.Typer(
+    cls=LazyCommands,
     name="rolecli",
     help="Is this machine-learning job an ML engineer, an ML scientist, or mixed?",
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
+    context_settings=CONTEXT_SETTINGS,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -52,7 +173,7 @@ def _version(value: bool) -> None:
             model = load_scorer().model_id
         except RoleCliError:
             model = "no usable model"
-        typer.echo(f"rolecli {__version__} (model {model})")
+        typer.echo(f"rolecli {__version__} (model {visible(model)})")
         raise typer.Exit()
 
 
@@ -61,48 +182,35 @@ def main(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show version and model id."
     ),
+    debug: bool = typer.Option(
+        False, "--debug", envvar="ROLECLI_DEBUG",
+        help="Show the traceback of an unexpected error (a bug) instead of one line.",
+    ),
 ) -> None:
     """Is this machine-learning job an ML engineer, an ML scientist, or mixed?"""
+    global _debug
+    _debug = debug
 
-
-app.command("classify", epilog=EXIT_CODES_HELP)(classify_command)
-app.command("train", epilog=EXIT_CODES_HELP)(train_command)
-app.command("evaluate", epilog=EXIT_CODES_HELP)(evaluate_command)
-app.command("calibrate", epilog=EXIT_CODES_HELP)(calibrate_command)
-app.command("batch", epilog=EXIT_CODES_HELP)(batch_command)
-app.command("explain", epilog=EXIT_CODES_HELP)(explain_command)
-
-model_app = typer.Typer(
-    help="Inspect a model: its card, training data, metrics, thresholds and top terms.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-model_app.command("info", epilog=EXIT_CODES_HELP)(model_info_command)
-app.add_typer(model_app, name="model")
 
 
 def run() -> None:
-    """Console-script entry: click's own usage errors also become one line and exit 2."""
+    """Console-script entry: click's own usage errors also become one line and exit 2;
+    whatever fails outside a command (while parsing options) meets the same boundary."""
     _guard_std_streams()
+    signal.signal(signal.SIGTERM, _terminate)
     stdout_before = _identity(1)
     try:
         code = app(standalone_mode=False)
     except ClickUsageError as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-        sys.stderr.write(f"rolecli: error: {exc.format_message()}{hint}\n")
+        write_stderr(error_line(f"{exc.format_message()}{hint}"))
         code = ExitCode.USAGE
     except ClickException as exc:
-        sys.stderr.write(f"rolecli: error: {exc.format_message()}\n")
+        write_stderr(error_line(exc.format_message()))
         code = exc.exit_code
-    except (typer.Abort, KeyboardInterrupt):
-        sys.stderr.write("rolecli: interrupted\n")
+    except typer.Abort:
+        write_stderr("rolecli: interrupted\n")
         code = ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, as other Unix tools do.
-        discard_stdout()
-        code = ExitCode.OK
     except SystemExit as exc:
         # click (`rolecli --help | head -c 1`) and Rich (Console.on_broken_pipe, for the text
         # views) end a broken pipe with a silent exit 1; here it is a normal end, exit 0.
@@ -110,15 +218,17 @@ def run() -> None:
             raise
         discard_stdout()
         code = ExitCode.OK
-    except OSError as exc:
-        # Output that cannot be written (a full disk, /dev/full, a file-size limit): inputs
-        # report their own errors, so what reaches here is a failed write. One line, not a
-        # traceback; exit 2 as for any other output rolecli cannot write (--html, --output).
-        discard_stdout()
-        _write_stderr(f"rolecli: error: {_os_error_message(exc)}\n")
-        code = ExitCode.USAGE
+    except Exception as exc:  # the boundary, for what fails before a command runs
+        code = exit_code_for(exc)
+    except KeyboardInterrupt as exc:  # (not an Exception)
+        code = exit_code_for(exc)
     _flush_quietly()
     sys.exit(int(code) if isinstance(code, int) else 0)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C (a batch flushes its rows first), then exits 143."""
+    raise Terminated
 
 
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EBADF}
@@ -176,14 +286,6 @@ def _os_error_message(exc: OSError) -> str:
     if exc.errno in _WRITE_ERRNOS:
         return f"cannot write output ({reason})"
     return f"input/output error ({reason})"
-
-
-def _write_stderr(message: str) -> None:
-    try:
-        sys.stderr.write(message)
-        sys.stderr.flush()
-    except (OSError, ValueError):  # stderr itself is broken: nothing left to tell
-        pass
 
 
 def _flush_quietly() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .common import FORMAT_OPTION, MODEL_OPTION, Format, handle_errors
+import typer
+
+from .common import FORMAT_OPTION, MODEL_OPTION, Format
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -13,19 +15,28 @@ if TYPE_CHECKING:
 TOP_TERMS = 15
 
 
-@handle_errors
 def model_info_command(
     model: Path = MODEL_OPTION,
     format: Format = FORMAT_OPTION,
+    verify: bool = typer.Option(
+        False, "--verify",
+        help="Also check every file's sha256 and every term of the scorer, which loading "
+        "skips (see docs/speed.md).",
+    ),
 ) -> None:
     """Show the model card: training data, sizes, metrics, thresholds, hashes and top terms."""
     from ..classifier import load_scorer
-    from ..render import console, write_json
+    from ..jsonout import write_json
+    from ..paths import default_model_dir
+    from ..render import console
+    from ..scorer import verify_model
 
-    scorer = load_scorer(model)
+    scorer = verify_model(Path(model) if model else default_model_dir()) if verify else \
+        load_scorer(model)
     info = {
         "model": {
-            "id": scorer.model_id, "sha256": scorer.sha256, "directory": str(scorer.directory)
+            "id": scorer.model_id, "sha256": scorer.sha256, "directory": str(scorer.directory),
+            "verified": verify,
         },
         "card": scorer.card,
         "top_terms": top_terms(
@@ -61,14 +72,19 @@ def _flat(data: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix.rstrip("."), f"{data:.4g}" if isinstance(data, float) else str(data))]
 
 
+def _count(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def _panel(info: dict[str, Any]) -> RenderableType:
     from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
-    from ..render import LABEL_STYLES, ROLE_NAMES
+    from ..render import LABEL_STYLES, ROLE_NAMES, literal
 
+    # Everything from the card is outside text: shown through `literal`, never as markup.
     card = info["card"]
 
     def section(title: str, rows: list[tuple[str, str]], clip: bool = False) -> Table:
@@ -79,17 +95,22 @@ def _panel(info: dict[str, Any]) -> RenderableType:
         # Hashes are clipped with an ellipsis on narrow terminals rather than folded.
         table.add_column(overflow="ellipsis" if clip else "fold")
         for key, value in rows:
-            table.add_row(key, value)
+            table.add_row(literal(key), literal(value))
         return table
 
-    sizes = [("vocabulary", f"{card.get('vocabulary_size', 0):,} terms")] + [
-        (f"non-zero weights ({head})", f"{n:,}")
+    sizes = [("vocabulary", f"{_count(card.get('vocabulary_size', 0))} terms")] + [
+        (f"non-zero weights ({head})", _count(n))
         for head, n in card.get("nonzero_coefficients", {}).items()
     ]
+    verified = (
+        f"yes: the sha256 of all {len(card['files'])} files and every term"
+        if info["model"]["verified"] else "hash and sizes (at load); --verify checks every term"
+    )
     overview = section("model", [
         ("id", info["model"]["id"]),
         ("directory", info["model"]["directory"]),
         ("created", str(card.get("created", "unknown"))),
+        ("verified", verified),
         *sizes,
     ])
 
@@ -99,8 +120,9 @@ def _panel(info: dict[str, Any]) -> RenderableType:
     data.add_column("per label")
     data.add_column("sha256", no_wrap=True)
     for item in card.get("training_data", []):
-        labels = ", ".join(f"{label} {n:,}" for label, n in item.get("labels", {}).items())
-        data.add_row(item["path"], f"{item['rows']:,}", labels, item["sha256"][:12])
+        labels = ", ".join(f"{label} {_count(n)}" for label, n in item.get("labels", {}).items())
+        data.add_row(literal(item.get("path")), literal(_count(item.get("rows"))),
+                     literal(labels), literal(str(item.get("sha256"))[:12]))
 
     calibration = dict(card.get("calibration", {}))
     fitted = calibration.pop("fitted_on", None)
@@ -123,7 +145,7 @@ def _panel(info: dict[str, Any]) -> RenderableType:
         for role in ("engineer", "scientist"):
             entry = sides[role][row] if row < len(sides[role]) else None
             cells += [str(entry["term"]), f"{entry['coefficient']:+.3f}"] if entry else ["", ""]
-        terms.add_row(*cells)
+        terms.add_row(*map(literal, cells))
 
     libraries = ", ".join(f"{name} {v}" for name, v in card.get("libraries", {}).items())
     parts: list[RenderableType] = [
@@ -136,5 +158,5 @@ def _panel(info: dict[str, Any]) -> RenderableType:
         section("file hashes (sha256)", sorted(card.get("files", {}).items()), clip=True), Text(""),
         terms,
     ]
-    return Panel(Group(*parts), title=f"model {info['model']['id']}", title_align="left",
-                 expand=False)
+    return Panel(Group(*parts), title=literal(f"model {info['model']['id']}"),
+                 title_align="left", expand=False)

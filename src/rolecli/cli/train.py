@@ -8,10 +8,8 @@ from typing import Any
 import typer
 
 from ..errors import UsageError
-from .common import handle_errors
 
 
-@handle_errors
 def train_command(
     data: list[Path] = typer.Option(
         None,
@@ -47,7 +45,7 @@ def train_command(
     """Train a model (TF-IDF + logistic regression) and write pipeline, scorer and card."""
     from ..model import CALIBRATION_FILE, default_data_files, train
     from ..paths import default_train_output, shipped_data_dir
-    from ..render import console
+    from ..render import console, literal
 
     files = list(data or [])
     if with_shipped or not files:
@@ -73,5 +71,5 @@ def train_command(
     result = train(files, target, calibration, cv, text_column, label_column, show)
     card = result.card
     if "note" in card["calibration"]:
-        err.print(f"[yellow]warning:[/] {card['calibration']['note']}")
-    err.print(f"saved model {card['model_id']} to {result.output}")
+        err.print(literal(f"warning: {card['calibration']['note']}", style="yellow"))
+    err.print(literal(f"saved model {card['model_id']} to {result.output}"))

@@ -1,0 +1,320 @@
+"""The ASGI app: the page at `/`, the JSON API under `/v1`, `/healthz` and `/openapi.json`.
+
+Scoring runs in a small pool of threads, so the event loop keeps answering while a big
+posting is scored; the pool's size bounds how many requests score at once (and so memory).
+Every answer carries the security headers, no error shows a traceback, and each request
+is one line on stderr with no posting text in it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from importlib.resources import files
+from typing import Any, TypeVar
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..batch import Scoring
+from ..classifier import load_scorer
+from ..errors import InputError
+from ..escape import json_text, visible
+from ..inputs import text_from_bytes
+from ..scorer import Scorer
+from . import page, scoring
+from .openapi import openapi
+from .requests import (
+    JSON_TYPES,
+    JSONL_TYPES,
+    Form,
+    RequestError,
+    batch_items,
+    checked_text,
+    checked_title,
+    parse_form,
+    parse_json,
+    posting_fields,
+    read_body,
+    require_type,
+)
+from .server import ServeSettings
+
+SCORING_THREADS = 4
+T = TypeVar("T")
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+NO_STORE = {"cache-control": "no-store"}  # answers hold posting text: never cache them
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    # The bytes `rolecli ... --format json` prints: the same serialisation, the same newline.
+    body = (json_text(data) + "\n").encode("utf-8")
+    return Response(body, status, {**NO_STORE, **(headers or {})}, "application/json")
+
+
+def error_response(status: int, message: str) -> Response:
+    headers = {"www-authenticate": "Bearer"} if status == 401 else None
+    return json_response({"error": message}, status, headers)
+
+
+class App:
+    """The routes, over one loaded scorer."""
+
+    def __init__(self, settings: ServeSettings, scorer: Scorer) -> None:
+        self.scorer = scorer
+        self.scoring = Scoring(scorer)
+        self.token = settings.token.encode("ascii") if settings.token else None
+        self.limiter = anyio.CapacityLimiter(SCORING_THREADS)
+        self.stylesheet = page.STYLESHEET.encode("utf-8")
+        self.script = files("rolecli.serve").joinpath("static/page.js").read_bytes()
+        self.schema = (json_text(openapi()) + "\n").encode("utf-8")
+
+    async def work(self, function: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(partial(function, *args), limiter=self.limiter)
+
+    def check_token(self, given: str | None) -> None:
+        if self.token is not None and not hmac.compare_digest(
+            (given or "").encode("utf-8", "surrogateescape"), self.token
+        ):
+            raise RequestError(401, "missing or wrong token: send Authorization: Bearer TOKEN")
+
+    def authorize(self, request: Request) -> None:
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        self.check_token(credentials.strip() if scheme.lower() == "bearer" else None)
+
+    # -- the API --------------------------------------------------------------------------
+
+    async def posting(self, request: Request) -> tuple[str, str | None]:
+        self.authorize(request)  # before reading: a stranger's body is never buffered
+        require_type(request, JSON_TYPES)
+        return posting_fields(parse_json(await read_body(request)))
+
+    async def classify(self, request: Request) -> Response:
+        text, title = await self.posting(request)
+        return json_response(await self.work(scoring.classify_posting, self.scorer, text, title))
+
+    async def explain(self, request: Request) -> Response:
+        text, title = await self.posting(request)
+        return json_response(await self.work(scoring.explain_posting, self.scorer, text, title))
+
+    async def batch(self, request: Request) -> Response:
+        self.authorize(request)
+        require_type(request, JSONL_TYPES)
+        body = await read_body(request)
+        if not body.strip():
+            raise RequestError(400, "no items: send one JSON object per line")
+        items = batch_items(body)
+
+        async def rows() -> AsyncIterator[bytes]:
+            while chunk := await self.work(scoring.next_rows, self.scoring, items):
+                yield "".join(json_text(row) + "\n" for row in chunk).encode("utf-8")
+
+        return StreamingResponse(rows(), headers=NO_STORE, media_type="application/x-ndjson")
+
+    async def model(self, request: Request) -> Response:
+        self.authorize(request)
+        return json_response(self.scorer.card)
+
+    async def healthz(self, request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    async def openapi(self, request: Request) -> Response:
+        return Response(self.schema, media_type="application/json")
+
+    # -- the page -------------------------------------------------------------------------
+
+    async def page(self, request: Request) -> Response:
+        return self.html(page.page(token_required=self.token is not None))
+
+    async def submit(self, request: Request) -> Response:
+        form = Form()
+        try:
+            form = parse_form(request.headers.get("content-type", ""), await read_body(request))
+            self.check_token(form.token)
+            # A file is parsed in a scoring thread too: a slow PDF must not hold up the others.
+            report = await self.work(self.form_report, form)
+        except RequestError as exc:
+            return self.html(self.form_page(form, error=exc.message), exc.status)
+        return self.html(self.form_page(form, report=report))
+
+    def form_report(self, form: Form) -> tuple[dict[str, Any], str, str]:
+        """(explanation, text, name) of what the form sent."""
+        text, title, name = self.form_posting(form)
+        return scoring.explain_posting(self.scorer, text, title), text, name
+
+    def form_posting(self, form: Form) -> tuple[str, str | None, str]:
+        """(text, title, name) from the form: the file if one was chosen, else the text."""
+        title = checked_title(form.title)
+        if form.file is not None:
+            try:
+                text = text_from_bytes(form.file.data, form.file.name, _suffix(form.file.name))
+            except InputError as exc:
+                raise RequestError(422, exc.message) from None
+            return text, title, form.file.name
+        if not form.text.strip():
+            raise RequestError(422, "paste a posting, or choose its file")
+        # Browsers send a textarea's line breaks as CRLF; the posting had plain newlines.
+        return checked_text(form.text.replace("\r\n", "\n"), "pasted text"), title, "pasted text"
+
+    def form_page(self, form: Form, **result: Any) -> str:
+        pasted = "" if form.file is not None else form.text.replace("\r\n", "\n")
+        return page.page(
+            text=pasted, title=form.title, token_required=self.token is not None, **result
+        )
+
+    def html(self, body: str, status: int = 200) -> Response:
+        return HTMLResponse(
+            body, status, {**NO_STORE, "content-security-policy": page.CSP}
+        )
+
+    async def stylesheet_file(self, request: Request) -> Response:
+        return Response(self.stylesheet, media_type="text/css")
+
+    async def script_file(self, request: Request) -> Response:
+        return Response(self.script, media_type="text/javascript")
+
+    async def no_icon(self, request: Request) -> Response:
+        return Response(status_code=204)
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
+async def _request_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestError)
+    return error_response(exc.status, exc.message)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, str(exc.detail))
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return error_response(500, "internal error; the server log has one line on it")
+
+
+def create_app(settings: ServeSettings | None = None) -> ASGIApp:
+    """The app for uvicorn's factory: settings from the environment `serve()` prepared."""
+    settings = settings or ServeSettings.from_environment()
+    app = App(settings, load_scorer(settings.model))
+    routes = [
+        Route("/", app.page, methods=["GET"]),
+        Route("/", app.submit, methods=["POST"]),
+        Route("/static/rolecli.css", app.stylesheet_file, methods=["GET"]),
+        Route("/static/page.js", app.script_file, methods=["GET"]),
+        Route("/favicon.ico", app.no_icon, methods=["GET"]),
+        Route("/healthz", app.healthz, methods=["GET"]),
+        Route("/openapi.json", app.openapi, methods=["GET"]),
+        Route("/v1/classify", app.classify, methods=["POST"]),
+        Route("/v1/explain", app.explain, methods=["POST"]),
+        Route("/v1/batch", app.batch, methods=["POST"]),
+        Route("/v1/model", app.model, methods=["GET"]),
+    ]
+    middleware = []
+    if settings.loopback:
+        bound = settings.host.strip("[]").lower()
+        hosts = {*LOOPBACK_HOSTS, f"[{bound}]" if ":" in bound else bound}  # as Host has them
+        middleware.append(Middleware(LoopbackHosts, hosts=hosts))
+    if settings.cors:
+        middleware.append(Middleware(
+            CORSMiddleware, allow_origins=list(settings.cors), allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type"], max_age=600,
+        ))
+    starlette = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={
+            RequestError: _request_error, HTTPException: _http_error, Exception: _internal_error,
+        },
+    )
+    return RequestLog(starlette)
+
+
+class LoopbackHosts:
+    """A page elsewhere may point its own host name at 127.0.0.1 (DNS rebinding) to read a
+    loopback server's answers: such a server answers only requests for a loopback name."""
+
+    def __init__(self, app: ASGIApp, hosts: set[str]) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            header = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+            # "name:port" or "[v6 address]:port"
+            name = header[: header.find("]") + 1] if header.startswith("[") else (
+                header.partition(":")[0])
+            if name not in self.hosts:
+                response = error_response(400, "this server answers only to loopback host names")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class RequestLog:
+    """Outermost: one stderr line per request, security headers, and no traceback escapes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        responded = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, responded
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                responded = True
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        failure = ""
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as exc:  # a bug: the client gets a plain 500, the log one line
+            failure = f" error {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            if not responded:
+                await error_response(500, "internal error")(scope, receive, send_with_headers)
+        milliseconds = (time.perf_counter() - started) * 1000
+        log(f"{scope['method']} {_path(scope)} {status} {milliseconds:.1f} ms{failure}")
+
+
+def _path(scope: Scope) -> str:
+    # The raw path, still percent-encoded, so nothing a client sent can act on a terminal.
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    text = visible(raw.decode("utf-8", "surrogateescape")).replace(" ", "%20")
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+def log(line: str) -> None:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
+    try:
+        sys.stderr.write(f"{stamp} {line}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr gone: serving matters more than the log
+        pass
+

@@ -1,0 +1,51 @@
+"""The library calls behind the API and the page: the same functions the CLI calls.
+
+A request's `title` goes to the library wherever the library takes one: `classify()` and
+`explain()` by a `title` parameter, batch rows by a `title` field of `batch.Item` (issue #12
+adds them). Where it takes none yet, the title is validated and not used, and the answers
+keep exactly the CLI's shape. This module is the one place that decides.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import Any
+
+from ..batch import CHUNK_ITEMS, Item, Row, Scoring
+from ..classifier import classify
+from ..explanation import explain
+from ..scorer import Scorer
+
+
+def _takes_title(function: Callable[..., Any]) -> bool:
+    return "title" in inspect.signature(function).parameters
+
+
+_CLASSIFY_TITLE = _takes_title(classify)
+_EXPLAIN_TITLE = _takes_title(explain)
+_ITEM_TITLE = "title" in Item._fields
+
+
+def _title(taken: bool, title: str | None) -> dict[str, Any]:
+    return {"title": title} if taken and title is not None else {}
+
+
+def classify_posting(scorer: Scorer, text: str, title: str | None) -> dict[str, Any]:
+    """What `rolecli classify --format json` prints for this text."""
+    return classify(text, scorer, **_title(_CLASSIFY_TITLE, title))
+
+
+def explain_posting(scorer: Scorer, text: str, title: str | None) -> dict[str, Any]:
+    """What `rolecli explain --format json` prints for this text."""
+    return explain(text, scorer, **_title(_EXPLAIN_TITLE, title))
+
+
+def batch_item(item_id: str, text: str, title: str | None) -> Item:
+    return Item(item_id, text=text, **_title(_ITEM_TITLE, title))
+
+
+def next_rows(scoring: Scoring, items: Iterator[Item]) -> list[Row]:
+    """The rows of the next chunk of items, as `rolecli batch` builds them; [] at the end."""
+    return scoring.rows(list(islice(items, CHUNK_ITEMS)))

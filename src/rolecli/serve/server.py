@@ -1,0 +1,151 @@
+"""The server's settings, the rules that keep it safe by default, and starting uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import socket
+import sys
+from dataclasses import asdict, dataclass, replace
+from importlib import import_module
+
+from ..errors import UsageError
+
+# How worker processes (and the app factory) receive the settings: uvicorn starts them from an
+# import string, so the settings travel in the environment they inherit.
+SETTINGS_ENV = "ROLECLI_SERVE_SETTINGS"
+MIN_TOKEN_LENGTH = 16
+# Open connections per process; past this uvicorn answers 503 at once instead of queueing.
+MAX_CONNECTIONS = 128
+KEEP_ALIVE_SECONDS = 5
+_ORIGIN = re.compile(r"\Ahttps?://[A-Za-z0-9.\-]+(:\d{1,5})?\Z|\Ahttps?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?\Z")
+_TOKEN = re.compile(r"\A[\x21-\x7e]+\Z")
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    model: str | None = None
+    workers: int = 1
+    token: str | None = None
+    cors: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_environment(cls) -> ServeSettings:
+        data = json.loads(os.environ.get(SETTINGS_ENV, "{}"))
+        data["cors"] = tuple(data.get("cors", ()))
+        return cls(**data)
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.host)
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve anywhere
+        return False
+
+
+def require_extra() -> None:
+    try:
+        for module in ("starlette", "uvicorn", "python_multipart"):
+            import_module(module)
+    except ImportError:
+        raise UsageError(
+            "rolecli serve needs the optional extra: pip install 'rolecli[serve]'"
+        ) from None
+
+
+def check_settings(settings: ServeSettings) -> None:
+    """Usage errors before anything listens: the token rule, origins, workers."""
+    if settings.token is not None:
+        if not _TOKEN.match(settings.token):
+            raise UsageError("--token must be printable ASCII without spaces")
+        if len(settings.token) < MIN_TOKEN_LENGTH:
+            raise UsageError(
+                f"--token must be at least {MIN_TOKEN_LENGTH} characters; make one with "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe())'"
+            )
+    elif not settings.loopback:
+        raise UsageError(
+            f"--host {settings.host} lets other machines in: give --token TOKEN "
+            "(or set ROLECLI_TOKEN), which every API call must send as `Authorization: Bearer`"
+        )
+    for origin in settings.cors:
+        if origin != "*" and not _ORIGIN.match(origin):
+            raise UsageError(
+                f"--cors {origin!r} is not an origin; give scheme and host, such as "
+                "https://jobs.example.com (no path), or *"
+            )
+    if settings.workers < 1:
+        raise UsageError("--workers must be at least 1")
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A bound socket that every worker process shares, or one usage error line."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve(settings: ServeSettings) -> None:
+    """Check, load the model, listen, and serve until interrupted."""
+    require_extra()
+    check_settings(settings)
+    from ..classifier import load_scorer
+
+    scorer = load_scorer(settings.model)  # a broken model fails now (exit 4), not per request
+    settings = replace(settings, model=str(scorer.directory))
+    os.environ[SETTINGS_ENV] = settings.to_json()
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        "rolecli.serve.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="warning",  # uvicorn's own lines are for problems; the app logs each request
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=5,
+    )
+    sock = listen(settings.host, settings.port)
+    sys.stderr.write(
+        f"rolecli serve: {url(sock)} (model {scorer.model_id}, {settings.workers} "
+        f"worker{'s' * (settings.workers != 1)}"
+        f"{', token required' if settings.token else ''}); Ctrl-C stops\n"
+    )
+    sys.stderr.flush()
+    if settings.workers == 1:
+        uvicorn.Server(config).run(sockets=[sock])
+    else:
+        Multiprocess(config, sockets=[sock]).run()
