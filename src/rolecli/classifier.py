@@ -10,7 +10,6 @@ from .decision import decide
 from .errors import InputError
 from .evidence import Evidence, gather
 from .paths import default_model_dir
-from .reasons import confidence_text, reasons, title_check
 from .scorer import Scorer
 
 TOP_TERMS = 8
@@ -41,6 +40,8 @@ def classify(
 
 
 def verdict(scorer: Scorer, evidence: Evidence) -> dict[str, Any]:
+    from .reasons import confidence_text, reasons, title_check  # not needed to load a model
+
     result = decide(evidence, scorer.thresholds, every=True)
     p = evidence.p_scientist
     title, sentence = title_check(evidence, result, scorer.thresholds)

@@ -22,6 +22,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 INTRO = "intro"
 KINDS = (
@@ -131,8 +132,14 @@ _HEADINGS: tuple[tuple[str, str], ...] = (
 )
 # One regex for them all (the first phrase that matches the whole heading wins): a line
 # costs one match, whatever the number of phrases.
-_HEADING = re.compile("|".join(f"(?P<h{i}>{pattern})" for i, (_, pattern) in enumerate(_HEADINGS)))
 _HEADING_KINDS = {f"h{i}": kind for i, (kind, _) in enumerate(_HEADINGS)}
+
+
+@lru_cache(maxsize=1)
+def _heading() -> re.Pattern[str]:
+    """Compiled on first use: a command that reads no sections (a batch row, --version)
+    does not pay the few milliseconds."""
+    return re.compile("|".join(f"(?P<h{i}>{pattern})" for i, (_, pattern) in enumerate(_HEADINGS)))
 # `Location: Remote` or `Salary: ...` on one line is one detail (pay is a benefit), and
 # the section before it goes on; `Requirements: 3+ years ...` starts a section.
 _ONE_LINE_BENEFITS = re.compile(r"salary|pay|compensation|bonus")
@@ -173,7 +180,7 @@ def heading_kind(line: str) -> str | None:
     core = normalise(core.rstrip(_TRAIL))
     if not core or len(core.split()) > HEADING_MAX_WORDS:
         return None
-    match = _HEADING.fullmatch(core)
+    match = _heading().fullmatch(core)
     return _HEADING_KINDS[match.lastgroup] if match and match.lastgroup else None
 
 
