@@ -1,8 +1,8 @@
-"""calibrate(): fit the probability map and the label thresholds on labelled postings.
+"""Calibration: Platt scaling (fitted by training) and the label thresholds (`rolecli calibrate`).
 
-The result is a handful of numbers (Platt's a and b, the mixed band, the off-topic
-floor) saved as JSON; `rolecli train` folds them into the model it builds, so the
-shipped model is reproducible from data/ without the postings themselves.
+`calibrate` fits the mixed rule on labelled postings and saves it as JSON;
+`rolecli train` folds it into the model it builds when it was fitted for the same base
+model, so the shipped model is reproducible from data/ without the postings themselves.
 """
 
 from __future__ import annotations
@@ -20,26 +20,28 @@ from .errors import UsageError
 from .evidence import gather
 from .scorer import sigmoid
 
-# Budgets the thresholds are chosen under (issue targets, with a safety margin).
+# Budget the mixed rule is chosen under (issue target, with a safety margin).
 CLEAR_CALLED_MIXED_BUDGET = 0.07
-OFF_TOPIC_BUDGET = 0.008
 
 
-def fit_platt(logits: list[float], y: list[int], ridge: float = 1e-3) -> tuple[float, float]:
+def fit_platt(
+    logits: list[float], y: list[int], ridge: float = 1e-3, weights: list[float] | None = None
+) -> tuple[float, float]:
     """Maximum-likelihood a, b of P(y=1) = sigmoid(a*z + b), by Newton's method.
 
-    Each class is weighted to half the total, so P = 0.5 is the balanced-accuracy decision
-    point whatever the mix of the calibration postings.
+    Each class is weighted to half the total (after any row `weights`), so P = 0.5 is the
+    balanced-accuracy decision point whatever the mix of the calibration rows.
     """
-    positives = sum(y)
-    weights = {1: len(y) / (2 * positives), 0: len(y) / (2 * (len(y) - positives))}
+    rows = weights or [1.0] * len(y)
+    totals = {t: sum(w for w, label in zip(rows, y) if label == t) for t in (0, 1)}
+    scale = sum(totals.values()) / 2
+    row_weights = [w * scale / totals[t] for w, t in zip(rows, y)]
     a, b = 1.0, 0.0
     for _ in range(100):
         ga, gb = ridge * (a - 1.0), 0.0
         haa = hab = hbb = ridge
-        for z, t in zip(logits, y):
+        for z, t, w in zip(logits, y, row_weights):
             p = sigmoid(a * z + b)
-            w = weights[t]
             ga += w * (p - t) * z
             gb += w * (p - t)
             curvature = w * p * (1.0 - p)
@@ -55,69 +57,33 @@ def fit_platt(logits: list[float], y: list[int], ridge: float = 1e-3) -> tuple[f
     return a, b
 
 
-def balanced_cut(logits: list[float], y: list[int]) -> float:
-    """The logit that best separates the classes by balanced accuracy (middle of the best gap)."""
-    ranked = sorted(zip(logits, y))
-    positives = sum(y)
-    negatives = len(y) - positives
-    below_neg = below_pos = 0
-    best, cut = -1.0, 0.0
-    for i in range(len(ranked) - 1):
-        below_neg += ranked[i][1] == 0
-        below_pos += ranked[i][1] == 1
-        if ranked[i][0] == ranked[i + 1][0]:
-            continue
-        score = below_neg / negatives + (positives - below_pos) / positives
-        if score > best:
-            best, cut = score, (ranked[i][0] + ranked[i + 1][0]) / 2
-    return cut
-
-
 def calibrate(
     data: str | Path,
     model: str | Path | None = None,
     text_column: str = "text",
     label_column: str = "label",
 ) -> dict[str, Any]:
-    """Calibration settings for the model's base (uncalibrated) weights, fitted on `data`."""
+    """Label thresholds (the mixed rule) for a model, fitted on the labelled postings in `data`.
+
+    The probability map itself is fitted by `rolecli train` on out-of-fold logits; the
+    off-topic thresholds stay those of the model's card.
+    """
     path = Path(data)
-    examples = load_examples(path, text_column, label_column)
+    examples = [e for e in load_examples(path, text_column, label_column) if e.text is not None]
+    if not examples:
+        raise UsageError(f"{path}: calibration needs posting texts (count rows have none)")
     scorer = load_scorer(model)
-    current = scorer.card["calibration"]
-    a0, b0 = float(current["a"]), float(current["b"])
     rows = []
     for example in examples:
-        evidence = gather(scorer, example.text)
-        raw = (evidence.logit - b0) / a0  # undo the calibration already folded in
-        rows.append(
-            (
-                example.label,
-                raw,
-                evidence.split(),
-                evidence.names_hybrid_role(),
-                evidence.p_on_topic,
-            )
-        )
-    binary = [
-        (raw, int(label == "scientist"))
-        for label, raw, *_ in rows
-        if label in ("engineer", "scientist")
-    ]
-    if len({t for _, t in binary}) < 2:
+        evidence = gather(scorer, example.text or "")
+        signals = _Fixed(evidence.p_scientist, evidence.p_on_topic, evidence.split(),
+                         evidence.names_hybrid_role())
+        rows.append((example.label, signals))
+    if not {"engineer", "scientist"} <= {label for label, _ in rows}:
         raise UsageError(f"{path}: calibration needs both engineer and scientist rows")
-    a, _ = fit_platt([z for z, _ in binary], [t for _, t in binary])
-    b = -a * balanced_cut([z for z, _ in binary], [t for _, t in binary])
-    calibrated = [
-        (label, _Fixed(sigmoid(a * raw + b), on, split, hybrid))
-        for label, raw, split, hybrid, on in rows
-    ]
-    thresholds = {
-        "off_topic": {"min_p_on_topic": _off_topic_floor([s.p_on_topic for _, s in calibrated])},
-        "mixed": _mixed_rule(calibrated),
-    }
+    thresholds = {"off_topic": scorer.thresholds["off_topic"], "mixed": _mixed_rule(rows)}
     return {
         "training_fingerprint": scorer.card["training_fingerprint"],
-        "platt": {"a": a, "b": b},
         "thresholds": thresholds,
         "fitted_on": {
             "file": path.name,
@@ -125,16 +91,6 @@ def calibrate(
             "rows": len(examples),
         },
     }
-
-
-def _off_topic_floor(p_on_topic: list[float]) -> float:
-    """0.5, lowered only as far as needed to flag at most the budgeted share of real postings."""
-    ranked = sorted(p_on_topic)
-    allowed = int(OFF_TOPIC_BUDGET * len(ranked))
-    floor = 0.5
-    if ranked and sum(p < floor for p in ranked) > allowed:
-        floor = ranked[allowed]  # the (allowed+1)-th lowest is kept
-    return round(floor, 6)
 
 
 @dataclass(frozen=True)

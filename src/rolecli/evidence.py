@@ -13,7 +13,7 @@ from functools import cached_property
 
 from .decision import balance
 from .scorer import Scorer, sigmoid
-from .text import hybrid_role_spans, sentence_spans
+from .text import hybrid_role_spans, names_ml_work, sentence_spans
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,23 @@ class SentenceEvidence:
 
 
 class Evidence:
-    def __init__(self, scorer: Scorer, text: str) -> None:
+    def __init__(self, scorer: Scorer, text: str, counts: dict[int, int] | None = None) -> None:
+        # `counts`: the slot counts when only those are known (a count file's row, text "").
         self._scorer = scorer
         self._text = text
-        self._counts = scorer.term_counts(text)
+        self._counts = scorer.term_counts(text) if counts is None else counts
         self.intercept = scorer.role_intercept
         self.logit, domain_logit = scorer.logits(self._counts)
         self.p_scientist = sigmoid(self.logit)
         self.p_on_topic = sigmoid(domain_logit)
+        self.known_words = scorer.known_words(self._counts)
+        self.names_ml_work = names_ml_work(text)
+
+    @cached_property
+    def p_tech(self) -> float:
+        """P(a data or software job), read only for texts that are off-topic."""
+        logit = self._scorer.tech_logit(self._counts)
+        return 0.0 if logit is None else sigmoid(logit)
 
     @cached_property
     def contributions(self) -> dict[str, float]:
