@@ -1,8 +1,10 @@
-"""calibrate(): fit the probability map and the label thresholds on labelled postings.
+"""Calibration: the probability map (Platt scaling, fitted by `rolecli train` on
+out-of-fold logits) and the label thresholds (`rolecli calibrate`).
 
-The result is a handful of numbers (Platt's a and b, the mixed band, the off-topic
-floor) saved as JSON; `rolecli train` folds them into the model it builds, so the
-shipped model is reproducible from data/ without the postings themselves.
+`calibrate` fits the confidence level and the mixed rule on labelled postings and saves
+them as JSON; `rolecli train` folds them into the model it builds when they were fitted
+for the same base model, so the shipped model is reproducible from data/ without the
+postings themselves.
 """
 
 from __future__ import annotations
@@ -24,24 +26,26 @@ from .scorer import Scorer, sigmoid
 # Budgets the thresholds are chosen under (targets, with a safety margin: at most 5% of
 # clear postings called mixed on postings from sources the fit never saw).
 CLEAR_CALLED_MIXED_BUDGET = 0.04
-OFF_TOPIC_BUDGET = 0.008
 
 
-def fit_platt(logits: list[float], y: list[int], ridge: float = 1e-3) -> tuple[float, float]:
+def fit_platt(
+    logits: list[float], y: list[int], ridge: float = 1e-3, weights: list[float] | None = None
+) -> tuple[float, float]:
     """Maximum-likelihood a, b of P(y=1) = sigmoid(a*z + b), by Newton's method.
 
-    Each class is weighted to half the total, so P = 0.5 is the balanced-accuracy decision
-    point whatever the mix of the calibration postings.
+    Each class is weighted to half the total (after any row `weights`), so P = 0.5 is the
+    balanced-accuracy decision point whatever the mix of the calibration rows.
     """
-    positives = sum(y)
-    weights = {1: len(y) / (2 * positives), 0: len(y) / (2 * (len(y) - positives))}
+    rows = weights or [1.0] * len(y)
+    totals = {t: sum(w for w, label in zip(rows, y) if label == t) for t in (0, 1)}
+    scale = sum(totals.values()) / 2
+    row_weights = [w * scale / totals[t] for w, t in zip(rows, y)]
     a, b = 1.0, 0.0
     for _ in range(100):
         ga, gb = ridge * (a - 1.0), 0.0
         haa = hab = hbb = ridge
-        for z, t in zip(logits, y):
+        for z, t, w in zip(logits, y, row_weights):
             p = sigmoid(a * z + b)
-            w = weights[t]
             ga += w * (p - t) * z
             gb += w * (p - t)
             curvature = w * p * (1.0 - p)
@@ -57,70 +61,57 @@ def fit_platt(logits: list[float], y: list[int], ridge: float = 1e-3) -> tuple[f
     return a, b
 
 
-def balanced_cut(logits: list[float], y: list[int]) -> float:
-    """The logit that best separates the classes by balanced accuracy (middle of the best gap)."""
-    ranked = sorted(zip(logits, y))
-    positives = sum(y)
-    negatives = len(y) - positives
-    below_neg = below_pos = 0
-    best, cut = -1.0, 0.0
-    for i in range(len(ranked) - 1):
-        below_neg += ranked[i][1] == 0
-        below_pos += ranked[i][1] == 1
-        if ranked[i][0] == ranked[i + 1][0]:
-            continue
-        score = below_neg / negatives + (positives - below_pos) / positives
-        if score > best:
-            best, cut = score, (ranked[i][0] + ranked[i + 1][0]) / 2
-    return cut
-
-
 def calibrate(
-    data: str | Path,
+    data: str | Path | Sequence[str | Path],
     model: str | Path | None = None,
     text_column: str = "text",
     label_column: str = "label",
 ) -> dict[str, Any]:
-    """Calibration settings for the model's base (uncalibrated) weights, fitted on `data`."""
-    path = Path(data)
-    examples = load_examples(path, text_column, label_column)
+    """The confidence level and mixed rule for a model, fitted on the postings in `data`
+    (one or more files; the off-topic thresholds stay those of the model's card)."""
+    paths = [Path(data)] if isinstance(data, (str, Path)) else [Path(p) for p in data]
+    loaded = [[e for e in load_examples(path, text_column, label_column) if e.text is not None]
+              for path in paths]
+    examples = [e for rows in loaded for e in rows]
+    names = ", ".join(str(path) for path in paths)
+    if not examples:
+        raise UsageError(f"{names}: calibration needs posting texts (count rows have none)")
     scorer = load_scorer(model)
-    signals = [posting_signals(scorer, example.text) for example in examples]
+    signals = [posting_signals(scorer, example.text or "") for example in examples]
     if not {"engineer", "scientist"} <= {e.label for e in examples}:
-        raise UsageError(f"{path}: calibration needs both engineer and scientist rows")
-    labelled, a, b = calibrated(examples, signals, range(len(examples)))
+        raise UsageError(f"{names}: calibration needs both engineer and scientist rows")
+    thresholds, held_out = fit_thresholds(examples, signals, scorer.thresholds["off_topic"])
+    return {
+        "training_fingerprint": scorer.card["training_fingerprint"],
+        "thresholds": thresholds,
+        "mixed_grounds": held_out,
+        "fitted_on": [
+            {"file": path.name, "sha256": sha256_file(path) if path.is_file() else None,
+             "rows": len(rows)}
+            for path, rows in zip(paths, loaded)
+        ],
+    }
+
+
+def fit_thresholds(
+    examples: Sequence[Example], signals: Sequence[PostingSignals], off_topic: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(thresholds, how each mixed rule set did on held-out sources) fitted on postings."""
+    labelled = labelled_signals(examples, signals)
     confident = confident_level(labelled)
     grounds, held_out = choose_grounds(examples, signals)
     thresholds = {
-        "off_topic": {"min_p_on_topic": _off_topic_floor([s.p_on_topic for _, s in labelled])},
+        "off_topic": off_topic,
         "confident": {"min_p": confident},
         "mixed": mixed_rule(labelled, confident, grounds),
     }
-    return {
-        "training_fingerprint": scorer.card["training_fingerprint"],
-        "platt": {"a": a, "b": b},
-        "thresholds": thresholds,
-        "mixed_grounds": {"chosen": sorted(grounds, key=GROUNDS.index), "held_out": held_out},
-        "fitted_on": {
-            "file": path.name,
-            "sha256": sha256_file(path) if path.is_file() else None,
-            "rows": len(examples),
-        },
-    }
+    return thresholds, {"chosen": sorted(grounds, key=GROUNDS.index), "held_out": held_out}
 
 
-def calibrated(
-    examples: Sequence[Example], signals: Sequence[PostingSignals], fit_on: Iterable[int]
-) -> tuple[list[tuple[str, Fixed]], float, float]:
-    """Every posting's signals under the Platt map fitted on the postings `fit_on`, and the
-    map's a and b."""
-    binary = [
-        (signals[i].raw, int(examples[i].label == "scientist"))
-        for i in fit_on if examples[i].label in ("engineer", "scientist")
-    ]
-    a, _ = fit_platt([z for z, _ in binary], [t for _, t in binary])
-    b = -a * balanced_cut([z for z, _ in binary], [t for _, t in binary])
-    return [(e.label, s.calibrated(a, b)) for e, s in zip(examples, signals)], a, b
+def labelled_signals(
+    examples: Sequence[Example], signals: Sequence[PostingSignals]
+) -> list[tuple[str, PostingSignals]]:
+    return [(e.label, s) for e, s in zip(examples, signals)]
 
 
 # The mixed rules calibrate chooses between ("named" is in each: a posting that names a
@@ -177,7 +168,7 @@ def held_out(
         if not {"engineer", "scientist", "mixed"} <= labels:
             continue
         folds += 1
-        fixed, _, _ = calibrated(examples, signals_for(source), train)
+        fixed = labelled_signals(examples, signals_for(source))
         confident = confident_level([fixed[i] for i in train])
         for tally, grounds in zip(tallies, ground_sets):
             rule = mixed_rule([fixed[i] for i in train], confident, grounds, budget)
@@ -217,54 +208,14 @@ def best_grounds(
     return max(scores, key=scores.__getitem__) if scores else ground_sets[0]
 
 
-def _off_topic_floor(p_on_topic: list[float]) -> float:
-    """0.5, lowered only as far as needed to flag at most the budgeted share of real postings."""
-    ranked = sorted(p_on_topic)
-    allowed = int(OFF_TOPIC_BUDGET * len(ranked))
-    floor = 0.5
-    if ranked and sum(p < floor for p in ranked) > allowed:
-        floor = ranked[allowed]  # the (allowed+1)-th lowest is kept
-    return round(floor, 6)
-
-
 @dataclass(frozen=True)
 class PostingSignals:
-    """What the label rule reads from one posting, under the model's base (uncalibrated)
-    weights, so that any calibration can be tried on it without scoring it again."""
-
-    raw: float  # the role logit with the folded-in calibration undone
-    p_on_topic: float
-    named: tuple[str, ...]  # labels of the roles named as the job
-    job_lines: tuple[float, ...]  # each job line's evidence, in base logit units
-
-    def calibrated(self, a: float, b: float) -> Fixed:
-        return Fixed(
-            sigmoid(a * self.raw + b), self.p_on_topic, self.named,
-            tuple(a * c for c in self.job_lines),
-        )
-
-
-def posting_signals(scorer: Scorer, text: str, title: str | None = None) -> PostingSignals:
-    """The signals of one posting. `calibrate` passes no title: the labels of real postings
-    come from their titles, so a fit that read them would learn the labels back."""
-    evidence = gather(scorer, text, title)
-    a0, b0 = (float(scorer.card["calibration"][k]) for k in ("a", "b"))
-    return PostingSignals(
-        (evidence.logit - b0) / a0,  # undo the calibration already folded in
-        evidence.p_on_topic,
-        tuple(evidence.named_labels()),
-        tuple(line.contribution / a0 for line in evidence.lines if line.job),
-    )
-
-
-@dataclass(frozen=True)
-class Fixed:
-    """A posting's signals under one calibration (decision.Signals, computed once)."""
+    """What the label rule reads from one posting (decision.Signals, computed once)."""
 
     p_scientist: float
     p_on_topic: float
-    named: tuple[str, ...]
-    job_lines: tuple[float, ...]
+    named: tuple[str, ...]  # labels of the roles named as the job
+    job_lines: tuple[float, ...]  # each job line's evidence, in logit units
 
     def names_hybrid(self) -> bool:
         return names_hybrid(list(self.named))
@@ -277,6 +228,18 @@ class Fixed:
         return min(engineer, scientist) / len(self.job_lines)
 
 
+def posting_signals(scorer: Scorer, text: str, title: str | None = None) -> PostingSignals:
+    """The signals of one posting. `calibrate` passes no title: the labels of real postings
+    come from their titles, so a fit that read them would learn the labels back."""
+    evidence = gather(scorer, text, title)
+    return PostingSignals(
+        evidence.p_scientist,
+        evidence.p_on_topic,
+        tuple(evidence.named_labels()),
+        tuple(line.contribution for line in evidence.lines if line.job),
+    )
+
+
 # A verdict is confident from the lowest of these P at which the clear postings scored
 # at least that high are right CONFIDENT_ACCURACY of the time (and at least
 # CONFIDENT_MIN_ROWS of them are): the level at which this model is seldom wrong.
@@ -285,7 +248,7 @@ CONFIDENT_ACCURACY = 0.995
 CONFIDENT_MIN_ROWS = 30
 
 
-def confident_level(rows: list[tuple[str, Fixed]]) -> float:
+def confident_level(rows: list[tuple[str, PostingSignals]]) -> float:
     clear = [(label, s.p_scientist) for label, s in rows if label in ("engineer", "scientist")]
     for level in CONFIDENT_LEVELS:
         above = [(label, p) for label, p in clear if max(p, 1.0 - p) >= level]
@@ -305,7 +268,7 @@ SPLIT_OFF = 1.01  # min_split above 0.5: the split ground never holds
 
 
 def mixed_rule(
-    rows: list[tuple[str, Fixed]],
+    rows: list[tuple[str, PostingSignals]],
     confident: float,
     grounds: frozenset[str] = frozenset(GROUNDS),
     budget: float = CLEAR_CALLED_MIXED_BUDGET,
@@ -365,7 +328,7 @@ def _bits(flags: Iterable[bool]) -> int:
     return sum(1 << i for i, flag in enumerate(flags) if flag)
 
 
-def _strong_lines(signals: list[Fixed]) -> list[float]:
+def _strong_lines(signals: list[PostingSignals]) -> list[float]:
     magnitudes = sorted(abs(c) for s in signals for c in s.job_lines if c)
     if not magnitudes:
         return []

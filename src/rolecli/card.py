@@ -137,8 +137,10 @@ Unit = Annotated[float, UNIT]
 
 
 class OffTopicThresholds(NamedTuple):
-    # Off-topic when the domain model gives P(ML/data job description) below this.
+    # See decision.off_topic_reason. The defaults keep older cards' one-floor rule.
     min_p_on_topic: Unit
+    min_known_words: Annotated[int, Range(0, 10_000)] = 0
+    min_p_on_topic_unnamed: Unit | None = None  # None: the same as min_p_on_topic
 
 
 class MixedThresholds(NamedTuple):
@@ -179,6 +181,7 @@ class Calibration(NamedTuple):
     fitted_on: dict[str, Any] | None = None
     source: str | None = None
     note: str | None = None
+    thresholds_from: dict[str, Any] | None = None
 
 
 class Card(NamedTuple):
@@ -192,6 +195,8 @@ class Card(NamedTuple):
     created: str | None = None
     training_fingerprint: str | None = None
     training_data: list[DatasetEntry] | None = None
+    rows_by_source: dict[str, dict[str, int]] | None = None
+    count_data: list[dict[str, Any]] | None = None
     hyperparameters: dict[str, Any] | None = None
     vocabulary_size: int | None = None
     nonzero_coefficients: dict[str, int] | None = None

@@ -1,12 +1,15 @@
-"""Reading labelled examples: CSV, JSONL, or a folder with one subfolder per label."""
+"""Reading labelled examples: CSV, JSONL, count files, or a folder with one subfolder per label."""
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from . import counts as count_form
 from .errors import InputError, UsageError
 
 LABELS = ("engineer", "scientist", "mixed", "off_topic")
@@ -17,10 +20,14 @@ TEXT_SUFFIXES = {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
 
 @dataclass(frozen=True)
 class Example:
+    """One labelled posting: its text, or (from a count file) only its n-gram counts."""
+
     id: str
-    text: str
+    text: str | None
     label: str
     group: str  # the file (or source column) it came from, for leave-one-source-out splits
+    family: str | None = None  # job family of an off-topic posting, when the data names it
+    counts: Mapping[str, int] | None = None  # n-gram -> count, for rows of a count file
 
 
 @dataclass(frozen=True)
@@ -45,12 +52,13 @@ class BadRow:
 
 
 def load_examples(
-    path: Path, text_column: str = "text", label_column: str = "label"
+    path: Path, text_column: str = "text", label_column: str = "label",
+    default_label: str | None = None,
 ) -> list[Example]:
     """All labelled rows of one CSV/JSONL file or label-per-subfolder directory; an
     InputError naming the first unusable row if there is one (a model is only trained or
     calibrated on data that is whole)."""
-    examples, bad = read_labelled(path, text_column, label_column)
+    examples, bad = read_labelled(path, text_column, label_column, default_label)
     if bad:
         more = f" (and {len(bad) - 1:,} more unusable rows)" if len(bad) > 1 else ""
         raise InputError(f"{path}: {bad[0].error}{more}; fix or remove them")
@@ -58,9 +66,13 @@ def load_examples(
 
 
 def read_labelled(
-    path: Path, text_column: str = "text", label_column: str = "label"
+    path: Path, text_column: str = "text", label_column: str = "label",
+    default_label: str | None = None,
 ) -> tuple[list[Example], list[BadRow]]:
     """The usable labelled rows, and the unusable ones with their reasons.
+
+    `default_label` labels every row of a table without a label column (for example
+    `off_topic` for an export of other jobs). A `family` column, when present, is kept.
 
     Tables are read by the batch readers (tabular): the same encoding rules, one reason per
     bad line (not JSON, not an object, nested too deep...), row numbers counted from 1, and
@@ -70,12 +82,23 @@ def read_labelled(
         raise UsageError(f"no such file or directory: {path}")
     if path.is_dir():
         return _load_folder(path)
+    if count_form.is_counts_file(path):
+        return _load_counts(path), []
     if path.suffix.lower() not in {".csv", ".jsonl", ".ndjson"}:
-        raise UsageError(f"{path}: labelled data must be .csv, .jsonl or a folder of label folders")
+        raise UsageError(
+            f"{path}: labelled data must be .csv, .jsonl, {count_form.SUFFIX} "
+            "or a folder of label folders"
+        )
     from .inputs import posting_text
-    from .tabular import check_columns, records, table_row
+    from .tabular import check_columns, columns, records, table_row
 
-    check_columns(path, [text_column, label_column], "--text-column / --label-column")
+    if default_label is not None:
+        default_label = normalise_label(default_label)
+        if default_label not in LABELS:
+            raise UsageError(f"unknown label {default_label!r}; labels are {', '.join(LABELS)}")
+    fixed = default_label if default_label and label_column not in (columns(path) or ()) else None
+    check_columns(path, [text_column] + ([] if fixed else [label_column]),
+                  "--text-column / --label-column")
     examples: list[Example] = []
     bad: list[BadRow] = []
     try:
@@ -86,7 +109,7 @@ def read_labelled(
                 bad.append(BadRow(row.id, row.error))
                 continue
             assert isinstance(record, dict) and row.text is not None  # (no error: an object)
-            raw = record.get(label_column)
+            raw = fixed or record.get(label_column)
             label = normalise_label(raw) if isinstance(raw, str) else None
             if label not in LABELS:
                 bad.append(BadRow(row.id, f"row {number}: unknown label {raw!r}"))
@@ -97,7 +120,9 @@ def read_labelled(
                 bad.append(BadRow(row.id, exc.message))
                 continue
             group = str(record.get("source") or path.name)
-            examples.append(Example(row.id, text, label, group))
+            family = record.get("family")
+            examples.append(Example(row.id, text, label, group,
+                                    family if isinstance(family, str) and family else None))
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     return examples, bad
@@ -122,6 +147,47 @@ def _load_folder(path: Path) -> tuple[list[Example], list[BadRow]]:
     if not examples and not bad:
         raise InputError(f"{path}: no labelled documents found in label subfolders")
     return examples, bad
+
+
+def _load_counts(path: Path) -> list[Example]:
+    """A count file's rows; their terms must come from the analyzer training uses."""
+    rows = count_form.read(path).rows
+    return [Example(f"{path.name}:{i}", None, row.label, row.source, row.family, row.counts)
+            for i, row in enumerate(rows, start=1)]
+
+
+def build_count_file(
+    inputs: Sequence[tuple[Path, str | None]],
+    output: Path,
+    analyzer: Any,
+    text_column: str = "text",
+    label_column: str = "label",
+    min_postings: int = count_form.MIN_POSTINGS,
+    min_sources: int = count_form.MIN_SOURCES,
+) -> dict[str, Any]:
+    """Read labelled postings ((path, default label) pairs), write their count form to
+    `output` and its manifest beside it; returns the manifest."""
+    import json
+
+    from .evidence import body_text
+
+    if not count_form.is_counts_file(output):
+        raise UsageError(f"--output {output}: a count file's name ends in {count_form.SUFFIX}")
+    postings: list[tuple[str, str, str | None, str]] = []
+    described = []
+    for path, default_label in inputs:
+        if count_form.is_counts_file(path) or path.is_dir():
+            raise UsageError(f"{path}: data build reads postings tables (.csv or .jsonl)")
+        rows = load_examples(path, text_column, label_column, default_label)
+        postings.extend((e.label, e.group, e.family, body_text(e.text or "")) for e in rows)
+        described.append((path.name, sha256_file(path), len(rows)))
+    built = count_form.build(postings, analyzer, min_postings, min_sources)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    data = count_form.write(built, output)
+    info = count_form.manifest(built, described, output.name, data)
+    manifest_path = output.with_name(output.name[: -len(count_form.SUFFIX)] + ".manifest.json")
+    manifest_path.write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return info
 
 
 def describe(path: Path, examples: list[Example], display: str | None = None) -> DatasetInfo:

@@ -10,8 +10,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 DEFAULT_THRESHOLDS: dict[str, Any] = {
-    # Off-topic when the domain model gives P(ML/data job description) below this.
-    "off_topic": {"min_p_on_topic": 0.5},
+    # Off-topic (measured leave-one-source-out on real postings, bench/quality.py) when:
+    #  - the text has fewer than `min_known_words` words the model knows (gibberish, another
+    #    language, a few words), or
+    #  - the domain model gives P(ML/data job description) below `min_p_on_topic`, or below
+    #    `min_p_on_topic_unnamed` when the text never names ML work (text.ML_WORK): a
+    #    posting that names it needs stronger evidence against it.
+    "off_topic": {"min_known_words": 5, "min_p_on_topic": 0.1, "min_p_on_topic_unnamed": 0.6},
     # A role verdict is confident when P(that role) is at least this: naming a role never
     # overrides it, and a title naming the other role disagrees with it.
     "confident": {"min_p": 0.97},
@@ -47,6 +52,15 @@ class Signals(Protocol):
     @property
     def p_on_topic(self) -> float: ...
 
+    @property
+    def known_words(self) -> int: ...
+
+    @property
+    def names_ml_work(self) -> bool: ...
+
+    @property
+    def p_tech(self) -> float: ...
+
     def names_hybrid(self) -> bool: ...
 
     def split(self, strong_line: float) -> float: ...
@@ -58,6 +72,7 @@ class Verdict:
     off_topic: bool
     confidence: float
     grounds: tuple[str, ...] = ()  # which of GROUNDS made it mixed
+    off_topic_reason: str | None = None  # why it is not an ML job description
 
 
 def confidence_word(confidence: float) -> str:
@@ -102,10 +117,26 @@ def mixed_grounds(
     return tuple(sorted(grounds, key=GROUNDS.index))
 
 
+def off_topic_reason(signals: Signals, rule: dict[str, float]) -> str | None:
+    """Why a text is not an ML job description (None when it is one)."""
+    if signals.known_words < rule.get("min_known_words", 0):
+        return (f"It has too few words that job descriptions use ({signals.known_words} the "
+                "model knows): not an English job description it can read")
+    floor = rule["min_p_on_topic"]
+    if not signals.names_ml_work and rule.get("min_p_on_topic_unnamed") is not None:
+        floor = rule["min_p_on_topic_unnamed"]
+    if signals.p_on_topic >= floor:
+        return None
+    if signals.p_tech >= 0.5:
+        return "It reads as a data or software job without machine-learning work"
+    return "It does not read like a machine-learning or data-science job description"
+
+
 def decide(signals: Signals, thresholds: dict[str, Any], every: bool = False) -> Verdict:
     p_on_topic = signals.p_on_topic
-    if p_on_topic < thresholds["off_topic"]["min_p_on_topic"]:
-        return Verdict(None, True, round(1.0 - p_on_topic, 6))
+    off_topic = off_topic_reason(signals, thresholds["off_topic"])
+    if off_topic is not None:
+        return Verdict(None, True, round(1.0 - p_on_topic, 6), off_topic_reason=off_topic)
     p = signals.p_scientist
     grounds = mixed_grounds(signals, thresholds, every)
     if grounds:

@@ -16,7 +16,9 @@ from .evidence import gather
 from .scorer import Scorer
 
 PREDICTED = ("engineer", "scientist", "mixed", "off_topic")
-ROLE_WORD = re.compile(r"\b(engineer|engineers|engineering|scientist|scientists)\b", re.IGNORECASE)
+ROLE_WORD = re.compile(
+    r"\b(engineer|engineers|engineering|scientist|scientists|science)\b", re.IGNORECASE
+)
 ECE_BINS = 10
 
 
@@ -32,12 +34,27 @@ class Scored:
     label: str  # predicted, "off_topic" when flagged
 
 
-def score_examples(scorer: Scorer, examples: list[Example], mask: bool = False) -> list[Scored]:
+def score_examples(
+    scorer: Scorer, examples: list[Example], mask: bool = False,
+    thresholds: dict[str, Any] | None = None,
+) -> list[Scored]:
+    """Each example's verdict; a count row (no text) is scored from its counts, masked by
+    leaving out the n-grams that hold a masked word. (Having no text, a count row never
+    names ML work in words: the off-topic rule reads it with the stricter floor.)
+    `thresholds`: other thresholds than the model card's."""
+    from .evidence import Evidence
+
     scored = []
+    thresholds = thresholds or scorer.thresholds
     for example in examples:
-        text = mask_role_words(example.text) if mask else example.text
-        evidence = gather(scorer, text)
-        label = decide(evidence, scorer.thresholds).label
+        if example.counts is not None:
+            counts = {t: n for t, n in example.counts.items()
+                      if not (mask and ROLE_WORD.search(t))}
+            evidence = Evidence(scorer, "", counts=scorer.slot_counts(counts))
+        else:
+            text = example.text or ""
+            evidence = gather(scorer, mask_role_words(text) if mask else text)
+        label = decide(evidence, thresholds).label
         scored.append(Scored(example, evidence.p_scientist, label or "off_topic"))
     return scored
 

@@ -22,7 +22,7 @@ from itertools import accumulate, chain, pairwise
 from .decision import names_hybrid
 from .scorer import Scorer, sigmoid
 from .sections import BOILERPLATE, SECTION_CHARS, Sections
-from .text import sentence_spans
+from .text import names_ml_work, sentence_spans
 from .title import NamedRole, TitleLine, leading_title, named_roles, title_label
 
 TITLE = "title"  # the section kind of a recognised title line
@@ -94,18 +94,37 @@ def blank(text: str, span: tuple[int, int]) -> str:
     return text[:start] + " " * (end - start) + text[end:]
 
 
+def body_text(text: str) -> str:
+    """What the body model reads: the posting with its leading title line blanked (the title
+    is read by its own rule, title.py). Training counts postings through this too."""
+    line = leading_title(text)
+    return text if line is None else blank(text, line.line)
+
+
 class Evidence:
-    def __init__(self, scorer: Scorer, text: str, title: str | None = None) -> None:
+    def __init__(
+        self, scorer: Scorer, text: str, title: str | None = None,
+        counts: dict[int, int] | None = None,
+    ) -> None:
+        # `counts`: the slot counts when only those are known (a count file's row, text "").
         self.scorer = scorer
         self.text = text
         self._given_title = title.strip() if title and title.strip() else None
         self.title_line = leading_title(text)
         self.body = text if self.title_line is None else blank(text, self.title_line.line)
-        self._counts = scorer.term_counts(self.body)
+        self._counts = scorer.term_counts(self.body) if counts is None else counts
         self.intercept = scorer.role_intercept
         self.logit, domain_logit = scorer.logits(self._counts)
         self.p_scientist = sigmoid(self.logit)
         self.p_on_topic = sigmoid(domain_logit)
+        self.known_words = scorer.known_words(self._counts)
+        self.names_ml_work = names_ml_work(text) or names_ml_work(self._given_title or "")
+
+    @cached_property
+    def p_tech(self) -> float:
+        """P(a data or software job), read only for texts that are off-topic."""
+        logit = self.scorer.tech_logit(self._counts)
+        return 0.0 if logit is None else sigmoid(logit)
 
     @cached_property
     def title(self) -> Title | None:

@@ -1,4 +1,12 @@
-"""Training, saving and loading models (scikit-learn is imported only here)."""
+"""Training, saving and loading models (scikit-learn is imported only here).
+
+A model is three logistic-regression heads over one TF-IDF vocabulary:
+  role    P(scientist) of an ML posting (engineer 0, scientist 1), calibrated;
+  domain  P(the text is an ML or data-science job description);
+  tech    P(a data or software job) of a text that is not one, to word the off-topic verdict.
+Rows are posting texts (CSV, JSONL, label folders) or the text-free n-gram counts of real
+postings (`*.counts.jsonl.gz`, see counts.py): both become the same term counts.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +15,32 @@ import hashlib
 import io
 import json
 import platform
-from collections.abc import Callable
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from . import counts as count_form
 from .card import CARD_FILE, CARD_FORMAT_VERSION, MODEL_FILE_SIZE_LIMIT, parse_thresholds
 from .datasets import ROLE_LABELS, DatasetInfo, Example, describe, load_examples
 from .decision import DEFAULT_THRESHOLDS
 from .errors import ModelError, UsageError
 from .paths import shipped_data_dir
 from .scorer import LEGACY_SCORER_FILE, SCORER_FILE, ScorerData, encode, verified_bytes
-from .text import ROLE_WORDS, TOKEN_PATTERN
+from .text import ROLE_WORDS, TOKEN_PATTERN, Analyzer
 
 PIPELINE_FILE = "pipeline.joblib"
 DOMAIN_FILE = "domain.joblib"
+TECH_FILE = "tech.joblib"
 CALIBRATION_FILE = "calibration.json"
 OFFTOPIC_FILE = "offtopic.csv"
+BOILERPLATE_FILE = "boilerplate.csv"
 SEED = 0
-# What a calibration is fitted to is the base model's logits, as scorer format 2 defined
-# them. Format 3 changed only the file's layout (packed arrays), not a single logit, so the
-# training fingerprint keeps this number and calibration files stay valid; bump it when
-# scoring itself changes.
+# What a calibration file is fitted to is the base model's logits; bump this when scoring
+# itself changes (format 3 changed only the scorer file's layout, not a logit).
 LOGIT_VERSION = 2
 
 HYPERPARAMETERS: dict[str, Any] = {
@@ -37,19 +48,34 @@ HYPERPARAMETERS: dict[str, Any] = {
     "sublinear_tf": True,
     "norm": "l2",
     "stop_words": "sklearn-english+role-words",
-    # Role head: elastic net keeps a few hundred decisive terms and zeroes the rest.
-    "role": {"C": 2.0, "l1_ratio": 0.5, "solver": "saga", "class_weight": "balanced", "min_df": 1},
-    "neutral_text": "mixed rows and off-topic lines, once per class",
-    # The topic detector reads the role model's own tf-idf features (one vocabulary, one
-    # pass per posting). saga for both heads: its Cython loops give the same bits whatever
-    # the BLAS build, thread count or memory alignment, so training is reproducible.
-    "domain": {"C": 16.0, "l1_ratio": 0.0, "solver": "saga", "class_weight": "balanced"},
-    # Pseudo-postings for the topic detector: ML lines mixed with lines of other texts, so
-    # that job-ad boilerplate (benefits, EEO lines) reads as neutral and ML content decides.
-    "domain_pseudo_postings": 1200,
-    "domain_lines_on_topic": 6,
-    "domain_lines_other": 5,
+    # Which n-grams become features. Posting counts arrive already filtered (>= 5 postings
+    # from >= 2 sources); the team's texts add their terms found in >= 2 of them. Only
+    # plain lower-case words (no mojibake, no non-ASCII scraper debris). A term whose share
+    # of ML postings is under `boilerplate_ratio` times its share of non-technical job ads,
+    # or of the team's boilerplate blocks (benefits, equal-opportunity, how-to-apply words),
+    # is left out, and so is every n-gram with such a word in it: every job ad has them, so
+    # they would only dilute the evidence, and could tilt a verdict by source.
+    "vocabulary": {"min_text_rows": 2, "boilerplate_ratio": 3.0},
+    # Row weights: each (source, label) cell weighs the square root of its size, so one big
+    # scrape cannot dictate the vocabulary of a role; classes are then balanced by weight.
+    "weighting": "sqrt(cell size) per (source, label); off-topic cells by job family",
+    "role": {"C": 2.0, "solver": "liblinear", "mixed_as_neutral": 0.5,
+             "boilerplate_copies": 3},
+    # Platt scaling fitted on out-of-fold logits (stratified folds, fixed seed), folded in.
+    "calibration": {"method": "platt", "folds": 5},
+    "domain": {"C": 3.0, "solver": "liblinear"},
+    "tech": {"C": 1.0, "solver": "liblinear"},
 }
+# Job families (offtopic_dev.csv's `family`) that are data or software work without ML.
+TECH_FAMILY = re.compile(r"^(tech_|data_analyst)")
+# The family of data/boilerplate.csv: benefits, pay, equal-opportunity, how-to-apply and
+# about-the-company phrases the team wrote. Training assembles them into blocks (like the
+# ones real postings end with) that teach the vocabulary rule what every job ad says and
+# the role head that such text decides nothing; no head is fitted on them alone.
+BOILERPLATE_FAMILY = "boilerplate"
+BOILERPLATE_BLOCKS = 400
+# A feature is a plain word or a run of plain words (what the ASCII analyzer gives).
+PLAIN_TERM = re.compile(r"[a-z][a-z0-9_]*(?: [a-z][a-z0-9_]*)*")
 
 
 @dataclass
@@ -59,106 +85,306 @@ class TrainResult:
 
 
 def default_data_files() -> list[Path]:
-    return sorted(shipped_data_dir().glob("*.csv"))
+    data = shipped_data_dir()
+    return sorted([*data.glob("*.csv"), *data.glob("*" + count_form.SUFFIX)])
 
 
-def _stop_words() -> list[str]:
+def stop_words() -> list[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     return sorted(ENGLISH_STOP_WORDS | ROLE_WORDS)
 
 
+def training_analyzer() -> Analyzer:
+    """The analyzer every model and count file is built with."""
+    low, high = HYPERPARAMETERS["ngram_range"]
+    return Analyzer(token_pattern=TOKEN_PATTERN, ngram_range=(low, high),
+                    stop_words=frozenset(stop_words()), lowercase=True)
+
+
+def example_terms(examples: Sequence[Example], analyzer: Analyzer) -> list[Counter[str]]:
+    """Each example's n-gram counts: its text's (as the body model reads it), or the counts
+    it arrived as."""
+    from .evidence import body_text
+
+    settings = count_form.analyzer_settings(analyzer)
+    checked: set[str] = set()
+    terms = []
+    for example in examples:
+        if example.counts is None:
+            terms.append(Counter(analyzer.terms(body_text(example.text or ""))))
+            continue
+        terms.append(Counter(example.counts))
+        checked.add(example.group)
+    if checked and not _count_rows_match(examples, settings):
+        raise UsageError(
+            "count rows were built with another analyzer than this rolecli trains with; "
+            "rebuild them with `rolecli data build`"
+        )
+    return terms
+
+
+def _count_rows_match(examples: Sequence[Example], settings: dict[str, Any]) -> bool:
+    # Every count row's terms must be ones this analyzer can produce: no stop word inside,
+    # and no more words than the n-gram range allows.
+    stop = set(settings["stop_words"])
+    high = settings["ngram_range"][1]
+    for example in examples:
+        if example.counts is not None:
+            for term in example.counts:
+                words = term.split(" ")
+                if len(words) > high or stop.intersection(words):
+                    return False
+    return True
+
+
+def boilerplate_blocks(examples: Sequence[Example], count: int = BOILERPLATE_BLOCKS) -> list[str]:
+    """Blocks of the boilerplate phrases in varied order and layout (bullets, one
+    paragraph), as postings end with them; the same phrases give the same blocks."""
+    import random
+
+    phrases = sorted(e.text for e in examples if e.family == BOILERPLATE_FAMILY and e.text)
+    if not phrases:
+        return []
+    rng = random.Random(SEED)
+    blocks = []
+    for _ in range(count):
+        chosen = rng.sample(phrases, min(len(phrases), rng.randint(4, 10)))
+        bullet = rng.choice(("- ", "* ", "• ", ""))
+        joiner = "\n" + bullet if bullet else " "
+        blocks.append((bullet if bullet else "") + joiner.join(
+            p if bullet or p.endswith(".") else p + "." for p in chosen))
+    return blocks
+
+
+def select_vocabulary(
+    examples: Sequence[Example], terms: Sequence[Counter[str]], settings: dict[str, Any],
+    blocks: Sequence[Counter[str]] = (),
+) -> list[str]:
+    """The feature terms (rules in HYPERPARAMETERS["vocabulary"]), single words first."""
+    from_counts: set[str] = set()
+    text_rows: Counter[str] = Counter()
+    for example, counts in zip(examples, terms):
+        if example.counts is not None:
+            from_counts.update(counts)
+        else:
+            text_rows.update(counts.keys())
+    chosen = from_counts | {t for t, n in text_rows.items() if n >= settings["min_text_rows"]}
+    chosen = {t for t in chosen if PLAIN_TERM.fullmatch(t)}
+    ads = [c for e, c in zip(examples, terms) if e.label == "off_topic" and e.family
+           and e.family != BOILERPLATE_FAMILY and not TECH_FAMILY.match(e.family)]
+    on_topic = [c for e, c in zip(examples, terms) if e.label != "off_topic"]
+    if on_topic:
+        ratio = settings["boilerplate_ratio"]
+        in_ml = _document_rates(on_topic)
+        boilerplate: set[str] = set()
+        for reference in (r for r in (ads, blocks) if r):
+            rates = _document_rates(reference)
+            boilerplate |= {t for t in chosen | set(rates)
+                            if in_ml.get(t, 0.0) < ratio * rates.get(t, 0.0)}
+        chosen -= boilerplate
+    return sorted(chosen, key=lambda t: (" " in t, t))
+
+
+def _document_rates(rows: Sequence[Counter[str]]) -> dict[str, float]:
+    df: Counter[str] = Counter()
+    for counts in rows:
+        df.update(counts.keys())
+    return {term: n / len(rows) for term, n in df.items()}
+
+
+def _count_matrix(terms: Sequence[Counter[str]], index: dict[str, int]) -> Any:
+    import numpy as np
+    from scipy import sparse
+
+    rows, cols, values = [], [], []
+    for i, counts in enumerate(terms):
+        for term, n in counts.items():
+            j = index.get(term)
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+                values.append(n)
+    return sparse.csr_matrix(
+        (np.asarray(values, dtype=float), (rows, cols)), shape=(len(terms), len(index))
+    )
+
+
+def cell_weights(keys: Sequence[Any]) -> Any:
+    """1/sqrt(cell size) for each row's cell, scaled to mean 1."""
+    import numpy as np
+
+    sizes = Counter(keys)
+    weights = np.array([sizes[k] ** -0.5 for k in keys])
+    return weights * (len(weights) / weights.sum())
+
+
+def balanced(y: Any, weights: Any) -> Any:
+    """Weights rescaled so that both classes carry the same total."""
+    import numpy as np
+
+    out = np.array(weights, dtype=float)
+    total = out.sum()
+    for value in (0, 1):
+        mask = y == value
+        out[mask] *= total / (2 * out[mask].sum())
+    return out
+
+
 def make_classifier(settings: dict[str, Any]) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(
-        C=settings["C"],
-        l1_ratio=settings["l1_ratio"],
-        solver=settings["solver"],
-        class_weight=settings["class_weight"],
-        max_iter=5000,
-        random_state=SEED,
-    )
+    # liblinear's trust-region Newton solver has no randomness and no threads: the same
+    # rows give the same bits.
+    return LogisticRegression(C=settings["C"], solver=settings["solver"], max_iter=5000,
+                              random_state=SEED)
 
 
-def make_pipeline(settings: dict[str, Any]) -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import Pipeline
+@dataclass
+class Fitted:
+    """What `fit` learns: the vectorizer and the three heads, plus out-of-fold metrics."""
 
-    vectorizer = TfidfVectorizer(
-        lowercase=True,
-        token_pattern=TOKEN_PATTERN,
-        ngram_range=tuple(HYPERPARAMETERS["ngram_range"]),
-        stop_words=_stop_words(),
-        min_df=settings["min_df"],
-        sublinear_tf=HYPERPARAMETERS["sublinear_tf"],
-        norm=HYPERPARAMETERS["norm"],
-    )
-    return Pipeline([("tfidf", vectorizer), ("clf", make_classifier(settings))])
+    vectorizer: Any
+    role: Any
+    domain: Any
+    tech: Any | None
+    platt: tuple[float, float]
+    metrics: dict[str, Any]
 
+    def pipeline(self, head: str) -> Any:
+        from sklearn.pipeline import Pipeline
 
-def neutral_texts(examples: list[Example]) -> list[str]:
-    """Text that says nothing about engineer vs scientist: mixed rows and lines of off-topic texts.
-
-    Added once to each class, they pull the weights of their words (boilerplate, benefits,
-    generic duties) toward zero, so only words that separate the roles carry weight.
-    """
-    mixed = [e.text for e in examples if e.label == "mixed"]
-    lines = [
-        line.strip()
-        for e in examples
-        if e.label == "off_topic"
-        for line in e.text.splitlines()
-        if len(line.split()) >= 4
-    ]
-    return mixed + lines
+        return Pipeline([("tfidf", self.vectorizer), ("clf", getattr(self, head))])
 
 
-def fit_role(examples: list[Example]) -> Any:
-    rows = [e for e in examples if e.label in ROLE_LABELS]
-    if {e.label for e in rows} != set(ROLE_LABELS):
+def fit(
+    examples: Sequence[Example],
+    settings: dict[str, Any] | None = None,
+    folds: int = 5,
+) -> Fitted:
+    """Fit the three heads on text and count rows alike (see HYPERPARAMETERS)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+
+    settings = settings or HYPERPARAMETERS
+    analyzer = training_analyzer()
+    blocks = [Counter(analyzer.terms(text)) for text in boilerplate_blocks(examples)]
+    examples = [e for e in examples if e.family != BOILERPLATE_FAMILY]
+    terms = example_terms(examples, analyzer)
+    vocabulary = select_vocabulary(examples, terms, settings["vocabulary"], blocks)
+    roles = [e for e in examples if e.label in ROLE_LABELS]
+    if {e.label for e in roles} != set(ROLE_LABELS):
         raise UsageError("training data needs both engineer and scientist rows")
-    return _fit_role_rows(rows, neutral_texts(examples))
-
-
-def _fit_role_rows(rows: list[Example], neutral: list[str]) -> Any:
-    texts = [e.text for e in rows] + neutral + neutral
-    labels = [int(e.label == "scientist") for e in rows] + [1] * len(neutral) + [0] * len(neutral)
-    pipeline = make_pipeline(HYPERPARAMETERS["role"])
-    pipeline.fit(texts, labels)
-    return pipeline
-
-
-def fit_domain(examples: list[Example], role: Any) -> Any:
-    """On-topic (any ML role row, plus pseudo-postings) against off-topic rows.
-
-    It reuses the role pipeline's fitted vectorizer, so both models read the same features.
-    """
-    import random
-
-    positives = [e.text for e in examples if e.label != "off_topic"]
-    negatives = [e.text for e in examples if e.label == "off_topic"]
-    if not negatives:
+    if not any(e.label == "off_topic" for e in examples):
         raise UsageError("training data needs off_topic rows")
-    other_lines = [
-        line.strip() for text in negatives for line in text.splitlines() if len(line.split()) >= 4
-    ]
-    rng = random.Random(SEED)
-    k_on = min(HYPERPARAMETERS["domain_lines_on_topic"], len(positives))
-    k_other = min(HYPERPARAMETERS["domain_lines_other"], len(other_lines))
-    pseudo = []
-    for _ in range(HYPERPARAMETERS["domain_pseudo_postings"]):
-        lines = rng.sample(positives, k_on) + rng.sample(other_lines, k_other)
-        rng.shuffle(lines)
-        pseudo.append("\n".join(lines))
-    texts = positives + pseudo + negatives
-    labels = [1] * (len(positives) + len(pseudo)) + [0] * len(negatives)
-    from sklearn.pipeline import Pipeline
+    index = {term: i for i, term in enumerate(vocabulary)}
+    counts = _count_matrix(terms, index)
+    # One idf for every head, from every row (smoothed, as scikit-learn computes it).
+    transformer = TfidfTransformer(norm=settings["norm"], sublinear_tf=settings["sublinear_tf"])
+    transformer.fit(counts)
+    features = transformer.transform(counts)
+    vectorizer = TfidfVectorizer(
+        lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=analyzer.ngram_range,
+        stop_words=sorted(analyzer.stop_words), vocabulary=index,
+        sublinear_tf=settings["sublinear_tf"], norm=settings["norm"],
+    )
+    vectorizer.idf_ = transformer.idf_
 
-    vectorizer = role.named_steps["tfidf"]
-    classifier = make_classifier(HYPERPARAMETERS["domain"])
-    classifier.fit(vectorizer.transform(texts), labels)
-    return Pipeline([("tfidf", vectorizer), ("clf", classifier)])
+    labels = [e.label for e in examples]
+    role_rows = np.array([i for i, label in enumerate(labels) if label in ROLE_LABELS])
+    mixed_rows = np.array([i for i, label in enumerate(labels) if label == "mixed"], dtype=int)
+    keys = [(e.group, e.label) for e in examples]
+    weight = cell_weights([keys[i] for i in [*role_rows, *mixed_rows]])
+    role_weight, mixed_weight = weight[: len(role_rows)], weight[len(role_rows):]
+    mixed_weight = mixed_weight * settings["role"]["mixed_as_neutral"]
+    role_y = np.array([int(labels[i] == "scientist") for i in role_rows])
+    # Each role row once more with a boilerplate block added (the blocks in turn): the same
+    # label with and without benefits text teaches the head that such text decides nothing.
+    with_block = None
+    copies = settings["role"]["boilerplate_copies"]
+    if blocks and copies:
+        from scipy import sparse
+
+        block_counts = _count_matrix(blocks, index)
+        base = counts[role_rows]
+        with_block = sparse.vstack([
+            transformer.transform(base + block_counts[(np.arange(len(role_rows)) * copies + k)
+                                                      % len(blocks)])
+            for k in range(copies)
+        ]).tocsr()
+
+    def fit_role(train: Any) -> Any:
+        from scipy import sparse
+
+        # Mixed postings count once as each class: their words pull toward neither.
+        rows = np.concatenate([role_rows[train], mixed_rows, mixed_rows])
+        x = features[rows]
+        y = np.concatenate([role_y[train], np.ones(len(mixed_rows)), np.zeros(len(mixed_rows))])
+        w = np.concatenate([role_weight[train], mixed_weight, mixed_weight])
+        if with_block is not None:
+            copy_rows = np.concatenate([train + k * len(role_rows) for k in range(copies)])
+            x = sparse.vstack([x, with_block[copy_rows]]).tocsr()
+            y = np.concatenate([y, np.tile(role_y[train], copies)])
+            w = np.concatenate([w, np.tile(role_weight[train], copies) / copies])
+        classifier = make_classifier(settings["role"])
+        classifier.fit(x, y, sample_weight=balanced(y, w))
+        return classifier
+
+    out_of_fold = _out_of_fold(role_y, folds, fit_role,
+                               lambda c, test: c.decision_function(features[role_rows[test]]))
+    from .calibration import fit_platt
+
+    a, b = fit_platt(list(out_of_fold), list(role_y), weights=list(role_weight))
+    role = fit_role(np.arange(len(role_rows)))
+    role.coef_ = role.coef_ * a  # calibrated: sigmoid(a*z + b) is a logistic model too
+    role.intercept_ = role.intercept_ * a + b
+
+    on_topic = np.array([int(label != "off_topic") for label in labels])
+    domain_keys = [(e.family or e.group) if e.label == "off_topic" else key
+                   for e, key in zip(examples, keys)]
+    domain = make_classifier(settings["domain"])
+    domain.fit(features, on_topic, sample_weight=balanced(on_topic, cell_weights(domain_keys)))
+
+    tech = None
+    families = [(i, e.family) for i, e in enumerate(examples)
+                if e.label == "off_topic" and e.family]
+    tech_y = np.array([int(bool(TECH_FAMILY.match(f))) for _, f in families])
+    if len(set(tech_y)) == 2:
+        rows = np.array([i for i, _ in families])
+        tech = make_classifier(settings["tech"])
+        tech.fit(features[rows], tech_y,
+                 sample_weight=balanced(tech_y, cell_weights([f for _, f in families])))
+
+    from .evaluation import expected_calibration_error, roc_auc
+
+    p = 1.0 / (1.0 + np.exp(-(a * out_of_fold + b)))
+    metrics = {
+        "out_of_fold": {
+            "folds": folds,
+            "rows": len(role_rows),
+            "note": "stratified folds over all sources: optimistic for unseen sources; "
+                    "bench/quality.py measures leave-one-source-out",
+            "roc_auc": round(float(roc_auc(list(role_y), list(p)) or 0.0), 4),
+            "balanced_accuracy": round(float(
+                ((p[role_y == 1] >= 0.5).mean() + (p[role_y == 0] < 0.5).mean()) / 2), 4),
+            "ece": round(float(expected_calibration_error(list(role_y), list(p)) or 0.0), 4),
+        },
+    }
+    return Fitted(vectorizer, role, domain, tech, (float(a), float(b)), metrics)
+
+
+def _out_of_fold(
+    y: Any, folds: int, fit_rows: Callable[[Any], Any], score: Callable[[Any, Any], Any]
+) -> Any:
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = max(2, min(folds, int(np.bincount(y).min())))
+    result = np.zeros(len(y))
+    splits = StratifiedKFold(folds, shuffle=True, random_state=SEED).split(np.zeros(len(y)), y)
+    for train, test in splits:
+        result[test] = score(fit_rows(train), test)
+    return result
 
 
 def _deterministic(pipeline: Any) -> Any:
@@ -173,20 +399,11 @@ def _deterministic(pipeline: Any) -> Any:
     return pipeline
 
 
-def fold_calibration(pipeline: Any, a: float, b: float) -> None:
-    """Make predict_proba calibrated: sigmoid(a*z + b) is a logistic model with scaled weights."""
-    classifier = pipeline.named_steps["clf"]
-    classifier.coef_ = classifier.coef_ * a
-    classifier.intercept_ = classifier.intercept_ * a + b
-
-
-def scorer_spec(role: Any, domain: Any) -> ScorerData:
-    """The two fitted pipelines as the compiled scorer's plain data (columns in slot order)."""
-    vectorizer = role.named_steps["tfidf"]
-    if domain.named_steps["tfidf"].vocabulary_ != vectorizer.vocabulary_:
-        raise ValueError("the role and domain models must share one vectorizer")
+def scorer_spec(fitted: Fitted) -> ScorerData:
+    """The fitted heads as the compiled scorer's plain data (columns in slot order)."""
+    vectorizer = fitted.vectorizer
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-    role_clf, domain_clf = role.named_steps["clf"], domain.named_steps["clf"]
+    tech = fitted.tech
     return ScorerData(
         analyzer={
             "lowercase": vectorizer.lowercase,
@@ -199,10 +416,12 @@ def scorer_spec(role: Any, domain: Any) -> ScorerData:
         classes=list(ROLE_LABELS),
         terms=vocabulary,
         idf=[float(x) for x in vectorizer.idf_],
-        role_coef=[float(x) for x in role_clf.coef_[0]],
-        domain_coef=[float(x) for x in domain_clf.coef_[0]],
-        role_intercept=float(role_clf.intercept_[0]),
-        domain_intercept=float(domain_clf.intercept_[0]),
+        role_coef=[float(x) for x in fitted.role.coef_[0]],
+        domain_coef=[float(x) for x in fitted.domain.coef_[0]],
+        role_intercept=float(fitted.role.intercept_[0]),
+        domain_intercept=float(fitted.domain.intercept_[0]),
+        tech_coef=None if tech is None else [float(x) for x in tech.coef_[0]],
+        tech_intercept=None if tech is None else float(tech.intercept_[0]),
     )
 
 
@@ -253,7 +472,6 @@ def load_calibration(path: Path | None) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        float(data["platt"]["a"]), float(data["platt"]["b"])
         dict(data["thresholds"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: not a calibration file ({type(exc).__name__})") from None
@@ -262,6 +480,26 @@ def load_calibration(path: Path | None) -> dict[str, Any] | None:
     except ValueError as exc:
         raise UsageError(f"{path}: not a calibration file ({exc})") from None
     return dict(data)
+
+
+def load_training_data(
+    files: Iterable[Path], text_column: str = "text", label_column: str = "label"
+) -> tuple[list[Example], list[DatasetInfo]]:
+    """Every labelled row of the files; the shipped off-topic data joins data without any."""
+    examples: list[Example] = []
+    infos: list[DatasetInfo] = []
+    for path in files:
+        rows = load_examples(path, text_column, label_column)
+        examples.extend(rows)
+        infos.append(describe(path, rows, _display_path(path)))
+    if not any(e.label == "off_topic" for e in examples):
+        # The topic detector needs counter-examples; users' postings rarely include any.
+        for path in [shipped_data_dir() / OFFTOPIC_FILE, shipped_data_dir() / BOILERPLATE_FILE,
+                     *sorted(shipped_data_dir().glob("*" + count_form.SUFFIX))]:
+            rows = [e for e in load_examples(path) if e.label == "off_topic"]
+            examples.extend(rows)
+            infos.append(describe(path, rows, _display_path(path) + " (off_topic rows)"))
+    return examples, infos
 
 
 def train(
@@ -273,9 +511,9 @@ def train(
     label_column: str = "label",
     on_metrics: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainResult:
-    """Fit, calibrate and save a model directory: pipeline, domain model, scorer and card.
+    """Fit, calibrate and save a model directory: pipelines, scorer and card.
 
-    `on_metrics` sees the cross-validated metrics before anything is written.
+    `on_metrics` sees the out-of-fold metrics before anything is written.
     """
     if output is None:
         raise UsageError("no output directory: pass --output DIR")
@@ -283,109 +521,90 @@ def train(
     files = data or default_data_files()
     if not files:
         raise UsageError("no training data found (pass --data FILE)")
-    examples: list[Example] = []
-    infos: list[DatasetInfo] = []
-    for path in files:
-        rows = load_examples(path, text_column, label_column)
-        examples.extend(rows)
-        infos.append(describe(path, rows, _display_path(path)))
-
-    if not any(e.label == "off_topic" for e in examples):
-        # The topic detector needs counter-examples; users' postings rarely include any.
-        offtopic = shipped_data_dir() / OFFTOPIC_FILE
-        rows = load_examples(offtopic)
-        examples.extend(rows)
-        infos.append(describe(offtopic, rows, _display_path(offtopic)))
-
+    examples, infos = load_training_data(files, text_column, label_column)
     from threadpoolctl import threadpool_limits
 
     # One BLAS thread: multi-threaded reductions can change the last bits of a fit, and
     # the same data must give the same files whatever the machine or process state.
     with threadpool_limits(limits=1):
-        role = fit_role(examples)
-        domain = fit_domain(examples, role)
-    fingerprint = training_fingerprint(infos)
+        fitted = fit(examples, folds=cv or HYPERPARAMETERS["calibration"]["folds"])
+    if on_metrics is not None:
+        on_metrics(fitted.metrics["out_of_fold"])
+    card = save(fitted, output, infos, examples, calibration)
+    return TrainResult(output, card)
 
-    settings = load_calibration(calibration)
-    calibration_info: dict[str, Any] = {"method": "none", "a": 1.0, "b": 0.0}
+
+def save(
+    fitted: Fitted,
+    output: Path,
+    infos: list[DatasetInfo],
+    examples: Sequence[Example],
+    calibration: Path | None = None,
+) -> dict[str, Any]:
+    """Write the model directory (pipelines, scorer, card) and return the card."""
+    fingerprint = training_fingerprint(infos)
+    a, b = fitted.platt
+    calibration_info: dict[str, Any] = {
+        "method": "platt", "a": a, "b": b,
+        "fitted_on": {"logits": "out-of-fold, stratified folds, seed 0",
+                      "folds": fitted.metrics["out_of_fold"]["folds"],
+                      "rows": fitted.metrics["out_of_fold"]["rows"]},
+    }
     thresholds: dict[str, Any] = json.loads(json.dumps(DEFAULT_THRESHOLDS))
+    settings = load_calibration(calibration)
     if settings is not None:
         if settings.get("training_fingerprint") == fingerprint:
-            platt = settings["platt"]
-            fold_calibration(role, float(platt["a"]), float(platt["b"]))
-            calibration_info = {
-                "method": "platt",
-                "a": float(platt["a"]),
-                "b": float(platt["b"]),
-                "fitted_on": settings.get("fitted_on"),
-                "source": _display_path(calibration) if calibration else None,
-            }
             thresholds = dict(settings["thresholds"])
+            calibration_info["thresholds_from"] = {
+                "source": _display_path(calibration) if calibration else None,
+                "fitted_on": settings.get("fitted_on"),
+            }
         else:
             calibration_info["note"] = (
-                f"{calibration} was fitted for another base model; not applied "
-                "(re-run `rolecli calibrate`)"
+                f"{calibration} was fitted for another base model; its thresholds are not "
+                "applied (re-run `rolecli calibrate`)"
             )
-
-    with threadpool_limits(limits=1):
-        metrics = {"cross_validation": cross_validate(examples, cv or 5)}
-    if on_metrics is not None:
-        on_metrics(metrics["cross_validation"])
-    _deterministic(role)  # the domain pipeline shares its vectorizer
-    spec = scorer_spec(role, domain)
-    blobs = {
-        PIPELINE_FILE: _dump_joblib(role),
-        DOMAIN_FILE: _dump_joblib(domain),
-        SCORER_FILE: encode(spec),
-    }
+    pipelines = {PIPELINE_FILE: "role", DOMAIN_FILE: "domain"}
+    if fitted.tech is not None:
+        pipelines[TECH_FILE] = "tech"
+    spec = scorer_spec(fitted)
+    blobs = {name: _dump_joblib(_deterministic(fitted.pipeline(head)))
+             for name, head in pipelines.items()}
+    blobs[SCORER_FILE] = encode(spec)
     hashes = {name: hashlib.sha256(blob).hexdigest() for name, blob in sorted(blobs.items())}
+    by_source: dict[str, Counter[str]] = {}
+    for example in examples:
+        by_source.setdefault(example.group, Counter())[example.label] += 1
     card = {
         "card_format_version": CARD_FORMAT_VERSION,
         "model_id": f"rolecli-{hashes[SCORER_FILE][:12]}",
         "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         "training_fingerprint": fingerprint,
         "training_data": [asdict(info) for info in infos],
+        "rows_by_source": {s: dict(sorted(c.items())) for s, c in sorted(by_source.items())},
         "hyperparameters": HYPERPARAMETERS,
         "vocabulary_size": len(spec.terms),
         "nonzero_coefficients": {
-            "role": sum(c != 0.0 for c in spec.role_coef),
-            "domain": sum(c != 0.0 for c in spec.domain_coef),
+            head: sum(c != 0.0 for c in coef)
+            for head, coef in (("role", spec.role_coef), ("domain", spec.domain_coef),
+                               ("tech", spec.tech_coef or []))
+            if coef
         },
         "calibration": calibration_info,
         "thresholds": thresholds,
-        "metrics": metrics,
+        "metrics": fitted.metrics,
         "libraries": library_versions(),
         "files": hashes,
     }
     output.mkdir(parents=True, exist_ok=True)
+    # Files of an older model that this card does not vouch for must not linger.
+    for name in (TECH_FILE, LEGACY_SCORER_FILE):
+        if name not in blobs:
+            (output / name).unlink(missing_ok=True)
     for name, blob in blobs.items():
         (output / name).write_bytes(blob)
-    # A scorer of the previous format would sit there unvouched for by the new card.
-    (output / LEGACY_SCORER_FILE).unlink(missing_ok=True)
     (output / CARD_FILE).write_bytes(_dump_json(card))
-    return TrainResult(output, card)
-
-
-def cross_validate(examples: list[Example], folds: int) -> dict[str, Any]:
-    """Stratified k-fold metrics of the role model on the training rows (fixed seed)."""
-    import numpy as np
-    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
-    from sklearn.model_selection import StratifiedKFold
-
-    rows = [e for e in examples if e.label in ROLE_LABELS]
-    neutral = neutral_texts(examples)
-    y = np.array([int(e.label == "scientist") for e in rows])
-    folds = max(2, min(folds, int(np.bincount(y).min())))
-    scores = np.zeros(len(rows))
-    for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(y, y):
-        pipeline = _fit_role_rows([rows[i] for i in train_idx], neutral)
-        scores[test_idx] = pipeline.predict_proba([rows[i].text for i in test_idx])[:, 1]
-    return {
-        "folds": folds,
-        "rows": len(rows),
-        "roc_auc": round(float(roc_auc_score(y, scores)), 4),
-        "balanced_accuracy": round(float(balanced_accuracy_score(y, scores >= 0.5)), 4),
-    }
+    return card
 
 
 def _display_path(path: Path) -> str:

@@ -114,10 +114,7 @@ def reasons(evidence: Evidence, verdict: Verdict) -> list[str]:
     """One to three plain-language reasons for the verdict."""
     p = evidence.p_scientist
     if verdict.off_topic:
-        return [
-            "It does not read like a machine-learning or data job description "
-            f"(P(ML/data job) {evidence.p_on_topic:.2f})"
-        ]
+        return [f"{verdict.off_topic_reason} (P(ML/data job) {evidence.p_on_topic:.2f})"]
     work, requirements = line_groups(evidence)
     found: list[str] = []
     if verdict.label in SIDES:

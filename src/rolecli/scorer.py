@@ -6,7 +6,7 @@ Loading checks its sha256 against the model card, then its header against a sche
 every weight for finiteness; scoring needs a lookup per n-gram, a few multiplications and
 a sigmoid, so classifying a posting never imports scikit-learn, SciPy or NumPy.
 
-Layout (format 3), V terms, a hash table of T slots:
+Layout (format 4), V terms (single words first), a hash table of T slots:
 
     b"rolecli-scorer\\n"     magic
     uint32                  length H of the header
@@ -14,7 +14,8 @@ Layout (format 3), V terms, a hash table of T slots:
     uint32 x (V + 1)        term offsets: term s (s = 1..V) is term_bytes[off[s-1] : off[s]-1]
     uint32 x T              hash table: slot numbers (0 = empty), crc32 of a term's UTF-8,
                             linear probing; every term sits at most `max_probe` steps from home
-    float64 x V (x3)        idf, role coefficients, domain coefficients, in slot order
+    float64 x V (x3 or x4)  idf, role, domain (and, when the header has `tech`, tech)
+                            coefficients, in slot order
     term_bytes              the terms in UTF-8, each followed by a newline (an n-gram's words
                             joined by one space, as scikit-learn writes its vocabulary)
 
@@ -50,7 +51,7 @@ from .text import TOKEN_PATTERN, Analyzer
 SCORER_FILE = "scorer.bin"
 LEGACY_SCORER_FILE = "scorer.json"  # format 2, written by rolecli before packed arrays
 SCORER_FORMAT = "rolecli-scorer"
-SCORER_FORMAT_VERSION = 3
+SCORER_FORMAT_VERSION = 4
 MAGIC = b"rolecli-scorer\n"
 SCORER_SIZE_LIMIT = 256 << 20  # ~16 MiB per 300k terms; the cap bounds memory before reading
 HEADER_SIZE_LIMIT = 1 << 20
@@ -109,6 +110,8 @@ class Header(NamedTuple):
     max_probe: Annotated[int, Range(1, MAX_PROBE)]
     role: HeadSettings
     domain: HeadSettings
+    words: Annotated[int, Range(0, MAX_TERMS)]  # slots 1..words are the single-word terms
+    tech: HeadSettings | None = None
 
 
 # -- what train writes ------------------------------------------------------------------------
@@ -125,6 +128,8 @@ class ScorerData(NamedTuple):
     domain_coef: list[float]
     role_intercept: float
     domain_intercept: float
+    tech_coef: list[float] | None = None  # the optional third head (see Scorer.tech)
+    tech_intercept: float | None = None
 
 
 def encode(data: ScorerData) -> bytes:
@@ -132,6 +137,9 @@ def encode(data: ScorerData) -> bytes:
     if any("\n" in term for term in data.terms):
         raise ValueError("a term holds a newline")
     encoded = [term.encode("utf-8") for term in data.terms]
+    words = next((i for i, t in enumerate(data.terms) if " " in t), len(data.terms))
+    if any(" " not in term for term in data.terms[words:]):
+        raise ValueError("single-word terms must come before n-grams")
     offsets = array(_U32, accumulate((len(term) + 1 for term in encoded), initial=0))
     table, max_probe = _hash_table(encoded)
     header = {
@@ -145,8 +153,13 @@ def encode(data: ScorerData) -> bytes:
         "max_probe": max_probe,
         "role": {"intercept": float(data.role_intercept)},
         "domain": {"intercept": float(data.domain_intercept)},
+        "words": words,
     }
-    weights = (array("d", column) for column in (data.idf, data.role_coef, data.domain_coef))
+    columns = [data.idf, data.role_coef, data.domain_coef]
+    if data.tech_coef is not None:
+        header["tech"] = {"intercept": float(data.tech_intercept or 0.0)}
+        columns.append(data.tech_coef)
+    weights = (array("d", column) for column in columns)
     sections: list[array[Any]] = [offsets, table, *weights]
     return join_file(header, b"".join(map(_little_endian, sections)) + b"".join(
         term + b"\n" for term in encoded))
@@ -207,6 +220,7 @@ class _Parsed(NamedTuple):
     idf: array  # of float
     role_coef: array  # of float
     domain_coef: array  # of float
+    tech_coef: array | None  # of float
     term_bytes: bytes
 
 
@@ -234,20 +248,26 @@ def _parse(raw: bytes, check_weights: bool = True) -> _Parsed:
     n, size = header.terms, header.table_size
     if size & (size - 1) or size <= n:
         raise ValueError(f"hash table of {size} slots for {n} terms")
-    lengths = (4 * (n + 1), 4 * size, 8 * n, 8 * n, 8 * n, header.term_bytes)
+    heads = 3 if header.tech is None else 4
+    if header.words > n:
+        raise ValueError(f"{header.words} single words of {n} terms")
+    lengths = (4 * (n + 1), 4 * size, *[8 * n] * heads, header.term_bytes)
     if sum(lengths) != len(body):
         raise ValueError(f"{len(body):,} bytes of arrays where the header implies {sum(lengths):,}")
     ends = list(accumulate(lengths, initial=0))
     sections = [body[a:b] for a, b in pairwise(ends)]  # views: no copies
     offsets, table = (_array(_U32, section) for section in sections[:2])
     # Weights indexed by slot: a leading 0.0 for slot 0.
-    idf, role, domain = (_array("d", section, [0.0]) for section in sections[2:5])
+    columns = [_array("d", section, [0.0]) for section in sections[2 : 2 + heads]]
     if offsets[0] != 0 or offsets[-1] != header.term_bytes:
         raise ValueError("term offsets do not span the terms")
     # One C-level pass each: sum() propagates inf and nan.
-    if check_weights and not all(math.isfinite(sum(column)) for column in (idf, role, domain)):
+    if check_weights and not all(math.isfinite(sum(column)) for column in columns):
         raise ValueError("non-finite weight")
-    return _Parsed(header, data["analyzer"], offsets, table, idf, role, domain, bytes(sections[5]))
+    idf, role, domain = columns[:3]
+    tech = columns[3] if heads == 4 else None
+    return _Parsed(header, data["analyzer"], offsets, table, idf, role, domain, tech,
+                   bytes(sections[-1]))
 
 
 class _Unsupported(ValueError):
@@ -277,6 +297,8 @@ def decode(raw: bytes) -> ScorerData:
         domain_coef=parsed.domain_coef.tolist()[1:],
         role_intercept=header.role.intercept,
         domain_intercept=header.domain.intercept,
+        tech_coef=None if parsed.tech_coef is None else parsed.tech_coef.tolist()[1:],
+        tech_intercept=None if header.tech is None else header.tech.intercept,
     )
 
 
@@ -375,9 +397,14 @@ class Vocabulary:
     def _malformed(self, exc: ValueError) -> ModelError:
         return ModelError(f"{self.source}: malformed scorer ({exc})")
 
-    def check(self) -> None:
-        """Every per-term promise: n-grams of the right size, each once, each found by probing."""
+    def check(self, words: int | None = None) -> None:
+        """Every per-term promise: n-grams of the right size, each once, each found by probing,
+        and (given `words`) exactly the first `words` terms single words."""
         self.build_index()
+        if words is not None and [" " in t for t in self.terms()] != \
+                [False] * words + [True] * (len(self) - words):
+            raise self._malformed(ValueError(f"the first {words} terms are not the single "
+                                             "words"))
         if len(self._table) - self._table.count(0) != len(self):
             raise self._malformed(ValueError("the hash table does not hold each term once"))
         probe = self.probe
@@ -428,6 +455,10 @@ class Scorer(NamedTuple):
     domain_coef: array  # of float
     role_intercept: float
     domain_intercept: float
+    # P(a data or software job) of a text that is not an ML posting (wording its off-topic
+    # verdict): (coefficients, intercept), None for a model without that head.
+    tech: tuple[array, float] | None  # (array of float, intercept)
+    words: int  # slots 1..words hold the single-word terms
     model_card: Card
     sha256: str
     directory: Path
@@ -495,6 +526,28 @@ class Scorer(NamedTuple):
             raise ModelError(f"{self.vocabulary.source}: malformed scorer (weights overflow)")
         return role, domain
 
+    def tech_logit(self, counts: dict[int, int]) -> float | None:
+        if self.tech is None:
+            return None
+        coef, intercept = self.tech
+        values, norm = self._tfidf(counts)
+        if norm == 0:
+            return intercept
+        return intercept + sum(map(mul, values, map(coef.__getitem__, counts))) / norm
+
+    def known_words(self, counts: dict[int, int]) -> int:
+        """How many of a text's words (not n-grams) are in the vocabulary."""
+        words = self.words
+        return sum(n for slot, n in counts.items() if slot <= words)
+
+    def slot_counts(self, terms: dict[str, int]) -> dict[int, int]:
+        """`term_counts` for n-gram counts given as strings (the rows of a count file)."""
+        found = {}
+        for term, n in terms.items():
+            if slot := self.vocabulary.probe(term):
+                found[slot] = n
+        return found
+
     def tfidf(self, counts: dict[int, int]) -> dict[str, float]:
         """l2-normalised sublinear tf-idf values of the in-vocabulary terms, as scikit-learn."""
         values, norm = self._tfidf(counts)
@@ -522,7 +575,7 @@ class Scorer(NamedTuple):
 
     def check(self) -> None:
         """The per-term checks loading skips (`rolecli model info --verify` runs them)."""
-        self.vocabulary.check()
+        self.vocabulary.check(self.words)
 
     def occurrence_shares(self, counts: dict[int, int]) -> dict[int, float]:
         """Slot -> each counted term's share of the role logit per occurrence (contribution
@@ -557,9 +610,13 @@ class Scorer(NamedTuple):
         )
         vocabulary = Vocabulary(parsed.term_bytes, parsed.offsets, parsed.table,
                                 parsed.header.max_probe, (low, high), path)
+        header = parsed.header
+        tech = None
+        if parsed.tech_coef is not None and header.tech is not None:
+            tech = (parsed.tech_coef, header.tech.intercept)
         return cls(analyzer, vocabulary, parsed.idf, parsed.role_coef, parsed.domain_coef,
-                   parsed.header.role.intercept, parsed.header.domain.intercept, card, sha256,
-                   path.parent)
+                   header.role.intercept, header.domain.intercept, tech, header.words,
+                   card, sha256, path.parent)
 
     @classmethod
     def load(cls, directory: Path, recheck: bool = False) -> "Scorer":

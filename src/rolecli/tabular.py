@@ -48,13 +48,13 @@ def check_table(
 
 def check_columns(path: Path, wanted: list[str], options: str) -> None:
     """UsageError naming the first of `wanted` the table's header (or first record) lacks."""
-    columns = _columns(path)
-    if columns is None:  # an empty table has no columns to check, and no rows
+    found = columns(path)
+    if found is None:  # an empty table has no columns to check, and no rows
         return
-    missing = [c for c in wanted if c not in columns]
+    missing = [c for c in wanted if c not in found]
     if missing:
         raise UsageError(
-            f"{path}: no column {missing[0]!r} (use {options}); found {sorted(map(str, columns))}"
+            f"{path}: no column {missing[0]!r} (use {options}); found {sorted(map(str, found))}"
         )
 
 
@@ -122,7 +122,8 @@ def _row_id(value: Any, number: int) -> str:
     return str(value)
 
 
-def _columns(path: Path) -> set[str] | None:
+def columns(path: Path) -> set[str] | None:
+    """The column names of a table (of its first record for JSON Lines); None when empty."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":

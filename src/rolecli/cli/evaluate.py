@@ -47,7 +47,9 @@ def evaluate_command(
 
 
 def calibrate_command(
-    data: Path = DATA_ARGUMENT,
+    data: list[Path] = typer.Argument(
+        ..., help="Labelled postings: CSV, JSONL, or folders of label folders (one or more)."
+    ),
     model: Path = MODEL_OPTION,
     save: Path = typer.Option(
         None,
@@ -57,7 +59,7 @@ def calibrate_command(
     text_column: str = TEXT_COLUMN,
     label_column: str = LABEL_COLUMN,
 ) -> None:
-    """Fit the probability calibration and label thresholds on labelled postings."""
+    """Fit the label thresholds (confidence level, mixed rule) on labelled postings."""
     from ..calibration import calibrate, save_calibration
     from ..jsonout import write_json
     from ..render import console, literal

@@ -114,6 +114,7 @@ COMMANDS = {
     "serve": ("serve", "serve_command"),
 }
 MODEL_COMMANDS = {"info": ("model_info", "model_info_command")}
+DATA_COMMANDS = {"build": ("data", "data_build_command")}
 
 
 def _typer_app(commands: dict[str, tuple[str, str]], name: str | None = None,
@@ -131,18 +132,26 @@ def _model_group() -> None:
     """Inspect a model: its card, training data, metrics, thresholds and top terms."""
 
 
+def _data_group() -> None:
+    """Turn labelled postings into the text-free n-gram counts training reads."""
+
+
+GROUPS = {"model": (MODEL_COMMANDS, _model_group), "data": (DATA_COMMANDS, _data_group)}
+
+
 class LazyCommands(_Boundary):
     """The command tree, built one command at a time: `rolecli classify` imports and builds
     classify alone (Typer would otherwise build every command, importing each module);
     --help, which lists them all, builds them all. Each runs inside the error boundary."""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return [*COMMANDS, "model"]
+        return [*COMMANDS, *GROUPS]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name == "model":
+        if cmd_name in GROUPS:
+            commands, callback = GROUPS[cmd_name]
             return get_command(_typer_app(
-                MODEL_COMMANDS, name="model", no_args_is_help=True, callback=_model_group
+                commands, name=cmd_name, no_args_is_help=True, callback=callback
             ))
         if cmd_name not in COMMANDS:
             return None
