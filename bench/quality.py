@@ -96,6 +96,21 @@ def fold_model(
     return work
 
 
+def boilerplate_share(scorer: Any, postings: list[Example]) -> list[tuple[str, float]]:
+    """(label, share of the evidence |contribution| in boilerplate lines) of each posting:
+    how much of a verdict comes from benefits, equal-opportunity, about-the-company,
+    how-to-apply and job-detail lines."""
+    from rolecli.sections import BOILERPLATE
+
+    shares = []
+    for example in postings:
+        lines = gather(scorer, example.text or "").lines
+        total = sum(abs(line.contribution) for line in lines)
+        boiler = sum(abs(line.contribution) for line in lines if line.kind in BOILERPLATE)
+        shares.append((example.label, boiler / total if total else 0.0))
+    return shares
+
+
 def benefits_shift(scorer: Any, postings: list[Example]) -> list[tuple[float, float]]:
     """(P(scientist), largest |change| over the benefits blocks) of each posting."""
     shifts = []
@@ -140,6 +155,7 @@ def main() -> int:
     shifts: list[tuple[float, float]] = []
     per_source: list[tuple[str, dict[str, Any], int]] = []
     grounds: dict[str, list[str]] = {}
+    boiler: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         # Pass 1: a model per held-out source, and the signals of that source's postings.
         folds = {}
@@ -155,6 +171,7 @@ def main() -> int:
                 baseline += [(int(e.label == "scientist"), float(p))
                              for e, p in zip(clear, baseline_scores(train, clear))]
                 shifts += benefits_shift(scorer, clear)
+                boiler += boilerplate_share(scorer, clear)
             print(f"  model without {source}", file=sys.stderr, flush=True)
         if args.save_calibration:
             save_shipped_calibration(args.save_calibration, ml, held_signals, sources)
@@ -179,6 +196,11 @@ def main() -> int:
             per_source.append((source, metrics(fold) if fold else {}, len(held_off)))
     report(scored, masked, baseline, flagged_off, shifts, per_source,
            time.perf_counter() - started)
+    for label in ("engineer", "scientist"):
+        values = [share for lab, share in boiler if lab == label]
+        print(f"share of the evidence in boilerplate lines (benefits, equal opportunity, about "
+              f"the company, how to apply, job details), {label} postings: mean "
+              f"{_f(statistics.mean(values))}, median {_f(statistics.median(values))}")
     chosen = Counter("+".join(g) for g in grounds.values())
     print(f"\nmixed rule sets the folds' calibration chose: {dict(chosen)}")
     return 0

@@ -30,6 +30,8 @@ HOSTILE = (
     "- Deploy models to production <script>window.__pwned=1</script>\n"
     '- Build pipelines <img src=x onerror="window.__pwned=1"> and monitoring\n'
     '- Run experiments "><svg onload=alert(1)> & publish research\n'
+    "- Serve PyTorch models behind a low-latency inference API on Kubernetes\n"
+    "- Monitor model drift, retrain models and own the CI/CD pipelines for ML services\n"
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import os
 import shutil
 from collections.abc import Callable
@@ -80,7 +81,7 @@ def _duplicate_term(data: ScorerData) -> ScorerData:
 
 
 def _trigram_term(data: ScorerData) -> ScorerData:
-    return _set(data, terms=[*data.terms[:5], "a b c", *data.terms[6:]])
+    return _set(data, terms=[*data.terms[:-1], "a b c"])  # n-grams come last
 
 
 def _thresholds(change: Callable[[dict], object]) -> Callable[[Path], None]:
@@ -159,7 +160,7 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "card-nan-threshold": (
         lambda m: (m / "card.json").write_text(
-            (m / "card.json").read_text().replace('"min_p_on_topic": 0.5', '"min_p_on_topic": NaN')
+            re.sub(r'"min_p_on_topic": [0-9.]+', '"min_p_on_topic": NaN', (m / "card.json").read_text())
         ),
         CARD + ": unreadable model card (non-finite number NaN)",
     ),
@@ -298,8 +299,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
         SCORER + ": malformed scorer (unknown key header.extra (known: ",
     ),
     "scorer-from-a-future-version-but-hashed": (
-        lambda m: edit_header(m, lambda h: h.update(format_version=4)),
-        SCORER + ": unsupported scorer format 'rolecli-scorer' v4",
+        lambda m: edit_header(m, lambda h: h.update(format_version=5)),
+        SCORER + ": unsupported scorer format 'rolecli-scorer' v5",
     ),
     "scorer-nan-weight-but-hashed": (
         lambda m: edit_scorer(m, _nan_coefficient),

@@ -28,9 +28,10 @@ def wheel(tmp_path_factory):
 
 def test_wheel_carries_model_and_data(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for file in ("card.json", "scorer.bin", "pipeline.joblib", "domain.joblib"):
+    for file in ("card.json", "scorer.bin", "pipeline.joblib", "domain.joblib", "tech.joblib"):
         assert f"rolecli/_shipped/models/default/{file}" in names
-    for file in ("article.csv", "responsibilities.csv", "offtopic.csv", "calibration.json"):
+    for file in ("article.csv", "responsibilities.csv", "offtopic.csv", "boilerplate.csv",
+                 "calibration.json", "postings.counts.jsonl.gz", "postings.manifest.json"):
         assert f"rolecli/_shipped/data/{file}" in names
     assert "rolecli/cli/main.py" in names
 

@@ -521,6 +521,7 @@ def train(
     files = data or default_data_files()
     if not files:
         raise UsageError("no training data found (pass --data FILE)")
+    load_calibration(calibration)  # a bad file is refused before any work
     examples, infos = load_training_data(files, text_column, label_column)
     from threadpoolctl import threadpool_limits
 

@@ -15,7 +15,8 @@ def train_command(
         None,
         "--data",
         "-d",
-        help="Labelled data: CSV, JSONL or label folders (repeatable; default data/*.csv).",
+        help="Labelled data: CSV, JSONL, count files (*.counts.jsonl.gz) or label folders "
+        "(repeatable; default: the shipped data/).",
     ),
     output: Path = typer.Option(
         None,
@@ -37,7 +38,8 @@ def train_command(
         False, "--with-shipped-data", help="Add the shipped data/*.csv to the --data files."
     ),
     cv: int = typer.Option(
-        5, "--cv", help="Folds for the cross-validated metrics printed before saving."
+        5, "--cv", help="Folds of the out-of-fold logits that calibrate the model and give the "
+        "metrics printed before saving."
     ),
     text_column: str = typer.Option("text", "--text-column"),
     label_column: str = typer.Option("label", "--label-column"),
@@ -62,11 +64,11 @@ def train_command(
     err = console(stderr=True)
 
     def show(cv_metrics: dict[str, Any]) -> None:
-        err.print(
-            f"cross-validated ({cv_metrics['folds']} folds, {cv_metrics['rows']} rows, "
-            f"stratified, seed 0): ROC AUC {cv_metrics['roc_auc']:.3f}, "
+        err.print(literal(
+            f"out of fold ({cv_metrics['folds']} stratified folds, {cv_metrics['rows']} rows; "
+            f"optimistic for new sources): ROC AUC {cv_metrics['roc_auc']:.3f}, "
             f"balanced accuracy {cv_metrics['balanced_accuracy']:.3f}"
-        )
+        ), soft_wrap=True)
 
     result = train(files, target, calibration, cv, text_column, label_column, show)
     card = result.card

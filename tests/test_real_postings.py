@@ -1,0 +1,207 @@
+"""Real postings as text-free counts: the format, `rolecli data build`, training and
+evaluating on count rows, what the shipped count file may hold, and the off-topic and
+boilerplate behaviour the real negatives teach."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, OFFTOPIC_DIR, ROOT, one_line
+
+from rolecli import counts as count_form
+
+DATA = ROOT / "data"
+SHIPPED_COUNTS = DATA / "postings.counts.jsonl.gz"
+SHARED = ROOT.parent / "shared" / "data"
+
+# Postings written for these tests: five sources, each with its own one-off sentence.
+COMMON_ENGINEER = "Deploy models to Kubernetes, build CI/CD pipelines and keep serving latency low."
+COMMON_SCIENTIST = "Design experiments, fit statistical models and publish research findings."
+
+
+def _postings(tmp_path: Path) -> Path:
+    path = tmp_path / "postings.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "source", "title", "label", "text"])
+        for s in range(5):
+            for i in range(4):
+                unique = f"Contact zebrafinch{s}{i} at quokka{s}{i}@example.org today."
+                writer.writerow([f"s{s}:{i}", f"source{s}", "Machine Learning Engineer",
+                                 "engineer", f"{COMMON_ENGINEER}\n{unique}"])
+                writer.writerow([f"s{s}:{i + 4}", f"source{s}", "Data Scientist",
+                                 "scientist", f"{COMMON_SCIENTIST}\n{unique}"])
+    return path
+
+
+def _rows(path: Path) -> list[dict]:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def test_data_build_keeps_only_common_ngrams_and_no_text(rolecli, tmp_path):
+    output = tmp_path / "mine.counts.jsonl.gz"
+    result = rolecli("data", "build", _postings(tmp_path), "-o", output)
+    assert result.returncode == 0, result.stderr
+    header, *rows = _rows(output)
+    assert header["format"] == "rolecli-counts" and header["min_postings"] == 5
+    assert len(rows) == 40
+    assert all(set(row) == {"label", "source", "family", "terms", "counts"} for row in rows)
+    terms = set(header["terms"])
+    assert {"kubernetes", "statistical models"} <= terms
+    # Names, addresses and the one-off sentences are gone; so are titles and ids.
+    raw = gzip.decompress(output.read_bytes()).decode()
+    for gone in ("zebrafinch", "quokka", "Machine Learning Engineer", "s0:1"):
+        assert gone.lower() not in raw.lower()
+    manifest = json.loads((tmp_path / "mine.manifest.json").read_text())
+    assert manifest["rows"] == 40 and manifest["thresholds"] == {"min_postings": 5,
+                                                                 "min_sources": 2}
+    assert manifest["by_source"]["source0"] == {"engineer": 4, "scientist": 4}
+    assert len(manifest["inputs"][0]["sha256"]) == 64
+
+
+def test_data_build_is_deterministic(rolecli, tmp_path):
+    postings = _postings(tmp_path)
+    a, b = tmp_path / "a.counts.jsonl.gz", tmp_path / "b.counts.jsonl.gz"
+    for output in (a, b):
+        assert rolecli("data", "build", postings, "-o", output).returncode == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_data_build_refuses_a_table_without_labels_unless_given_one(rolecli, tmp_path):
+    table = tmp_path / "other.csv"
+    table.write_text("source,text\nx,Registered nurse for a busy ward\n", encoding="utf-8")
+    result = rolecli("data", "build", table, "-o", tmp_path / "o.counts.jsonl.gz")
+    assert result.returncode == 2
+    assert "no column 'label'" in one_line(result.stderr)
+    ok = rolecli("data", "build", table, "-o", tmp_path / "o.counts.jsonl.gz",
+                 "--default-label", "off_topic", "--min-postings", "2", "--min-sources", "1")
+    assert ok.returncode == 0, ok.stderr  # (one posting: every n-gram is dropped)
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"not gzip at all", "not a readable gzip count file"),
+        (gzip.compress(b'{"format": "other"}\n'), "not a rolecli count file"),
+        (gzip.compress(b"[" * 100_000 + b"]" * 100_000 + b"\n"), "not valid JSON"),
+        (gzip.compress(json.dumps({"format": "rolecli-counts", "format_version": 9}).encode()
+                       + b"\n"), "count format version 9"),
+    ],
+)
+def test_a_broken_count_file_is_one_error_line(rolecli, tmp_path, content, reason):
+    path = tmp_path / "bad.counts.jsonl.gz"
+    path.write_bytes(content)
+    result = rolecli("evaluate", path)
+    assert result.returncode == 3
+    assert reason in one_line(result.stderr)
+
+
+def test_a_count_row_pointing_past_the_terms_is_refused(rolecli, tmp_path):
+    good = tmp_path / "good.counts.jsonl.gz"
+    assert rolecli("data", "build", _postings(tmp_path), "-o", good).returncode == 0
+    header, row, *_ = _rows(good)
+    row["terms"] = [len(header["terms"]) + 7]
+    row["counts"] = [1]
+    bad = tmp_path / "bad.counts.jsonl.gz"
+    bad.write_bytes(gzip.compress((json.dumps(header) + "\n" + json.dumps(row) + "\n").encode()))
+    result = rolecli("evaluate", bad)
+    assert result.returncode == 3
+    assert "line 2: terms and counts must be matching lists" in one_line(result.stderr)
+
+
+def test_shipped_counts_hold_only_common_ngrams_from_several_sources():
+    counts = count_form.read(SHIPPED_COUNTS)
+    assert SHIPPED_COUNTS.stat().st_size < 20 * 1024 * 1024
+    postings: Counter[str] = Counter()
+    sources: defaultdict[str, set[str]] = defaultdict(set)
+    for row in counts.rows:
+        for term in row.counts:
+            postings[term] += 1
+            sources[term].add(row.source)
+    assert set(postings) == set(counts.terms)  # no term the rows never use
+    assert min(postings.values()) >= counts.min_postings == 5
+    assert min(len(s) for s in sources.values()) >= counts.min_sources == 2
+    manifest = json.loads((DATA / "postings.manifest.json").read_text())
+    assert manifest["rows"] == len(counts.rows)
+    assert {i["file"] for i in manifest["inputs"]} == {
+        "postings_dev.csv", "postings_more.csv", "offtopic_dev.csv"}
+
+
+@pytest.mark.slow
+def test_shipped_counts_are_rebuilt_byte_for_byte_from_shared(rolecli, tmp_path):
+    if not (SHARED / "postings_dev.csv").is_file():
+        pytest.skip(f"{SHARED} is absent (the real postings live outside the repository)")
+    output = tmp_path / "postings.counts.jsonl.gz"
+    result = rolecli("data", "build", SHARED / "postings_dev.csv", SHARED / "postings_more.csv",
+                     SHARED / "offtopic_dev.csv", "--default-label", "off_topic", "-o", output,
+                     timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert output.read_bytes() == SHIPPED_COUNTS.read_bytes()
+    manifest = json.loads((tmp_path / "postings.manifest.json").read_text())
+    assert manifest == json.loads((DATA / "postings.manifest.json").read_text())
+
+
+def test_train_and_evaluate_on_count_rows(rolecli, tmp_path):
+    model = tmp_path / "model"
+    trained = rolecli("train", "--data", SHIPPED_COUNTS, "--output", model, timeout=300)
+    assert trained.returncode == 0, trained.stderr
+    card = json.loads((model / "card.json").read_text())
+    assert any(entry["path"].endswith(count_form.SUFFIX) for entry in card["training_data"])
+    assert card["rows_by_source"]["jobspy_nl"]["scientist"] > 100
+    report = rolecli("evaluate", SHIPPED_COUNTS, "--model", model, "-f", "json", timeout=300)
+    assert report.returncode == 0, report.stderr
+    figures = json.loads(report.stdout)
+    assert figures["rows"] == len(count_form.read(SHIPPED_COUNTS).rows)
+    assert figures["engineer_vs_scientist"]["roc_auc"] > 0.9  # in-sample: a sanity check
+
+
+def test_gibberish_is_off_topic_with_its_reason(rolecli):
+    result = rolecli("classify", "-f", "json", input=b"xyzzy plugh\n")
+    assert result.returncode == 3
+    verdict = json.loads(result.stdout)
+    assert verdict["label"] is None and verdict["off_topic"] is True
+    assert "almost none of the words" in verdict["reasons"][0]
+
+
+@pytest.mark.parametrize("name", ["job-dba-01.txt", "job-qa-tester-01.txt",
+                                  "job-it-support-01.txt", "job-frontend-developer-01.txt"])
+def test_software_jobs_without_ml_are_off_topic_as_software_jobs(rolecli, name):
+    result = rolecli("classify", OFFTOPIC_DIR / name, "-f", "json")
+    assert result.returncode == 3
+    verdict = json.loads(result.stdout)
+    assert verdict["label"] is None
+    assert "data or software job without machine-learning work" in verdict["reasons"][0]
+
+
+@pytest.mark.parametrize("name", ["job-nurse-01.txt", "job-sales-01.txt", "recipe-01.txt",
+                                  "job-marketing-coordinator-01.txt", "code-python-01.txt"])
+def test_other_texts_are_off_topic(rolecli, name):
+    result = rolecli("classify", OFFTOPIC_DIR / name, "-f", "json")
+    assert result.returncode == 3
+    assert json.loads(result.stdout)["label"] is None
+
+
+BENEFITS = (
+    "\n\nWhat we offer\n- Medical, dental and vision coverage\n- 401(k) plan with matching\n"
+    "- Generous PTO and paid holidays\n- Paid parental leave\n",
+    "\n\nWe are an equal opportunity employer and value diversity. All qualified applicants "
+    "will receive consideration without regard to race, religion, sex, national origin, age, "
+    "disability or veteran status. To apply, send your resume and a short cover letter.\n",
+)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.txt")
+                                        if p.name != "not-a-job.txt"))
+def test_a_benefits_block_does_not_move_the_verdict(name):
+    from rolecli import classify
+
+    text = (EXAMPLES / name).read_text(encoding="utf-8")
+    p = classify(text)["probabilities"]["scientist"]
+    for block in BENEFITS:
+        assert abs(classify(text + block)["probabilities"]["scientist"] - p) <= 0.03
