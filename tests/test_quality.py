@@ -1,17 +1,20 @@
-"""Accuracy of the shipped model on real postings (dev set) and on the team's off-topic texts."""
+"""The shipped model on real postings and on the team's off-topic texts.
+
+The dev postings trained the shipped model (as counts), so the figures on them here are
+in-sample sanity checks only; the quality figures are leave-one-source-out, from
+bench/quality.py, which the slow test at the end runs on a few held-out sources.
+"""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from conftest import DEV_POSTINGS, MODEL, OFFTOPIC_DIR
+from conftest import DEV_POSTINGS, MODEL, OFFTOPIC_DIR, dev_rows
 
 
 @pytest.fixture(scope="module")
 def dev_report():
-    from conftest import dev_rows
-
     from rolecli.evaluation import evaluate
 
     dev_rows()  # skips with a reason when ../shared/data is absent
@@ -21,7 +24,7 @@ def dev_report():
 def test_engineer_vs_scientist_targets(dev_report):
     plain, _ = dev_report
     binary = plain["engineer_vs_scientist"]
-    assert binary["roc_auc"] >= 0.95
+    assert binary["roc_auc"] >= 0.97
     assert binary["balanced_accuracy"] >= 0.90
     assert binary["ece"] <= 0.05
 
@@ -103,3 +106,27 @@ def test_evaluate_label_folder_and_column_options(invoke, tmp_path):
     assert ok.exit_code == 0, ok.output
     missing = invoke("evaluate", jsonl)
     assert missing.exit_code == 2
+
+
+@pytest.mark.slow
+def test_leave_one_source_out_on_held_out_sources():
+    """bench/quality.py itself, holding out three sources with both roles."""
+    import re
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    dev_rows()
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "quality.py"), "--sources",
+         "glassdoor_us_2023", "indeed_ca_2021", "jobspy_il_2026"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stderr
+    row = re.search(r"^\| rolecli \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|", result.stdout, re.M)
+    assert row, result.stdout
+    auc, balanced, ece = map(float, row.groups())
+    assert auc >= 0.93 and balanced >= 0.85 and ece <= 0.1
+    flagged = re.search(r"off-topic: ([0-9.]+) of", result.stdout)
+    assert flagged and float(flagged.group(1)) <= 0.02
