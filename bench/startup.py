@@ -93,6 +93,7 @@ def synthetic_model(target: Path, terms: int) -> None:
         terms=data.terms + extra, idf=data.idf + weights,
         role_coef=data.role_coef + [0.0] * len(extra),
         domain_coef=data.domain_coef + [rng.gauss(0.0, 0.3) for _ in extra],
+        tech_coef=None if data.tech_coef is None else data.tech_coef + [0.0] * len(extra),
     ))
     (target / SCORER_FILE).write_bytes(raw)
     card = json.loads((target / "card.json").read_text())
