@@ -56,10 +56,16 @@ TARGETS = [
 ]
 
 
+# Installed packages run from bytecode; PYTHONDONTWRITEBYTECODE (set in some sandboxes)
+# would make every run compile the sources again, which users never pay.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(command: list[str]) -> tuple[float, float, str]:
     """(wall seconds, peak RSS MiB, stdout) of one run of command."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=CHILD_ENV)
     stdout = process.stdout.read().decode() if process.stdout else ""
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
@@ -105,7 +111,7 @@ def import_costs(rolecli: str, posting: Path, model: Path, count: int = 5,
                  runs: int = 5) -> list[str]:
     """The largest self import times of `classify --format json` (python -X importtime),
     each the median of `runs` runs."""
-    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    env = {**CHILD_ENV, "PYTHONPROFILEIMPORTTIME": "1"}
     own: dict[str, list[int]] = {}
     cumulative: dict[str, list[int]] = {}
     for _ in range(runs):
