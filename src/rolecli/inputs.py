@@ -84,19 +84,23 @@ def read_stdin() -> str:
         raise UsageError("no input: stdin is closed; give a FILE")
     try:
         buffer: BinaryIO = stream.buffer
-        data = _read_limited(buffer, "stdin")
+        data = _read_limited(buffer, "stdin", interactive=stream.isatty())
     except (OSError, ValueError):
         raise UsageError("no input: stdin is closed; give a FILE") from None
     return text_from_bytes(data, "stdin", "")
 
 
-def _read_limited(handle: BinaryIO, name: str) -> bytes:
+def _read_limited(handle: BinaryIO, name: str, interactive: bool = False) -> bytes:
     # In chunks: one read(MAX_INPUT_BYTES + 1) would allocate 8 MiB for every small posting.
     chunks: list[bytes] = []
     size = 0
     while size <= MAX_INPUT_BYTES and (chunk := handle.read(_READ_CHUNK)):
         chunks.append(chunk)
         size += len(chunk)
+        # A short read from a terminal means Ctrl-D (an empty raw read) ended it: reading on
+        # would wait for a second Ctrl-D.
+        if interactive and len(chunk) < _READ_CHUNK:
+            break
     data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(

@@ -58,7 +58,7 @@ def explain_command(
         except OSError as exc:
             raise UsageError(f"cannot write {html}: {exc.strerror or exc}") from None
     if explanation["off_topic"]:
-        off_topic_exit(name)
+        off_topic_exit(name, format)
 
 
 def _check_writable(path: Path, posting: str | None) -> None:
