@@ -32,11 +32,24 @@ ALL_LINES_OPTION = typer.Option(
     False, "--all-lines", help="Show every line, not only the lines that decided the verdict.",
 )
 
+def _existing_model(path: Path | None) -> Path | None:
+    """A --model that does not exist is a typo (usage, exit 2); one that exists but is
+    broken stays a model problem (exit 4), reported when it is loaded."""
+    if path is not None and not os.path.lexists(path):
+        raise UsageError(
+            f"--model {path}: no such directory (give a model directory written by "
+            "`rolecli train`, or leave --model out for the shipped model)"
+        )
+    return path
+
+
 MODEL_OPTION = typer.Option(
     None,
     "--model",
     "-m",
     envvar="ROLECLI_MODEL",
+    metavar="DIR",
+    callback=_existing_model,
     help="Model directory (default: the shipped model).",
     show_default=False,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import signal
 import sys
 import traceback
@@ -211,9 +212,13 @@ def run() -> None:
     try:
         code = app(standalone_mode=False)
     except ClickUsageError as exc:
-        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-        write_stderr(error_line(f"{exc.format_message()}{hint}"))
-        code = ExitCode.USAGE
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # `rolecli model`: its help, as asked for, not an error.
+            typer.echo(exc.ctx.get_help())
+            code = ExitCode.OK
+        else:
+            write_stderr(error_line(usage_message(exc)))
+            code = ExitCode.USAGE
     except ClickException as exc:
         write_stderr(error_line(exc.format_message()))
         code = exc.exit_code
@@ -233,6 +238,26 @@ def run() -> None:
         code = exit_code_for(exc)
     _flush_quietly()
     sys.exit(int(code) if isinstance(code, int) else 0)
+
+
+_NOT_ONE_OF = re.compile(r"^.*?: '(?P<got>.*)' is not one of (?P<choices>.*)\.$", re.S)
+
+
+def usage_message(exc: Any) -> str:
+    """click's usage errors in rolecli's words, with a pointer to the command's help."""
+    message = exc.format_message()
+    command = exc.ctx.command_path if exc.ctx else "rolecli"
+    param = getattr(exc, "param", None)
+    choice = _NOT_ONE_OF.match(message)
+    if param is not None and choice is not None:
+        name = max(param.opts, key=len)
+        choices = choice["choices"].replace("'", "")
+        message = f"{name} must be one of {choices} (got '{choice['got']}')"
+    elif message.startswith("Got unexpected extra argument") and exc.ctx and \
+            exc.ctx.info_name in ("classify", "explain"):
+        return (f"{exc.ctx.info_name} takes one posting; to score several, use "
+                "`rolecli batch FILE...` (see `rolecli batch --help`)")
+    return f"{message} (see `{command} --help`)"
 
 
 def _terminate(signum: int, frame: object) -> None:
