@@ -44,6 +44,7 @@ from .scorer import Scorer
 from .tabular import TABLE_SUFFIXES, check_table, is_table, iter_table
 
 FORMATS = ("table", "csv", "jsonl", "json")
+DEFAULT_PRECISION = 4  # decimals of probabilities in table and csv (JSON: every digit)
 RESUMABLE_FORMATS = ("jsonl", "csv")
 ENGINES = ("local", "dask")
 CSV_COLUMNS = (
@@ -143,6 +144,9 @@ class ProgressSink(Protocol):
     def start(self, total: int | None) -> None: ...
 
     def advance(self, rows: int) -> None: ...
+
+    def stop(self) -> None:
+        """Clear the bar: called before the rows' last write (a table prints at the end)."""
 
 
 # -- rows --------------------------------------------------------------------------------
@@ -776,15 +780,17 @@ class JsonlWriter(RowWriter):
 
 
 class CsvWriter(RowWriter):
-    def __init__(self, out: Output, header: bool = True) -> None:
+    def __init__(self, out: Output, header: bool = True,
+                 precision: int = DEFAULT_PRECISION) -> None:
         super().__init__(out)
+        self.precision = precision
         self.line = io.StringIO()
         self.csv = csv.writer(self.line, lineterminator="\n")
         if header:
             out.write(self._record(CSV_COLUMNS))
 
     def text(self, row: Row) -> str:
-        return self._record(csv_fields(row))
+        return self._record(csv_fields(row, self.precision))
 
     def _record(self, fields: Sequence[str]) -> str:
         self.line.seek(0)
@@ -813,8 +819,9 @@ JSON_TAIL = "\n]\n"
 class TableWriter(RowWriter):
     """A Rich table for people: it needs every row to size its columns, so it prints at close()."""
 
-    def __init__(self, out: Output) -> None:
+    def __init__(self, out: Output, precision: int = DEFAULT_PRECISION) -> None:
         super().__init__(out)
+        self.precision = precision
         self.rows: list[tuple[str, ...]] = []
 
     def write(self, rows: Sequence[Row]) -> None:
@@ -823,8 +830,9 @@ class TableWriter(RowWriter):
             label = "off-topic" if row["off_topic"] else row["label"]
             self.rows.append((
                 row["id"], row["status"], label or "",
-                f"{p['scientist']:.2f}" if p else "",
-                f"{row['confidence']:.2f}" if row["confidence"] is not None else "",
+                f"{p['scientist']:.{self.precision}f}" if p else "",
+                f"{row['confidence']:.{self.precision}f}" if row["confidence"] is not None
+                else "",
                 _title_cell(row.get("title")),
                 row["error"] or "",
             ))
@@ -840,12 +848,15 @@ class TableWriter(RowWriter):
         if not any(values[5] for values in self.rows):  # no title disagrees: no column
             columns.remove("title")
             self.rows = [values[:5] + values[6:] for values in self.rows]
+        # At 80 columns the error reasons wrap at their spaces; an id keeps its width (up
+        # to 40) so it does not break mid-word, and only a longer one folds.
+        id_width = min(40, max([len("id"), *(len(values[0]) for values in self.rows)]))
         for column in columns:
-            # Ids and reasons fold rather than being cut: a table on a pipe is 80 columns wide.
             table.add_column(
                 column,
                 justify="right" if column in ("P(scientist)", "confidence") else "left",
-                overflow="fold",
+                overflow="fold", min_width=id_width if column == "id" else None,
+                no_wrap=column in ("status", "label", "P(scientist)", "confidence"),
             )
         for values in self.rows:  # ids and reasons come from outside: shown literally
             table.add_row(*map(literal, values), style="red" if values[1] == "error" else None)
@@ -864,7 +875,7 @@ def _title_cell(title: dict[str, Any] | None) -> str:
     return f"{title['label']}: disagrees"
 
 
-def csv_fields(row: Row) -> list[str]:
+def csv_fields(row: Row, precision: int = DEFAULT_PRECISION) -> list[str]:
     p = row["probabilities"] or {}
     title = row.get("title") or {}
     values = (
@@ -872,26 +883,28 @@ def csv_fields(row: Row) -> list[str]:
         row["confidence"], row["off_topic"], title.get("text"), title.get("label"),
         title.get("agrees"), row["error"],
     )
-    return [_csv_value(v) for v in values]
+    return [_csv_value(v, precision) for v in values]
 
 
-def _csv_value(value: Any) -> str:
+def _csv_value(value: Any, precision: int) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value) if isinstance(value, float) else str(value)
+    # Fixed decimals: never 16 digits, never `1.6e-05`.
+    return f"{value:.{precision}f}" if isinstance(value, float) else str(value)
 
 
-def make_writer(format: str, out: Output, header: bool = True) -> RowWriter:
+def make_writer(format: str, out: Output, header: bool = True,
+                precision: int = DEFAULT_PRECISION) -> RowWriter:
     if format == "jsonl":
         return JsonlWriter(out)
     if format == "csv":
-        return CsvWriter(out, header)
+        return CsvWriter(out, header, precision)
     if format == "json":
         return JsonWriter(out)
     if format == "table":
-        return TableWriter(out)
+        return TableWriter(out, precision)
     raise UsageError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
 
 
@@ -940,7 +953,8 @@ def run_record(config: BatchConfig, scorer: Scorer, format: str) -> dict[str, An
 
 
 def open_output(
-    output: Path, format: str, resume: bool, force: bool, record: dict[str, Any] | None = None
+    output: Path, format: str, resume: bool, force: bool, record: dict[str, Any] | None = None,
+    precision: int = DEFAULT_PRECISION,
 ) -> tuple[RowWriter, Resumed]:
     """A writer appending to (--resume), replacing (--force) or creating the output file.
 
@@ -973,7 +987,8 @@ def open_output(
                 _write_record(output, record)
         file.seek(0, os.SEEK_END)
         out = FileOutput(output, file, resumable, tail=JSON_TAIL if format == "json" else "")
-        return make_writer(format, out, header=not resumed.has_header), resumed
+        return make_writer(format, out, header=not resumed.has_header,
+                           precision=precision), resumed
     except BaseException:
         file.close()
         raise
@@ -1153,8 +1168,12 @@ def run_batch(
     engine: str = "local",
     scheduler: str | None = None,
     progress: ProgressSink | None = None,
+    precision: int = DEFAULT_PRECISION,
 ) -> BatchSummary:
     """Score every item under `paths`, writing one row per item to `output` (or `stream`).
+
+    `precision`: decimals of probabilities and confidence in table and csv rows; JSON and
+    JSONL keep every digit.
 
     Raises UsageError / ModelError before writing anything; per-item failures become
     error rows. On Ctrl-C or SIGTERM it returns early (summary.interrupted, .terminated)
@@ -1184,10 +1203,10 @@ def run_batch(
     if output is not None:
         _refuse_input_as_output(config, output)
         record = run_record(config, scorer, format)
-        writer, resumed = open_output(output, format, resume, force, record)
+        writer, resumed = open_output(output, format, resume, force, record, precision)
     else:
         out = Output(stream or sys.stdout, tail=JSON_TAIL if format == "json" else "")
-        writer, resumed = make_writer(format, out), Resumed()
+        writer, resumed = make_writer(format, out, precision=precision), Resumed()
     summary = BatchSummary(resumed=len(resumed.ids), resumed_errors=resumed.errors)
     if progress is not None:
         total = count_items(config)
@@ -1216,8 +1235,30 @@ def run_batch(
     finally:
         summary.seconds = time.perf_counter() - started
         summary.renamed, summary.first_renamed = ids.renamed, ids.first
+        if progress is not None:
+            progress.stop()
         writer.close()
     return summary
+
+
+def stdin_paths(data: bytes, folder: Path) -> tuple[list[str], str | None]:
+    """What `rolecli batch -` read: a JSONL stream of postings (first non-blank character
+    `{`), kept as FOLDER/stdin.jsonl, with "id" as the id column when the rows have one;
+    else a list of paths, one per line. Returns (paths, id column)."""
+    text = data.decode("utf-8", "replace")
+    if text.lstrip()[:1] == "{":
+        table = folder / "stdin.jsonl"
+        table.write_bytes(data)
+        first = text.lstrip().split("\n", 1)[0]
+        try:
+            has_id = isinstance(json.loads(first), dict) and "id" in json.loads(first)
+        except ValueError:
+            has_id = False
+        return [str(table)], "id" if has_id else None
+    paths = [line.strip() for line in text.splitlines() if line.strip()]
+    if not paths:
+        raise UsageError("batch -: stdin held no paths and no JSONL postings")
+    return paths, None
 
 
 def _refuse_input_as_output(config: BatchConfig, output: Path) -> None:
