@@ -17,14 +17,17 @@ import pytest
 from conftest import EXAMPLES, one_line, rolecli_executable
 
 
-def on_pty(args: list[str], send: bytes, timeout: float = 60) -> tuple[int, str, str]:
-    """Run the installed rolecli with stdin and stdout on a real pseudo-terminal (stderr a
-    pipe), type `send` into it, and return (exit code, terminal output, stderr)."""
+def on_pty(args: list[str], send: bytes, timeout: float = 60,
+           stderr_too: bool = False) -> tuple[int, str, str]:
+    """Run the installed rolecli with stdin and stdout (and with `stderr_too`, stderr) on a
+    real pseudo-terminal, type `send` into it, and return (exit code, terminal output,
+    stderr when it is a pipe)."""
     controller, terminal = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "ROLECLI_MODEL"}
+    env = {k: v for k, v in os.environ.items() if k not in ("ROLECLI_MODEL", "NO_COLOR")}
     env.update(COLUMNS="80", LINES="40", TERM="xterm")
     process = subprocess.Popen([rolecli_executable(), *args], stdin=terminal, stdout=terminal,
-                               stderr=subprocess.PIPE, env=env, close_fds=True)
+                               stderr=terminal if stderr_too else subprocess.PIPE, env=env,
+                               close_fds=True)
     os.close(terminal)
     time.sleep(0.5)  # let it reach its read (a terminal delivers what is typed in order)
     os.write(controller, send)
@@ -230,3 +233,44 @@ def test_train_needs_force_to_overwrite_a_model_directory(rolecli, tmp_path):
     assert result.returncode == 2
     assert "--force" in one_line(result.stderr)
     assert (target / "card.json").read_text() == "{}"
+
+
+def test_batch_on_a_terminal_clears_its_bar_and_keeps_ids_whole(tmp_path):
+    folder = tmp_path / "postings"
+    for name in ("senior-ml-platform.txt", "scientist-recsys.txt"):
+        (folder / "team").mkdir(parents=True, exist_ok=True)
+        (folder / "team" / name).write_bytes((EXAMPLES / "ml-engineer.txt").read_bytes())
+    (folder / "broken.txt").write_bytes(b"")
+    code, output, _ = on_pty(["batch", str(folder)], b"", stderr_too=True)
+    assert code == 5, output  # the empty file is an error row
+    # The bar's last frame is erased (ESC [2K) before the table's first line is written.
+    table_start = re.search(r"(\x1b\[[0-9;]*m)*id +", output).start()
+    bar_end = output.rindex("items/s", 0, table_start)
+    assert "\x1b[2K" in output[bar_end:table_start], repr(output[bar_end - 40:table_start + 40])
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output[table_start:]).replace("\r", "")
+    assert "0:00:00id" not in output and "%id" not in output
+    lines = [line for line in screen.splitlines() if line.strip()]
+    assert lines[0].lstrip().startswith("id"), screen
+    assert set(lines[1].strip()) <= set("━╇┃╋─┼"), screen  # the rule under the header
+    for name in ("team/senior-ml-platform.txt", "team/scientist-recsys.txt"):
+        assert any(line.startswith(name) for line in lines), screen
+    assert all(len(line) <= 80 for line in lines), screen
+    assert "errors:" in screen and "no text to classify" in screen, screen  # its reason
+    assert not re.search(r"\d\.\d{5,}|e-0", screen), screen  # 4 decimals, never 1e-05
+
+
+def test_batch_reads_jsonl_postings_or_paths_from_stdin(rolecli):
+    postings = "".join(
+        json.dumps({"id": name, "text": (EXAMPLES / name).read_text(encoding="utf-8")}) + "\n"
+        for name in ("ml-engineer.txt", "data-scientist.txt")
+    )
+    result = rolecli("batch", "-", "-f", "jsonl", input=postings.encode())
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["id"], r["label"]) for r in rows] == [("ml-engineer.txt", "engineer"),
+                                                     ("data-scientist.txt", "scientist")]
+    listed = f"{EXAMPLES / 'ml-engineer.txt'}\n\n{EXAMPLES / 'research-scientist.txt'}\n"
+    by_path = rolecli("batch", "-", "-f", "csv", "--precision", "2", input=listed.encode())
+    assert by_path.returncode == 0, by_path.stderr
+    lines = by_path.stdout.decode().splitlines()
+    assert len(lines) == 3 and lines[1].split(",")[3] in ("0.99", "1.00"), lines

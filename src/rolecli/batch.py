@@ -840,29 +840,34 @@ class TableWriter(RowWriter):
     def close(self) -> None:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         from .render import literal
 
         table = Table(show_edge=False, pad_edge=False)
-        columns = ["id", "status", "label", "P(scientist)", "confidence", "title", "error"]
+        columns = ["id", "status", "label", "P(scientist)", "confidence", "title"]
+        # Error reasons are listed under the table, one a line: a column of them would
+        # squeeze the ids into folding mid-word at 80 columns.
+        errors = [values[6] for values in self.rows if values[6]]
+        self.rows = [values[:6] for values in self.rows]
         if not any(values[5] for values in self.rows):  # no title disagrees: no column
             columns.remove("title")
-            self.rows = [values[:5] + values[6:] for values in self.rows]
-        # At 80 columns the error reasons wrap at their spaces; an id keeps its width (up
-        # to 40) so it does not break mid-word, and only a longer one folds.
-        id_width = min(40, max([len("id"), *(len(values[0]) for values in self.rows)]))
+            self.rows = [values[:5] for values in self.rows]
         for column in columns:
             table.add_column(
                 column,
                 justify="right" if column in ("P(scientist)", "confidence") else "left",
-                overflow="fold", min_width=id_width if column == "id" else None,
-                no_wrap=column in ("status", "label", "P(scientist)", "confidence"),
+                overflow="fold", no_wrap=column != "id",
             )
         for values in self.rows:  # ids and reasons come from outside: shown literally
             table.add_row(*map(literal, values), style="red" if values[1] == "error" else None)
+        rendered: list[Any] = [table]
+        if errors:
+            rendered.append(Text("\nerrors:"))
+            rendered += [literal("  " + reason, style="red") for reason in errors]
         # A terminal gets colour and its width; a file or pipe gets plain text.
         target = self.out.stream if type(self.out) is Output else io.StringIO()
-        Console(file=target, highlight=False, soft_wrap=False).print(table)
+        Console(file=target, highlight=False, soft_wrap=False).print(*rendered)
         if isinstance(target, io.StringIO):
             self.out.write(target.getvalue())
         super().close()
