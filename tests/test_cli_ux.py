@@ -275,3 +275,28 @@ def test_batch_reads_jsonl_postings_or_paths_from_stdin(rolecli):
     assert by_path.returncode == 0, by_path.stderr
     lines = by_path.stdout.decode().splitlines()
     assert len(lines) == 3 and lines[1].split(",")[3] in ("0.99", "1.00"), lines
+
+
+@pytest.mark.parametrize("args,env,coloured", [
+    (["--color", "always"], {}, True),
+    (["--color", "always"], {"NO_COLOR": "1"}, True),  # the option wins over the variable
+    (["--color", "never"], {"FORCE_COLOR": "1"}, False),
+    ([], {"FORCE_COLOR": "1"}, True),  # auto: FORCE_COLOR honoured on a pipe
+    ([], {}, False),  # auto on a pipe: plain
+    ([], {"NO_COLOR": "1", "FORCE_COLOR": ""}, False),
+])
+def test_color_option_and_environment(rolecli, args, env, coloured):
+    saved = {k: os.environ.pop(k) for k in ("NO_COLOR", "FORCE_COLOR") if k in os.environ}
+    try:
+        result = rolecli(*args, "classify", EXAMPLES / "ml-engineer.txt",
+                         env={k: v for k, v in env.items() if v})
+    finally:
+        os.environ.update(saved)
+    assert result.returncode == 0, result.stderr
+    assert (b"\x1b[" in result.stdout) is coloured
+
+
+def test_a_bad_color_is_a_usage_error(rolecli):
+    result = rolecli("--color", "sometimes", "classify", EXAMPLES / "ml-engineer.txt")
+    assert result.returncode == 2
+    assert "--color must be one of auto, always, never" in one_line(result.stderr)

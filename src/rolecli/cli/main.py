@@ -255,10 +255,30 @@ def main(
         False, "--debug", envvar="ROLECLI_DEBUG",
         help="Show the traceback of an unexpected error (a bug) instead of one line.",
     ),
+    color: str = typer.Option(
+        "auto", "--color", metavar="[auto|always|never]",
+        help="Colour: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), "
+        "always, or never.",
+    ),
 ) -> None:
     """Is this machine-learning job an ML engineer, an ML scientist, or mixed?"""
     global _debug
     _debug = debug
+    _set_color(color)
+
+
+def _set_color(choice: str) -> None:
+    """--color as the NO_COLOR / FORCE_COLOR that Rich (and batch's workers) already read."""
+    if choice not in ("auto", "always", "never"):
+        from ..errors import UsageError
+
+        raise UsageError(f"--color must be one of auto, always, never (got {choice!r})")
+    if choice == "always":
+        os.environ.pop("NO_COLOR", None)
+        os.environ["FORCE_COLOR"] = "1"
+    elif choice == "never":
+        os.environ.pop("FORCE_COLOR", None)
+        os.environ["NO_COLOR"] = "1"
 
 
 
