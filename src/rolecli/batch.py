@@ -34,14 +34,14 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol
 
 from .classifier import load_scorer
-from .datasets import TEXT_SUFFIXES
 from .decision import decide, title_agrees
 from .errors import ExitCode, RoleCliError, Terminated, UsageError
 from .escape import json_text, visible
 from .evidence import gather
-from .inputs import posting_text, read_document
-from .scorer import Scorer
-from .tabular import TABLE_SUFFIXES, check_table, is_table, iter_table
+from .io.documents import posting_text, read_document
+from .io.labelled import TEXT_SUFFIXES
+from .io.tables import TABLE_SUFFIXES, check_table, is_table, iter_table
+from .model.scorer import Scorer
 
 FORMATS = ("table", "csv", "jsonl", "json")
 RESUMABLE_FORMATS = ("jsonl", "csv")

@@ -9,8 +9,8 @@ from typing import Any
 from .decision import decide
 from .errors import InputError
 from .evidence import Evidence, gather
+from .model.scorer import Scorer
 from .paths import default_model_dir
-from .scorer import Scorer
 
 TOP_TERMS = 8
 

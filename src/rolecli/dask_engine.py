@@ -30,7 +30,7 @@ from .batch import (
 )
 from .classifier import load_scorer
 from .errors import UsageError
-from .tabular import jsonl_records, table_row
+from .io.tables import jsonl_records, table_row
 
 # Items per bag partition: large enough that task overhead is small next to reading and scoring.
 FILES_PER_PARTITION = CHUNK_ITEMS * 8
@@ -172,7 +172,7 @@ def _table_rows(
 def _frame_partitions(client: Any, source: Source, config: BatchConfig) -> list[Any]:
     import dask.dataframe as dd
 
-    from .tabular import check_table
+    from .io.tables import check_table
 
     check_table(source.path, config.text_column, config.id_column, config.title_column)
     columns = [c for c in (config.text_column, config.id_column, config.title_column) if c]
@@ -255,7 +255,7 @@ def _jsonl_partitions(client: Any, source: Source, config: BatchConfig) -> list[
     import dask.bag as db
     from dask import delayed
 
-    from .tabular import check_table, text_encoding
+    from .io.tables import check_table, text_encoding
 
     check_table(source.path, config.text_column, config.id_column, config.title_column)
     lines = db.read_text(  # decoded by the local reader's rules

@@ -20,8 +20,8 @@ from .classifier import load_scorer, verdict
 from .decision import Verdict, decide
 from .errors import InputError
 from .evidence import Evidence, gather
+from .model.scorer import Scorer
 from .paths import shipped_data_dir
-from .scorer import Scorer
 
 CLOSEST = 3
 DECISIVE_LINES = 4  # per side of the verdict (both sides for mixed)

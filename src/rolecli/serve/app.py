@@ -30,8 +30,8 @@ from ..batch import Scoring
 from ..classifier import load_scorer
 from ..errors import InputError
 from ..escape import json_text, visible
-from ..inputs import text_from_bytes
-from ..scorer import Scorer
+from ..io.documents import text_from_bytes
+from ..model.scorer import Scorer
 from . import page, scoring
 from .openapi import openapi
 from .requests import (

@@ -22,7 +22,7 @@ from starlette.requests import Request
 
 from ..batch import Item, printable
 from ..errors import InputError
-from ..inputs import MAX_INPUT_BYTES, posting_text
+from ..io.documents import MAX_INPUT_BYTES, posting_text
 from .scoring import batch_item
 
 # A slow client may take this long to send its body; then it gets 408.

@@ -16,7 +16,7 @@ from typing import Any
 from ..batch import CHUNK_ITEMS, Item, Row, Scoring
 from ..classifier import classify
 from ..explanation import explain
-from ..scorer import Scorer
+from ..model.scorer import Scorer
 
 
 def _takes_title(function: Callable[..., Any]) -> bool:

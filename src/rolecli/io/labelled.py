@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import counts as count_form
-from .errors import InputError, UsageError
+from .. import counts as count_form
+from ..errors import InputError, UsageError
 
 LABELS = ("engineer", "scientist", "mixed", "off_topic")
 ROLE_LABELS = ("engineer", "scientist")
@@ -89,8 +89,8 @@ def read_labelled(
             f"{path}: labelled data must be .csv, .jsonl, {count_form.SUFFIX} "
             "or a folder of label folders"
         )
-    from .inputs import posting_text
-    from .tabular import check_columns, columns, records, table_row
+    from .documents import posting_text
+    from .tables import check_columns, columns, records, table_row
 
     if default_label is not None:
         default_label = normalise_label(default_label)
@@ -129,8 +129,8 @@ def read_labelled(
 
 
 def _load_folder(path: Path) -> tuple[list[Example], list[BadRow]]:
-    from .errors import RoleCliError
-    from .inputs import read_document
+    from ..errors import RoleCliError
+    from .documents import read_document
 
     examples, bad = [], []
     for label_dir in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -169,7 +169,7 @@ def build_count_file(
     `output` and its manifest beside it; returns the manifest."""
     import json
 
-    from .evidence import body_text
+    from ..evidence import body_text
 
     if not count_form.is_counts_file(output):
         raise UsageError(f"--output {output}: a count file's name ends in {count_form.SUFFIX}")

@@ -35,7 +35,9 @@ from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 from zlib import crc32
 
+from ..errors import ModelError
 from . import check_cache
+from .analyzer import TOKEN_PATTERN, Analyzer
 from .card import (
     MODEL_FILE_SIZE_LIMIT,
     Card,
@@ -45,8 +47,6 @@ from .card import (
     read_model_file,
     strict_json,
 )
-from .errors import ModelError
-from .text import TOKEN_PATTERN, Analyzer
 
 SCORER_FILE = "scorer.bin"
 LEGACY_SCORER_FILE = "scorer.json"  # format 2, written by rolecli before packed arrays

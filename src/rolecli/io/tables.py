@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import InputError, UsageError
-from .inputs import guess_encoding, mostly_utf8
+from ..errors import InputError, UsageError
+from .documents import guess_encoding, mostly_utf8
 
 TABLE_SUFFIXES = frozenset({".csv", ".jsonl", ".parquet"})
 PARQUET_BATCH_ROWS = 512

@@ -22,15 +22,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from . import counts as count_form
+from .. import __version__
+from .. import counts as count_form
+from ..decision import DEFAULT_THRESHOLDS
+from ..errors import ModelError, UsageError
+from ..io.labelled import ROLE_LABELS, DatasetInfo, Example, describe, load_examples
+from ..paths import shipped_data_dir
+from .analyzer import ROLE_WORDS, TOKEN_PATTERN, Analyzer
 from .card import CARD_FILE, CARD_FORMAT_VERSION, MODEL_FILE_SIZE_LIMIT, parse_thresholds
-from .datasets import ROLE_LABELS, DatasetInfo, Example, describe, load_examples
-from .decision import DEFAULT_THRESHOLDS
-from .errors import ModelError, UsageError
-from .paths import shipped_data_dir
 from .scorer import LEGACY_SCORER_FILE, SCORER_FILE, ScorerData, encode, verified_bytes
-from .text import ROLE_WORDS, TOKEN_PATTERN, Analyzer
 
 PIPELINE_FILE = "pipeline.joblib"
 DOMAIN_FILE = "domain.joblib"
@@ -105,7 +105,7 @@ def training_analyzer() -> Analyzer:
 def example_terms(examples: Sequence[Example], analyzer: Analyzer) -> list[Counter[str]]:
     """Each example's n-gram counts: its text's (as the body model reads it), or the counts
     it arrived as."""
-    from .evidence import body_text
+    from ..evidence import body_text
 
     settings = count_form.analyzer_settings(analyzer)
     checked: set[str] = set()
@@ -355,7 +355,7 @@ def fit(
         tech.fit(features[rows], tech_y,
                  sample_weight=balanced(tech_y, cell_weights([f for _, f in families])))
 
-    from .evaluation import expected_calibration_error, roc_auc
+    from ..evaluation import expected_calibration_error, roc_auc
 
     p = 1.0 / (1.0 + np.exp(-(a * out_of_fold + b)))
     metrics = {
@@ -609,7 +609,7 @@ def save(
 
 
 def _display_path(path: Path) -> str:
-    from .paths import checkout_root
+    from ..paths import checkout_root
 
     root = checkout_root()
     resolved = path.resolve()
@@ -632,7 +632,7 @@ def load_pipeline(
     says the caller trusts whoever could write it. Scoring never needs this (the compiled
     scorer is plain data).
     """
-    from .paths import shipped_model_dir
+    from ..paths import shipped_model_dir
 
     require_training_libraries("load_pipeline")
     directory = Path(model_dir) if model_dir else shipped_model_dir()
