@@ -20,6 +20,7 @@ from .classifier import load_scorer, verdict
 from .decision import Verdict, decide
 from .errors import InputError
 from .evidence import Evidence, gather
+from .io.tables import unbounded_fields
 from .model.scorer import Scorer
 from .paths import shipped_data_dir
 
@@ -137,7 +138,7 @@ def _sentences(
 def article_bullets() -> tuple[tuple[str, str, str], ...]:
     """(id, label, text) of the article's responsibility bullets: the roles' definitions."""
     path = shipped_data_dir() / "article.csv"
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8") as handle, unbounded_fields():
         return tuple(
             (row["id"], row["label"], row["text"])
             for row in csv.DictReader(handle)
