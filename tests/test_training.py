@@ -135,3 +135,20 @@ def test_train_rejects_unknown_label(tmp_path, invoke):
     result = invoke("train", "--data", bad, "--output", tmp_path / "m")
     assert result.exit_code == 3
     assert "unknown label" in result.output
+
+
+def test_label_folders_are_walked_as_batch_walks(tmp_path, invoke):
+    """Hidden files are skipped and a symlink loop is safe in label folders, as in batch."""
+    folder = tmp_path / "labelled"
+    for label, names in (("engineer", ("ml-engineer", "llm-platform-engineer")),
+                         ("scientist", ("research-scientist", "data-scientist"))):
+        (folder / label / "more").mkdir(parents=True)
+        for name in names:
+            (folder / label / f"{name}.txt").write_bytes((EXAMPLES / f"{name}.txt").read_bytes())
+    (folder / "engineer" / ".draft.txt").write_text("not a posting", encoding="utf-8")
+    (folder / "engineer" / "more" / "loop").symlink_to("..")
+    result = invoke("evaluate", folder, "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["labels"] == {"engineer": 2, "scientist": 2}
+    assert report["errors"] == []

@@ -38,6 +38,7 @@ from .errors import ExitCode, RoleCliError, Terminated, UsageError
 from .escape import json_text, visible
 from .io.labelled import TEXT_SUFFIXES
 from .io.tables import TABLE_SUFFIXES, check_table, is_table, iter_table, unbounded_fields
+from .io.walk import walk_files
 from .items import Item, Row, Scoring, error_row, printable, reason
 from .model.scorer import Scorer
 
@@ -193,67 +194,16 @@ def sources(config: BatchConfig) -> Iterator[Source]:
 
 
 def walk(root: Path, globs: Sequence[str] = (), exclude: Path | None = None) -> Iterator[Source]:
-    """Posting files and tables under root: recursive, sorted, hidden entries skipped.
-
-    Symlinked folders are followed once: a folder already visited (by device and inode)
-    is skipped, which makes symlink loops safe. Only regular files with a known suffix
-    are kept, filtered by the globs (on the name, or on the relative path if the glob has a /).
-    """
+    """Posting files and tables under root, by io.walk's rules (sorted, hidden entries
+    skipped, symlink loops safe): files with a known suffix, filtered by the globs (on the
+    name, or on the relative path if the glob has a /), never the output file `exclude`."""
     key = _file_key(exclude) if exclude is not None else None
     excluded = (exclude.name, key) if exclude is not None and key is not None else None
-    seen: set[tuple[int, int]] = set()
-    # An explicit stack of sorted listings: deep trees cannot hit the recursion limit.
-    stack: list[Iterator[tuple[str, os.DirEntry[str]]]] = []
-    listing = _listing(root, "", seen)
-    if isinstance(listing, Source):
-        yield listing
-        return
-    stack.append(listing)
-    while stack:
-        next_entry = next(stack[-1], None)
-        if next_entry is None:
-            stack.pop()
-            continue
-        relative, entry = next_entry
-        if _is_dir(entry):
-            listing = _listing(Path(entry.path), relative + "/", seen)
-            if isinstance(listing, Source):
-                yield listing
-            else:
-                stack.append(listing)
-        elif _is_file(entry) and (kind := _kind(entry, relative, globs, excluded)):
-            yield Source(relative, Path(entry.path), kind)
-
-
-def _listing(
-    directory: Path, prefix: str, seen: set[tuple[int, int]]
-) -> Iterator[tuple[str, os.DirEntry[str]]] | Source:
-    try:
-        stat = directory.stat()
-        key = (stat.st_dev, stat.st_ino)
-        if key in seen:
-            return iter(())
-        seen.add(key)
-        with os.scandir(directory) as scan:
-            entries = sorted((e for e in scan if not e.name.startswith(".")), key=lambda e: e.name)
-    except OSError as exc:
-        return Source(prefix.rstrip("/") or ".", directory, "error",
-                      f"cannot list folder ({exc.strerror or exc})")
-    return ((prefix + e.name, e) for e in entries)
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
-
-
-def _is_file(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_file()
-    except OSError:
-        return False
+    for found in walk_files(root):
+        if found.entry is None:
+            yield Source(found.relative, found.path, "error", found.error)
+        elif kind := _kind(found.entry, found.relative, globs, excluded):
+            yield Source(found.relative, found.path, kind)
 
 
 def _kind(

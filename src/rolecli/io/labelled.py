@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import counts as count_form
 from ..errors import InputError, UsageError
+from .walk import walk_files
 
 LABELS = ("engineer", "scientist", "mixed", "off_topic")
 ROLE_LABELS = ("engineer", "scientist")
@@ -137,11 +138,14 @@ def _load_folder(path: Path) -> tuple[list[Example], list[BadRow]]:
         label = normalise_label(label_dir.name)
         if label not in LABELS:
             raise InputError(f"{label_dir}: folder name is not a label ({', '.join(LABELS)})")
-        for file in sorted(label_dir.rglob("*")):
-            if file.is_file() and file.suffix.lower() in TEXT_SUFFIXES:
-                relative = file.relative_to(path).as_posix()
+        # batch's walk: hidden files skipped, symlink loops safe, unlistable folders reported
+        for found in walk_files(label_dir):
+            relative = label_dir.name + ("" if found.relative == "." else "/" + found.relative)
+            if found.error is not None:
+                bad.append(BadRow(relative, found.error))
+            elif found.path.suffix.lower() in TEXT_SUFFIXES:
                 try:
-                    examples.append(Example(relative, read_document(file), label, path.name))
+                    examples.append(Example(relative, read_document(found.path), label, path.name))
                 except RoleCliError as exc:  # as in batch: that file's reason, then on
                     bad.append(BadRow(relative, exc.message))
     if not examples and not bad:
@@ -202,9 +206,10 @@ def describe(path: Path, examples: list[Example], display: str | None = None) ->
 def sha256_path(path: Path) -> str:
     digest = hashlib.sha256()
     if path.is_dir():
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            digest.update(file.relative_to(path).as_posix().encode())
-            digest.update(sha256_file(file).encode())
+        for found in walk_files(path):  # the files a folder's training reads, and no others
+            if found.error is None:
+                digest.update(found.relative.encode())
+                digest.update(sha256_file(found.path).encode())
         return digest.hexdigest()
     return sha256_file(path)
 
