@@ -61,8 +61,11 @@ def make_docx(path: Path, text: str) -> None:
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
+    return make_tree(tmp_path / "postings")
+
+
+def make_tree(root: Path) -> Path:
     """Nested postings in every format, plus the things a walk must skip or survive."""
-    root = tmp_path / "postings"
     (root / "team" / "research").mkdir(parents=True)
     (root / ".git").mkdir()
     texts = {p.name: p.read_text(encoding="utf-8") for p in POSTINGS}

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_batch import POSTINGS, _write_tables, copy_output, jsonl, tree  # noqa: F401 (a fixture)
+from test_batch import POSTINGS, _write_tables, copy_output, jsonl, make_tree
 
 HAVE_DASK = all(
     importlib.util.find_spec(name) is not None for name in ("dask", "distributed", "pyarrow")
@@ -102,8 +102,9 @@ def _both_engines(invoke, scheduler, *args):
 
 
 @needs_dask
-def test_every_input_kind_gives_the_same_rows_on_both_engines(invoke, scheduler, tree):
+def test_every_input_kind_gives_the_same_rows_on_both_engines(invoke, tmp_path, scheduler):
     """txt, md, html, pdf, docx, latin-1, broken and empty files, and the three table kinds."""
+    tree = make_tree(tmp_path / "postings")
     _write_tables(tree / "tables")
     local, on_dask = _both_engines(invoke, scheduler, tree, "--text-column", "body",
                                    "--id-column", "posting_id")
