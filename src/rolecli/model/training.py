@@ -17,9 +17,10 @@ import json
 import platform
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .. import __version__
@@ -43,7 +44,7 @@ SEED = 0
 # itself changes (format 3 changed only the scorer file's layout, not a logit).
 LOGIT_VERSION = 2
 
-HYPERPARAMETERS: dict[str, Any] = {
+_DEFAULTS: dict[str, Any] = {
     "ngram_range": [1, 2],
     "sublinear_tf": True,
     "norm": "l2",
@@ -66,6 +67,29 @@ HYPERPARAMETERS: dict[str, Any] = {
     "domain": {"C": 3.0, "solver": "liblinear"},
     "tech": {"C": 1.0, "solver": "liblinear"},
 }
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def plain(value: Any) -> Any:
+    """Hyperparameters as JSON data (dicts and lists), for the card and the fingerprint."""
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+Hyperparameters = Mapping[str, Any]
+# The shipped model's settings; read-only, so a run that wants others passes its own.
+DEFAULT_HYPERPARAMETERS: Hyperparameters = _frozen(_DEFAULTS)
+del _DEFAULTS
 # Job families (offtopic_dev.csv's `family`) that are data or software work without ML.
 TECH_FAMILY = re.compile(r"^(tech_|data_analyst)")
 # The family of data/boilerplate.csv: benefits, pay, equal-opportunity, how-to-apply and
@@ -95,9 +119,9 @@ def stop_words() -> list[str]:
     return sorted(ENGLISH_STOP_WORDS | ROLE_WORDS)
 
 
-def training_analyzer() -> Analyzer:
+def training_analyzer(settings: Hyperparameters = DEFAULT_HYPERPARAMETERS) -> Analyzer:
     """The analyzer every model and count file is built with."""
-    low, high = HYPERPARAMETERS["ngram_range"]
+    low, high = settings["ngram_range"]
     return Analyzer(token_pattern=TOKEN_PATTERN, ngram_range=(low, high),
                     stop_words=frozenset(stop_words()), lowercase=True)
 
@@ -158,10 +182,10 @@ def boilerplate_blocks(examples: Sequence[Example], count: int = BOILERPLATE_BLO
 
 
 def select_vocabulary(
-    examples: Sequence[Example], terms: Sequence[Counter[str]], settings: dict[str, Any],
+    examples: Sequence[Example], terms: Sequence[Counter[str]], settings: Mapping[str, Any],
     blocks: Sequence[Counter[str]] = (),
 ) -> list[str]:
-    """The feature terms (rules in HYPERPARAMETERS["vocabulary"]), single words first."""
+    """The feature terms (rules in the hyperparameters' "vocabulary"), single words first."""
     from_counts: set[str] = set()
     text_rows: Counter[str] = Counter()
     for example, counts in zip(examples, terms):
@@ -231,7 +255,7 @@ def balanced(y: Any, weights: Any) -> Any:
     return out
 
 
-def make_classifier(settings: dict[str, Any]) -> Any:
+def make_classifier(settings: Mapping[str, Any]) -> Any:
     from sklearn.linear_model import LogisticRegression
 
     # liblinear's trust-region Newton solver has no randomness and no threads: the same
@@ -250,6 +274,7 @@ class Fitted:
     tech: Any | None
     platt: tuple[float, float]
     metrics: dict[str, Any]
+    settings: Hyperparameters
 
     def pipeline(self, head: str) -> Any:
         from sklearn.pipeline import Pipeline
@@ -259,15 +284,16 @@ class Fitted:
 
 def fit(
     examples: Sequence[Example],
-    settings: dict[str, Any] | None = None,
-    folds: int = 5,
+    settings: Hyperparameters = DEFAULT_HYPERPARAMETERS,
+    folds: int | None = None,
 ) -> Fitted:
-    """Fit the three heads on text and count rows alike (see HYPERPARAMETERS)."""
+    """Fit the three heads on text and count rows alike (see DEFAULT_HYPERPARAMETERS);
+    `folds` of out-of-fold logits (default: the settings' calibration folds)."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
-    settings = settings or HYPERPARAMETERS
-    analyzer = training_analyzer()
+    folds = folds or settings["calibration"]["folds"]
+    analyzer = training_analyzer(settings)
     blocks = [Counter(analyzer.terms(text)) for text in boilerplate_blocks(examples)]
     examples = [e for e in examples if e.family != BOILERPLATE_FAMILY]
     terms = example_terms(examples, analyzer)
@@ -370,7 +396,7 @@ def fit(
             "ece": round(float(expected_calibration_error(list(role_y), list(p)) or 0.0), 4),
         },
     }
-    return Fitted(vectorizer, role, domain, tech, (float(a), float(b)), metrics)
+    return Fitted(vectorizer, role, domain, tech, (float(a), float(b)), metrics, settings)
 
 
 def _out_of_fold(
@@ -453,7 +479,9 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def training_fingerprint(infos: list[DatasetInfo]) -> str:
+def training_fingerprint(
+    infos: list[DatasetInfo], settings: Hyperparameters = DEFAULT_HYPERPARAMETERS
+) -> str:
     """What a base model is a function of: its training data and hyperparameters.
 
     A calibration file names the fingerprint it was fitted for; it is folded in only when
@@ -461,7 +489,7 @@ def training_fingerprint(infos: list[DatasetInfo]) -> str:
     """
     inputs = {
         "data": sorted(info.sha256 for info in infos),
-        "hyperparameters": HYPERPARAMETERS,
+        "hyperparameters": plain(settings),
         "scorer_format": LOGIT_VERSION,
     }
     return hashlib.sha256(_dump_json(inputs)).hexdigest()
@@ -528,7 +556,7 @@ def train(
     # One BLAS thread: multi-threaded reductions can change the last bits of a fit, and
     # the same data must give the same files whatever the machine or process state.
     with threadpool_limits(limits=1):
-        fitted = fit(examples, folds=cv or HYPERPARAMETERS["calibration"]["folds"])
+        fitted = fit(examples, folds=cv)
     if on_metrics is not None:
         on_metrics(fitted.metrics["out_of_fold"])
     card = save(fitted, output, infos, examples, calibration)
@@ -543,7 +571,7 @@ def save(
     calibration: Path | None = None,
 ) -> dict[str, Any]:
     """Write the model directory (pipelines, scorer, card) and return the card."""
-    fingerprint = training_fingerprint(infos)
+    fingerprint = training_fingerprint(infos, fitted.settings)
     a, b = fitted.platt
     calibration_info: dict[str, Any] = {
         "method": "platt", "a": a, "b": b,
@@ -552,13 +580,13 @@ def save(
                       "rows": fitted.metrics["out_of_fold"]["rows"]},
     }
     thresholds: dict[str, Any] = json.loads(json.dumps(DEFAULT_THRESHOLDS))
-    settings = load_calibration(calibration)
-    if settings is not None:
-        if settings.get("training_fingerprint") == fingerprint:
-            thresholds = dict(settings["thresholds"])
+    calibrated = load_calibration(calibration)
+    if calibrated is not None:
+        if calibrated.get("training_fingerprint") == fingerprint:
+            thresholds = dict(calibrated["thresholds"])
             calibration_info["thresholds_from"] = {
                 "source": _display_path(calibration) if calibration else None,
-                "fitted_on": settings.get("fitted_on"),
+                "fitted_on": calibrated.get("fitted_on"),
             }
         else:
             calibration_info["note"] = (
@@ -583,7 +611,7 @@ def save(
         "training_fingerprint": fingerprint,
         "training_data": [asdict(info) for info in infos],
         "rows_by_source": {s: dict(sorted(c.items())) for s, c in sorted(by_source.items())},
-        "hyperparameters": HYPERPARAMETERS,
+        "hyperparameters": plain(fitted.settings),
         "vocabulary_size": len(spec.terms),
         "nonzero_coefficients": {
             head: sum(c != 0.0 for c in coef)
