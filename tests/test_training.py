@@ -152,3 +152,27 @@ def test_label_folders_are_walked_as_batch_walks(tmp_path, invoke):
     report = json.loads(result.stdout)
     assert report["labels"] == {"engineer": 2, "scientist": 2}
     assert report["errors"] == []
+
+
+def test_train_replaces_a_model_directory_whole(tmp_path, invoke):
+    """The new model takes the old one's place by renames: no old file lingers, no staging
+    directory is left beside it."""
+    from rolecli.model.scorer import LEGACY_SCORER_FILE
+
+    output = tmp_path / "model"
+    output.mkdir()
+    (output / LEGACY_SCORER_FILE).write_text("an older model's scorer", encoding="utf-8")
+    result = invoke("train", "--output", output, "--cv", "2")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    assert sorted(p.name for p in output.iterdir()) == sorted(["card.json", *MODEL_FILES])
+
+
+def test_train_refuses_a_directory_that_is_not_a_model(tmp_path, invoke):
+    output = tmp_path / "mine"
+    output.mkdir()
+    (output / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = invoke("train", "--output", output)
+    assert result.exit_code == 2
+    assert "not a model's (notes.txt)" in result.stderr
+    assert (output / "notes.txt").read_text(encoding="utf-8") == "keep me"

@@ -14,8 +14,11 @@ import datetime as _dt
 import hashlib
 import io
 import json
+import os
 import platform
 import re
+import secrets
+import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -549,7 +552,8 @@ def train(
     files = data or default_data_files()
     if not files:
         raise UsageError("no training data found (pass --data FILE)")
-    load_calibration(calibration)  # a bad file is refused before any work
+    load_calibration(calibration)  # a bad file or output is refused before any work
+    check_model_output(output)
     examples, infos = load_training_data(files, text_column, label_column)
     from threadpoolctl import threadpool_limits
 
@@ -625,15 +629,61 @@ def save(
         "libraries": library_versions(),
         "files": hashes,
     }
-    output.mkdir(parents=True, exist_ok=True)
-    # Files of an older model that this card does not vouch for must not linger.
-    for name in (TECH_FILE, LEGACY_SCORER_FILE):
-        if name not in blobs:
-            (output / name).unlink(missing_ok=True)
-    for name, blob in blobs.items():
-        (output / name).write_bytes(blob)
-    (output / CARD_FILE).write_bytes(_dump_json(card))
+    write_model_directory(output, {**blobs, CARD_FILE: _dump_json(card)})
     return card
+
+
+MODEL_FILES = frozenset({CARD_FILE, PIPELINE_FILE, DOMAIN_FILE, TECH_FILE, SCORER_FILE,
+                         LEGACY_SCORER_FILE})
+
+
+def write_model_directory(output: Path, files: dict[str, bytes]) -> None:
+    """Write `files` as the model directory `output`, replacing the model there.
+
+    They are written into a new directory beside it, which then takes its place by two
+    renames: a crash or a full disk midway leaves the old model whole, never half of each,
+    and no file of the old model (a tech head the new one lacks) lingers. A directory that
+    holds anything but model files is refused, not replaced.
+    """
+    check_model_output(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = _sibling(output, "new")
+    try:
+        for name, blob in files.items():
+            (staging / name).write_bytes(blob)
+        if output.exists():
+            retired = _sibling(output, "old")
+            os.replace(output, retired)  # onto an empty directory: a plain rename
+            os.replace(staging, output)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, output)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_model_output(output: Path) -> None:
+    """UsageError unless `output` is absent, empty or a model directory (it will be replaced)."""
+    if not output.exists():
+        return
+    if not output.is_dir():
+        raise UsageError(f"--output {output} is a file; name a directory")
+    foreign = sorted(p.name for p in output.iterdir() if p.name not in MODEL_FILES)
+    if foreign:
+        raise UsageError(f"--output {output} holds files that are not a model's "
+                         f"({', '.join(foreign[:3])}); name an empty or model directory")
+
+
+def _sibling(output: Path, kind: str) -> Path:
+    """A new empty directory beside `output` (same file system: renames stay renames),
+    made with the umask's mode as `output` would be."""
+    while True:
+        path = output.with_name(f".{output.name}.{kind}-{secrets.token_hex(4)}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
 
 
 def _display_path(path: Path) -> str:
