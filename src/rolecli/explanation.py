@@ -16,13 +16,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .classifier import load_scorer, verdict
+from .classifier import load_scorer
 from .decision import Verdict, decide
 from .errors import InputError
 from .evidence import Evidence, gather
 from .io.tables import unbounded_fields
 from .model.scorer import Scorer
 from .paths import shipped_data_dir
+from .result import result_of
 
 CLOSEST = 3
 DECISIVE_LINES = 4  # per side of the verdict (both sides for mixed)
@@ -44,7 +45,7 @@ def explain(
     if not isinstance(text, str) or not text.strip():
         raise InputError("no text to explain (empty or whitespace only)")
     evidence = gather(scorer, text, title)
-    result = verdict(scorer, evidence)
+    result = result_of(scorer, evidence).to_json()
     decision = decide(evidence, scorer.thresholds, every=True)
     calibration = scorer.card.get("calibration", {})
     sentences, unlisted = _sentences(evidence, decision)

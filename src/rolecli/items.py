@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .decision import decide, title_agrees
 from .errors import RoleCliError
 from .evidence import gather
 from .io.documents import posting_text, read_document
 from .model.scorer import Scorer
+from .result import result_of
 
 Row = dict[str, Any]
 
@@ -57,7 +57,6 @@ class Scoring:
     def __init__(self, scorer: Scorer) -> None:
         scorer.build_index()  # every term checked, and lookups in C from the first item
         self.scorer = scorer
-        self.thresholds = scorer.thresholds
         # pypdf logs a warning for each damaged PDF; here that PDF's error row says it once.
         logging.getLogger("pypdf").setLevel(logging.ERROR)
 
@@ -71,24 +70,10 @@ class Scoring:
                 else read_document(Path(str(item.path)))
             )
             # The verdict alone: a batch row shows no top terms or reasons, so none are built.
-            evidence = gather(self.scorer, text, item.title)
-            verdict = decide(evidence, self.thresholds)
-            p = evidence.p_scientist
-            title = evidence.title
+            result = result_of(self.scorer, gather(self.scorer, text, item.title), words=False)
         except Exception as exc:  # one odd file (or a parser bug on it) must not stop the batch
             return error_row(item.id, reason(exc))
-        return {
-            "id": item.id, "status": "ok", "label": verdict.label,
-            "probabilities": {"engineer": 1.0 - p, "scientist": p},
-            "confidence": verdict.confidence, "off_topic": verdict.off_topic,
-            "title": {
-                "text": title.text if title else None,
-                "label": title.label if title else None,
-                "agrees": title_agrees(title.label, verdict, p, self.thresholds)
-                if title else None,
-            },
-            "error": None,
-        }
+        return result.row(item.id)
 
     def rows(self, chunk: Sequence[Item]) -> list[Row]:
         return [self.row(item) for item in chunk]
