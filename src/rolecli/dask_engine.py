@@ -48,16 +48,16 @@ def dask_rows(
 ) -> Iterator[list[Row]]:
     """Rows partition by partition, in input order; without `scheduler`, on a LocalCluster
     of `jobs` workers. When `stop` is set, ends after the partition being handed back."""
-    from distributed import Client, LocalCluster
+    distributed: Any = import_module("distributed")  # (untyped)
 
     cluster = None
     if scheduler:
-        client = _connect(Client, scheduler)
+        client = _connect(distributed.Client, scheduler)
     else:
-        cluster = LocalCluster(
+        cluster = distributed.LocalCluster(
             n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
         )
-        client = Client(cluster)
+        client = distributed.Client(cluster)
     try:
         window = max(1, len(client.scheduler_info()["workers"])) * PARTITIONS_PER_WORKER
         pending: deque[Any] = deque()
