@@ -33,7 +33,7 @@ from rolecli.evaluation import Scored, metrics, roc_auc, score_examples
 from rolecli.evidence import body_text, gather
 from rolecli.io.labelled import Example, load_examples
 from rolecli.model.calibration import fit_thresholds, posting_signals
-from rolecli.model.training import fit, save, training_analyzer
+from rolecli.model.training import RoleModel, training_analyzer
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -92,7 +92,7 @@ def fold_model(
     ).rows
     examples = team + [Example(f"count:{i}", None, r.label, r.source, r.family, r.counts)
                        for i, r in enumerate(rows)]
-    save(fit(examples), work, [], examples)
+    RoleModel().fit(examples).save(work, [], examples)
     return work
 
 

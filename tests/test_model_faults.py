@@ -160,7 +160,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "card-nan-threshold": (
         lambda m: (m / "card.json").write_text(
-            re.sub(r'"min_p_on_topic": [0-9.]+', '"min_p_on_topic": NaN', (m / "card.json").read_text())
+            re.sub(r'"min_p_on_topic": [0-9.]+', '"min_p_on_topic": NaN',
+                   (m / "card.json").read_text())
         ),
         CARD + ": unreadable model card (non-finite number NaN)",
     ),

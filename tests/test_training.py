@@ -176,3 +176,27 @@ def test_train_refuses_a_directory_that_is_not_a_model(tmp_path, invoke):
     assert result.exit_code == 2
     assert "not a model's (notes.txt)" in result.stderr
     assert (output / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_role_model_reads_as_an_estimator(tmp_path):
+    """Parameters verbatim from __init__, learned state set by fit, the defaults read-only,
+    and save writes what compile gives."""
+    from rolecli.model.scorer import SCORER_FILE, encode
+    from rolecli.model.training import (
+        DEFAULT_HYPERPARAMETERS,
+        RoleModel,
+        default_data_files,
+        load_training_data,
+    )
+
+    model = RoleModel(folds=2)
+    assert model.hyperparameters is DEFAULT_HYPERPARAMETERS and model.folds == 2
+    assert not hasattr(model, "role_")
+    with pytest.raises(TypeError):
+        DEFAULT_HYPERPARAMETERS["role"]["C"] = 10.0  # type: ignore[index]
+    examples, infos = load_training_data(default_data_files())
+    assert model.fit(examples) is model
+    card = model.save(tmp_path / "model", infos, examples)
+    assert (tmp_path / "model" / SCORER_FILE).read_bytes() == encode(model.compile())
+    assert card["hyperparameters"]["role"]["C"] == 2.0
+    assert card["metrics"]["out_of_fold"]["folds"] == 2

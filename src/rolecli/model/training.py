@@ -267,139 +267,237 @@ def make_classifier(settings: Mapping[str, Any]) -> Any:
                               random_state=SEED)
 
 
-@dataclass
-class Fitted:
-    """What `fit` learns: the vectorizer and the three heads, plus out-of-fold metrics."""
+class RoleModel:
+    """The model, as scikit-learn's estimators read: the parameters stored verbatim by
+    `__init__`, the learned state (names ending in `_`) set by `fit`. `compile` gives the
+    plain-data scorer; `save` writes the model directory.
 
-    vectorizer: Any
-    role: Any
-    domain: Any
-    tech: Any | None
-    platt: tuple[float, float]
-    metrics: dict[str, Any]
-    settings: Hyperparameters
+    Three heads over one TF-IDF vocabulary, fitted on text and count rows alike.
+    """
+
+    vectorizer_: Any
+    role_: Any
+    domain_: Any
+    tech_: Any | None  # None when the data has no data/software job families
+    platt_: tuple[float, float]  # (a, b), folded into the role head
+    metrics_: dict[str, Any]  # out-of-fold metrics
+
+    def __init__(
+        self, hyperparameters: Hyperparameters = DEFAULT_HYPERPARAMETERS, folds: int | None = None
+    ) -> None:
+        self.hyperparameters = hyperparameters
+        self.folds = folds  # of the out-of-fold logits; None: the hyperparameters' folds
+
+    def fit(self, examples: Sequence[Example]) -> RoleModel:
+        """Fit the three heads on the examples' text and count rows alike; returns self."""
+        import numpy as np
+        from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+
+        settings = self.hyperparameters
+        folds = self.folds or settings["calibration"]["folds"]
+        analyzer = training_analyzer(settings)
+        blocks = [Counter(analyzer.terms(text)) for text in boilerplate_blocks(examples)]
+        examples = [e for e in examples if e.family != BOILERPLATE_FAMILY]
+        terms = example_terms(examples, analyzer)
+        vocabulary = select_vocabulary(examples, terms, settings["vocabulary"], blocks)
+        roles = [e for e in examples if e.label in ROLE_LABELS]
+        if {e.label for e in roles} != set(ROLE_LABELS):
+            raise UsageError("training data needs both engineer and scientist rows")
+        if not any(e.label == "off_topic" for e in examples):
+            raise UsageError("training data needs off_topic rows")
+        index = {term: i for i, term in enumerate(vocabulary)}
+        counts = _count_matrix(terms, index)
+        # One idf for every head, from every row (smoothed, as scikit-learn computes it).
+        transformer = TfidfTransformer(norm=settings["norm"], sublinear_tf=settings["sublinear_tf"])
+        transformer.fit(counts)
+        features = transformer.transform(counts)
+        vectorizer = TfidfVectorizer(
+            lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=analyzer.ngram_range,
+            stop_words=sorted(analyzer.stop_words), vocabulary=index,
+            sublinear_tf=settings["sublinear_tf"], norm=settings["norm"],
+        )
+        vectorizer.idf_ = transformer.idf_
+
+        labels = [e.label for e in examples]
+        role_rows = np.array([i for i, label in enumerate(labels) if label in ROLE_LABELS])
+        mixed_rows = np.array([i for i, label in enumerate(labels) if label == "mixed"], dtype=int)
+        keys = [(e.group, e.label) for e in examples]
+        weight = cell_weights([keys[i] for i in [*role_rows, *mixed_rows]])
+        role_weight, mixed_weight = weight[: len(role_rows)], weight[len(role_rows):]
+        mixed_weight = mixed_weight * settings["role"]["mixed_as_neutral"]
+        role_y = np.array([int(labels[i] == "scientist") for i in role_rows])
+        # Each role row once more with a boilerplate block added (the blocks in turn): the same
+        # label with and without benefits text teaches the head that such text decides nothing.
+        with_block = None
+        copies = settings["role"]["boilerplate_copies"]
+        if blocks and copies:
+            from scipy import sparse
+
+            block_counts = _count_matrix(blocks, index)
+            base = counts[role_rows]
+            with_block = sparse.vstack([
+                transformer.transform(base + block_counts[(np.arange(len(role_rows)) * copies + k)
+                                                          % len(blocks)])
+                for k in range(copies)
+            ]).tocsr()
+
+        def fit_role(train: Any) -> Any:
+            from scipy import sparse
+
+            # Mixed postings count once as each class: their words pull toward neither.
+            rows = np.concatenate([role_rows[train], mixed_rows, mixed_rows])
+            x = features[rows]
+            y = np.concatenate([role_y[train], np.ones(len(mixed_rows)), np.zeros(len(mixed_rows))])
+            w = np.concatenate([role_weight[train], mixed_weight, mixed_weight])
+            if with_block is not None:
+                copy_rows = np.concatenate([train + k * len(role_rows) for k in range(copies)])
+                x = sparse.vstack([x, with_block[copy_rows]]).tocsr()
+                y = np.concatenate([y, np.tile(role_y[train], copies)])
+                w = np.concatenate([w, np.tile(role_weight[train], copies) / copies])
+            classifier = make_classifier(settings["role"])
+            classifier.fit(x, y, sample_weight=balanced(y, w))
+            return classifier
+
+        out_of_fold = _out_of_fold(role_y, folds, fit_role,
+                                   lambda c, test: c.decision_function(features[role_rows[test]]))
+        from .calibration import fit_platt
+
+        a, b = fit_platt(list(out_of_fold), list(role_y), weights=list(role_weight))
+        role = fit_role(np.arange(len(role_rows)))
+        role.coef_ = role.coef_ * a  # calibrated: sigmoid(a*z + b) is a logistic model too
+        role.intercept_ = role.intercept_ * a + b
+
+        on_topic = np.array([int(label != "off_topic") for label in labels])
+        domain_keys = [(e.family or e.group) if e.label == "off_topic" else key
+                       for e, key in zip(examples, keys)]
+        domain = make_classifier(settings["domain"])
+        domain.fit(features, on_topic, sample_weight=balanced(on_topic, cell_weights(domain_keys)))
+
+        tech = None
+        families = [(i, e.family) for i, e in enumerate(examples)
+                    if e.label == "off_topic" and e.family]
+        tech_y = np.array([int(bool(TECH_FAMILY.match(f))) for _, f in families])
+        if len(set(tech_y)) == 2:
+            rows = np.array([i for i, _ in families])
+            tech = make_classifier(settings["tech"])
+            tech.fit(features[rows], tech_y,
+                     sample_weight=balanced(tech_y, cell_weights([f for _, f in families])))
+
+        from ..evaluation import expected_calibration_error, roc_auc
+
+        p = 1.0 / (1.0 + np.exp(-(a * out_of_fold + b)))
+        metrics = {
+            "out_of_fold": {
+                "folds": folds,
+                "rows": len(role_rows),
+                "note": "stratified folds over all sources: optimistic for unseen sources; "
+                        "bench/quality.py measures leave-one-source-out",
+                "roc_auc": round(float(roc_auc(list(role_y), list(p)) or 0.0), 4),
+                "balanced_accuracy": round(float(
+                    ((p[role_y == 1] >= 0.5).mean() + (p[role_y == 0] < 0.5).mean()) / 2), 4),
+                "ece": round(float(expected_calibration_error(list(role_y), list(p)) or 0.0), 4),
+            },
+        }
+        self.vectorizer_, self.role_, self.domain_, self.tech_ = vectorizer, role, domain, tech
+        self.platt_ = (float(a), float(b))
+        self.metrics_ = metrics
+        return self
 
     def pipeline(self, head: str) -> Any:
+        """A fitted head ("role", "domain", "tech") as a scikit-learn pipeline."""
         from sklearn.pipeline import Pipeline
 
-        return Pipeline([("tfidf", self.vectorizer), ("clf", getattr(self, head))])
+        return Pipeline([("tfidf", self.vectorizer_), ("clf", getattr(self, head + "_"))])
 
+    def compile(self) -> ScorerData:
+        """The fitted heads as the compiled scorer's plain data (columns in slot order)."""
+        vectorizer = self.vectorizer_
+        vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+        tech = self.tech_
+        return ScorerData(
+            analyzer={
+                "lowercase": vectorizer.lowercase,
+                "token_pattern": vectorizer.token_pattern,
+                "ngram_range": list(vectorizer.ngram_range),
+                "stop_words": sorted(vectorizer.stop_words),
+                "sublinear_tf": vectorizer.sublinear_tf,
+                "norm": vectorizer.norm,
+            },
+            classes=list(ROLE_LABELS),
+            terms=vocabulary,
+            idf=[float(x) for x in vectorizer.idf_],
+            role_coef=[float(x) for x in self.role_.coef_[0]],
+            domain_coef=[float(x) for x in self.domain_.coef_[0]],
+            role_intercept=float(self.role_.intercept_[0]),
+            domain_intercept=float(self.domain_.intercept_[0]),
+            tech_coef=None if tech is None else [float(x) for x in tech.coef_[0]],
+            tech_intercept=None if tech is None else float(tech.intercept_[0]),
+        )
 
-def fit(
-    examples: Sequence[Example],
-    settings: Hyperparameters = DEFAULT_HYPERPARAMETERS,
-    folds: int | None = None,
-) -> Fitted:
-    """Fit the three heads on text and count rows alike (see DEFAULT_HYPERPARAMETERS);
-    `folds` of out-of-fold logits (default: the settings' calibration folds)."""
-    import numpy as np
-    from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
-
-    folds = folds or settings["calibration"]["folds"]
-    analyzer = training_analyzer(settings)
-    blocks = [Counter(analyzer.terms(text)) for text in boilerplate_blocks(examples)]
-    examples = [e for e in examples if e.family != BOILERPLATE_FAMILY]
-    terms = example_terms(examples, analyzer)
-    vocabulary = select_vocabulary(examples, terms, settings["vocabulary"], blocks)
-    roles = [e for e in examples if e.label in ROLE_LABELS]
-    if {e.label for e in roles} != set(ROLE_LABELS):
-        raise UsageError("training data needs both engineer and scientist rows")
-    if not any(e.label == "off_topic" for e in examples):
-        raise UsageError("training data needs off_topic rows")
-    index = {term: i for i, term in enumerate(vocabulary)}
-    counts = _count_matrix(terms, index)
-    # One idf for every head, from every row (smoothed, as scikit-learn computes it).
-    transformer = TfidfTransformer(norm=settings["norm"], sublinear_tf=settings["sublinear_tf"])
-    transformer.fit(counts)
-    features = transformer.transform(counts)
-    vectorizer = TfidfVectorizer(
-        lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=analyzer.ngram_range,
-        stop_words=sorted(analyzer.stop_words), vocabulary=index,
-        sublinear_tf=settings["sublinear_tf"], norm=settings["norm"],
-    )
-    vectorizer.idf_ = transformer.idf_
-
-    labels = [e.label for e in examples]
-    role_rows = np.array([i for i, label in enumerate(labels) if label in ROLE_LABELS])
-    mixed_rows = np.array([i for i, label in enumerate(labels) if label == "mixed"], dtype=int)
-    keys = [(e.group, e.label) for e in examples]
-    weight = cell_weights([keys[i] for i in [*role_rows, *mixed_rows]])
-    role_weight, mixed_weight = weight[: len(role_rows)], weight[len(role_rows):]
-    mixed_weight = mixed_weight * settings["role"]["mixed_as_neutral"]
-    role_y = np.array([int(labels[i] == "scientist") for i in role_rows])
-    # Each role row once more with a boilerplate block added (the blocks in turn): the same
-    # label with and without benefits text teaches the head that such text decides nothing.
-    with_block = None
-    copies = settings["role"]["boilerplate_copies"]
-    if blocks and copies:
-        from scipy import sparse
-
-        block_counts = _count_matrix(blocks, index)
-        base = counts[role_rows]
-        with_block = sparse.vstack([
-            transformer.transform(base + block_counts[(np.arange(len(role_rows)) * copies + k)
-                                                      % len(blocks)])
-            for k in range(copies)
-        ]).tocsr()
-
-    def fit_role(train: Any) -> Any:
-        from scipy import sparse
-
-        # Mixed postings count once as each class: their words pull toward neither.
-        rows = np.concatenate([role_rows[train], mixed_rows, mixed_rows])
-        x = features[rows]
-        y = np.concatenate([role_y[train], np.ones(len(mixed_rows)), np.zeros(len(mixed_rows))])
-        w = np.concatenate([role_weight[train], mixed_weight, mixed_weight])
-        if with_block is not None:
-            copy_rows = np.concatenate([train + k * len(role_rows) for k in range(copies)])
-            x = sparse.vstack([x, with_block[copy_rows]]).tocsr()
-            y = np.concatenate([y, np.tile(role_y[train], copies)])
-            w = np.concatenate([w, np.tile(role_weight[train], copies) / copies])
-        classifier = make_classifier(settings["role"])
-        classifier.fit(x, y, sample_weight=balanced(y, w))
-        return classifier
-
-    out_of_fold = _out_of_fold(role_y, folds, fit_role,
-                               lambda c, test: c.decision_function(features[role_rows[test]]))
-    from .calibration import fit_platt
-
-    a, b = fit_platt(list(out_of_fold), list(role_y), weights=list(role_weight))
-    role = fit_role(np.arange(len(role_rows)))
-    role.coef_ = role.coef_ * a  # calibrated: sigmoid(a*z + b) is a logistic model too
-    role.intercept_ = role.intercept_ * a + b
-
-    on_topic = np.array([int(label != "off_topic") for label in labels])
-    domain_keys = [(e.family or e.group) if e.label == "off_topic" else key
-                   for e, key in zip(examples, keys)]
-    domain = make_classifier(settings["domain"])
-    domain.fit(features, on_topic, sample_weight=balanced(on_topic, cell_weights(domain_keys)))
-
-    tech = None
-    families = [(i, e.family) for i, e in enumerate(examples)
-                if e.label == "off_topic" and e.family]
-    tech_y = np.array([int(bool(TECH_FAMILY.match(f))) for _, f in families])
-    if len(set(tech_y)) == 2:
-        rows = np.array([i for i, _ in families])
-        tech = make_classifier(settings["tech"])
-        tech.fit(features[rows], tech_y,
-                 sample_weight=balanced(tech_y, cell_weights([f for _, f in families])))
-
-    from ..evaluation import expected_calibration_error, roc_auc
-
-    p = 1.0 / (1.0 + np.exp(-(a * out_of_fold + b)))
-    metrics = {
-        "out_of_fold": {
-            "folds": folds,
-            "rows": len(role_rows),
-            "note": "stratified folds over all sources: optimistic for unseen sources; "
-                    "bench/quality.py measures leave-one-source-out",
-            "roc_auc": round(float(roc_auc(list(role_y), list(p)) or 0.0), 4),
-            "balanced_accuracy": round(float(
-                ((p[role_y == 1] >= 0.5).mean() + (p[role_y == 0] < 0.5).mean()) / 2), 4),
-            "ece": round(float(expected_calibration_error(list(role_y), list(p)) or 0.0), 4),
-        },
-    }
-    return Fitted(vectorizer, role, domain, tech, (float(a), float(b)), metrics, settings)
+    def save(
+        self,
+        output: Path,
+        infos: list[DatasetInfo],
+        examples: Sequence[Example],
+        calibration: Path | None = None,
+    ) -> dict[str, Any]:
+        """Write the model directory (pipelines, scorer, card), atomically; returns the card."""
+        fingerprint = training_fingerprint(infos, self.hyperparameters)
+        a, b = self.platt_
+        calibration_info: dict[str, Any] = {
+            "method": "platt", "a": a, "b": b,
+            "fitted_on": {"logits": "out-of-fold, stratified folds, seed 0",
+                          "folds": self.metrics_["out_of_fold"]["folds"],
+                          "rows": self.metrics_["out_of_fold"]["rows"]},
+        }
+        thresholds: dict[str, Any] = json.loads(json.dumps(DEFAULT_THRESHOLDS))
+        calibrated = load_calibration(calibration)
+        if calibrated is not None:
+            if calibrated.get("training_fingerprint") == fingerprint:
+                thresholds = dict(calibrated["thresholds"])
+                calibration_info["thresholds_from"] = {
+                    "source": _display_path(calibration) if calibration else None,
+                    "fitted_on": calibrated.get("fitted_on"),
+                }
+            else:
+                calibration_info["note"] = (
+                    f"{calibration} was fitted for another base model; its thresholds are not "
+                    "applied (re-run `rolecli calibrate`)"
+                )
+        pipelines = {PIPELINE_FILE: "role", DOMAIN_FILE: "domain"}
+        if self.tech_ is not None:
+            pipelines[TECH_FILE] = "tech"
+        spec = self.compile()
+        blobs = {name: _dump_joblib(_deterministic(self.pipeline(head)))
+                 for name, head in pipelines.items()}
+        blobs[SCORER_FILE] = encode(spec)
+        hashes = {name: hashlib.sha256(blob).hexdigest() for name, blob in sorted(blobs.items())}
+        by_source: dict[str, Counter[str]] = {}
+        for example in examples:
+            by_source.setdefault(example.group, Counter())[example.label] += 1
+        card = {
+            "card_format_version": CARD_FORMAT_VERSION,
+            "model_id": f"rolecli-{hashes[SCORER_FILE][:12]}",
+            "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+            "training_fingerprint": fingerprint,
+            "training_data": [asdict(info) for info in infos],
+            "rows_by_source": {s: dict(sorted(c.items())) for s, c in sorted(by_source.items())},
+            "hyperparameters": plain(self.hyperparameters),
+            "vocabulary_size": len(spec.terms),
+            "nonzero_coefficients": {
+                head: sum(c != 0.0 for c in coef)
+                for head, coef in (("role", spec.role_coef), ("domain", spec.domain_coef),
+                                   ("tech", spec.tech_coef or []))
+                if coef
+            },
+            "calibration": calibration_info,
+            "thresholds": thresholds,
+            "metrics": self.metrics_,
+            "libraries": library_versions(),
+            "files": hashes,
+        }
+        write_model_directory(output, {**blobs, CARD_FILE: _dump_json(card)})
+        return card
 
 
 def _out_of_fold(
@@ -427,31 +525,6 @@ def _deterministic(pipeline: Any) -> Any:
             delattr(vectorizer, attribute)
     return pipeline
 
-
-def scorer_spec(fitted: Fitted) -> ScorerData:
-    """The fitted heads as the compiled scorer's plain data (columns in slot order)."""
-    vectorizer = fitted.vectorizer
-    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-    tech = fitted.tech
-    return ScorerData(
-        analyzer={
-            "lowercase": vectorizer.lowercase,
-            "token_pattern": vectorizer.token_pattern,
-            "ngram_range": list(vectorizer.ngram_range),
-            "stop_words": sorted(vectorizer.stop_words),
-            "sublinear_tf": vectorizer.sublinear_tf,
-            "norm": vectorizer.norm,
-        },
-        classes=list(ROLE_LABELS),
-        terms=vocabulary,
-        idf=[float(x) for x in vectorizer.idf_],
-        role_coef=[float(x) for x in fitted.role.coef_[0]],
-        domain_coef=[float(x) for x in fitted.domain.coef_[0]],
-        role_intercept=float(fitted.role.intercept_[0]),
-        domain_intercept=float(fitted.domain.intercept_[0]),
-        tech_coef=None if tech is None else [float(x) for x in tech.coef_[0]],
-        tech_intercept=None if tech is None else float(tech.intercept_[0]),
-    )
 
 
 def _dump_json(data: Any) -> bytes:
@@ -560,77 +633,12 @@ def train(
     # One BLAS thread: multi-threaded reductions can change the last bits of a fit, and
     # the same data must give the same files whatever the machine or process state.
     with threadpool_limits(limits=1):
-        fitted = fit(examples, folds=cv)
+        model = RoleModel(folds=cv).fit(examples)
     if on_metrics is not None:
-        on_metrics(fitted.metrics["out_of_fold"])
-    card = save(fitted, output, infos, examples, calibration)
+        on_metrics(model.metrics_["out_of_fold"])
+    card = model.save(output, infos, examples, calibration)
     return TrainResult(output, card)
 
-
-def save(
-    fitted: Fitted,
-    output: Path,
-    infos: list[DatasetInfo],
-    examples: Sequence[Example],
-    calibration: Path | None = None,
-) -> dict[str, Any]:
-    """Write the model directory (pipelines, scorer, card) and return the card."""
-    fingerprint = training_fingerprint(infos, fitted.settings)
-    a, b = fitted.platt
-    calibration_info: dict[str, Any] = {
-        "method": "platt", "a": a, "b": b,
-        "fitted_on": {"logits": "out-of-fold, stratified folds, seed 0",
-                      "folds": fitted.metrics["out_of_fold"]["folds"],
-                      "rows": fitted.metrics["out_of_fold"]["rows"]},
-    }
-    thresholds: dict[str, Any] = json.loads(json.dumps(DEFAULT_THRESHOLDS))
-    calibrated = load_calibration(calibration)
-    if calibrated is not None:
-        if calibrated.get("training_fingerprint") == fingerprint:
-            thresholds = dict(calibrated["thresholds"])
-            calibration_info["thresholds_from"] = {
-                "source": _display_path(calibration) if calibration else None,
-                "fitted_on": calibrated.get("fitted_on"),
-            }
-        else:
-            calibration_info["note"] = (
-                f"{calibration} was fitted for another base model; its thresholds are not "
-                "applied (re-run `rolecli calibrate`)"
-            )
-    pipelines = {PIPELINE_FILE: "role", DOMAIN_FILE: "domain"}
-    if fitted.tech is not None:
-        pipelines[TECH_FILE] = "tech"
-    spec = scorer_spec(fitted)
-    blobs = {name: _dump_joblib(_deterministic(fitted.pipeline(head)))
-             for name, head in pipelines.items()}
-    blobs[SCORER_FILE] = encode(spec)
-    hashes = {name: hashlib.sha256(blob).hexdigest() for name, blob in sorted(blobs.items())}
-    by_source: dict[str, Counter[str]] = {}
-    for example in examples:
-        by_source.setdefault(example.group, Counter())[example.label] += 1
-    card = {
-        "card_format_version": CARD_FORMAT_VERSION,
-        "model_id": f"rolecli-{hashes[SCORER_FILE][:12]}",
-        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "training_fingerprint": fingerprint,
-        "training_data": [asdict(info) for info in infos],
-        "rows_by_source": {s: dict(sorted(c.items())) for s, c in sorted(by_source.items())},
-        "hyperparameters": plain(fitted.settings),
-        "vocabulary_size": len(spec.terms),
-        "nonzero_coefficients": {
-            head: sum(c != 0.0 for c in coef)
-            for head, coef in (("role", spec.role_coef), ("domain", spec.domain_coef),
-                               ("tech", spec.tech_coef or []))
-            if coef
-        },
-        "calibration": calibration_info,
-        "thresholds": thresholds,
-        "metrics": fitted.metrics,
-        "libraries": library_versions(),
-        "files": hashes,
-    }
-    write_model_directory(output, {**blobs, CARD_FILE: _dump_json(card)})
-    return card
 
 
 MODEL_FILES = frozenset({CARD_FILE, PIPELINE_FILE, DOMAIN_FILE, TECH_FILE, SCORER_FILE,
