@@ -135,3 +135,68 @@ def test_train_rejects_unknown_label(tmp_path, invoke):
     result = invoke("train", "--data", bad, "--output", tmp_path / "m")
     assert result.exit_code == 3
     assert "unknown label" in result.output
+
+
+def test_label_folders_are_walked_as_batch_walks(tmp_path, invoke):
+    """Hidden files are skipped and a symlink loop is safe in label folders, as in batch."""
+    folder = tmp_path / "labelled"
+    for label, names in (("engineer", ("ml-engineer", "llm-platform-engineer")),
+                         ("scientist", ("research-scientist", "data-scientist"))):
+        (folder / label / "more").mkdir(parents=True)
+        for name in names:
+            (folder / label / f"{name}.txt").write_bytes((EXAMPLES / f"{name}.txt").read_bytes())
+    (folder / "engineer" / ".draft.txt").write_text("not a posting", encoding="utf-8")
+    (folder / "engineer" / "more" / "loop").symlink_to("..")
+    result = invoke("evaluate", folder, "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["labels"] == {"engineer": 2, "scientist": 2}
+    assert report["errors"] == []
+
+
+def test_train_replaces_a_model_directory_whole(tmp_path, invoke):
+    """The new model takes the old one's place by renames: no old file lingers, no staging
+    directory is left beside it."""
+    from rolecli.model.scorer import LEGACY_SCORER_FILE
+
+    output = tmp_path / "model"
+    output.mkdir()
+    (output / LEGACY_SCORER_FILE).write_text("an older model's scorer", encoding="utf-8")
+    result = invoke("train", "--output", output, "--cv", "2")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    assert sorted(p.name for p in output.iterdir()) == sorted(["card.json", *MODEL_FILES])
+
+
+def test_train_refuses_a_directory_that_is_not_a_model(tmp_path, invoke):
+    output = tmp_path / "mine"
+    output.mkdir()
+    (output / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = invoke("train", "--output", output)
+    assert result.exit_code == 2
+    assert "not a model's (notes.txt)" in result.stderr
+    assert (output / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_role_model_reads_as_an_estimator(tmp_path):
+    """Parameters verbatim from __init__, learned state set by fit, the defaults read-only,
+    and save writes what compile gives."""
+    from rolecli.model.scorer import SCORER_FILE, encode
+    from rolecli.model.training import (
+        DEFAULT_HYPERPARAMETERS,
+        RoleModel,
+        default_data_files,
+        load_training_data,
+    )
+
+    model = RoleModel(folds=2)
+    assert model.hyperparameters is DEFAULT_HYPERPARAMETERS and model.folds == 2
+    assert not hasattr(model, "role_")
+    with pytest.raises(TypeError):
+        DEFAULT_HYPERPARAMETERS["role"]["C"] = 10.0  # type: ignore[index]
+    examples, infos = load_training_data(default_data_files())
+    assert model.fit(examples) is model
+    card = model.save(tmp_path / "model", infos, examples)
+    assert (tmp_path / "model" / SCORER_FILE).read_bytes() == encode(model.compile())
+    assert card["hyperparameters"]["role"]["C"] == 2.0
+    assert card["metrics"]["out_of_fold"]["folds"] == 2

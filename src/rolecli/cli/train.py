@@ -45,7 +45,7 @@ def train_command(
     label_column: str = typer.Option("label", "--label-column"),
 ) -> None:
     """Train a model (TF-IDF + logistic regression) and write pipeline, scorer and card."""
-    from ..model import CALIBRATION_FILE, default_data_files, train
+    from ..model.training import CALIBRATION_FILE, default_data_files, train
     from ..paths import default_train_output, shipped_data_dir
     from ..render import console, literal
 

@@ -14,23 +14,27 @@ import datetime as _dt
 import hashlib
 import io
 import json
+import os
 import platform
 import re
+import secrets
+import shutil
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from . import __version__
-from . import counts as count_form
+from .. import __version__
+from .. import counts as count_form
+from ..decision import DEFAULT_THRESHOLDS
+from ..errors import ModelError, UsageError
+from ..io.labelled import ROLE_LABELS, DatasetInfo, Example, describe, load_examples
+from ..paths import shipped_data_dir
+from .analyzer import ROLE_WORDS, TOKEN_PATTERN, Analyzer
 from .card import CARD_FILE, CARD_FORMAT_VERSION, MODEL_FILE_SIZE_LIMIT, parse_thresholds
-from .datasets import ROLE_LABELS, DatasetInfo, Example, describe, load_examples
-from .decision import DEFAULT_THRESHOLDS
-from .errors import ModelError, UsageError
-from .paths import shipped_data_dir
 from .scorer import LEGACY_SCORER_FILE, SCORER_FILE, ScorerData, encode, verified_bytes
-from .text import ROLE_WORDS, TOKEN_PATTERN, Analyzer
 
 PIPELINE_FILE = "pipeline.joblib"
 DOMAIN_FILE = "domain.joblib"
@@ -43,7 +47,7 @@ SEED = 0
 # itself changes (format 3 changed only the scorer file's layout, not a logit).
 LOGIT_VERSION = 2
 
-HYPERPARAMETERS: dict[str, Any] = {
+_DEFAULTS: dict[str, Any] = {
     "ngram_range": [1, 2],
     "sublinear_tf": True,
     "norm": "l2",
@@ -66,6 +70,29 @@ HYPERPARAMETERS: dict[str, Any] = {
     "domain": {"C": 3.0, "solver": "liblinear"},
     "tech": {"C": 1.0, "solver": "liblinear"},
 }
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def plain(value: Any) -> Any:
+    """Hyperparameters as JSON data (dicts and lists), for the card and the fingerprint."""
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+Hyperparameters = Mapping[str, Any]
+# The shipped model's settings; read-only, so a run that wants others passes its own.
+DEFAULT_HYPERPARAMETERS: Hyperparameters = _frozen(_DEFAULTS)
+del _DEFAULTS
 # Job families (offtopic_dev.csv's `family`) that are data or software work without ML.
 TECH_FAMILY = re.compile(r"^(tech_|data_analyst)")
 # The family of data/boilerplate.csv: benefits, pay, equal-opportunity, how-to-apply and
@@ -95,9 +122,9 @@ def stop_words() -> list[str]:
     return sorted(ENGLISH_STOP_WORDS | ROLE_WORDS)
 
 
-def training_analyzer() -> Analyzer:
+def training_analyzer(settings: Hyperparameters = DEFAULT_HYPERPARAMETERS) -> Analyzer:
     """The analyzer every model and count file is built with."""
-    low, high = HYPERPARAMETERS["ngram_range"]
+    low, high = settings["ngram_range"]
     return Analyzer(token_pattern=TOKEN_PATTERN, ngram_range=(low, high),
                     stop_words=frozenset(stop_words()), lowercase=True)
 
@@ -105,7 +132,7 @@ def training_analyzer() -> Analyzer:
 def example_terms(examples: Sequence[Example], analyzer: Analyzer) -> list[Counter[str]]:
     """Each example's n-gram counts: its text's (as the body model reads it), or the counts
     it arrived as."""
-    from .evidence import body_text
+    from ..evidence import body_text
 
     settings = count_form.analyzer_settings(analyzer)
     checked: set[str] = set()
@@ -158,10 +185,10 @@ def boilerplate_blocks(examples: Sequence[Example], count: int = BOILERPLATE_BLO
 
 
 def select_vocabulary(
-    examples: Sequence[Example], terms: Sequence[Counter[str]], settings: dict[str, Any],
+    examples: Sequence[Example], terms: Sequence[Counter[str]], settings: Mapping[str, Any],
     blocks: Sequence[Counter[str]] = (),
 ) -> list[str]:
-    """The feature terms (rules in HYPERPARAMETERS["vocabulary"]), single words first."""
+    """The feature terms (rules in the hyperparameters' "vocabulary"), single words first."""
     from_counts: set[str] = set()
     text_rows: Counter[str] = Counter()
     for example, counts in zip(examples, terms):
@@ -231,7 +258,7 @@ def balanced(y: Any, weights: Any) -> Any:
     return out
 
 
-def make_classifier(settings: dict[str, Any]) -> Any:
+def make_classifier(settings: Mapping[str, Any]) -> Any:
     from sklearn.linear_model import LogisticRegression
 
     # liblinear's trust-region Newton solver has no randomness and no threads: the same
@@ -240,137 +267,237 @@ def make_classifier(settings: dict[str, Any]) -> Any:
                               random_state=SEED)
 
 
-@dataclass
-class Fitted:
-    """What `fit` learns: the vectorizer and the three heads, plus out-of-fold metrics."""
+class RoleModel:
+    """The model, as scikit-learn's estimators read: the parameters stored verbatim by
+    `__init__`, the learned state (names ending in `_`) set by `fit`. `compile` gives the
+    plain-data scorer; `save` writes the model directory.
 
-    vectorizer: Any
-    role: Any
-    domain: Any
-    tech: Any | None
-    platt: tuple[float, float]
-    metrics: dict[str, Any]
+    Three heads over one TF-IDF vocabulary, fitted on text and count rows alike.
+    """
+
+    vectorizer_: Any
+    role_: Any
+    domain_: Any
+    tech_: Any | None  # None when the data has no data/software job families
+    platt_: tuple[float, float]  # (a, b), folded into the role head
+    metrics_: dict[str, Any]  # out-of-fold metrics
+
+    def __init__(
+        self, hyperparameters: Hyperparameters = DEFAULT_HYPERPARAMETERS, folds: int | None = None
+    ) -> None:
+        self.hyperparameters = hyperparameters
+        self.folds = folds  # of the out-of-fold logits; None: the hyperparameters' folds
+
+    def fit(self, examples: Sequence[Example]) -> RoleModel:
+        """Fit the three heads on the examples' text and count rows alike; returns self."""
+        import numpy as np
+        from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+
+        settings = self.hyperparameters
+        folds = self.folds or settings["calibration"]["folds"]
+        analyzer = training_analyzer(settings)
+        blocks = [Counter(analyzer.terms(text)) for text in boilerplate_blocks(examples)]
+        examples = [e for e in examples if e.family != BOILERPLATE_FAMILY]
+        terms = example_terms(examples, analyzer)
+        vocabulary = select_vocabulary(examples, terms, settings["vocabulary"], blocks)
+        roles = [e for e in examples if e.label in ROLE_LABELS]
+        if {e.label for e in roles} != set(ROLE_LABELS):
+            raise UsageError("training data needs both engineer and scientist rows")
+        if not any(e.label == "off_topic" for e in examples):
+            raise UsageError("training data needs off_topic rows")
+        index = {term: i for i, term in enumerate(vocabulary)}
+        counts = _count_matrix(terms, index)
+        # One idf for every head, from every row (smoothed, as scikit-learn computes it).
+        transformer = TfidfTransformer(norm=settings["norm"], sublinear_tf=settings["sublinear_tf"])
+        transformer.fit(counts)
+        features = transformer.transform(counts)
+        vectorizer = TfidfVectorizer(
+            lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=analyzer.ngram_range,
+            stop_words=sorted(analyzer.stop_words), vocabulary=index,
+            sublinear_tf=settings["sublinear_tf"], norm=settings["norm"],
+        )
+        vectorizer.idf_ = transformer.idf_
+
+        labels = [e.label for e in examples]
+        role_rows = np.array([i for i, label in enumerate(labels) if label in ROLE_LABELS])
+        mixed_rows = np.array([i for i, label in enumerate(labels) if label == "mixed"], dtype=int)
+        keys = [(e.group, e.label) for e in examples]
+        weight = cell_weights([keys[i] for i in [*role_rows, *mixed_rows]])
+        role_weight, mixed_weight = weight[: len(role_rows)], weight[len(role_rows):]
+        mixed_weight = mixed_weight * settings["role"]["mixed_as_neutral"]
+        role_y = np.array([int(labels[i] == "scientist") for i in role_rows])
+        # Each role row once more with a boilerplate block added (the blocks in turn): the same
+        # label with and without benefits text teaches the head that such text decides nothing.
+        with_block = None
+        copies = settings["role"]["boilerplate_copies"]
+        if blocks and copies:
+            from scipy import sparse
+
+            block_counts = _count_matrix(blocks, index)
+            base = counts[role_rows]
+            with_block = sparse.vstack([
+                transformer.transform(base + block_counts[(np.arange(len(role_rows)) * copies + k)
+                                                          % len(blocks)])
+                for k in range(copies)
+            ]).tocsr()
+
+        def fit_role(train: Any) -> Any:
+            from scipy import sparse
+
+            # Mixed postings count once as each class: their words pull toward neither.
+            rows = np.concatenate([role_rows[train], mixed_rows, mixed_rows])
+            x = features[rows]
+            y = np.concatenate([role_y[train], np.ones(len(mixed_rows)), np.zeros(len(mixed_rows))])
+            w = np.concatenate([role_weight[train], mixed_weight, mixed_weight])
+            if with_block is not None:
+                copy_rows = np.concatenate([train + k * len(role_rows) for k in range(copies)])
+                x = sparse.vstack([x, with_block[copy_rows]]).tocsr()
+                y = np.concatenate([y, np.tile(role_y[train], copies)])
+                w = np.concatenate([w, np.tile(role_weight[train], copies) / copies])
+            classifier = make_classifier(settings["role"])
+            classifier.fit(x, y, sample_weight=balanced(y, w))
+            return classifier
+
+        out_of_fold = _out_of_fold(role_y, folds, fit_role,
+                                   lambda c, test: c.decision_function(features[role_rows[test]]))
+        from .calibration import fit_platt
+
+        a, b = fit_platt(list(out_of_fold), list(role_y), weights=list(role_weight))
+        role = fit_role(np.arange(len(role_rows)))
+        role.coef_ = role.coef_ * a  # calibrated: sigmoid(a*z + b) is a logistic model too
+        role.intercept_ = role.intercept_ * a + b
+
+        on_topic = np.array([int(label != "off_topic") for label in labels])
+        domain_keys = [(e.family or e.group) if e.label == "off_topic" else key
+                       for e, key in zip(examples, keys)]
+        domain = make_classifier(settings["domain"])
+        domain.fit(features, on_topic, sample_weight=balanced(on_topic, cell_weights(domain_keys)))
+
+        tech = None
+        families = [(i, e.family) for i, e in enumerate(examples)
+                    if e.label == "off_topic" and e.family]
+        tech_y = np.array([int(bool(TECH_FAMILY.match(f))) for _, f in families])
+        if len(set(tech_y)) == 2:
+            rows = np.array([i for i, _ in families])
+            tech = make_classifier(settings["tech"])
+            tech.fit(features[rows], tech_y,
+                     sample_weight=balanced(tech_y, cell_weights([f for _, f in families])))
+
+        from ..evaluation import expected_calibration_error, roc_auc
+
+        p = 1.0 / (1.0 + np.exp(-(a * out_of_fold + b)))
+        metrics = {
+            "out_of_fold": {
+                "folds": folds,
+                "rows": len(role_rows),
+                "note": "stratified folds over all sources: optimistic for unseen sources; "
+                        "bench/quality.py measures leave-one-source-out",
+                "roc_auc": round(float(roc_auc(list(role_y), list(p)) or 0.0), 4),
+                "balanced_accuracy": round(float(
+                    ((p[role_y == 1] >= 0.5).mean() + (p[role_y == 0] < 0.5).mean()) / 2), 4),
+                "ece": round(float(expected_calibration_error(list(role_y), list(p)) or 0.0), 4),
+            },
+        }
+        self.vectorizer_, self.role_, self.domain_, self.tech_ = vectorizer, role, domain, tech
+        self.platt_ = (float(a), float(b))
+        self.metrics_ = metrics
+        return self
 
     def pipeline(self, head: str) -> Any:
+        """A fitted head ("role", "domain", "tech") as a scikit-learn pipeline."""
         from sklearn.pipeline import Pipeline
 
-        return Pipeline([("tfidf", self.vectorizer), ("clf", getattr(self, head))])
+        return Pipeline([("tfidf", self.vectorizer_), ("clf", getattr(self, head + "_"))])
 
+    def compile(self) -> ScorerData:
+        """The fitted heads as the compiled scorer's plain data (columns in slot order)."""
+        vectorizer = self.vectorizer_
+        vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+        tech = self.tech_
+        return ScorerData(
+            analyzer={
+                "lowercase": vectorizer.lowercase,
+                "token_pattern": vectorizer.token_pattern,
+                "ngram_range": list(vectorizer.ngram_range),
+                "stop_words": sorted(vectorizer.stop_words),
+                "sublinear_tf": vectorizer.sublinear_tf,
+                "norm": vectorizer.norm,
+            },
+            classes=list(ROLE_LABELS),
+            terms=vocabulary,
+            idf=[float(x) for x in vectorizer.idf_],
+            role_coef=[float(x) for x in self.role_.coef_[0]],
+            domain_coef=[float(x) for x in self.domain_.coef_[0]],
+            role_intercept=float(self.role_.intercept_[0]),
+            domain_intercept=float(self.domain_.intercept_[0]),
+            tech_coef=None if tech is None else [float(x) for x in tech.coef_[0]],
+            tech_intercept=None if tech is None else float(tech.intercept_[0]),
+        )
 
-def fit(
-    examples: Sequence[Example],
-    settings: dict[str, Any] | None = None,
-    folds: int = 5,
-) -> Fitted:
-    """Fit the three heads on text and count rows alike (see HYPERPARAMETERS)."""
-    import numpy as np
-    from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
-
-    settings = settings or HYPERPARAMETERS
-    analyzer = training_analyzer()
-    blocks = [Counter(analyzer.terms(text)) for text in boilerplate_blocks(examples)]
-    examples = [e for e in examples if e.family != BOILERPLATE_FAMILY]
-    terms = example_terms(examples, analyzer)
-    vocabulary = select_vocabulary(examples, terms, settings["vocabulary"], blocks)
-    roles = [e for e in examples if e.label in ROLE_LABELS]
-    if {e.label for e in roles} != set(ROLE_LABELS):
-        raise UsageError("training data needs both engineer and scientist rows")
-    if not any(e.label == "off_topic" for e in examples):
-        raise UsageError("training data needs off_topic rows")
-    index = {term: i for i, term in enumerate(vocabulary)}
-    counts = _count_matrix(terms, index)
-    # One idf for every head, from every row (smoothed, as scikit-learn computes it).
-    transformer = TfidfTransformer(norm=settings["norm"], sublinear_tf=settings["sublinear_tf"])
-    transformer.fit(counts)
-    features = transformer.transform(counts)
-    vectorizer = TfidfVectorizer(
-        lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=analyzer.ngram_range,
-        stop_words=sorted(analyzer.stop_words), vocabulary=index,
-        sublinear_tf=settings["sublinear_tf"], norm=settings["norm"],
-    )
-    vectorizer.idf_ = transformer.idf_
-
-    labels = [e.label for e in examples]
-    role_rows = np.array([i for i, label in enumerate(labels) if label in ROLE_LABELS])
-    mixed_rows = np.array([i for i, label in enumerate(labels) if label == "mixed"], dtype=int)
-    keys = [(e.group, e.label) for e in examples]
-    weight = cell_weights([keys[i] for i in [*role_rows, *mixed_rows]])
-    role_weight, mixed_weight = weight[: len(role_rows)], weight[len(role_rows):]
-    mixed_weight = mixed_weight * settings["role"]["mixed_as_neutral"]
-    role_y = np.array([int(labels[i] == "scientist") for i in role_rows])
-    # Each role row once more with a boilerplate block added (the blocks in turn): the same
-    # label with and without benefits text teaches the head that such text decides nothing.
-    with_block = None
-    copies = settings["role"]["boilerplate_copies"]
-    if blocks and copies:
-        from scipy import sparse
-
-        block_counts = _count_matrix(blocks, index)
-        base = counts[role_rows]
-        with_block = sparse.vstack([
-            transformer.transform(base + block_counts[(np.arange(len(role_rows)) * copies + k)
-                                                      % len(blocks)])
-            for k in range(copies)
-        ]).tocsr()
-
-    def fit_role(train: Any) -> Any:
-        from scipy import sparse
-
-        # Mixed postings count once as each class: their words pull toward neither.
-        rows = np.concatenate([role_rows[train], mixed_rows, mixed_rows])
-        x = features[rows]
-        y = np.concatenate([role_y[train], np.ones(len(mixed_rows)), np.zeros(len(mixed_rows))])
-        w = np.concatenate([role_weight[train], mixed_weight, mixed_weight])
-        if with_block is not None:
-            copy_rows = np.concatenate([train + k * len(role_rows) for k in range(copies)])
-            x = sparse.vstack([x, with_block[copy_rows]]).tocsr()
-            y = np.concatenate([y, np.tile(role_y[train], copies)])
-            w = np.concatenate([w, np.tile(role_weight[train], copies) / copies])
-        classifier = make_classifier(settings["role"])
-        classifier.fit(x, y, sample_weight=balanced(y, w))
-        return classifier
-
-    out_of_fold = _out_of_fold(role_y, folds, fit_role,
-                               lambda c, test: c.decision_function(features[role_rows[test]]))
-    from .calibration import fit_platt
-
-    a, b = fit_platt(list(out_of_fold), list(role_y), weights=list(role_weight))
-    role = fit_role(np.arange(len(role_rows)))
-    role.coef_ = role.coef_ * a  # calibrated: sigmoid(a*z + b) is a logistic model too
-    role.intercept_ = role.intercept_ * a + b
-
-    on_topic = np.array([int(label != "off_topic") for label in labels])
-    domain_keys = [(e.family or e.group) if e.label == "off_topic" else key
-                   for e, key in zip(examples, keys)]
-    domain = make_classifier(settings["domain"])
-    domain.fit(features, on_topic, sample_weight=balanced(on_topic, cell_weights(domain_keys)))
-
-    tech = None
-    families = [(i, e.family) for i, e in enumerate(examples)
-                if e.label == "off_topic" and e.family]
-    tech_y = np.array([int(bool(TECH_FAMILY.match(f))) for _, f in families])
-    if len(set(tech_y)) == 2:
-        rows = np.array([i for i, _ in families])
-        tech = make_classifier(settings["tech"])
-        tech.fit(features[rows], tech_y,
-                 sample_weight=balanced(tech_y, cell_weights([f for _, f in families])))
-
-    from .evaluation import expected_calibration_error, roc_auc
-
-    p = 1.0 / (1.0 + np.exp(-(a * out_of_fold + b)))
-    metrics = {
-        "out_of_fold": {
-            "folds": folds,
-            "rows": len(role_rows),
-            "note": "stratified folds over all sources: optimistic for unseen sources; "
-                    "bench/quality.py measures leave-one-source-out",
-            "roc_auc": round(float(roc_auc(list(role_y), list(p)) or 0.0), 4),
-            "balanced_accuracy": round(float(
-                ((p[role_y == 1] >= 0.5).mean() + (p[role_y == 0] < 0.5).mean()) / 2), 4),
-            "ece": round(float(expected_calibration_error(list(role_y), list(p)) or 0.0), 4),
-        },
-    }
-    return Fitted(vectorizer, role, domain, tech, (float(a), float(b)), metrics)
+    def save(
+        self,
+        output: Path,
+        infos: list[DatasetInfo],
+        examples: Sequence[Example],
+        calibration: Path | None = None,
+    ) -> dict[str, Any]:
+        """Write the model directory (pipelines, scorer, card), atomically; returns the card."""
+        fingerprint = training_fingerprint(infos, self.hyperparameters)
+        a, b = self.platt_
+        calibration_info: dict[str, Any] = {
+            "method": "platt", "a": a, "b": b,
+            "fitted_on": {"logits": "out-of-fold, stratified folds, seed 0",
+                          "folds": self.metrics_["out_of_fold"]["folds"],
+                          "rows": self.metrics_["out_of_fold"]["rows"]},
+        }
+        thresholds: dict[str, Any] = json.loads(json.dumps(DEFAULT_THRESHOLDS))
+        calibrated = load_calibration(calibration)
+        if calibrated is not None:
+            if calibrated.get("training_fingerprint") == fingerprint:
+                thresholds = dict(calibrated["thresholds"])
+                calibration_info["thresholds_from"] = {
+                    "source": _display_path(calibration) if calibration else None,
+                    "fitted_on": calibrated.get("fitted_on"),
+                }
+            else:
+                calibration_info["note"] = (
+                    f"{calibration} was fitted for another base model; its thresholds are not "
+                    "applied (re-run `rolecli calibrate`)"
+                )
+        pipelines = {PIPELINE_FILE: "role", DOMAIN_FILE: "domain"}
+        if self.tech_ is not None:
+            pipelines[TECH_FILE] = "tech"
+        spec = self.compile()
+        blobs = {name: _dump_joblib(_deterministic(self.pipeline(head)))
+                 for name, head in pipelines.items()}
+        blobs[SCORER_FILE] = encode(spec)
+        hashes = {name: hashlib.sha256(blob).hexdigest() for name, blob in sorted(blobs.items())}
+        by_source: dict[str, Counter[str]] = {}
+        for example in examples:
+            by_source.setdefault(example.group, Counter())[example.label] += 1
+        card = {
+            "card_format_version": CARD_FORMAT_VERSION,
+            "model_id": f"rolecli-{hashes[SCORER_FILE][:12]}",
+            "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+            "training_fingerprint": fingerprint,
+            "training_data": [asdict(info) for info in infos],
+            "rows_by_source": {s: dict(sorted(c.items())) for s, c in sorted(by_source.items())},
+            "hyperparameters": plain(self.hyperparameters),
+            "vocabulary_size": len(spec.terms),
+            "nonzero_coefficients": {
+                head: sum(c != 0.0 for c in coef)
+                for head, coef in (("role", spec.role_coef), ("domain", spec.domain_coef),
+                                   ("tech", spec.tech_coef or []))
+                if coef
+            },
+            "calibration": calibration_info,
+            "thresholds": thresholds,
+            "metrics": self.metrics_,
+            "libraries": library_versions(),
+            "files": hashes,
+        }
+        write_model_directory(output, {**blobs, CARD_FILE: _dump_json(card)})
+        return card
 
 
 def _out_of_fold(
@@ -398,31 +525,6 @@ def _deterministic(pipeline: Any) -> Any:
             delattr(vectorizer, attribute)
     return pipeline
 
-
-def scorer_spec(fitted: Fitted) -> ScorerData:
-    """The fitted heads as the compiled scorer's plain data (columns in slot order)."""
-    vectorizer = fitted.vectorizer
-    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-    tech = fitted.tech
-    return ScorerData(
-        analyzer={
-            "lowercase": vectorizer.lowercase,
-            "token_pattern": vectorizer.token_pattern,
-            "ngram_range": list(vectorizer.ngram_range),
-            "stop_words": sorted(vectorizer.stop_words),
-            "sublinear_tf": vectorizer.sublinear_tf,
-            "norm": vectorizer.norm,
-        },
-        classes=list(ROLE_LABELS),
-        terms=vocabulary,
-        idf=[float(x) for x in vectorizer.idf_],
-        role_coef=[float(x) for x in fitted.role.coef_[0]],
-        domain_coef=[float(x) for x in fitted.domain.coef_[0]],
-        role_intercept=float(fitted.role.intercept_[0]),
-        domain_intercept=float(fitted.domain.intercept_[0]),
-        tech_coef=None if tech is None else [float(x) for x in tech.coef_[0]],
-        tech_intercept=None if tech is None else float(tech.intercept_[0]),
-    )
 
 
 def _dump_json(data: Any) -> bytes:
@@ -453,7 +555,9 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def training_fingerprint(infos: list[DatasetInfo]) -> str:
+def training_fingerprint(
+    infos: list[DatasetInfo], settings: Hyperparameters = DEFAULT_HYPERPARAMETERS
+) -> str:
     """What a base model is a function of: its training data and hyperparameters.
 
     A calibration file names the fingerprint it was fitted for; it is folded in only when
@@ -461,7 +565,7 @@ def training_fingerprint(infos: list[DatasetInfo]) -> str:
     """
     inputs = {
         "data": sorted(info.sha256 for info in infos),
-        "hyperparameters": HYPERPARAMETERS,
+        "hyperparameters": plain(settings),
         "scorer_format": LOGIT_VERSION,
     }
     return hashlib.sha256(_dump_json(inputs)).hexdigest()
@@ -521,95 +625,77 @@ def train(
     files = data or default_data_files()
     if not files:
         raise UsageError("no training data found (pass --data FILE)")
-    load_calibration(calibration)  # a bad file is refused before any work
+    load_calibration(calibration)  # a bad file or output is refused before any work
+    check_model_output(output)
     examples, infos = load_training_data(files, text_column, label_column)
     from threadpoolctl import threadpool_limits
 
     # One BLAS thread: multi-threaded reductions can change the last bits of a fit, and
     # the same data must give the same files whatever the machine or process state.
     with threadpool_limits(limits=1):
-        fitted = fit(examples, folds=cv or HYPERPARAMETERS["calibration"]["folds"])
+        model = RoleModel(folds=cv).fit(examples)
     if on_metrics is not None:
-        on_metrics(fitted.metrics["out_of_fold"])
-    card = save(fitted, output, infos, examples, calibration)
+        on_metrics(model.metrics_["out_of_fold"])
+    card = model.save(output, infos, examples, calibration)
     return TrainResult(output, card)
 
 
-def save(
-    fitted: Fitted,
-    output: Path,
-    infos: list[DatasetInfo],
-    examples: Sequence[Example],
-    calibration: Path | None = None,
-) -> dict[str, Any]:
-    """Write the model directory (pipelines, scorer, card) and return the card."""
-    fingerprint = training_fingerprint(infos)
-    a, b = fitted.platt
-    calibration_info: dict[str, Any] = {
-        "method": "platt", "a": a, "b": b,
-        "fitted_on": {"logits": "out-of-fold, stratified folds, seed 0",
-                      "folds": fitted.metrics["out_of_fold"]["folds"],
-                      "rows": fitted.metrics["out_of_fold"]["rows"]},
-    }
-    thresholds: dict[str, Any] = json.loads(json.dumps(DEFAULT_THRESHOLDS))
-    settings = load_calibration(calibration)
-    if settings is not None:
-        if settings.get("training_fingerprint") == fingerprint:
-            thresholds = dict(settings["thresholds"])
-            calibration_info["thresholds_from"] = {
-                "source": _display_path(calibration) if calibration else None,
-                "fitted_on": settings.get("fitted_on"),
-            }
+
+MODEL_FILES = frozenset({CARD_FILE, PIPELINE_FILE, DOMAIN_FILE, TECH_FILE, SCORER_FILE,
+                         LEGACY_SCORER_FILE})
+
+
+def write_model_directory(output: Path, files: dict[str, bytes]) -> None:
+    """Write `files` as the model directory `output`, replacing the model there.
+
+    They are written into a new directory beside it, which then takes its place by two
+    renames: a crash or a full disk midway leaves the old model whole, never half of each,
+    and no file of the old model (a tech head the new one lacks) lingers. A directory that
+    holds anything but model files is refused, not replaced.
+    """
+    check_model_output(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = _sibling(output, "new")
+    try:
+        for name, blob in files.items():
+            (staging / name).write_bytes(blob)
+        if output.exists():
+            retired = _sibling(output, "old")
+            os.replace(output, retired)  # onto an empty directory: a plain rename
+            os.replace(staging, output)
+            shutil.rmtree(retired)
         else:
-            calibration_info["note"] = (
-                f"{calibration} was fitted for another base model; its thresholds are not "
-                "applied (re-run `rolecli calibrate`)"
-            )
-    pipelines = {PIPELINE_FILE: "role", DOMAIN_FILE: "domain"}
-    if fitted.tech is not None:
-        pipelines[TECH_FILE] = "tech"
-    spec = scorer_spec(fitted)
-    blobs = {name: _dump_joblib(_deterministic(fitted.pipeline(head)))
-             for name, head in pipelines.items()}
-    blobs[SCORER_FILE] = encode(spec)
-    hashes = {name: hashlib.sha256(blob).hexdigest() for name, blob in sorted(blobs.items())}
-    by_source: dict[str, Counter[str]] = {}
-    for example in examples:
-        by_source.setdefault(example.group, Counter())[example.label] += 1
-    card = {
-        "card_format_version": CARD_FORMAT_VERSION,
-        "model_id": f"rolecli-{hashes[SCORER_FILE][:12]}",
-        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "training_fingerprint": fingerprint,
-        "training_data": [asdict(info) for info in infos],
-        "rows_by_source": {s: dict(sorted(c.items())) for s, c in sorted(by_source.items())},
-        "hyperparameters": HYPERPARAMETERS,
-        "vocabulary_size": len(spec.terms),
-        "nonzero_coefficients": {
-            head: sum(c != 0.0 for c in coef)
-            for head, coef in (("role", spec.role_coef), ("domain", spec.domain_coef),
-                               ("tech", spec.tech_coef or []))
-            if coef
-        },
-        "calibration": calibration_info,
-        "thresholds": thresholds,
-        "metrics": fitted.metrics,
-        "libraries": library_versions(),
-        "files": hashes,
-    }
-    output.mkdir(parents=True, exist_ok=True)
-    # Files of an older model that this card does not vouch for must not linger.
-    for name in (TECH_FILE, LEGACY_SCORER_FILE):
-        if name not in blobs:
-            (output / name).unlink(missing_ok=True)
-    for name, blob in blobs.items():
-        (output / name).write_bytes(blob)
-    (output / CARD_FILE).write_bytes(_dump_json(card))
-    return card
+            os.replace(staging, output)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_model_output(output: Path) -> None:
+    """UsageError unless `output` is absent, empty or a model directory (it will be replaced)."""
+    if not output.exists():
+        return
+    if not output.is_dir():
+        raise UsageError(f"--output {output} is a file; name a directory")
+    foreign = sorted(p.name for p in output.iterdir() if p.name not in MODEL_FILES)
+    if foreign:
+        raise UsageError(f"--output {output} holds files that are not a model's "
+                         f"({', '.join(foreign[:3])}); name an empty or model directory")
+
+
+def _sibling(output: Path, kind: str) -> Path:
+    """A new empty directory beside `output` (same file system: renames stay renames),
+    made with the umask's mode as `output` would be."""
+    while True:
+        path = output.with_name(f".{output.name}.{kind}-{secrets.token_hex(4)}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
 
 
 def _display_path(path: Path) -> str:
-    from .paths import checkout_root
+    from ..paths import checkout_root
 
     root = checkout_root()
     resolved = path.resolve()
@@ -632,7 +718,7 @@ def load_pipeline(
     says the caller trusts whoever could write it. Scoring never needs this (the compiled
     scorer is plain data).
     """
-    from .paths import shipped_model_dir
+    from ..paths import shipped_model_dir
 
     require_training_libraries("load_pipeline")
     directory = Path(model_dir) if model_dir else shipped_model_dir()
