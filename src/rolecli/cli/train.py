@@ -41,6 +41,9 @@ def train_command(
         5, "--cv", help="Folds of the out-of-fold logits that calibrate the model and give the "
         "metrics printed before saving."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Replace the model already in --output."
+    ),
     text_column: str = typer.Option("text", "--text-column"),
     label_column: str = typer.Option("label", "--label-column"),
 ) -> None:
@@ -70,8 +73,10 @@ def train_command(
             f"balanced accuracy {cv_metrics['balanced_accuracy']:.3f}"
         ), soft_wrap=True)
 
-    result = train(files, target, calibration, cv, text_column, label_column, show)
+    result = train(files, target, calibration, cv, text_column, label_column, show, force)
     card = result.card
+    for line in result.warnings:
+        err.print(literal(f"warning: {line}", style="yellow"), soft_wrap=True)
     if "note" in card["calibration"]:
         err.print(literal(f"warning: {card['calibration']['note']}", style="yellow"))
     err.print(literal(f"saved model {card['model_id']} to {result.output}"))
