@@ -202,7 +202,7 @@ def main() -> None:
         return
 
     launcher = Launcher()  # first, while this process is small
-    from rolecli.model import load_pipeline
+    from rolecli.model.training import load_pipeline
 
     rolecli = shutil.which("rolecli", path=str(Path(sys.executable).parent)) or "rolecli"
     texts = posting_texts()

@@ -26,7 +26,11 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from rolecli.calibration import (
+from rolecli.classifier import load_scorer
+from rolecli.decision import GROUNDS
+from rolecli.io.labelled import Example, load_examples
+from rolecli.model.analyzer import hybrid_role_spans
+from rolecli.model.calibration import (
     CLEAR_CALLED_MIXED_BUDGET,
     GROUND_SETS,
     PostingSignals,
@@ -35,10 +39,6 @@ from rolecli.calibration import (
     held_out,
     posting_signals,
 )
-from rolecli.classifier import load_scorer
-from rolecli.datasets import Example, load_examples
-from rolecli.decision import GROUNDS
-from rolecli.text import hybrid_role_spans
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "data" / "postings_dev.csv"

@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from rolecli import counts as count_form
-from rolecli.calibration import fit_thresholds, posting_signals
 from rolecli.classifier import load_scorer
-from rolecli.datasets import Example, load_examples
 from rolecli.evaluation import Scored, metrics, roc_auc, score_examples
 from rolecli.evidence import body_text, gather
-from rolecli.model import fit, save, training_analyzer
+from rolecli.io.labelled import Example, load_examples
+from rolecli.model.calibration import fit_thresholds, posting_signals
+from rolecli.model.training import RoleModel, training_analyzer
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -92,7 +92,7 @@ def fold_model(
     ).rows
     examples = team + [Example(f"count:{i}", None, r.label, r.source, r.family, r.counts)
                        for i, r in enumerate(rows)]
-    save(fit(examples), work, [], examples)
+    RoleModel().fit(examples).save(work, [], examples)
     return work
 
 
@@ -214,7 +214,7 @@ def save_shipped_calibration(
     is on new sources)."""
     import json
 
-    from rolecli.calibration import save_calibration
+    from rolecli.model.calibration import save_calibration
 
     shipped = load_scorer(ROOT / "models" / "default")
     thresholds, grounds = fit_thresholds(

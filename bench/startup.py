@@ -40,7 +40,7 @@ print(pipeline.predict_proba([text])[0, 1])
 LOAD_SCRIPT = """
 import sys, time
 from pathlib import Path
-from rolecli.scorer import Scorer
+from rolecli.model.scorer import Scorer
 start = time.perf_counter()
 Scorer.load(Path(sys.argv[1]))
 print((time.perf_counter() - start) * 1000)
@@ -80,7 +80,7 @@ def synthetic_model(target: Path, terms: int) -> None:
     import hashlib
     import json
 
-    from rolecli.scorer import SCORER_FILE, decode, encode
+    from rolecli.model.scorer import SCORER_FILE, decode, encode
 
     source = ROOT / "models" / "default"
     shutil.copytree(source, target)

@@ -30,8 +30,8 @@ with atheris.instrument_imports(include=["rolecli", "charset_normalizer", "pypdf
     from rolecli.classifier import classify, load_scorer
     from rolecli.errors import InputError
     from rolecli.explanation import explain
-    from rolecli.inputs import text_from_bytes
-    from rolecli.text import TOKEN_PATTERN
+    from rolecli.io.documents import text_from_bytes
+    from rolecli.model.analyzer import TOKEN_PATTERN
 
 WORDS = re.compile(TOKEN_PATTERN)
 SUFFIXES = ("", ".txt", ".md", ".html", ".htm", ".pdf", ".docx")

@@ -26,9 +26,9 @@ with atheris.instrument_imports(include=["rolecli", "charset_normalizer"]):
     import charset_normalizer  # noqa: F401
 
     from rolecli.batch import UniqueIds, read_resumable
-    from rolecli.datasets import read_labelled
     from rolecli.errors import RoleCliError, UsageError
-    from rolecli.tabular import iter_table
+    from rolecli.io.labelled import read_labelled
+    from rolecli.io.tables import iter_table
 
 WORK = Path(tempfile.mkdtemp(prefix="rolecli-fuzz-tables-"))
 TARGETS = ("table.csv", "table.jsonl", "labelled.csv", "labelled.jsonl",

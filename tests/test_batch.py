@@ -61,8 +61,11 @@ def make_docx(path: Path, text: str) -> None:
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
+    return make_tree(tmp_path / "postings")
+
+
+def make_tree(root: Path) -> Path:
     """Nested postings in every format, plus the things a walk must skip or survive."""
-    root = tmp_path / "postings"
     (root / "team" / "research").mkdir(parents=True)
     (root / ".git").mkdir()
     texts = {p.name: p.read_text(encoding="utf-8") for p in POSTINGS}
@@ -598,3 +601,20 @@ def test_scoring_never_imports_scikit_learn_scipy_or_pandas(tmp_path, tree):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=120, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_reading_a_table_leaves_the_csv_field_limit_as_it_was(invoke, tmp_path):
+    """A posting longer than csv's default field limit is read without changing the
+    process-wide limit for the caller."""
+    table = tmp_path / "long.csv"
+    long_text = POSTINGS[0].read_text(encoding="utf-8") + " Python" * 30_000
+    with table.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["text"], [long_text]])
+    previous = csv.field_size_limit(1_000)
+    try:
+        result = invoke("batch", table, "--jobs", "1")
+        assert csv.field_size_limit() == 1_000
+    finally:
+        csv.field_size_limit(previous)
+    assert result.exit_code == 0, result.stderr
+    assert [r["status"] for r in jsonl(result.stdout)] == ["ok"]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_batch import POSTINGS, _write_tables, copy_output, jsonl
+from test_batch import POSTINGS, _write_tables, copy_output, jsonl, make_tree
 
 HAVE_DASK = all(
     importlib.util.find_spec(name) is not None for name in ("dask", "distributed", "pyarrow")
@@ -92,6 +92,59 @@ def test_dask_without_scheduler_starts_and_stops_a_local_cluster(rolecli, tmp_pa
     assert on_dask.returncode == 0, on_dask.stderr
     assert on_dask.stdout == local.stdout
     assert "Traceback" not in on_dask.stderr.decode()
+
+
+def _both_engines(invoke, scheduler, *args):
+    local = invoke("batch", *args, "--format", "jsonl", "--jobs", "1")
+    on_dask = invoke("batch", *args, "--format", "jsonl", "--engine", "dask",
+                     "--scheduler", scheduler)
+    return local, on_dask
+
+
+@needs_dask
+def test_every_input_kind_gives_the_same_rows_on_both_engines(invoke, tmp_path, scheduler):
+    """txt, md, html, pdf, docx, latin-1, broken and empty files, and the three table kinds."""
+    tree = make_tree(tmp_path / "postings")
+    _write_tables(tree / "tables")
+    local, on_dask = _both_engines(invoke, scheduler, tree, "--text-column", "body",
+                                   "--id-column", "posting_id")
+    assert local.exit_code == on_dask.exit_code == 5, on_dask.stderr
+    rows = jsonl(local.stdout)
+    assert {r["id"].rsplit(".", 1)[-1].split("#")[0] for r in rows} >= {
+        "txt", "md", "html", "pdf", "docx", "csv", "jsonl", "parquet"}
+    assert jsonl(on_dask.stdout) == rows
+
+
+@needs_dask
+def test_unreadable_parquet_in_a_folder_is_an_error_row_on_both_engines(
+    invoke, tmp_path, scheduler
+):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(POSTINGS[0].read_bytes())
+    (folder / "broken.parquet").write_bytes(b"PAR1 not really a parquet file PAR1")
+    local, on_dask = _both_engines(invoke, scheduler, folder)
+    assert local.exit_code == on_dask.exit_code == 5, on_dask.stderr
+    rows = jsonl(on_dask.stdout)
+    assert rows == jsonl(local.stdout)
+    assert [(r["id"], r["status"]) for r in rows] == [("a.txt", "ok"), ("broken.parquet", "error")]
+    assert "unreadable Parquet file" in rows[1]["error"]
+
+
+@needs_dask
+def test_cp1252_csv_scores_on_dask_as_locally(invoke, tmp_path, scheduler):
+    table = tmp_path / "export.csv"
+    texts = [p.read_text(encoding="utf-8") for p in POSTINGS]
+    body = "".join(
+        f'{i},"{text.replace(chr(34), chr(39))} \u2013 caf\u00e9 \u201cquoted\u201d"\n'
+        for i, text in enumerate(texts)
+    )
+    table.write_bytes(("id,text\n" + body).encode("cp1252", "replace"))
+    local, on_dask = _both_engines(invoke, scheduler, table, "--id-column", "id")
+    assert local.exit_code == on_dask.exit_code == 0, on_dask.stdout
+    rows = jsonl(on_dask.stdout)
+    assert rows == jsonl(local.stdout)
+    assert [r["status"] for r in rows] == ["ok"] * len(POSTINGS)
 
 
 def test_missing_dask_names_the_extra(invoke, tmp_path, monkeypatch):

@@ -127,7 +127,7 @@ def test_the_text_panel_adds_rich_only():
 def test_help_and_version_load_no_scoring_machinery():
     help_modules = _modules_after("--help")
     assert not _tops(help_modules) & (HEAVY | {"rich"})
-    assert "rolecli.scorer" not in help_modules
+    assert "rolecli.model.scorer" not in help_modules
     version_modules = _modules_after("--version")
     assert not _tops(version_modules) & (HEAVY | {"rich"})
     assert not any(m.startswith("rolecli.cli.") and m not in {"rolecli.cli.main",

@@ -183,58 +183,6 @@ def test_completion_options_exist(rolecli):
     assert result.returncode == 0 and b"complete" in result.stdout
 
 
-def _labelled_csv(path: Path, rows_per_role: int, separable: bool) -> Path:
-    import csv
-    import random
-
-    engineer = ["deploy models to Kubernetes", "build serving APIs", "MLOps pipelines",
-                "production inference latency", "feature store", "monitoring drift"]
-    scientist = ["run A/B tests", "causal inference experiments", "statistical research",
-                 "publish papers", "Bayesian modelling", "hypothesis testing"]
-    pick = random.Random(0)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        for i in range(rows_per_role):
-            for label, own in (("engineer", engineer), ("scientist", scientist)):
-                words = pick.sample(own if separable else engineer + scientist, 4)
-                writer.writerow([" ".join(words) + f" posting {i}", label])
-    return path
-
-
-def test_train_refuses_too_few_rows_and_names_the_way_out(rolecli, tmp_path):
-    data = _labelled_csv(tmp_path / "small.csv", 7, separable=True)
-    result = rolecli("train", "--data", data, "--output", tmp_path / "m")
-    assert result.returncode == 3
-    line = one_line(result.stderr)
-    assert "too few rows" in line and "7 engineer" in line and "--with-shipped-data" in line
-    assert not (tmp_path / "m").exists()
-
-
-@pytest.mark.slow
-def test_train_refuses_a_fit_no_better_than_chance(rolecli, tmp_path):
-    data = _labelled_csv(tmp_path / "noise.csv", 25, separable=False)
-    result = rolecli("train", "--data", data, "--output", tmp_path / "m", "--cv", "3",
-                     timeout=300)
-    assert result.returncode == 3, result.stderr
-    lines = result.stderr.decode().strip().splitlines()
-    assert lines[0].startswith("out of fold") and len(lines) == 2, lines
-    assert "near chance" in lines[1] and "--with-shipped-data" in lines[1]
-    assert "Warning" not in result.stderr.decode()  # no raw library warning
-    assert not (tmp_path / "m").exists()
-
-
-def test_train_needs_force_to_overwrite_a_model_directory(rolecli, tmp_path):
-    target = tmp_path / "m"
-    target.mkdir()
-    (target / "card.json").write_text("{}")
-    data = _labelled_csv(tmp_path / "good.csv", 25, separable=True)
-    result = rolecli("train", "--data", data, "--output", target)
-    assert result.returncode == 2
-    assert "--force" in one_line(result.stderr)
-    assert (target / "card.json").read_text() == "{}"
-
-
 def test_batch_on_a_terminal_clears_its_bar_and_keeps_ids_whole(tmp_path):
     folder = tmp_path / "postings"
     for name in ("senior-ml-platform.txt", "scientist-recsys.txt"):

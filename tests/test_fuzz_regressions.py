@@ -17,7 +17,7 @@ import pytest
 from conftest import EXAMPLES, MODEL, check_classification, check_explanation, one_line
 
 from rolecli.errors import InputError
-from rolecli.inputs import text_from_bytes
+from rolecli.io.documents import text_from_bytes
 
 # (name, suffix, bytes): every crash found, with what it broke.
 CRASHES = [
@@ -83,7 +83,7 @@ MODEL_CRASH_DIR = Path(__file__).parent / "data" / "fuzz-model"
 @pytest.mark.parametrize("name", sorted(MODEL_CRASHES))
 @pytest.mark.parametrize("command", [["classify", "-f", "json"], ["model", "info", "--verify"]])
 def test_model_loading_crash_is_one_line_and_exit_4_at_most(rolecli, tmp_path, name, command):
-    from rolecli.scorer import SCORER_FILE
+    from rolecli.model.scorer import SCORER_FILE
 
     data = (MODEL_CRASH_DIR / name).read_bytes()
     raw = data[2 + data[1] :]
@@ -133,9 +133,9 @@ TABLE_CRASHES = [
 def test_table_and_resume_crashes_are_fixed(tmp_path, name, target, data):
     """The harness's checks (fuzz/fuzz_tables.py), on each input that crashed before."""
     from rolecli.batch import UniqueIds, read_resumable
-    from rolecli.datasets import read_labelled
     from rolecli.errors import RoleCliError, UsageError
-    from rolecli.tabular import iter_table
+    from rolecli.io.labelled import read_labelled
+    from rolecli.io.tables import iter_table
 
     kind, suffix = target.split(".")
     path = tmp_path / f"input.{suffix}"

@@ -233,15 +233,15 @@ def test_batch_turns_expanding_files_into_error_rows_and_scores_the_rest(rolecli
 
 def test_extraction_stops_at_its_cpu_time_limit_and_the_batch_goes_on(monkeypatch, tmp_path):
     """The backstop for what the size limits miss: a parser that spins."""
-    from rolecli import inputs
     from rolecli.batch import run_batch
+    from rolecli.io import documents
 
     def spin(data: bytes, name: str) -> str:
         while True:
             pass
 
-    monkeypatch.setattr(inputs, "MAX_EXTRACT_SECONDS", 0.3)
-    monkeypatch.setattr(inputs, "_pdf_text", spin)
+    monkeypatch.setattr(documents, "MAX_EXTRACT_SECONDS", 0.3)
+    monkeypatch.setattr(documents, "_pdf_text", spin)
     (tmp_path / "a-spin.pdf").write_bytes(b"%PDF-1.4 anything")
     shutil.copy(POSTING, tmp_path / "b-good.txt")
     stream = io.StringIO()
@@ -393,7 +393,7 @@ def test_resume_with_another_model_or_other_inputs_is_refused(rolecli, tmp_path)
     assert rolecli("batch", folder, "-o", output).returncode == 0
     before = output.read_bytes()
     model = _model_copy(tmp_path)
-    from rolecli.scorer import SCORER_FILE, decode, encode
+    from rolecli.model.scorer import SCORER_FILE, decode, encode
 
     card = json.loads((model / "card.json").read_text(encoding="utf-8"))
     data = decode((model / SCORER_FILE).read_bytes())

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, MODEL, one_line
 
-from rolecli.scorer import SCORER_FILE, ScorerData, decode, encode, join_file, split_file
+from rolecli.model.scorer import SCORER_FILE, ScorerData, decode, encode, join_file, split_file
 
 HINT = "(rebuild it with `rolecli train`, or pass --model DIR)"
 POSTING = EXAMPLES / "ml-engineer.txt"
@@ -160,7 +160,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "card-nan-threshold": (
         lambda m: (m / "card.json").write_text(
-            re.sub(r'"min_p_on_topic": [0-9.]+', '"min_p_on_topic": NaN', (m / "card.json").read_text())
+            re.sub(r'"min_p_on_topic": [0-9.]+', '"min_p_on_topic": NaN',
+                   (m / "card.json").read_text())
         ),
         CARD + ": unreadable model card (non-finite number NaN)",
     ),
@@ -424,8 +425,8 @@ def test_verify_accepts_the_shipped_model(invoke):
 
 def test_default_thresholds_fit_the_card_schema():
     """decision.DEFAULT_THRESHOLDS and card.Thresholds name the same keys."""
-    from rolecli.card import parse_thresholds
     from rolecli.decision import DEFAULT_THRESHOLDS
+    from rolecli.model.card import parse_thresholds
 
     assert parse_thresholds(DEFAULT_THRESHOLDS).as_dict() == DEFAULT_THRESHOLDS
 
@@ -493,7 +494,7 @@ PIPELINE_DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
 @pytest.mark.parametrize("damage", sorted(PIPELINE_DAMAGE))
 def test_load_pipeline_refuses_every_fault_with_a_model_error(tmp_path, damage):
     from rolecli.errors import ExitCode, ModelError
-    from rolecli.model import load_pipeline
+    from rolecli.model.training import load_pipeline
 
     model = copy_model(tmp_path)
     make, reason = PIPELINE_DAMAGE[damage]
@@ -509,7 +510,7 @@ def test_load_pipeline_refuses_an_untrusted_directory(tmp_path):
     """Unpickling runs code and the hash comes from the same directory: only the shipped
     model, or a directory the caller vouches for with trusted=True, is unpickled."""
     from rolecli.errors import UsageError
-    from rolecli.model import load_pipeline
+    from rolecli.model.training import load_pipeline
 
     model = copy_model(tmp_path)
     with pytest.raises(UsageError, match="trusted=True"):
@@ -519,7 +520,7 @@ def test_load_pipeline_refuses_an_untrusted_directory(tmp_path):
 
 def test_load_pipeline_ignores_rolecli_model_for_trust(tmp_path, monkeypatch):
     from rolecli.errors import UsageError
-    from rolecli.model import load_pipeline
+    from rolecli.model.training import load_pipeline
 
     monkeypatch.setenv("ROLECLI_MODEL", str(copy_model(tmp_path)))
     with pytest.raises(UsageError, match="trusted=True"):
@@ -528,7 +529,7 @@ def test_load_pipeline_ignores_rolecli_model_for_trust(tmp_path, monkeypatch):
 
 def test_load_pipeline_of_an_intact_copy_still_works(tmp_path):
     """The faults above are the faults: an untouched copy loads and predicts."""
-    from rolecli.model import load_pipeline
+    from rolecli.model.training import load_pipeline
 
     pipeline = load_pipeline(copy_model(tmp_path), trusted=True)
     p = pipeline.predict_proba([POSTING.read_text(encoding="utf-8")])[0]
@@ -584,7 +585,7 @@ def test_an_unwritable_record_is_skipped_quietly(rolecli, tmp_path):
 def test_verify_ignores_the_record(rolecli, tmp_path):
     """The trade-off, pinned down: a record forged for a tampered file fools a plain load,
     and `model info --verify`, which never reads the record, still catches it."""
-    from rolecli.check_cache import identity
+    from rolecli.model.check_cache import identity
 
     model = copy_model(tmp_path)
     raw = bytearray((model / SCORER_FILE).read_bytes())

@@ -72,7 +72,7 @@ ROLE_TEXT = st.lists(
 @settings(max_examples=1000, deadline=None)
 @given(st.one_of(ROLE_TEXT, TEXT))
 def test_hybrid_role_spans_are_every_regex_match_of_the_lowercased_text(text):
-    from rolecli.text import HYBRID_ROLE, hybrid_role_spans
+    from rolecli.model.analyzer import HYBRID_ROLE, hybrid_role_spans
 
     lowered = text.lower()
     spans = hybrid_role_spans(text)
@@ -99,7 +99,7 @@ def test_every_jsonl_line_is_one_row_or_one_reason(tmp_path_factory, lines, with
     the reason it has none, and a text id (batch and the labelled-data commands share it)."""
     import json
 
-    from rolecli.tabular import iter_table
+    from rolecli.io.tables import iter_table
 
     texts = [v if isinstance(v, str) and not v.startswith("{") else json.dumps(v)
              for v in lines]

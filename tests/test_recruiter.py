@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rolecli import classify, explain
+from rolecli.model.analyzer import sentence_spans
 from rolecli.sections import Sections, heading_kind
-from rolecli.text import sentence_spans
 from rolecli.title import leading_title, named_roles, title_label
 
 ENGINEER_BODY = """About the team

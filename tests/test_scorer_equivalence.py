@@ -19,20 +19,20 @@ TOLERANCE = 1e-9
 
 @pytest.fixture(scope="module")
 def pipelines():
-    from rolecli.model import DOMAIN_FILE, load_pipeline
+    from rolecli.model.training import DOMAIN_FILE, load_pipeline
 
     return load_pipeline(MODEL), load_pipeline(MODEL, DOMAIN_FILE)  # the shipped model
 
 
 @pytest.fixture(scope="module")
 def scorer():
-    from rolecli.scorer import Scorer
+    from rolecli.model.scorer import Scorer
 
     return Scorer.load(MODEL)
 
 
 def _assert_equal(scorer, pipelines, texts):
-    from rolecli.scorer import sigmoid
+    from rolecli.model.scorer import sigmoid
 
     role, domain = pipelines
     expected_role = role.predict_proba(texts)[:, 1]
@@ -112,7 +112,7 @@ def test_generated_text_matches_pipeline(scorer, pipelines, text):
 
 def test_scorer_file_is_plain_data_without_code():
     """Magic bytes, a JSON header and packed numbers: nothing in it can run."""
-    from rolecli.scorer import SCORER_FILE, decode, split_file
+    from rolecli.model.scorer import SCORER_FILE, decode, split_file
 
     raw = (MODEL / SCORER_FILE).read_bytes()
     header, _ = split_file(raw)
@@ -125,7 +125,7 @@ def test_scorer_file_is_plain_data_without_code():
 
 
 def test_scorer_round_trips_through_its_writer():
-    from rolecli.scorer import SCORER_FILE, decode, encode
+    from rolecli.model.scorer import SCORER_FILE, decode, encode
 
     raw = (MODEL / SCORER_FILE).read_bytes()
     assert encode(decode(raw)) == raw
@@ -133,7 +133,7 @@ def test_scorer_round_trips_through_its_writer():
 
 def test_scorer_matches_the_pipelines_weights_exactly(pipelines):
     """The packed arrays hold scikit-learn's float64 values bit for bit, column by column."""
-    from rolecli.scorer import SCORER_FILE, decode
+    from rolecli.model.scorer import SCORER_FILE, decode
 
     data = decode((MODEL / SCORER_FILE).read_bytes())
     role, domain = pipelines
@@ -146,7 +146,7 @@ def test_scorer_matches_the_pipelines_weights_exactly(pipelines):
 
 def test_hash_table_and_dict_agree_on_every_dev_posting(dev_postings):
     """A single posting probes the file's hash table; batch builds a dict. Same slots."""
-    from rolecli.scorer import Scorer
+    from rolecli.model.scorer import Scorer
 
     scorer = Scorer.load(MODEL)
     vocabulary = scorer.vocabulary
@@ -164,7 +164,7 @@ def test_hash_table_and_dict_agree_on_every_dev_posting(dev_postings):
 
 def test_probing_switches_to_the_dict_with_the_same_counts():
     """The first postings are looked up by probing, later ones in the dict: same counts."""
-    from rolecli.scorer import Scorer
+    from rolecli.model.scorer import Scorer
 
     texts = [p.read_text() for p in sorted(EXAMPLES.glob("*.txt"))]
     fresh = Scorer.load(MODEL)
@@ -204,7 +204,7 @@ def test_help_never_imports_sklearn():
 
 def test_load_pipeline_refuses_tampered_pickle(tmp_path):
     from rolecli.errors import ModelError
-    from rolecli.model import load_pipeline
+    from rolecli.model.training import load_pipeline
 
     model = tmp_path / "model"
     shutil.copytree(MODEL, model)
@@ -240,7 +240,7 @@ def test_scorer_with_hash_matching_but_bad_content_exits_4(rolecli, tmp_path):
     """A consistent but incompatible scorer (as from a future version) is refused clearly."""
     import hashlib
 
-    from rolecli.scorer import join_file, split_file
+    from rolecli.model.scorer import join_file, split_file
 
     model = tmp_path / "model"
     shutil.copytree(MODEL, model)

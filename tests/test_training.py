@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import EXAMPLES, MODEL, ROOT
+from conftest import EXAMPLES, MODEL, ROOT, one_line
 
 MODEL_FILES = ("pipeline.joblib", "domain.joblib", "tech.joblib", "scorer.bin")
 
@@ -135,3 +135,133 @@ def test_train_rejects_unknown_label(tmp_path, invoke):
     result = invoke("train", "--data", bad, "--output", tmp_path / "m")
     assert result.exit_code == 3
     assert "unknown label" in result.output
+
+
+def test_label_folders_are_walked_as_batch_walks(tmp_path, invoke):
+    """Hidden files are skipped and a symlink loop is safe in label folders, as in batch."""
+    folder = tmp_path / "labelled"
+    for label, names in (("engineer", ("ml-engineer", "llm-platform-engineer")),
+                         ("scientist", ("research-scientist", "data-scientist"))):
+        (folder / label / "more").mkdir(parents=True)
+        for name in names:
+            (folder / label / f"{name}.txt").write_bytes((EXAMPLES / f"{name}.txt").read_bytes())
+    (folder / "engineer" / ".draft.txt").write_text("not a posting", encoding="utf-8")
+    (folder / "engineer" / "more" / "loop").symlink_to("..")
+    result = invoke("evaluate", folder, "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["labels"] == {"engineer": 2, "scientist": 2}
+    assert report["errors"] == []
+
+
+def test_train_replaces_a_model_directory_whole(tmp_path, invoke):
+    """The new model takes the old one's place by renames: no old file lingers, no staging
+    directory is left beside it."""
+    from rolecli.model.scorer import LEGACY_SCORER_FILE
+
+    output = tmp_path / "model"
+    output.mkdir()
+    (output / LEGACY_SCORER_FILE).write_text("an older model's scorer", encoding="utf-8")
+    refused = invoke("train", "--output", output, "--cv", "2")
+    assert refused.exit_code == 2
+    assert "already holds a model; pass --force to replace it" in refused.stderr
+    assert (output / LEGACY_SCORER_FILE).read_text(encoding="utf-8") == "an older model's scorer"
+    result = invoke("train", "--output", output, "--cv", "2", "--force")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    assert sorted(p.name for p in output.iterdir()) == sorted(["card.json", *MODEL_FILES])
+
+
+def test_train_refuses_a_directory_that_is_not_a_model(tmp_path, invoke):
+    output = tmp_path / "mine"
+    output.mkdir()
+    (output / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = invoke("train", "--output", output)
+    assert result.exit_code == 2
+    assert "not a model's (notes.txt)" in result.stderr
+    assert (output / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_role_model_reads_as_an_estimator(tmp_path):
+    """Parameters verbatim from __init__, learned state set by fit, the defaults read-only,
+    and save writes what compile gives."""
+    from rolecli.model.scorer import SCORER_FILE, encode
+    from rolecli.model.training import (
+        DEFAULT_HYPERPARAMETERS,
+        RoleModel,
+        default_data_files,
+        load_training_data,
+    )
+
+    model = RoleModel(folds=2)
+    assert model.hyperparameters is DEFAULT_HYPERPARAMETERS and model.folds == 2
+    assert not hasattr(model, "role_")
+    with pytest.raises(TypeError):
+        DEFAULT_HYPERPARAMETERS["role"]["C"] = 10.0  # type: ignore[index]
+    examples, infos = load_training_data(default_data_files())
+    assert model.fit(examples) is model
+    card = model.save(tmp_path / "model", infos, examples)
+    assert (tmp_path / "model" / SCORER_FILE).read_bytes() == encode(model.compile())
+    assert card["hyperparameters"]["role"]["C"] == 2.0
+    assert card["metrics"]["out_of_fold"]["folds"] == 2
+
+
+def _labelled_csv(path, rows):
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return path
+
+
+def test_train_refuses_too_few_rows_and_points_to_shipped_data(tmp_path, invoke):
+    small = _labelled_csv(tmp_path / "small.csv", [
+        ("Deploy models to Kubernetes and keep the serving API fast", "engineer"),
+        ("Run A/B tests and present statistical insights to leaders", "scientist"),
+    ] * 7)
+    result = invoke("train", "--data", small, "--output", tmp_path / "m")
+    assert result.exit_code == 3
+    assert one_line(result.stderr) == (
+        "rolecli: error: too little data for a model: 7 engineer and 7 scientist rows (at "
+        "least 20 of each role are needed); add rows, or pass --with-shipped-data to train "
+        "on yours and the shipped data"
+    )
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_train_refuses_labels_it_cannot_learn(tmp_path, invoke):
+    """Random labels over the same words: the out-of-fold AUC is near chance, so no model."""
+    import random
+
+    rng = random.Random(1)
+    words = ["model", "data", "pipeline", "deploy", "analysis", "statistics", "kubernetes",
+             "experiment", "serving", "research", "python", "sql", "team", "build"]
+    noise = _labelled_csv(tmp_path / "noise.csv", [
+        (" ".join(rng.choice(words) for _ in range(30)), rng.choice(["engineer", "scientist"]))
+        for _ in range(60)
+    ])
+    result = invoke("train", "--data", noise, "--output", tmp_path / "m")
+    assert result.exit_code == 3
+    assert "little better than chance: out-of-fold ROC AUC" in one_line(result.stderr)
+    assert not (tmp_path / "m").exists()
+
+
+def test_library_warnings_become_one_plain_line_per_kind():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from rolecli.model.training import plain_warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            warnings.warn("Liblinear failed to converge,\n increase the number of iterations.",
+                          ConvergenceWarning, stacklevel=1)
+    assert plain_warnings(caught) == [
+        "Liblinear failed to converge, increase the number of iterations. "
+        "(ConvergenceWarning, 3 times)"
+    ]

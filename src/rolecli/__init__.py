@@ -28,9 +28,9 @@ def __getattr__(name: str) -> Any:
 
         return explain
     if name in {"train", "load_pipeline"}:
-        from . import model
+        from .model import training
 
-        return getattr(model, name)
+        return getattr(training, name)
     if name == "evaluate":
         from .evaluation import evaluate
 

@@ -3,7 +3,8 @@
 The pieces, in the order a run uses them:
   sources()    PATHs -> posting files and tables, in a deterministic (sorted) order;
   items()      sources -> Items (a path for a worker to read, or a table row's text);
-  engines      Items -> rows, in input order: in-process, a process pool, or Dask;
+  engines      Items -> rows, in input order (`items.Scoring`): in-process, a process pool,
+               or Dask (dask_engine.py);
   writers      rows -> jsonl / csv / json / table, written and flushed chunk by chunk, as scored;
   run_batch()  ties them together, with --resume, --output safety and Ctrl-C handling.
 
@@ -17,7 +18,6 @@ import fnmatch
 import hashlib
 import io
 import json
-import logging
 import os
 import signal
 import sys
@@ -34,14 +34,13 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol
 
 from .classifier import load_scorer
-from .datasets import TEXT_SUFFIXES
-from .decision import decide, title_agrees
 from .errors import ExitCode, RoleCliError, Terminated, UsageError
 from .escape import json_text, visible
-from .evidence import gather
-from .inputs import posting_text, read_document
-from .scorer import Scorer
-from .tabular import TABLE_SUFFIXES, check_table, is_table, iter_table
+from .io.labelled import TEXT_SUFFIXES
+from .io.tables import TABLE_SUFFIXES, check_table, is_table, iter_table, unbounded_fields
+from .io.walk import walk_files
+from .items import Item, Row, Scoring, error_row, printable, reason
+from .model.scorer import Scorer
 
 FORMATS = ("table", "csv", "jsonl", "json")
 DEFAULT_PRECISION = 4  # decimals of probabilities in table and csv (JSON: every digit)
@@ -56,19 +55,6 @@ CSV_COLUMNS = (
 CHUNK_ITEMS = 32
 # Tasks in flight per worker: keeps workers busy while bounding memory.
 TASKS_PER_WORKER = 4
-
-Row = dict[str, Any]
-
-
-class Item(NamedTuple):
-    """One thing to score: a file the worker reads, a table row's text, or why there is neither."""
-
-    id: str
-    path: str | None = None
-    text: str | None = None
-    error: str | None = None
-    title: str | None = None  # given (--title, --title-column); else read from the posting
-
 
 class Source(NamedTuple):
     """One entry of a walk: a posting file, a table to expand into rows, or an unlistable folder."""
@@ -152,25 +138,6 @@ class ProgressSink(Protocol):
 # -- rows --------------------------------------------------------------------------------
 
 
-def error_row(item_id: str, reason: str) -> Row:
-    return {
-        "id": item_id, "status": "error", "label": None, "probabilities": None,
-        "confidence": None, "off_topic": None, "title": None,
-        "error": printable(" ".join(reason.split())),
-    }
-
-
-def printable(name: str) -> str:
-    """A file name as text any output can hold: undecodable bytes (which Python keeps as
-    lone surrogates) become backslash escapes, so ids stay writable. An escaped name may
-    equal a real one (`caf\\xe9.txt`): UniqueIds keeps ids distinct."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return name
-
-
 class UniqueIds:
     """Makes every id of a run unique, in input order: the first item keeps its id, each
     later item with the same id gets the first free `id~2`, `id~3`, ... (a repeated value
@@ -195,57 +162,6 @@ class UniqueIds:
             self.first = (item_id, renamed)
         self.renamed += 1
         return renamed
-
-
-class Scoring:
-    """A loaded scorer turning Items into rows; one per process."""
-
-    def __init__(self, scorer: Scorer) -> None:
-        scorer.build_index()  # every term checked, and lookups in C from the first item
-        self.scorer = scorer
-        self.thresholds = scorer.thresholds
-        # pypdf logs a warning for each damaged PDF; here that PDF's error row says it once.
-        logging.getLogger("pypdf").setLevel(logging.ERROR)
-
-    def row(self, item: Item) -> Row:
-        if item.error is not None:
-            return error_row(item.id, item.error)
-        try:
-            text = (
-                posting_text(item.text, item.id)
-                if item.text is not None
-                else read_document(Path(str(item.path)))
-            )
-            # The verdict alone: a batch row shows no top terms or reasons, so none are built.
-            evidence = gather(self.scorer, text, item.title)
-            verdict = decide(evidence, self.thresholds)
-            p = evidence.p_scientist
-            title = evidence.title
-        except Exception as exc:  # one odd file (or a parser bug on it) must not stop the batch
-            return error_row(item.id, _reason(exc))
-        return {
-            "id": item.id, "status": "ok", "label": verdict.label,
-            "probabilities": {"engineer": 1.0 - p, "scientist": p},
-            "confidence": verdict.confidence, "off_topic": verdict.off_topic,
-            "title": {
-                "text": title.text if title else None,
-                "label": title.label if title else None,
-                "agrees": title_agrees(title.label, verdict, p, self.thresholds)
-                if title else None,
-            },
-            "error": None,
-        }
-
-    def rows(self, chunk: Sequence[Item]) -> list[Row]:
-        return [self.row(item) for item in chunk]
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, RoleCliError):
-        return exc.message
-    if isinstance(exc, OSError):
-        return f"cannot read ({exc.strerror or exc})"
-    return f"{type(exc).__name__}: {exc}"
 
 
 # -- inputs ------------------------------------------------------------------------------
@@ -282,67 +198,16 @@ def sources(config: BatchConfig) -> Iterator[Source]:
 
 
 def walk(root: Path, globs: Sequence[str] = (), exclude: Path | None = None) -> Iterator[Source]:
-    """Posting files and tables under root: recursive, sorted, hidden entries skipped.
-
-    Symlinked folders are followed once: a folder already visited (by device and inode)
-    is skipped, which makes symlink loops safe. Only regular files with a known suffix
-    are kept, filtered by the globs (on the name, or on the relative path if the glob has a /).
-    """
+    """Posting files and tables under root, by io.walk's rules (sorted, hidden entries
+    skipped, symlink loops safe): files with a known suffix, filtered by the globs (on the
+    name, or on the relative path if the glob has a /), never the output file `exclude`."""
     key = _file_key(exclude) if exclude is not None else None
     excluded = (exclude.name, key) if exclude is not None and key is not None else None
-    seen: set[tuple[int, int]] = set()
-    # An explicit stack of sorted listings: deep trees cannot hit the recursion limit.
-    stack: list[Iterator[tuple[str, os.DirEntry[str]]]] = []
-    listing = _listing(root, "", seen)
-    if isinstance(listing, Source):
-        yield listing
-        return
-    stack.append(listing)
-    while stack:
-        next_entry = next(stack[-1], None)
-        if next_entry is None:
-            stack.pop()
-            continue
-        relative, entry = next_entry
-        if _is_dir(entry):
-            listing = _listing(Path(entry.path), relative + "/", seen)
-            if isinstance(listing, Source):
-                yield listing
-            else:
-                stack.append(listing)
-        elif _is_file(entry) and (kind := _kind(entry, relative, globs, excluded)):
-            yield Source(relative, Path(entry.path), kind)
-
-
-def _listing(
-    directory: Path, prefix: str, seen: set[tuple[int, int]]
-) -> Iterator[tuple[str, os.DirEntry[str]]] | Source:
-    try:
-        stat = directory.stat()
-        key = (stat.st_dev, stat.st_ino)
-        if key in seen:
-            return iter(())
-        seen.add(key)
-        with os.scandir(directory) as scan:
-            entries = sorted((e for e in scan if not e.name.startswith(".")), key=lambda e: e.name)
-    except OSError as exc:
-        return Source(prefix.rstrip("/") or ".", directory, "error",
-                      f"cannot list folder ({exc.strerror or exc})")
-    return ((prefix + e.name, e) for e in entries)
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
-
-
-def _is_file(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_file()
-    except OSError:
-        return False
+    for found in walk_files(root):
+        if found.entry is None:
+            yield Source(found.relative, found.path, "error", found.error)
+        elif kind := _kind(found.entry, found.relative, globs, excluded):
+            yield Source(found.relative, found.path, kind)
 
 
 def _kind(
@@ -404,7 +269,7 @@ def table_items(source: Source, config: BatchConfig) -> Iterator[Item]:
                        title=row.title or config.title)
     except (RoleCliError, OSError, ValueError, csv.Error) as exc:
         # A table met inside a folder may not be an export of postings: one error row, go on.
-        yield Item(source.id, error=_reason(exc))
+        yield Item(source.id, error=reason(exc))
 
 
 def count_items(config: BatchConfig) -> int | None:
@@ -1141,7 +1006,8 @@ def _parse_record(record: bytes, format: str) -> Row | str | None:
             if not isinstance(row, dict) or not isinstance(row.get("id"), str):
                 return None
             return row if row.get("status") in ("ok", "error") else None
-        fields = next(csv.reader(io.StringIO(text)))
+        with unbounded_fields():
+            fields = next(csv.reader(io.StringIO(text)))
     # ValueError: bad JSON, or an integer of thousands of digits; RecursionError: nesting.
     except (UnicodeDecodeError, ValueError, RecursionError, StopIteration, csv.Error):
         return None
@@ -1224,7 +1090,8 @@ def run_batch(
             if engine == "dask":
                 from .dask_engine import dask_rows
 
-                batches = dask_rows(config, done, stop, scheduler, ids)
+                batches = dask_rows(items(config, done, ids), config.model, config.jobs, stop,
+                                    scheduler)
             else:
                 batches = local_rows(
                     chunked(items(config, done, ids)), config, Scoring(scorer), stop

@@ -6,13 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .decision import decide
 from .errors import InputError
-from .evidence import Evidence, gather
+from .evidence import gather
+from .model.scorer import Scorer
 from .paths import default_model_dir
-from .scorer import Scorer
-
-TOP_TERMS = 8
+from .result import result_of
 
 
 @lru_cache(maxsize=8)
@@ -36,27 +34,4 @@ def classify(
     scorer = model if isinstance(model, Scorer) else load_scorer(model)
     if not isinstance(text, str) or not text.strip():
         raise InputError("no text to classify (empty or whitespace only)")
-    return verdict(scorer, gather(scorer, text, title))
-
-
-def verdict(scorer: Scorer, evidence: Evidence) -> dict[str, Any]:
-    from .reasons import confidence_text, reasons, title_check  # not needed to load a model
-
-    result = decide(evidence, scorer.thresholds, every=True)
-    p = evidence.p_scientist
-    title, sentence = title_check(evidence, result, scorer.thresholds)
-    return {
-        "label": result.label,
-        "probabilities": {"engineer": 1.0 - p, "scientist": p},
-        "confidence": result.confidence,
-        "confidence_text": confidence_text(evidence, result),
-        "off_topic": result.off_topic,
-        "reasons": reasons(evidence, result),
-        "title": title,
-        "title_check": sentence,
-        "top_terms": {
-            "engineer": [t for t, c in evidence.ranked if c < 0][:TOP_TERMS],
-            "scientist": [t for t, c in evidence.ranked if c > 0][:TOP_TERMS],
-        },
-        "model": {"id": scorer.model_id, "sha256": scorer.sha256},
-    }
+    return result_of(scorer, gather(scorer, text, title)).to_json()

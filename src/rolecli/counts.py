@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, UsageError
-from .text import Analyzer
+from .model.analyzer import Analyzer
 
 FORMAT = "rolecli-counts"
 FORMAT_VERSION = 1

@@ -43,11 +43,19 @@ ROLE_NAMES = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "
 CONFIDENCE_WORDS = ((0.85, "high"), (0.65, "medium"), (0.0, "low"))
 
 
-class Signals(Protocol):
-    """What the rule reads; the costly signals are methods, called only when needed."""
+class MixedSignals(Protocol):
+    """What the mixed rule reads (calibration's PostingSignals hold just this)."""
 
     @property
     def p_scientist(self) -> float: ...
+
+    def names_hybrid(self) -> bool: ...
+
+    def split(self, strong_line: float) -> float: ...
+
+
+class Signals(MixedSignals, Protocol):
+    """What the label rule reads; the costly signals are methods, called only when needed."""
 
     @property
     def p_on_topic(self) -> float: ...
@@ -60,10 +68,6 @@ class Signals(Protocol):
 
     @property
     def p_tech(self) -> float: ...
-
-    def names_hybrid(self) -> bool: ...
-
-    def split(self, strong_line: float) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ def names_hybrid(labels: list[str]) -> bool:
 
 
 def is_confident(p_scientist: float, thresholds: dict[str, Any]) -> bool:
-    return max(p_scientist, 1.0 - p_scientist) >= thresholds["confident"]["min_p"]
+    return max(p_scientist, 1.0 - p_scientist) >= float(thresholds["confident"]["min_p"])
 
 
 def _within(p: float, low: float, high: float) -> bool:
@@ -93,7 +97,7 @@ def _within(p: float, low: float, high: float) -> bool:
 
 
 def mixed_grounds(
-    signals: Signals, thresholds: dict[str, Any], every: bool = False
+    signals: MixedSignals, thresholds: dict[str, Any], every: bool = False
 ) -> tuple[str, ...]:
     """Why a posting counts as mixed (empty when it does not); cheapest test first, and
     only the first that holds unless `every`."""

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from .classifier import load_scorer
-from .datasets import BadRow, Example, read_labelled
 from .decision import decide
 from .evidence import gather
-from .scorer import Scorer
+from .io.labelled import BadRow, Example, read_labelled
+from .model.scorer import Scorer
 
 PREDICTED = ("engineer", "scientist", "mixed", "off_topic")
 ROLE_WORD = re.compile(

@@ -20,9 +20,9 @@ from functools import cached_property
 from itertools import accumulate, chain, pairwise
 
 from .decision import names_hybrid
-from .scorer import Scorer, sigmoid
+from .model.analyzer import names_ml_work, sentence_spans
+from .model.scorer import Scorer, sigmoid
 from .sections import BOILERPLATE, SECTION_CHARS, Sections
-from .text import names_ml_work, sentence_spans
 from .title import NamedRole, TitleLine, leading_title, named_roles, title_label
 
 TITLE = "title"  # the section kind of a recognised title line

@@ -16,12 +16,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .classifier import load_scorer, verdict
+from .classifier import load_scorer
 from .decision import Verdict, decide
 from .errors import InputError
 from .evidence import Evidence, gather
+from .io.tables import unbounded_fields
+from .model.scorer import Scorer
 from .paths import shipped_data_dir
-from .scorer import Scorer
+from .result import result_of
 
 CLOSEST = 3
 DECISIVE_LINES = 4  # per side of the verdict (both sides for mixed)
@@ -43,7 +45,7 @@ def explain(
     if not isinstance(text, str) or not text.strip():
         raise InputError("no text to explain (empty or whitespace only)")
     evidence = gather(scorer, text, title)
-    result = verdict(scorer, evidence)
+    result = result_of(scorer, evidence).to_json()
     decision = decide(evidence, scorer.thresholds, every=True)
     calibration = scorer.card.get("calibration", {})
     sentences, unlisted = _sentences(evidence, decision)
@@ -137,7 +139,7 @@ def _sentences(
 def article_bullets() -> tuple[tuple[str, str, str], ...]:
     """(id, label, text) of the article's responsibility bullets: the roles' definitions."""
     path = shipped_data_dir() / "article.csv"
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8") as handle, unbounded_fields():
         return tuple(
             (row["id"], row["label"], row["text"])
             for row in csv.DictReader(handle)

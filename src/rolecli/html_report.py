@@ -10,7 +10,7 @@ import math
 from html import escape
 from typing import Any
 
-from .render import ROLE_NAMES
+from .decision import ROLE_NAMES
 from .render_explain import (
     DECISIVE_MARK,
     LEVEL_NAMES,

@@ -200,21 +200,21 @@ def confidence_text(evidence: Evidence, verdict: Verdict) -> str:
 
 def title_check(
     evidence: Evidence, verdict: Verdict, thresholds: dict[str, Any]
-) -> tuple[dict[str, Any], str | None]:
-    """The JSON `title` object and the one plain sentence about the title against the body."""
+) -> str | None:
+    """The one plain sentence about the title against the body (None without a title)."""
     title = evidence.title
     if title is None:
-        return {"text": None, "label": None, "agrees": None}, None
+        return None
     p = evidence.p_scientist
     shown = quote(title.text)
     if verdict.off_topic or verdict.label is None:
         sentence = (f"Titled {shown}, but the posting does not read like an ML or data job "
                     "description")
-        return {"text": title.text, "label": title.label, "agrees": None}, sentence
+        return sentence
     if title.label is None:
         sentence = (f"Titled {shown}, which names neither an ML engineer nor an ML scientist: "
                     "nothing to check the body against")
-        return {"text": title.text, "label": None, "agrees": None}, sentence
+        return sentence
     work, _ = line_groups(evidence)
     label = verdict.label
     agrees = title_agrees(title.label, verdict, p, thresholds)
@@ -237,4 +237,4 @@ def title_check(
         sentence = (f"Titled {named}; the body leans to {SIDE_WORDS[str(label)]} "
                     f"({work.count(str(label))}, {_p(str(label), p)}), not strongly enough "
                     "to contradict it")
-    return {"text": title.text, "label": title.label, "agrees": agrees}, sentence
+    return sentence

@@ -85,7 +85,7 @@ def discard_stdout() -> None:
 
 def read_posting(file: str | None, command: str) -> tuple[str, str]:
     """(text, name) from FILE, `-`, or piped stdin; on a terminal, a usage hint, not a wait."""
-    from ..inputs import read_document, read_stdin
+    from ..io.documents import read_document, read_stdin
 
     if file is None or file == "-":
         stdin = sys.stdin

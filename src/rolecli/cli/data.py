@@ -39,8 +39,8 @@ def data_build_command(
     least --min-postings postings from at least --min-sources sources. Same input, same
     bytes. Train on the result with `rolecli train --data FILE`.
     """
-    from ..datasets import build_count_file
-    from ..model import require_training_libraries, training_analyzer
+    from ..io.labelled import build_count_file
+    from ..model.training import require_training_libraries, training_analyzer
     from ..render import console, literal
 
     require_training_libraries("rolecli data build")

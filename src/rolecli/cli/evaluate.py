@@ -60,8 +60,8 @@ def calibrate_command(
     label_column: str = LABEL_COLUMN,
 ) -> None:
     """Fit the label thresholds (confidence level, mixed rule) on labelled postings."""
-    from ..calibration import calibrate, save_calibration
     from ..jsonout import write_json
+    from ..model.calibration import calibrate, save_calibration
     from ..render import console, literal
 
     settings = calibrate(data, model, text_column, label_column)

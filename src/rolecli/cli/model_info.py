@@ -27,9 +27,9 @@ def model_info_command(
     """Show the model card: training data, sizes, metrics, thresholds, hashes and top terms."""
     from ..classifier import load_scorer
     from ..jsonout import write_json
+    from ..model.scorer import verify_model
     from ..paths import default_model_dir
     from ..render import console
-    from ..scorer import verify_model
 
     scorer = verify_model(Path(model) if model else default_model_dir()) if verify else \
         load_scorer(model)

@@ -26,12 +26,12 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..batch import Scoring
 from ..classifier import load_scorer
 from ..errors import InputError
 from ..escape import json_text, visible
-from ..inputs import text_from_bytes
-from ..scorer import Scorer
+from ..io.documents import text_from_bytes
+from ..items import Scoring
+from ..model.scorer import Scorer
 from . import page, scoring
 from .openapi import openapi
 from .requests import (

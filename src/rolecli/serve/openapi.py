@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
-from ..inputs import MAX_INPUT_BYTES
+from ..io.documents import MAX_INPUT_BYTES
 from .requests import BODY_SECONDS, JSON_TYPES, JSONL_TYPES, MAX_TITLE_CHARS
 
 _LABEL = {"type": ["string", "null"], "enum": ["engineer", "scientist", "mixed", None]}

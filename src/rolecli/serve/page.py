@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from ..html_report import CSS, report_sections, verdict_class, verdict_heading
-from ..inputs import MAX_INPUT_BYTES
+from ..io.documents import MAX_INPUT_BYTES
 from .requests import MAX_TITLE_CHARS
 
 # Scripts and styles from this server only; inline style attributes carry the report's bar

@@ -20,9 +20,9 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from ..batch import Item, printable
 from ..errors import InputError
-from ..inputs import MAX_INPUT_BYTES, posting_text
+from ..io.documents import MAX_INPUT_BYTES, posting_text
+from ..items import Item, printable
 from .scoring import batch_item
 
 # A slow client may take this long to send its body; then it gets 408.

@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 
-from ..batch import CHUNK_ITEMS, Item, Row, Scoring
+from ..batch import CHUNK_ITEMS
 from ..classifier import classify
 from ..explanation import explain
-from ..scorer import Scorer
+from ..items import Item, Row, Scoring
+from ..model.scorer import Scorer
 
 
 def _takes_title(function: Callable[..., Any]) -> bool:

@@ -41,8 +41,8 @@ def identity(info: os.stat_result) -> list[int]:
 
 
 def _entries() -> dict[str, list[object]]:
+    from ..errors import ModelError
     from .card import read_model_file, strict_json
-    from .errors import ModelError
 
     path = _cache_file()
     if path is None:

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple, get_args, get_origin, get_type_hints
 
-from .errors import ModelError
+from ..errors import ModelError
 
 CARD_FILE = "card.json"
 CARD_FORMAT_VERSION = 1

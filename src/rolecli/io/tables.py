@@ -12,17 +12,16 @@ import csv
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import InputError, UsageError
-from .inputs import guess_encoding, mostly_utf8
+from ..errors import InputError, UsageError
+from .documents import guess_encoding, mostly_utf8
 
 TABLE_SUFFIXES = frozenset({".csv", ".jsonl", ".parquet"})
 PARQUET_BATCH_ROWS = 512
 _SNIFF_BYTES = 1 << 20
-
-csv.field_size_limit(sys.maxsize)
 
 
 class TableRow(NamedTuple):
@@ -32,6 +31,17 @@ class TableRow(NamedTuple):
     text: str | None
     error: str | None
     title: str | None = None
+
+
+@contextmanager
+def unbounded_fields() -> Iterator[None]:
+    """Lift the csv module's field size limit (131,072 characters: a long posting passes it)
+    while a row is read, then put back the caller's: the limit is process-wide state."""
+    previous = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
 
 def is_table(path: Path) -> bool:
@@ -133,7 +143,7 @@ def columns(path: Path) -> set[str] | None:
             for _, record in _jsonl_records(path):
                 return set(record) if isinstance(record, dict) else None
             return None
-        with _open_text(path) as handle:
+        with _open_text(path) as handle, unbounded_fields():
             header = next(csv.reader(handle), None)
             return set(header) if header is not None else None
     except OSError as exc:
@@ -147,7 +157,8 @@ def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
         while True:
             number += 1
             try:
-                record = next(reader)
+                with unbounded_fields():
+                    record = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:  # that line only: the reader carries on after it

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import counts as count_form
-from .errors import InputError, UsageError
+from .. import counts as count_form
+from ..errors import InputError, UsageError
+from .walk import walk_files
 
 LABELS = ("engineer", "scientist", "mixed", "off_topic")
 ROLE_LABELS = ("engineer", "scientist")
@@ -89,8 +90,8 @@ def read_labelled(
             f"{path}: labelled data must be .csv, .jsonl, {count_form.SUFFIX} "
             "or a folder of label folders"
         )
-    from .inputs import posting_text
-    from .tabular import check_columns, columns, records, table_row
+    from .documents import posting_text
+    from .tables import check_columns, columns, records, table_row
 
     if default_label is not None:
         default_label = normalise_label(default_label)
@@ -129,19 +130,22 @@ def read_labelled(
 
 
 def _load_folder(path: Path) -> tuple[list[Example], list[BadRow]]:
-    from .errors import RoleCliError
-    from .inputs import read_document
+    from ..errors import RoleCliError
+    from .documents import read_document
 
     examples, bad = [], []
     for label_dir in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
         label = normalise_label(label_dir.name)
         if label not in LABELS:
             raise InputError(f"{label_dir}: folder name is not a label ({', '.join(LABELS)})")
-        for file in sorted(label_dir.rglob("*")):
-            if file.is_file() and file.suffix.lower() in TEXT_SUFFIXES:
-                relative = file.relative_to(path).as_posix()
+        # batch's walk: hidden files skipped, symlink loops safe, unlistable folders reported
+        for found in walk_files(label_dir):
+            relative = label_dir.name + ("" if found.relative == "." else "/" + found.relative)
+            if found.error is not None:
+                bad.append(BadRow(relative, found.error))
+            elif found.path.suffix.lower() in TEXT_SUFFIXES:
                 try:
-                    examples.append(Example(relative, read_document(file), label, path.name))
+                    examples.append(Example(relative, read_document(found.path), label, path.name))
                 except RoleCliError as exc:  # as in batch: that file's reason, then on
                     bad.append(BadRow(relative, exc.message))
     if not examples and not bad:
@@ -169,7 +173,7 @@ def build_count_file(
     `output` and its manifest beside it; returns the manifest."""
     import json
 
-    from .evidence import body_text
+    from ..evidence import body_text
 
     if not count_form.is_counts_file(output):
         raise UsageError(f"--output {output}: a count file's name ends in {count_form.SUFFIX}")
@@ -202,9 +206,10 @@ def describe(path: Path, examples: list[Example], display: str | None = None) ->
 def sha256_path(path: Path) -> str:
     digest = hashlib.sha256()
     if path.is_dir():
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            digest.update(file.relative_to(path).as_posix().encode())
-            digest.update(sha256_file(file).encode())
+        for found in walk_files(path):  # the files a folder's training reads, and no others
+            if found.error is None:
+                digest.update(found.relative.encode())
+                digest.update(sha256_file(found.path).encode())
         return digest.hexdigest()
     return sha256_file(path)
 

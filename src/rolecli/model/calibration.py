@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .classifier import load_scorer
-from .datasets import Example, load_examples, sha256_file
-from .decision import DEFAULT_THRESHOLDS, GROUNDS, is_confident, mixed_grounds, names_hybrid
-from .errors import UsageError
-from .evidence import gather
+from ..classifier import load_scorer
+from ..decision import DEFAULT_THRESHOLDS, GROUNDS, is_confident, mixed_grounds, names_hybrid
+from ..errors import UsageError
+from ..evidence import gather
+from ..io.labelled import Example, load_examples, sha256_file
 from .scorer import Scorer, sigmoid
 
 # Budgets the thresholds are chosen under (targets, with a safety margin: at most 5% of

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from .errors import InputError, UsageError
+from ..errors import InputError, UsageError
 
 # Postings are a few KB; past this it is a data dump or the wrong file. The same limit
 # holds for the text a PDF, DOCX or HTML file gives.

@@ -35,7 +35,9 @@ from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 from zlib import crc32
 
+from ..errors import ModelError
 from . import check_cache
+from .analyzer import TOKEN_PATTERN, Analyzer
 from .card import (
     MODEL_FILE_SIZE_LIMIT,
     Card,
@@ -45,8 +47,6 @@ from .card import (
     read_model_file,
     strict_json,
 )
-from .errors import ModelError
-from .text import TOKEN_PATTERN, Analyzer
 
 SCORER_FILE = "scorer.bin"
 LEGACY_SCORER_FILE = "scorer.json"  # format 2, written by rolecli before packed arrays
@@ -215,12 +215,12 @@ def split_file(raw: bytes) -> tuple[Any, memoryview]:
 class _Parsed(NamedTuple):
     header: Header
     analyzer: dict[str, Any]  # the header's analyzer settings as written
-    offsets: array  # of int
-    table: array  # of int
-    idf: array  # of float
-    role_coef: array  # of float
-    domain_coef: array  # of float
-    tech_coef: array | None  # of float
+    offsets: "array[int]"
+    table: "array[int]"
+    idf: "array[float]"
+    role_coef: "array[float]"
+    domain_coef: "array[float]"
+    tech_coef: "array[float] | None"
     term_bytes: bytes
 
 
@@ -450,14 +450,14 @@ class Scorer(NamedTuple):
     # Packed doubles indexed by slot (slot 0 stays empty, so that filter(None, ...) drops
     # the lookups that missed without dropping a term). A posting's few hundred terms are
     # scattered over the vocabulary, and contiguous arrays take few cache misses.
-    idf: array  # of float
-    role_coef: array  # of float
-    domain_coef: array  # of float
+    idf: "array[float]"
+    role_coef: "array[float]"
+    domain_coef: "array[float]"
     role_intercept: float
     domain_intercept: float
     # P(a data or software job) of a text that is not an ML posting (wording its off-topic
     # verdict): (coefficients, intercept), None for a model without that head.
-    tech: tuple[array, float] | None  # (array of float, intercept)
+    tech: "tuple[array[float], float] | None"  # (coefficients, intercept)
     words: int  # slots 1..words hold the single-word terms
     model_card: Card
     sha256: str
@@ -533,7 +533,7 @@ class Scorer(NamedTuple):
         values, norm = self._tfidf(counts)
         if norm == 0:
             return intercept
-        return intercept + sum(map(mul, values, map(coef.__getitem__, counts))) / norm
+        return intercept + float(sum(map(mul, values, map(coef.__getitem__, counts)))) / norm
 
     def known_words(self, counts: dict[int, int]) -> int:
         """How many of a text's words (not n-grams) are in the vocabulary."""

@@ -1,0 +1,1 @@
+"""Reading inputs: posting documents, tables, folder walks, labelled data."""

@@ -1,0 +1,1 @@
+"""The model: analyzer, training, the compiled scorer and its format, the card, calibration."""

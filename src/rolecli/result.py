@@ -1,0 +1,104 @@
+"""The result of scoring one posting: built in one place (`result_of`), shown by every output.
+
+classify's JSON is `Result.to_json()`, explain's starts from it, and a batch row is
+`Result.row(id)`; the same evidence gives the same label, probabilities, confidence and
+title verdict in all three. (`decision.Verdict` is the decision alone; a Result adds the
+probabilities, the title and, for classify and explain, the words that explain it.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .decision import decide, title_agrees
+from .evidence import Evidence
+from .model.scorer import Scorer
+
+TOP_TERMS = 8
+
+
+@dataclass(frozen=True)
+class Title:
+    """The posting's job title, the role it names, and whether the body agrees with it."""
+
+    text: str | None = None
+    label: str | None = None
+    agrees: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "label": self.label, "agrees": self.agrees}
+
+
+@dataclass(frozen=True)
+class Words:
+    """What classify and explain say about a verdict; batch rows leave it out."""
+
+    confidence_text: str
+    reasons: list[str]
+    title_check: str | None
+    top_terms: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Result:
+    label: str | None  # engineer, scientist, mixed; None when off-topic
+    p_scientist: float
+    confidence: float
+    off_topic: bool
+    title: Title
+    model: dict[str, str]  # id and sha256 of the scorer
+    words: Words | None = None
+
+    def probabilities(self) -> dict[str, float]:
+        return {"engineer": 1.0 - self.p_scientist, "scientist": self.p_scientist}
+
+    def to_json(self) -> dict[str, Any]:
+        """What `rolecli classify --format json` prints."""
+        if self.words is None:
+            raise ValueError("a result built without words has no classify JSON")
+        return {
+            "label": self.label,
+            "probabilities": self.probabilities(),
+            "confidence": self.confidence,
+            "confidence_text": self.words.confidence_text,
+            "off_topic": self.off_topic,
+            "reasons": self.words.reasons,
+            "title": self.title.to_json(),
+            "title_check": self.words.title_check,
+            "top_terms": self.words.top_terms,
+            "model": self.model,
+        }
+
+    def row(self, item_id: str) -> dict[str, Any]:
+        """A batch row (see items.error_row for an item that could not be scored)."""
+        return {
+            "id": item_id, "status": "ok", "label": self.label,
+            "probabilities": self.probabilities(), "confidence": self.confidence,
+            "off_topic": self.off_topic, "title": self.title.to_json(), "error": None,
+        }
+
+
+def result_of(scorer: Scorer, evidence: Evidence, *, words: bool = True) -> Result:
+    """The result of the evidence; `words=False` (batch) skips building reasons and texts."""
+    decision = decide(evidence, scorer.thresholds, every=words)
+    p = evidence.p_scientist
+    title = Title()
+    if evidence.title is not None:
+        title = Title(evidence.title.text, evidence.title.label,
+                      title_agrees(evidence.title.label, decision, p, scorer.thresholds))
+    said = None
+    if words:
+        from .reasons import confidence_text, reasons, title_check  # not needed for batch rows
+
+        said = Words(
+            confidence_text=confidence_text(evidence, decision),
+            reasons=reasons(evidence, decision),
+            title_check=title_check(evidence, decision, scorer.thresholds),
+            top_terms={
+                "engineer": [t for t, c in evidence.ranked if c < 0][:TOP_TERMS],
+                "scientist": [t for t, c in evidence.ranked if c > 0][:TOP_TERMS],
+            },
+        )
+    return Result(decision.label, p, decision.confidence, decision.off_topic, title,
+                  {"id": scorer.model_id, "sha256": scorer.sha256}, said)
