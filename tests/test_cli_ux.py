@@ -10,10 +10,8 @@ import re
 import select
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES, one_line, rolecli_executable
 
 

@@ -63,7 +63,7 @@ def batch_command(
     text_column: str = typer.Option(
         "text", "--text-column", metavar="COLUMN", help="Tables: the column with the posting."
     ),
-    id_column: str = typer.Option(
+    id_column: str | None = typer.Option(
         None, "--id-column", metavar="COLUMN", show_default=False,
         help="Tables: the column with the id [default: row number].",
     ),
@@ -116,7 +116,7 @@ def batch_command(
     with tempfile.TemporaryDirectory(prefix="rolecli-stdin-") as folder:
         if paths == ["-"]:
             from ..batch import stdin_paths
-            from ..inputs import read_stdin_bytes
+            from ..io.documents import read_stdin_bytes
 
             paths, stdin_id = stdin_paths(read_stdin_bytes(STDIN_LIMIT), Path(folder))
             id_column = id_column or stdin_id

@@ -9,6 +9,7 @@ import re
 import signal
 import sys
 import traceback
+from collections.abc import Mapping
 from importlib import import_module
 from typing import Any
 
@@ -147,7 +148,7 @@ SHORT_HELP = {
 }
 
 
-def _typer_app(commands: dict[str, tuple[str, str, tuple[int, ...]]], name: str | None = None,
+def _typer_app(commands: Mapping[str, tuple[str, str, tuple[int, ...]]], name: str | None = None,
                **settings: Any) -> typer.Typer:
     """A Typer app of these commands, their modules imported now."""
     sub = typer.Typer(name=name, add_completion=False, pretty_exceptions_enable=False,
