@@ -70,7 +70,9 @@ def clean(folder: Path, tmp_path_factory) -> dict[str, bytes]:
     result = {}
     for fmt in ("jsonl", "csv", "json"):
         path = out / f"rows.{fmt}"
-        run = batch(folder, "--output", path, "--quiet", "--jobs", "1")
+        # csv at 17 decimals: rows as long as the limit below was sized for
+        digits = ["--precision", "17"] if fmt == "csv" else []
+        run = batch(folder, "--output", path, "--quiet", "--jobs", "1", *digits)
         assert run.returncode == 0, run.stderr
         result[fmt] = path.read_bytes()
     return result
@@ -173,7 +175,10 @@ def test_full_disk_gives_a_clear_error_and_a_valid_file_up_to_the_last_complete_
     folder, clean, tmp_path, fmt
 ):
     output = tmp_path / f"rows.{fmt}"
-    result = batch(folder, "--output", output, "--jobs", "1", preexec_fn=_limit_file_size)
+    # csv rows at 17 decimals, as long as before --precision (default 4) shortened them
+    digits = ["--precision", "17"] if fmt == "csv" else []
+    result = batch(folder, "--output", output, "--jobs", "1", *digits,
+                   preexec_fn=_limit_file_size)
     line = one_line(result.stderr)
     assert line.startswith(f"rolecli: error: cannot write {output} (File too large)"), line
     assert result.returncode == 2

@@ -131,8 +131,7 @@ class ProgressSink(Protocol):
 
     def advance(self, rows: int) -> None: ...
 
-    def stop(self) -> None:
-        """Clear the bar: called before the rows' last write (a table prints at the end)."""
+    # An optional stop() clears a bar before the rows' last write (a table prints at the end).
 
 
 # -- rows --------------------------------------------------------------------------------
@@ -1107,8 +1106,9 @@ def run_batch(
     finally:
         summary.seconds = time.perf_counter() - started
         summary.renamed, summary.first_renamed = ids.renamed, ids.first
-        if progress is not None:
-            progress.stop()
+        stop_progress = getattr(progress, "stop", None)  # a sink may have no bar to clear
+        if stop_progress is not None:
+            stop_progress()
         writer.close()
     return summary
 
