@@ -1,3 +1,3 @@
-from rolecli.cli.main import run
+from rolecli.launch import main
 
-run()
+main()
