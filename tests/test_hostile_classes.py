@@ -146,7 +146,7 @@ def test_model_info_shows_card_fields_literally(rolecli, tmp_path):
 def test_a_model_path_with_escapes_is_one_visible_error_line(rolecli, tmp_path):
     model = tmp_path / "m\x1b[2Jx"
     result = rolecli("classify", POSTING, env={"ROLECLI_MODEL": str(model)})
-    assert result.returncode == 4
+    assert result.returncode == 2  # a path that does not exist is a usage error
     assert "m\\x1b[2Jx" in error_line(result.stderr)
     assert b"\x1b" not in result.stderr
 

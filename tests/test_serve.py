@@ -483,7 +483,7 @@ def test_one_log_line_per_request_and_no_posting_text(tmp_path):
 
 def test_startup_errors_are_one_line(rolecli, tmp_path):
     result = rolecli("serve", "--port", "0", "--model", tmp_path / "missing", timeout=60)
-    assert result.returncode == 4
+    assert result.returncode == 2  # a path that does not exist is a usage error
     assert "rolecli train" in one_line(result.stderr)
     with running_server() as server:
         result = rolecli("serve", "--port", str(server.port), timeout=60)
