@@ -17,8 +17,8 @@ from itertools import filterfalse
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 FAST_TOKEN_PATTERN = r"\w\w+"
 
-# Words that name the answer rather than describe the work: the model must read
-# responsibilities, so these never become features.
+# Words that name the role rather than describe the work: training weighs the terms that
+# hold them down (model/training.py, "role_words"), so the work described decides.
 ROLE_WORDS = frozenset(
     {"engineer", "engineers", "engineering", "scientist", "scientists"}
 )
