@@ -265,3 +265,9 @@ def test_library_warnings_become_one_plain_line_per_kind():
         "Liblinear failed to converge, increase the number of iterations. "
         "(ConvergenceWarning, 3 times)"
     ]
+
+
+def test_train_help_explains_the_column_options(invoke):
+    shown = " ".join(invoke("train", "--help").stdout.split())
+    assert "--text-column COLUMN Column holding the posting text." in shown
+    assert "--label-column COLUMN Column holding the label" in shown

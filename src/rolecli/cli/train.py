@@ -44,8 +44,13 @@ def train_command(
     force: bool = typer.Option(
         False, "--force", help="Replace the model already in --output."
     ),
-    text_column: str = typer.Option("text", "--text-column"),
-    label_column: str = typer.Option("label", "--label-column"),
+    text_column: str = typer.Option(
+        "text", "--text-column", metavar="COLUMN", help="Column holding the posting text."
+    ),
+    label_column: str = typer.Option(
+        "label", "--label-column", metavar="COLUMN",
+        help="Column holding the label (engineer, scientist, mixed or off_topic).",
+    ),
 ) -> None:
     """Train a model (TF-IDF + logistic regression) and write pipeline, scorer and card."""
     from ..model.training import CALIBRATION_FILE, default_data_files, train
