@@ -15,7 +15,7 @@ PACKAGE = SRC / "rolecli"
 
 # Lowest first. A module may import its own layer and those below it, never one above.
 LAYERS = (
-    ("errors", "escape", "paths"),
+    ("errors", "escape", "paths", "quiet"),
     ("jsonout", "decision", "sections", "title"),
     ("io", "io.walk", "io.documents", "io.tables"),
     ("model", "model.analyzer", "model.card", "model.check_cache", "model.scorer", "counts"),
