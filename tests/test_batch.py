@@ -149,6 +149,7 @@ def test_rows_agree_with_classify(invoke):
             assert row[key] == expected[key], (row["id"], key)
 
 
+@pytest.mark.slow
 def test_rows_agree_with_classify_on_every_dev_posting(rolecli, dev_postings):
     """The batch counts terms its own way; its verdicts must still be classify()'s, exactly."""
     result = rolecli("batch", DEV_POSTINGS, "--id-column", "id", "--jobs", "2", "--quiet",
@@ -307,6 +308,7 @@ def _many_postings(root: Path, count: int) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_jobs_1_and_2_write_identical_rows(rolecli, tmp_path):
     folder = _many_postings(tmp_path / "many", 150)  # several chunks: the pool is used
     one = rolecli("batch", folder, "--jobs", "1", "--format", "csv")
@@ -342,6 +344,7 @@ def _alive(pid: int) -> bool:
     return state[state.rindex(b")") + 2 :][:1] != b"Z"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="reads the process tree from /proc")
 def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(rolecli, tmp_path):
     folder = _many_postings(tmp_path / "many", 400)
@@ -386,6 +389,7 @@ def _pool_workers(pid: int) -> list[int]:
     return workers
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="reads the process tree from /proc")
 def test_a_worker_killed_mid_batch_loses_nothing(rolecli, tmp_path):
     folder = _many_postings(tmp_path / "many", 400)
@@ -407,6 +411,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(rolecli, tmp_path):
     assert output.read_bytes() == clean.stdout  # the lost chunk was scored again, in order
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="sends Ctrl-C as a terminal does")
 def test_ctrl_c_flushes_finished_rows_and_exits_130(rolecli, tmp_path):
     # Enough postings that Ctrl-C lands while they are being scored (a few thousand a second).
@@ -438,6 +443,7 @@ def test_ctrl_c_flushes_finished_rows_and_exits_130(rolecli, tmp_path):
     assert len(jsonl(output.read_bytes())) == total
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="sends Ctrl-C as a terminal does")
 def test_early_ctrl_c_while_workers_start_prints_no_traceback(tmp_path):
     """Ctrl-C reaches every process of the group, workers still importing included."""

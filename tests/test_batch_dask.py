@@ -16,8 +16,10 @@ HAVE_DASK = all(
 )
 needs_dask = pytest.mark.skipif(
     not HAVE_DASK,
-    reason="dask, distributed or pyarrow is not installed (pip install 'rolecli[dask]')",
+    reason="distributed or pyarrow is not installed (pip install 'rolecli[dask,parquet]')",
 )
+# Each module run starts LocalClusters (seconds of worker start-up): the full run's.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
