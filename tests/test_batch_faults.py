@@ -22,9 +22,9 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
+from batch_inputs import POSTINGS
 from conftest import EXAMPLES, one_line, rolecli_executable
 
-POSTINGS = sorted(p for p in EXAMPLES.glob("*.txt") if p.name != "not-a-job.txt")
 CSV_HEADER = ["id", "status", "label", "probabilities.engineer", "probabilities.scientist",
               "confidence", "off_topic", "title.text", "title.label", "title.agrees", "error"]
 
