@@ -161,9 +161,10 @@ def test_off_topic_text_exits_3_but_still_prints_json(rolecli):
     assert "off-topic" in one_line(result.stderr)
 
 
-def test_missing_model_exits_4(rolecli, tmp_path):
+def test_missing_model_is_a_usage_error(rolecli, tmp_path):
     result = rolecli("classify", EXAMPLES / "ml-engineer.txt", "--model", tmp_path / "none")
-    assert result.returncode == 4
+    assert result.returncode == 2
+    assert "no such directory" in one_line(result.stderr)
     assert "rolecli train" in one_line(result.stderr)
 
 

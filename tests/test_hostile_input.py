@@ -240,7 +240,7 @@ def test_html_that_looks_like_a_url_gets_no_parser_warning(rolecli, tmp_path, co
     # a dozen lines of advice about fetching URLs, must not reach stderr.
     assert result.returncode in (0, 3)
     if result.returncode == 3:
-        assert "off-topic" in error_line(result.stderr)
+        assert "not an ML job description (off-topic)" in one_line(result.stderr)
     else:
         assert result.stderr == b""
 

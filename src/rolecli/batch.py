@@ -43,6 +43,7 @@ from .items import Item, Row, Scoring, error_row, printable, reason
 from .model.scorer import Scorer
 
 FORMATS = ("table", "csv", "jsonl", "json")
+DEFAULT_PRECISION = 4  # decimals of probabilities in table and csv (JSON: every digit)
 RESUMABLE_FORMATS = ("jsonl", "csv")
 ENGINES = ("local", "dask")
 CSV_COLUMNS = (
@@ -129,6 +130,8 @@ class ProgressSink(Protocol):
     def start(self, total: int | None) -> None: ...
 
     def advance(self, rows: int) -> None: ...
+
+    # An optional stop() clears a bar before the rows' last write (a table prints at the end).
 
 
 # -- rows --------------------------------------------------------------------------------
@@ -641,15 +644,17 @@ class JsonlWriter(RowWriter):
 
 
 class CsvWriter(RowWriter):
-    def __init__(self, out: Output, header: bool = True) -> None:
+    def __init__(self, out: Output, header: bool = True,
+                 precision: int = DEFAULT_PRECISION) -> None:
         super().__init__(out)
+        self.precision = precision
         self.line = io.StringIO()
         self.csv = csv.writer(self.line, lineterminator="\n")
         if header:
             out.write(self._record(CSV_COLUMNS))
 
     def text(self, row: Row) -> str:
-        return self._record(csv_fields(row))
+        return self._record(csv_fields(row, self.precision))
 
     def _record(self, fields: Sequence[str]) -> str:
         self.line.seek(0)
@@ -678,8 +683,9 @@ JSON_TAIL = "\n]\n"
 class TableWriter(RowWriter):
     """A Rich table for people: it needs every row to size its columns, so it prints at close()."""
 
-    def __init__(self, out: Output) -> None:
+    def __init__(self, out: Output, precision: int = DEFAULT_PRECISION) -> None:
         super().__init__(out)
+        self.precision = precision
         self.rows: list[tuple[str, ...]] = []
 
     def write(self, rows: Sequence[Row]) -> None:
@@ -688,8 +694,9 @@ class TableWriter(RowWriter):
             label = "off-topic" if row["off_topic"] else row["label"]
             self.rows.append((
                 row["id"], row["status"], label or "",
-                f"{p['scientist']:.2f}" if p else "",
-                f"{row['confidence']:.2f}" if row["confidence"] is not None else "",
+                f"{p['scientist']:.{self.precision}f}" if p else "",
+                f"{row['confidence']:.{self.precision}f}" if row["confidence"] is not None
+                else "",
                 _title_cell(row.get("title")),
                 row["error"] or "",
             ))
@@ -697,26 +704,34 @@ class TableWriter(RowWriter):
     def close(self) -> None:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         from .render import literal
 
         table = Table(show_edge=False, pad_edge=False)
-        columns = ["id", "status", "label", "P(scientist)", "confidence", "title", "error"]
+        columns = ["id", "status", "label", "P(scientist)", "confidence", "title"]
+        # Error reasons are listed under the table, one a line: a column of them would
+        # squeeze the ids into folding mid-word at 80 columns.
+        errors = [values[6] for values in self.rows if values[6]]
+        self.rows = [values[:6] for values in self.rows]
         if not any(values[5] for values in self.rows):  # no title disagrees: no column
             columns.remove("title")
-            self.rows = [values[:5] + values[6:] for values in self.rows]
+            self.rows = [values[:5] for values in self.rows]
         for column in columns:
-            # Ids and reasons fold rather than being cut: a table on a pipe is 80 columns wide.
             table.add_column(
                 column,
                 justify="right" if column in ("P(scientist)", "confidence") else "left",
-                overflow="fold",
+                overflow="fold", no_wrap=column != "id",
             )
         for values in self.rows:  # ids and reasons come from outside: shown literally
             table.add_row(*map(literal, values), style="red" if values[1] == "error" else None)
+        rendered: list[Any] = [table]
+        if errors:
+            rendered.append(Text("\nerrors:"))
+            rendered += [literal("  " + reason, style="red") for reason in errors]
         # A terminal gets colour and its width; a file or pipe gets plain text.
         target = self.out.stream if type(self.out) is Output else io.StringIO()
-        Console(file=target, highlight=False, soft_wrap=False).print(table)
+        Console(file=target, highlight=False, soft_wrap=False).print(*rendered)
         if isinstance(target, io.StringIO):
             self.out.write(target.getvalue())
         super().close()
@@ -729,7 +744,7 @@ def _title_cell(title: dict[str, Any] | None) -> str:
     return f"{title['label']}: disagrees"
 
 
-def csv_fields(row: Row) -> list[str]:
+def csv_fields(row: Row, precision: int = DEFAULT_PRECISION) -> list[str]:
     p = row["probabilities"] or {}
     title = row.get("title") or {}
     values = (
@@ -737,26 +752,28 @@ def csv_fields(row: Row) -> list[str]:
         row["confidence"], row["off_topic"], title.get("text"), title.get("label"),
         title.get("agrees"), row["error"],
     )
-    return [_csv_value(v) for v in values]
+    return [_csv_value(v, precision) for v in values]
 
 
-def _csv_value(value: Any) -> str:
+def _csv_value(value: Any, precision: int) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value) if isinstance(value, float) else str(value)
+    # Fixed decimals: never 16 digits, never `1.6e-05`.
+    return f"{value:.{precision}f}" if isinstance(value, float) else str(value)
 
 
-def make_writer(format: str, out: Output, header: bool = True) -> RowWriter:
+def make_writer(format: str, out: Output, header: bool = True,
+                precision: int = DEFAULT_PRECISION) -> RowWriter:
     if format == "jsonl":
         return JsonlWriter(out)
     if format == "csv":
-        return CsvWriter(out, header)
+        return CsvWriter(out, header, precision)
     if format == "json":
         return JsonWriter(out)
     if format == "table":
-        return TableWriter(out)
+        return TableWriter(out, precision)
     raise UsageError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
 
 
@@ -805,7 +822,8 @@ def run_record(config: BatchConfig, scorer: Scorer, format: str) -> dict[str, An
 
 
 def open_output(
-    output: Path, format: str, resume: bool, force: bool, record: dict[str, Any] | None = None
+    output: Path, format: str, resume: bool, force: bool, record: dict[str, Any] | None = None,
+    precision: int = DEFAULT_PRECISION,
 ) -> tuple[RowWriter, Resumed]:
     """A writer appending to (--resume), replacing (--force) or creating the output file.
 
@@ -838,7 +856,8 @@ def open_output(
                 _write_record(output, record)
         file.seek(0, os.SEEK_END)
         out = FileOutput(output, file, resumable, tail=JSON_TAIL if format == "json" else "")
-        return make_writer(format, out, header=not resumed.has_header), resumed
+        return make_writer(format, out, header=not resumed.has_header,
+                           precision=precision), resumed
     except BaseException:
         file.close()
         raise
@@ -1019,8 +1038,12 @@ def run_batch(
     engine: str = "local",
     scheduler: str | None = None,
     progress: ProgressSink | None = None,
+    precision: int = DEFAULT_PRECISION,
 ) -> BatchSummary:
     """Score every item under `paths`, writing one row per item to `output` (or `stream`).
+
+    `precision`: decimals of probabilities and confidence in table and csv rows; JSON and
+    JSONL keep every digit.
 
     Raises UsageError / ModelError before writing anything; per-item failures become
     error rows. On Ctrl-C or SIGTERM it returns early (summary.interrupted, .terminated)
@@ -1050,10 +1073,10 @@ def run_batch(
     if output is not None:
         _refuse_input_as_output(config, output)
         record = run_record(config, scorer, format)
-        writer, resumed = open_output(output, format, resume, force, record)
+        writer, resumed = open_output(output, format, resume, force, record, precision)
     else:
         out = Output(stream or sys.stdout, tail=JSON_TAIL if format == "json" else "")
-        writer, resumed = make_writer(format, out), Resumed()
+        writer, resumed = make_writer(format, out, precision=precision), Resumed()
     summary = BatchSummary(resumed=len(resumed.ids), resumed_errors=resumed.errors)
     if progress is not None:
         total = count_items(config)
@@ -1083,8 +1106,31 @@ def run_batch(
     finally:
         summary.seconds = time.perf_counter() - started
         summary.renamed, summary.first_renamed = ids.renamed, ids.first
+        stop_progress = getattr(progress, "stop", None)  # a sink may have no bar to clear
+        if stop_progress is not None:
+            stop_progress()
         writer.close()
     return summary
+
+
+def stdin_paths(data: bytes, folder: Path) -> tuple[list[str], str | None]:
+    """What `rolecli batch -` read: a JSONL stream of postings (first non-blank character
+    `{`), kept as FOLDER/stdin.jsonl, with "id" as the id column when the rows have one;
+    else a list of paths, one per line. Returns (paths, id column)."""
+    text = data.decode("utf-8", "replace")
+    if text.lstrip()[:1] == "{":
+        table = folder / "stdin.jsonl"
+        table.write_bytes(data)
+        first = text.lstrip().split("\n", 1)[0]
+        try:
+            has_id = isinstance(json.loads(first), dict) and "id" in json.loads(first)
+        except ValueError:
+            has_id = False
+        return [str(table)], "id" if has_id else None
+    paths = [line.strip() for line in text.splitlines() if line.strip()]
+    if not paths:
+        raise UsageError("batch -: stdin held no paths and no JSONL postings")
+    return paths, None
 
 
 def _refuse_input_as_output(config: BatchConfig, output: Path) -> None:

@@ -40,7 +40,7 @@ def bar(fraction: float, width: int = 24) -> str:
 
 def label_text(label: str | None) -> Text:
     if label is None:
-        return Text("off-topic: not an ML job description", style="bold red")
+        return Text("not an ML job description", style="bold red")
     return Text(ROLE_NAMES[label], style=LABEL_STYLES[label])
 
 
@@ -53,6 +53,12 @@ def classification_panel(result: dict[str, Any], title: str = "rolecli") -> Pane
     table.add_column()
     table.add_column(justify="right")
     table.add_row("verdict", label_text(result["label"]), "")
+    if result["off_topic"]:
+        # No role bars or confidence: about roles they would mean nothing here.
+        for number, reason in enumerate(result["reasons"]):
+            table.add_row("why" if number == 0 else "", literal(reason), "")
+        footer = literal(f"model {result['model']['id']}", style="dim")
+        return Panel(Group(table, footer), title=literal(title), expand=False)
     for role in ("engineer", "scientist"):
         table.add_row(
             f"P({role})", Text(bar(p[role]), style=LABEL_STYLES[role].split()[-1]), f"{p[role]:.2f}"

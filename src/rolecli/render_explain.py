@@ -179,10 +179,12 @@ def _verdict(explanation: dict[str, Any]) -> Table:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
     verdict = label_text(explanation["label"])
-    verdict.append(f"   P(engineer) {p['engineer']:.3f} · P(scientist) {p['scientist']:.3f}",
-                   style="not bold default")
+    if not explanation["off_topic"]:  # role odds and confidence mean nothing off-topic
+        verdict.append(f"   P(engineer) {p['engineer']:.3f} · P(scientist) {p['scientist']:.3f}",
+                       style="not bold default")
     grid.add_row("verdict", verdict)
-    grid.add_row("confidence", Text(explanation["confidence_text"]))
+    if not explanation["off_topic"]:
+        grid.add_row("confidence", Text(explanation["confidence_text"]))
     for number, reason in enumerate(explanation["reasons"]):
         grid.add_row("why" if number == 0 else "", literal("• " + reason))
     check = explanation["title_check"]

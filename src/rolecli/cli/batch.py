@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,9 @@ class BatchFormat(str, Enum):
     json = "json"
 
 
+STDIN_LIMIT = 512 * 1024 * 1024  # `batch -` holds its stdin in memory: a JSONL export fits
+
+
 class Engine(str, Enum):
     local = "local"
     dask = "dask"
@@ -30,7 +34,8 @@ class Engine(str, Enum):
 def batch_command(
     paths: list[str] = typer.Argument(
         ..., metavar="PATH", show_default=False,
-        help="Folders, posting files, or tables (.csv, .jsonl, .parquet).",
+        help="Folders, posting files, or tables (.csv, .jsonl, .parquet); - reads stdin: "
+        'JSONL postings ({"id": ..., "text": ...} a line) or paths, one a line.',
     ),
     format: BatchFormat = typer.Option(
         None, "--format", "-f", show_default=False,
@@ -58,7 +63,7 @@ def batch_command(
     text_column: str = typer.Option(
         "text", "--text-column", metavar="COLUMN", help="Tables: the column with the posting."
     ),
-    id_column: str = typer.Option(
+    id_column: str | None = typer.Option(
         None, "--id-column", metavar="COLUMN", show_default=False,
         help="Tables: the column with the id [default: row number].",
     ),
@@ -71,6 +76,11 @@ def batch_command(
         help="One job title for every item (a table row's --title-column value wins).",
     ),
     model: Path = MODEL_OPTION,
+    precision: int = typer.Option(
+        4, "--precision", metavar="N", min=0, max=17,
+        help="Decimals of probabilities and confidence in table and csv rows (json and "
+        "jsonl keep every digit).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
     engine: Engine = typer.Option(
         Engine.local, "--engine", help="Where to score (dask needs rolecli[dask])."
@@ -95,7 +105,7 @@ def batch_command(
     --title-column, a posting's own title line is read. An unreadable item becomes an error row and
     the batch goes on. Rows go to stdout or --output; progress and the summary go to stderr.
     """
-    from ..batch import format_for, run_batch
+    from ..batch import format_for
 
     if scheduler and engine is not Engine.dask:
         from ..errors import UsageError
@@ -103,20 +113,38 @@ def batch_command(
         raise UsageError("--scheduler needs --engine dask")
     chosen = format.value if format else format_for(output, sys.stdout.isatty())
     progress = None if quiet or not sys.stderr.isatty() else _RichProgress()
-    try:
-        summary = run_batch(
-            paths, format=chosen, output=output, resume=resume, force=force, jobs=jobs,
-            globs=glob or (), text_column=text_column, id_column=id_column,
-            title_column=title_column, title=title, model=model,
-            engine=engine.value, scheduler=scheduler, progress=progress,
-        )
-    finally:
-        if progress is not None:
-            progress.stop()
+    with tempfile.TemporaryDirectory(prefix="rolecli-stdin-") as folder:
+        if paths == ["-"]:
+            from ..batch import stdin_paths
+            from ..io.documents import read_stdin_bytes
+
+            paths, stdin_id = stdin_paths(read_stdin_bytes(STDIN_LIMIT), Path(folder))
+            id_column = id_column or stdin_id
+        summary = _run(paths, chosen, output, resume, force, jobs, glob, text_column,
+                       id_column, title_column, title, model, engine, scheduler, progress,
+                       precision)
     if not quiet:
         _print_summary(summary, output)
     if summary.exit_code:
         raise typer.Exit(int(summary.exit_code))
+
+
+def _run(paths: list[str], chosen: str, output: Path | None, resume: bool, force: bool,
+         jobs: int | None, glob: list[str] | None, text_column: str, id_column: str | None,
+         title_column: str | None, title: str | None, model: Path | None, engine: Engine,
+         scheduler: str | None, progress: _RichProgress | None, precision: int) -> BatchSummary:
+    from ..batch import run_batch
+
+    try:
+        return run_batch(
+            paths, format=chosen, output=output, resume=resume, force=force, jobs=jobs,
+            globs=glob or (), text_column=text_column, id_column=id_column,
+            title_column=title_column, title=title, model=model,
+            engine=engine.value, scheduler=scheduler, progress=progress, precision=precision,
+        )
+    finally:
+        if progress is not None:
+            progress.stop()
 
 
 class _RichProgress:

@@ -53,4 +53,4 @@ def classify_command(
     if result["off_topic"]:
         from .common import off_topic_exit
 
-        off_topic_exit(name)
+        off_topic_exit(name, format)

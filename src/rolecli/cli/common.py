@@ -32,11 +32,24 @@ ALL_LINES_OPTION = typer.Option(
     False, "--all-lines", help="Show every line, not only the lines that decided the verdict.",
 )
 
+def _existing_model(path: Path | None) -> Path | None:
+    """A --model that does not exist is a typo (usage, exit 2); one that exists but is
+    broken stays a model problem (exit 4), reported when it is loaded."""
+    if path is not None and not os.path.lexists(path):
+        raise UsageError(
+            f"--model {path}: no such directory (give a model directory written by "
+            "`rolecli train`, or leave --model out for the shipped model)"
+        )
+    return path
+
+
 MODEL_OPTION = typer.Option(
     None,
     "--model",
     "-m",
     envvar="ROLECLI_MODEL",
+    metavar="DIR",
+    callback=_existing_model,
     help="Model directory (default: the shipped model).",
     show_default=False,
 )
@@ -81,12 +94,15 @@ def read_posting(file: str | None, command: str) -> tuple[str, str]:
                 f"no input: give a FILE, or pipe a posting in (pbpaste | rolecli {command}); "
                 f"see `rolecli {command} --help`"
             )
+        if stdin is not None and not stdin.closed and stdin.isatty():
+            write_stderr("reading a posting from the terminal; end with Ctrl-D\n")
         return read_stdin(), "stdin"
     return read_document(Path(file)), file
 
 
-def off_topic_exit(name: str) -> None:
-    fail(
-        f"{name}: does not read like an ML or data-science job description (off-topic)",
-        int(ExitCode.UNUSABLE_INPUT),
-    )
+def off_topic_exit(name: str, format: Format) -> None:
+    """Off-topic is a result, not an error: exit 3, and no `error:` line. The text view
+    says it in its verdict; JSON, whose reader may not look, gets one plain stderr line."""
+    if format is Format.json:
+        write_stderr(f"rolecli: {visible(name)}: not an ML job description (off-topic)\n")
+    raise typer.Exit(int(ExitCode.UNUSABLE_INPUT))

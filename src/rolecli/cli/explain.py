@@ -8,25 +8,30 @@ from pathlib import Path
 import typer
 
 from ..errors import UsageError
+from ..escape import visible
 from .common import (
     ALL_LINES_OPTION,
-    FORMAT_OPTION,
     MODEL_OPTION,
     POSTING_ARGUMENT,
     TITLE_OPTION,
     Format,
     off_topic_exit,
     read_posting,
+    write_stderr,
 )
 
 
 def explain_command(
     file: str = POSTING_ARGUMENT,
-    format: Format = FORMAT_OPTION,
+    format: Format | None = typer.Option(
+        None, "--format", "-f", show_default=False,
+        help="Output format: text (the default) or json. With --html, nothing goes to stdout "
+        "unless --format is given.",
+    ),
     title: str = TITLE_OPTION,
     all_lines: bool = ALL_LINES_OPTION,
     html: Path = typer.Option(
-        None, "--html", help="Also write the explanation as a self-contained HTML page to FILE.",
+        None, "--html", help="Write the explanation as a self-contained HTML page to FILE.",
         metavar="FILE", show_default=False,
     ),
     top: int = typer.Option(10, "--top", min=1, help="Terms to list in each direction."),
@@ -43,9 +48,11 @@ def explain_command(
         _check_writable(html, file)  # fail on a bad path before doing any work
     text, name = read_posting(file, "explain")
     explanation = explain(text, load_scorer(model), title)
+    if format is None:
+        format = Format.text if html is None else None
     if format is Format.json:
         write_json(explanation)
-    else:
+    elif format is Format.text:
         from ..render_explain import explanation_view
 
         console().print(explanation_view(explanation, text, top=top, all_lines=all_lines))
@@ -57,8 +64,9 @@ def explain_command(
             html.write_bytes(page.encode("utf-8"))
         except OSError as exc:
             raise UsageError(f"cannot write {html}: {exc.strerror or exc}") from None
+        write_stderr(f"wrote {visible(str(html))}\n")
     if explanation["off_topic"]:
-        off_topic_exit(name)
+        off_topic_exit(name, format or Format.text)
 
 
 def _check_writable(path: Path, posting: str | None) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import signal
 import sys
 import traceback
+from collections.abc import Mapping
 from importlib import import_module
 from typing import Any
 
@@ -20,12 +22,25 @@ from ..errors import ExitCode, RoleCliError, Terminated
 from ..escape import visible
 from .common import discard_stdout, error_line, write_stderr
 
-EXIT_CODES_HELP = (
-    "Exit codes: 0 ok; 2 usage error (bad option, missing path, directory given as FILE); "
-    "3 unusable input (empty, binary, too large, not a job description); "
-    "4 model missing, corrupted or incompatible; 5 batch finished with failed items; "
-    "1 an unexpected error (a bug: please report it); 130 interrupted; 143 terminated."
-)
+# What each exit code means, and which a command can return (its --help footer lists those).
+_EXIT_MEANINGS = {
+    0: "ok",
+    2: "usage error (bad option, missing path, directory given as FILE)",
+    3: "unusable input (empty, binary, too large, not a job description)",
+    4: "model missing, corrupted or incompatible",
+    5: "batch finished with failed items",
+    1: "an unexpected error (a bug: please report it)",
+    130: "interrupted",
+    143: "terminated",
+}
+_COMMON_CODES = (1, 130, 143)
+
+
+def exit_codes_help(codes: tuple[int, ...] = tuple(_EXIT_MEANINGS)) -> str:
+    return "Exit codes: " + "; ".join(f"{code} {_EXIT_MEANINGS[code]}" for code in codes) + "."
+
+
+EXIT_CODES_HELP = exit_codes_help()
 
 # Typer bundles click in some versions and depends on it in others; find its classes either way.
 _CLICK_ERRORS = {cls.__name__: cls for cls in typer.BadParameter.__mro__}
@@ -103,29 +118,73 @@ class _Boundary(TyperGroup):
 # -h as well as --help, on every command: subcommands' contexts inherit the names.
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
-# Command name -> (module in rolecli.cli, function), in the order --help lists them.
+# Command name -> (module in rolecli.cli, function, the exit codes it can return besides
+# 1/130/143), in the order --help lists them: reading postings first, then models.
 COMMANDS = {
-    "classify": ("classify", "classify_command"),
-    "explain": ("explain", "explain_command"),
-    "batch": ("batch", "batch_command"),
-    "train": ("train", "train_command"),
-    "evaluate": ("evaluate", "evaluate_command"),
-    "calibrate": ("evaluate", "calibrate_command"),
-    "serve": ("serve", "serve_command"),
+    "classify": ("classify", "classify_command", (0, 2, 3, 4)),
+    "explain": ("explain", "explain_command", (0, 2, 3, 4)),
+    "batch": ("batch", "batch_command", (0, 2, 3, 4, 5)),
+    "serve": ("serve", "serve_command", (0, 2, 4)),
+    "evaluate": ("evaluate", "evaluate_command", (0, 2, 3, 4)),
+    "calibrate": ("evaluate", "calibrate_command", (0, 2, 3, 4)),
+    "train": ("train", "train_command", (0, 2, 3)),
 }
-MODEL_COMMANDS = {"info": ("model_info", "model_info_command")}
-DATA_COMMANDS = {"build": ("data", "data_build_command")}
+MODEL_COMMANDS = {"info": ("model_info", "model_info_command", (0, 2, 4))}
+DATA_COMMANDS = {"build": ("data", "data_build_command", (0, 2, 3))}
+
+# The one-line descriptions --help lists (a docstring's first sentence would be cut off).
+SHORT_HELP = {
+    "classify": "Label one posting: ML engineer, ML scientist or mixed.",
+    "explain": "Why a posting got its label (text, JSON or an HTML page).",
+    "batch": "Score many postings: files, a folder, a CSV/JSONL, or stdin.",
+    "serve": "A web page and a JSON API for checking postings.",
+    "evaluate": "Accuracy, AUC and calibration on labelled postings.",
+    "calibrate": "Fit the confidence and mixed thresholds on labelled data.",
+    "train": "Train a model from labelled postings.",
+    "model": "Inspect a model: card, data, metrics, thresholds, terms.",
+    "data": "Turn labelled postings into the n-gram counts training reads.",
+    "info": "Show the model card: data, sizes, metrics, thresholds, terms.",
+    "build": "Write the text-free n-gram counts of a labelled table.",
+}
 
 
-def _typer_app(commands: dict[str, tuple[str, str]], name: str | None = None,
+def _typer_app(commands: Mapping[str, tuple[str, str, tuple[int, ...]]], name: str | None = None,
                **settings: Any) -> typer.Typer:
     """A Typer app of these commands, their modules imported now."""
     sub = typer.Typer(name=name, add_completion=False, pretty_exceptions_enable=False,
                       rich_markup_mode=None, **settings)
-    for command, (module, function) in commands.items():
+    for command, (module, function, codes) in commands.items():
         callback = getattr(import_module(f"{__package__}.{module}"), function)
-        sub.command(command, epilog=EXIT_CODES_HELP)(callback)
+        sub.command(command, short_help=SHORT_HELP[command],
+                    epilog=exit_codes_help((*codes, *_COMMON_CODES)))(callback)
     return sub
+
+
+def _plain_metavars(command: Any) -> Any:
+    """Options shown as FILE, DIR, N, TEXT rather than Typer's `<path>`, `<int range>`."""
+    for param in getattr(command, "params", []):
+        if param.metavar:
+            continue
+        if param.param_type_name == "argument":
+            param.metavar = param.name.upper() + ("..." if param.nargs != 1 else "")
+            continue
+        if param.param_type_name != "option" or param.is_flag:
+            continue
+        kind = type(param.type).__name__
+        if kind == "Choice":
+            param.metavar = "[" + "|".join(str(c) for c in param.type.choices) + "]"
+        elif kind in ("IntRange", "IntParamType"):
+            param.metavar = "N"
+        elif kind in ("FloatRange", "FloatParamType"):
+            param.metavar = "X"
+        elif "Path" in kind:
+            param.metavar = "DIR" if not param.type.file_okay else "FILE" \
+                if not param.type.dir_okay else "PATH"
+        else:
+            param.metavar = "TEXT"
+    for sub in getattr(command, "commands", {}).values():
+        _plain_metavars(sub)
+    return command
 
 
 def _model_group() -> None:
@@ -150,14 +209,16 @@ class LazyCommands(_Boundary):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name in GROUPS:
             commands, callback = GROUPS[cmd_name]
-            return get_command(_typer_app(
+            group = get_command(_typer_app(
                 commands, name=cmd_name, no_args_is_help=True, callback=callback
             ))
+            group.short_help = SHORT_HELP[cmd_name]
+            return _plain_metavars(group)
         if cmd_name not in COMMANDS:
             return None
         command = get_command(_typer_app({cmd_name: COMMANDS[cmd_name]}))
         command.name = cmd_name
-        return command
+        return _plain_metavars(command)
 
 
 app = typer.Typer(
@@ -195,10 +256,30 @@ def main(
         False, "--debug", envvar="ROLECLI_DEBUG",
         help="Show the traceback of an unexpected error (a bug) instead of one line.",
     ),
+    color: str = typer.Option(
+        "auto", "--color", metavar="[auto|always|never]",
+        help="Colour: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), "
+        "always, or never.",
+    ),
 ) -> None:
     """Is this machine-learning job an ML engineer, an ML scientist, or mixed?"""
     global _debug
     _debug = debug
+    _set_color(color)
+
+
+def _set_color(choice: str) -> None:
+    """--color as the NO_COLOR / FORCE_COLOR that Rich (and batch's workers) already read."""
+    if choice not in ("auto", "always", "never"):
+        from ..errors import UsageError
+
+        raise UsageError(f"--color must be one of auto, always, never (got {choice!r})")
+    if choice == "always":
+        os.environ.pop("NO_COLOR", None)
+        os.environ["FORCE_COLOR"] = "1"
+    elif choice == "never":
+        os.environ.pop("FORCE_COLOR", None)
+        os.environ["NO_COLOR"] = "1"
 
 
 
@@ -211,9 +292,13 @@ def run() -> None:
     try:
         code = app(standalone_mode=False)
     except ClickUsageError as exc:
-        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-        write_stderr(error_line(f"{exc.format_message()}{hint}"))
-        code = ExitCode.USAGE
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # `rolecli model`: its help, as asked for, not an error.
+            typer.echo(exc.ctx.get_help())
+            code = ExitCode.OK
+        else:
+            write_stderr(error_line(usage_message(exc)))
+            code = ExitCode.USAGE
     except ClickException as exc:
         write_stderr(error_line(exc.format_message()))
         code = exc.exit_code
@@ -233,6 +318,26 @@ def run() -> None:
         code = exit_code_for(exc)
     _flush_quietly()
     sys.exit(int(code) if isinstance(code, int) else 0)
+
+
+_NOT_ONE_OF = re.compile(r"^.*?: '(?P<got>.*)' is not one of (?P<choices>.*)\.$", re.S)
+
+
+def usage_message(exc: Any) -> str:
+    """click's usage errors in rolecli's words, with a pointer to the command's help."""
+    message = exc.format_message()
+    command = exc.ctx.command_path if exc.ctx else "rolecli"
+    param = getattr(exc, "param", None)
+    choice = _NOT_ONE_OF.match(message)
+    if param is not None and choice is not None:
+        name = max(param.opts, key=len)
+        choices = choice["choices"].replace("'", "")
+        message = f"{name} must be one of {choices} (got '{choice['got']}')"
+    elif message.startswith("Got unexpected extra argument") and exc.ctx and \
+            exc.ctx.info_name in ("classify", "explain"):
+        return (f"{exc.ctx.info_name} takes one posting; to score several, use "
+                "`rolecli batch FILE...` (see `rolecli batch --help`)")
+    return f"{message} (see `{command} --help`)"
 
 
 def _terminate(signum: int, frame: object) -> None:

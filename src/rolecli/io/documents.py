@@ -80,28 +80,36 @@ def read_document(path: Path) -> str:
 
 
 def read_stdin() -> str:
+    return text_from_bytes(read_stdin_bytes(), "stdin", "")
+
+
+def read_stdin_bytes(limit: int = MAX_INPUT_BYTES) -> bytes:
     stream = sys.stdin
     if stream is None or stream.closed:
         raise UsageError("no input: stdin is closed; give a FILE")
     try:
         buffer: BinaryIO = stream.buffer
-        data = _read_limited(buffer, "stdin")
+        return _read_limited(buffer, "stdin", interactive=stream.isatty(), limit=limit)
     except (OSError, ValueError):
         raise UsageError("no input: stdin is closed; give a FILE") from None
-    return text_from_bytes(data, "stdin", "")
 
 
-def _read_limited(handle: BinaryIO, name: str) -> bytes:
+def _read_limited(handle: BinaryIO, name: str, interactive: bool = False,
+                  limit: int = MAX_INPUT_BYTES) -> bytes:
     # In chunks: one read(MAX_INPUT_BYTES + 1) would allocate 8 MiB for every small posting.
     chunks: list[bytes] = []
     size = 0
-    while size <= MAX_INPUT_BYTES and (chunk := handle.read(_READ_CHUNK)):
+    while size <= limit and (chunk := handle.read(_READ_CHUNK)):
         chunks.append(chunk)
         size += len(chunk)
+        # A short read from a terminal means Ctrl-D (an empty raw read) ended it: reading on
+        # would wait for a second Ctrl-D.
+        if interactive and len(chunk) < _READ_CHUNK:
+            break
     data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    if len(data) > MAX_INPUT_BYTES:
+    if len(data) > limit:
         raise InputError(
-            f"{name}: larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB; "
+            f"{name}: larger than {limit // (1024 * 1024)} MiB; "
             "a job description is a few KB (split the file, or use `rolecli batch` on a CSV)"
         )
     return data
