@@ -453,6 +453,7 @@ def test_a_second_run_on_a_locked_output_is_refused(rolecli, tmp_path):
 
 @pytest.mark.parametrize(("jobs", "group"), [("1", False), ("2", False), ("2", True)],
                          ids=["in-process", "pool", "pool-whole-group"])
+@pytest.mark.slow
 def test_sigterm_flushes_summarises_and_exits_143(tmp_path, jobs, group):
     """SIGTERM to rolecli (or, as systemd sends it, to its whole process group)."""
     folder = tmp_path / "many"
@@ -499,6 +500,7 @@ def test_jobs_beyond_the_cores_are_capped(monkeypatch):
     assert worker_count(None) == default_jobs()
 
 
+@pytest.mark.slow
 def test_a_bad_dask_scheduler_address_is_one_line(rolecli):
     pytest.importorskip("distributed")
     for address in ("tcp://127.0.0.1:1", "not an address"):
