@@ -30,7 +30,7 @@ from rolecli.classifier import load_scorer
 from rolecli.decision import GROUNDS
 from rolecli.io.labelled import Example, load_examples
 from rolecli.model.analyzer import hybrid_role_spans
-from rolecli.model.calibration import (
+from rolecli.thresholds import (
     CLEAR_CALLED_MIXED_BUDGET,
     GROUND_SETS,
     PostingSignals,

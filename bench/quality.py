@@ -30,10 +30,11 @@ from typing import Any
 from rolecli import counts as count_form
 from rolecli.classifier import load_scorer
 from rolecli.evaluation import Scored, metrics, roc_auc, score_examples
-from rolecli.evidence import body_text, gather
+from rolecli.evidence import gather
 from rolecli.io.labelled import Example, load_examples
-from rolecli.model.calibration import fit_thresholds, posting_signals
 from rolecli.model.training import RoleModel, training_analyzer
+from rolecli.thresholds import fit_thresholds, posting_signals
+from rolecli.title import body_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -214,7 +215,7 @@ def save_shipped_calibration(
     is on new sources)."""
     import json
 
-    from rolecli.model.calibration import save_calibration
+    from rolecli.thresholds import save_calibration
 
     shipped = load_scorer(ROOT / "models" / "default")
     thresholds, grounds = fit_thresholds(

@@ -14,83 +14,22 @@ import time
 from pathlib import Path
 
 import pytest
+from batch_inputs import (
+    POSTINGS,
+    copy_output,
+    jsonl,
+    make_tree,
+    table_rows,
+    write_tables,
+)
 from conftest import DEV_POSTINGS, EXAMPLES, MODEL, OFFTOPIC_DIR, rolecli_executable
 
 from rolecli.classifier import classify, load_scorer
-
-POSTINGS = sorted(p for p in EXAMPLES.glob("*.txt") if p.name != "not-a-job.txt")
-
-
-def jsonl(text: str | bytes) -> list[dict]:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8")
-    return [json.loads(line) for line in text.splitlines()]
-
-
-def copy_output(source: Path, target: Path, data: bytes) -> None:
-    """`data` as the output file `target`, with `source`'s run record (model and inputs)."""
-    from rolecli.batch import run_record_path
-
-    target.write_bytes(data)
-    run_record_path(target).write_bytes(run_record_path(source).read_bytes())
-
-
-def make_pdf(path: Path, text: str) -> None:
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
-
-    page = canvas.Canvas(str(path), pagesize=A4)
-    y = 800
-    for line in text.splitlines()[:60]:
-        page.drawString(40, y, line[:100])
-        y -= 12
-        if y < 40:
-            page.showPage()
-            y = 800
-    page.save()
-
-
-def make_docx(path: Path, text: str) -> None:
-    from docx import Document
-
-    document = Document()
-    for line in text.splitlines():
-        document.add_paragraph(line)
-    document.save(str(path))
 
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     return make_tree(tmp_path / "postings")
-
-
-def make_tree(root: Path) -> Path:
-    """Nested postings in every format, plus the things a walk must skip or survive."""
-    (root / "team" / "research").mkdir(parents=True)
-    (root / ".git").mkdir()
-    texts = {p.name: p.read_text(encoding="utf-8") for p in POSTINGS}
-    (root / "ml-engineer.txt").write_text(texts["ml-engineer.txt"], encoding="utf-8")
-    (root / "team" / "data-scientist.md").write_text(texts["data-scientist.txt"], encoding="utf-8")
-    (root / "team" / "platform.html").write_text(
-        "<html><head><style>body{}</style></head><body><script>var x=1;</script>"
-        + "".join(f"<p>{line}</p>" for line in texts["llm-platform-engineer.txt"].splitlines())
-        + "</body></html>",
-        encoding="utf-8",
-    )
-    make_pdf(root / "team" / "research" / "scientist.pdf", texts["research-scientist.txt"])
-    make_docx(root / "team" / "research" / "mixed.docx", texts["mixed-research-engineer.txt"])
-    (root / "team" / "not-a-job.txt").write_bytes((EXAMPLES / "not-a-job.txt").read_bytes())
-    latin1 = texts["ml-engineer.txt"].replace("-", "é").encode("latin-1", "replace")
-    (root / "latin1.txt").write_bytes(latin1)
-    (root / "notes.rtf").write_text("not a posting format", encoding="utf-8")
-    # What must be skipped, or must become error rows without stopping the batch:
-    (root / ".hidden.txt").write_text(texts["ml-engineer.txt"], encoding="utf-8")
-    (root / ".git" / "HEAD.txt").write_text(texts["ml-engineer.txt"], encoding="utf-8")
-    (root / "team" / "loop").symlink_to("..")
-    (root / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ngarbage\n")
-    (root / "binary.txt").write_bytes(bytes(range(256)) * 8)
-    (root / "empty.txt").write_bytes(b"")
-    return root
 
 
 GOOD_IDS = [
@@ -149,6 +88,7 @@ def test_rows_agree_with_classify(invoke):
             assert row[key] == expected[key], (row["id"], key)
 
 
+@pytest.mark.slow
 def test_rows_agree_with_classify_on_every_dev_posting(rolecli, dev_postings):
     """The batch counts terms its own way; its verdicts must still be classify()'s, exactly."""
     result = rolecli("batch", DEV_POSTINGS, "--id-column", "id", "--jobs", "2", "--quiet",
@@ -310,6 +250,7 @@ def _many_postings(root: Path, count: int) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_jobs_1_and_2_write_identical_rows(rolecli, tmp_path):
     folder = _many_postings(tmp_path / "many", 150)  # several chunks: the pool is used
     one = rolecli("batch", folder, "--jobs", "1", "--format", "csv")
@@ -345,6 +286,7 @@ def _alive(pid: int) -> bool:
     return state[state.rindex(b")") + 2 :][:1] != b"Z"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="reads the process tree from /proc")
 def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(rolecli, tmp_path):
     folder = _many_postings(tmp_path / "many", 400)
@@ -389,6 +331,7 @@ def _pool_workers(pid: int) -> list[int]:
     return workers
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="reads the process tree from /proc")
 def test_a_worker_killed_mid_batch_loses_nothing(rolecli, tmp_path):
     folder = _many_postings(tmp_path / "many", 400)
@@ -410,6 +353,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(rolecli, tmp_path):
     assert output.read_bytes() == clean.stdout  # the lost chunk was scored again, in order
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="sends Ctrl-C as a terminal does")
 def test_ctrl_c_flushes_finished_rows_and_exits_130(rolecli, tmp_path):
     # Enough postings that Ctrl-C lands while they are being scored (a few thousand a second).
@@ -441,6 +385,7 @@ def test_ctrl_c_flushes_finished_rows_and_exits_130(rolecli, tmp_path):
     assert len(jsonl(output.read_bytes())) == total
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="sends Ctrl-C as a terminal does")
 def test_early_ctrl_c_while_workers_start_prints_no_traceback(tmp_path):
     """Ctrl-C reaches every process of the group, workers still importing included."""
@@ -461,37 +406,13 @@ def test_early_ctrl_c_while_workers_start_prints_no_traceback(tmp_path):
         assert b"Traceback" not in stderr, stderr.decode()
 
 
-def _table_rows() -> list[dict[str, str]]:
-    texts = [p.read_text(encoding="utf-8") for p in POSTINGS]
-    rows = [{"posting_id": f"job-{i}", "body": text} for i, text in enumerate(texts)]
-    rows.append({"posting_id": "job-empty", "body": ""})
-    return rows
-
-
-def _write_tables(folder: Path) -> dict[str, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    rows = _table_rows()
-    paths = {"csv": folder / "export.csv", "jsonl": folder / "export.jsonl",
-             "parquet": folder / "export.parquet"}
-    with paths["csv"].open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["posting_id", "body"])
-        writer.writeheader()
-        writer.writerows(rows)
-    paths["jsonl"].write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    pq.write_table(pa.Table.from_pylist(rows), paths["parquet"], row_group_size=2)
-    return paths
-
-
 @pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
 def test_table_exports_with_id_and_text_columns(invoke, tmp_path, kind):
-    table = _write_tables(tmp_path / "tables")[kind]
+    table = write_tables(tmp_path / "tables")[kind]
     result = invoke("batch", table, "--text-column", "body", "--id-column", "posting_id")
     assert result.exit_code == 5, result.stderr  # the empty row is an error row
     rows = jsonl(result.stdout)
-    assert [r["id"] for r in rows] == [r["posting_id"] for r in _table_rows()]
+    assert [r["id"] for r in rows] == [r["posting_id"] for r in table_rows()]
     assert [r["status"] for r in rows] == ["ok"] * len(POSTINGS) + ["error"]
     scorer = load_scorer(MODEL)
     for row, posting in zip(rows[:-1], POSTINGS, strict=True):
@@ -503,7 +424,7 @@ def test_table_exports_with_id_and_text_columns(invoke, tmp_path, kind):
 
 @pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
 def test_missing_text_column_is_a_usage_error(invoke, tmp_path, kind):
-    table = _write_tables(tmp_path / "tables")[kind]
+    table = write_tables(tmp_path / "tables")[kind]
     result = invoke("batch", table)
     assert result.exit_code == 2
     assert "'text'" in result.stderr and "--text-column" in result.stderr
@@ -512,7 +433,7 @@ def test_missing_text_column_is_a_usage_error(invoke, tmp_path, kind):
 
 def test_tables_inside_folders_are_expanded_and_unreadable_ones_are_error_rows(invoke, tmp_path):
     folder = tmp_path / "mixed"
-    _write_tables(folder / "exports")
+    write_tables(folder / "exports")
     (folder / "exports" / "other.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     (folder / "a.txt").write_text(POSTINGS[0].read_text(encoding="utf-8"), encoding="utf-8")
     result = invoke("batch", folder, "--text-column", "body", "--id-column", "posting_id")
@@ -581,7 +502,7 @@ def test_usage_and_model_errors(invoke, tree, tmp_path):
 
 
 def test_parquet_without_pyarrow_names_the_extra(invoke, tmp_path, monkeypatch):
-    table = _write_tables(tmp_path / "tables")["parquet"]
+    table = write_tables(tmp_path / "tables")["parquet"]
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     result = invoke("batch", table, "--text-column", "body")
@@ -590,7 +511,7 @@ def test_parquet_without_pyarrow_names_the_extra(invoke, tmp_path, monkeypatch):
 
 
 def test_scoring_never_imports_scikit_learn_scipy_or_pandas(tmp_path, tree):
-    table = _write_tables(tmp_path / "tables")["csv"]
+    table = write_tables(tmp_path / "tables")["csv"]
     script = (
         "import io, sys\n"
         "from rolecli.batch import run_batch\n"

@@ -9,15 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_batch import POSTINGS, _write_tables, copy_output, jsonl, make_tree
+from batch_inputs import POSTINGS, copy_output, jsonl, make_tree, write_tables
 
 HAVE_DASK = all(
     importlib.util.find_spec(name) is not None for name in ("dask", "distributed", "pyarrow")
 )
 needs_dask = pytest.mark.skipif(
     not HAVE_DASK,
-    reason="dask, distributed or pyarrow is not installed (pip install 'rolecli[dask]')",
+    reason="distributed or pyarrow is not installed (pip install 'rolecli[dask,parquet]')",
 )
+# Each module run starts LocalClusters (seconds of worker start-up): the full run's.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def _inputs(root: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"p{i:02d}.txt").write_bytes(POSTINGS[i % len(POSTINGS)].read_bytes())
     (root / "group-1" / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
-    _write_tables(root / "tables")
+    write_tables(root / "tables")
     return root
 
 
@@ -56,7 +58,7 @@ def test_dask_rows_equal_local_rows(invoke, tmp_path, scheduler):
 @needs_dask
 @pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
 def test_dask_tables_given_directly_number_rows_like_local(invoke, tmp_path, scheduler, kind):
-    table = _write_tables(tmp_path / "tables")[kind]
+    table = write_tables(tmp_path / "tables")[kind]
     local = invoke("batch", table, "--text-column", "body", "--jobs", "1")
     on_dask = invoke("batch", table, "--text-column", "body", "--engine", "dask",
                      "--scheduler", scheduler)
@@ -105,7 +107,7 @@ def _both_engines(invoke, scheduler, *args):
 def test_every_input_kind_gives_the_same_rows_on_both_engines(invoke, tmp_path, scheduler):
     """txt, md, html, pdf, docx, latin-1, broken and empty files, and the three table kinds."""
     tree = make_tree(tmp_path / "postings")
-    _write_tables(tree / "tables")
+    write_tables(tree / "tables")
     local, on_dask = _both_engines(invoke, scheduler, tree, "--text-column", "body",
                                    "--id-column", "posting_id")
     assert local.exit_code == on_dask.exit_code == 5, on_dask.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 import os
 import random
 import resource
@@ -17,12 +18,13 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
+from batch_inputs import POSTINGS
 from conftest import EXAMPLES, one_line, rolecli_executable
 
-POSTINGS = sorted(p for p in EXAMPLES.glob("*.txt") if p.name != "not-a-job.txt")
 CSV_HEADER = ["id", "status", "label", "probabilities.engineer", "probabilities.scientist",
               "confidence", "off_topic", "title.text", "title.label", "title.agrees", "error"]
 
@@ -87,6 +89,7 @@ def _wait_for_rows(path: Path, rows: int, process: subprocess.Popen[bytes]) -> N
         time.sleep(0.002)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("fmt", "kills"), [("jsonl", 6), ("csv", 3)])
 def test_sigkill_at_random_rows_then_resume_gives_every_item_exactly_once(
     folder, clean, tmp_path, fmt, kills
@@ -281,19 +284,29 @@ def test_submitting_to_a_pool_whose_worker_just_died_loses_nothing(tmp_path):
     from rolecli.batch import BatchConfig, Item, Scoring, _OrderedPool
     from rolecli.classifier import load_scorer
 
+    def refuses_work() -> bool:
+        try:
+            pool.executor.submit(int)
+        except BrokenProcessPool:
+            return True
+        return False
+
     paths = sorted(EXAMPLES.glob("*.txt"))
     chunk = [Item(p.name, path=str(p)) for p in paths]
     expected = Scoring(load_scorer()).rows(chunk)
+    others = {child.pid for child in multiprocessing.active_children()}
     pool = _OrderedPool(BatchConfig(paths=(str(EXAMPLES),), jobs=2))
     try:
         pool.submit(chunk)
         assert pool.next_rows() == expected  # the workers are up
-        for pid in list(pool.executor._processes):
-            os.kill(pid, signal.SIGKILL)
+        workers = [c for c in multiprocessing.active_children() if c.pid not in others]
+        assert workers, "the pool started no worker process"
+        for worker in workers:
+            os.kill(worker.pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
-        while not pool.executor._broken and time.monotonic() < deadline:
+        while not refuses_work() and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert pool.executor._broken, "the executor never noticed its workers died"
+        assert refuses_work(), "the executor never noticed its workers died"
         pool.submit(chunk)
         pool.submit(chunk)
         assert pool.next_rows() == expected

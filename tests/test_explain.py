@@ -65,6 +65,7 @@ def test_examples_add_up_exactly(invoke, path):
     assert_exact(_json(result.stdout), path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_every_dev_posting_adds_up_exactly(invoke, dev_postings):
     checked = 0
     for row in dev_postings:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from batch_inputs import jsonl
 from conftest import EXAMPLES, MODEL, ROOT, one_line, rolecli_executable
 from test_hostile_input import run_measured, run_on_terminal
 
@@ -36,10 +37,6 @@ def error_line(stderr: bytes) -> str:
     line = one_line(stderr)
     assert line.startswith("rolecli: error: "), line
     return line
-
-
-def jsonl_rows(data: bytes) -> list[dict]:
-    return [json.loads(line) for line in data.decode("utf-8").splitlines()]
 
 
 # -- 1. markup and control sequences in names and fields -----------------------------------
@@ -69,7 +66,7 @@ def test_escape_sequences_in_a_file_name_are_made_visible(rolecli, tmp_path):
     assert b"\x1b]8;" not in output and b"\x07" not in output and b"\x1b[31mred" not in output
     assert b"\\x1b[31mred" in output
     result = rolecli("batch", path, "-f", "jsonl")
-    assert jsonl_rows(result.stdout)[0]["id"] == str(path)  # data stays exact in JSON
+    assert jsonl(result.stdout)[0]["id"] == str(path)  # data stays exact in JSON
 
 
 def test_an_error_line_about_an_odd_path_is_one_visible_line(rolecli, tmp_path):
@@ -120,7 +117,7 @@ def test_json_rows_escape_c1_controls_and_stay_exact(rolecli, odd_ids):
     result = rolecli("batch", odd_ids, "--id-column", "id", "-f", "jsonl")
     assert result.returncode == 0, result.stderr
     assert b"\x1b" not in result.stdout and "\u009b".encode() not in result.stdout
-    ids = [row["id"] for row in jsonl_rows(result.stdout)]
+    ids = [row["id"] for row in jsonl(result.stdout)]
     assert ids[2:4] == ["\x1b[31mred", "bad\u009b31m"]
 
 
@@ -225,7 +222,7 @@ def test_batch_turns_expanding_files_into_error_rows_and_scores_the_rest(rolecli
     result = rolecli("batch", folder, "-f", "jsonl", "--jobs", "1")
     assert time.monotonic() - started < 40
     assert result.returncode == 5
-    by_id = {row["id"]: row for row in jsonl_rows(result.stdout)}
+    by_id = {row["id"]: row for row in jsonl(result.stdout)}
     assert by_id["good.txt"]["status"] == "ok"
     for name, (_, reason) in EXPANDING.items():
         assert reason in by_id[name]["error"], by_id[name]
@@ -285,7 +282,7 @@ def hostile_jsonl(tmp_path: Path) -> Path:
 def test_each_hostile_json_line_is_one_error_row(rolecli, hostile_jsonl, jobs):
     result = rolecli("batch", hostile_jsonl, "--id-column", "id", "--jobs", jobs)
     assert result.returncode == 5, result.stderr
-    rows = jsonl_rows(result.stdout)
+    rows = jsonl(result.stdout)
     assert len(rows) == 2 * len(HOSTILE_LINES)
     for i, (_, reason) in enumerate(HOSTILE_LINES.values()):
         good, bad = rows[2 * i], rows[2 * i + 1]
@@ -299,7 +296,7 @@ def test_a_hostile_jsonl_table_inside_a_folder_does_not_stop_the_folder(rolecli,
     shutil.copy(POSTING, folder / "z.txt")
     result = rolecli("batch", folder)
     assert result.returncode == 5
-    rows = jsonl_rows(result.stdout)
+    rows = jsonl(result.stdout)
     assert len(rows) == 2 * len(HOSTILE_LINES) + 1
     assert rows[-1]["id"] == "z.txt" and rows[-1]["status"] == "ok"
     # and --resume of its output finds every row again
@@ -357,7 +354,7 @@ def test_duplicate_ids_are_suffixed_and_resume_keeps_every_row(rolecli, tmp_path
     clean = tmp_path / "clean.jsonl"
     result = rolecli("batch", table, "--id-column", "id", "-o", clean)
     assert result.returncode == 0, result.stderr
-    ids = [row["id"] for row in jsonl_rows(clean.read_bytes())]
+    ids = [row["id"] for row in jsonl(clean.read_bytes())]
     assert ids == ["a", "a~2", "a~2~2", "a~3"]
     assert b"3 duplicate ids made unique with a ~N suffix (the first: a became a~2)" in (
         result.stderr)
@@ -377,7 +374,7 @@ def test_an_escaped_file_name_equal_to_a_real_one_gets_its_own_row(rolecli, tmp_
     output = tmp_path / "rows.jsonl"
     result = rolecli("batch", folder, "-o", output)
     assert result.returncode == 0, result.stderr
-    ids = [row["id"] for row in jsonl_rows(output.read_bytes())]
+    ids = [row["id"] for row in jsonl(output.read_bytes())]
     assert ids == ["caf\\xe9.txt", "caf\\xe9.txt~2"]
     again = rolecli("batch", folder, "-o", output, "--resume")
     assert again.returncode == 0 and b"scored 0 items" in again.stderr
@@ -448,7 +445,7 @@ def test_a_second_run_on_a_locked_output_is_refused(rolecli, tmp_path):
             f"rolecli: error: {output} is being written by another rolecli batch (it holds "
             "the file's lock); wait for that run to finish, or choose another --output"
         )
-    assert len(jsonl_rows(output.read_bytes())) == 1
+    assert len(jsonl(output.read_bytes())) == 1
 
 
 # -- 6. signals and limits -------------------------------------------------------------------
@@ -456,6 +453,7 @@ def test_a_second_run_on_a_locked_output_is_refused(rolecli, tmp_path):
 
 @pytest.mark.parametrize(("jobs", "group"), [("1", False), ("2", False), ("2", True)],
                          ids=["in-process", "pool", "pool-whole-group"])
+@pytest.mark.slow
 def test_sigterm_flushes_summarises_and_exits_143(tmp_path, jobs, group):
     """SIGTERM to rolecli (or, as systemd sends it, to its whole process group)."""
     folder = tmp_path / "many"
@@ -482,7 +480,7 @@ def test_sigterm_flushes_summarises_and_exits_143(tmp_path, jobs, group):
     assert process.returncode == 143, stderr
     text = stderr.decode()
     assert "Traceback" not in text and "leaked" not in text, text
-    rows = jsonl_rows(output.read_bytes())
+    rows = jsonl(output.read_bytes())
     assert 0 < len(rows) < 3000
     assert [r["id"] for r in rows] == [f"p{i:04d}.txt" for i in range(len(rows))]
     assert f"terminated after {len(rows)} rows; rerun with --resume to finish {output}" in text
@@ -502,6 +500,7 @@ def test_jobs_beyond_the_cores_are_capped(monkeypatch):
     assert worker_count(None) == default_jobs()
 
 
+@pytest.mark.slow
 def test_a_bad_dask_scheduler_address_is_one_line(rolecli):
     pytest.importorskip("distributed")
     for address in ("tcp://127.0.0.1:1", "not an address"):
@@ -577,7 +576,7 @@ def test_a_stray_byte_in_utf8_text_keeps_the_utf8(rolecli, tmp_path):
     assert explanation["sentences"][1]["text"] == "stray \ufffd quote"
     table = tmp_path / "rows.csv"
     table.write_bytes(b"id,text\nc\xc3\xa9-1," + json.dumps(TEXT).encode() + b"\nx\x93,y\n")
-    rows = jsonl_rows(rolecli("batch", table, "--id-column", "id").stdout)
+    rows = jsonl(rolecli("batch", table, "--id-column", "id").stdout)
     assert [r["id"] for r in rows] == ["c\u00e9-1", "x\ufffd"]
 
 

@@ -22,6 +22,9 @@ from conftest import EXAMPLES, ROOT
 
 from rolecli.render_explain import display_text
 
+# Drives a headless Chromium: the full run's.
+pytestmark = pytest.mark.slow
+
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.txt"))
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 DESKTOP = (1280, 2400)

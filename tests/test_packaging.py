@@ -11,6 +11,9 @@ import zipfile
 import pytest
 from conftest import EXAMPLES, MODEL, ROOT, one_line
 
+# Builds a wheel and installs it into fresh virtual environments: the full run's.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DEV_POSTINGS, MODEL, OFFTOPIC_DIR, dev_rows
+from conftest import DEV_POSTINGS, MODEL, OFFTOPIC_DIR, shared_rows
 
 
 @pytest.fixture(scope="module")
 def dev_report():
     from rolecli.evaluation import evaluate
 
-    dev_rows()  # skips with a reason when ../shared/data is absent
+    shared_rows()  # skips with a reason when ../shared/data is absent
     return evaluate(DEV_POSTINGS, MODEL), evaluate(DEV_POSTINGS, MODEL, mask=True)
 
 
@@ -117,7 +117,7 @@ def test_leave_one_source_out_on_held_out_sources():
 
     from conftest import ROOT
 
-    dev_rows()
+    shared_rows()
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "quality.py"), "--sources",
          "glassdoor_us_2023", "indeed_ca_2021", "jobspy_il_2026"],

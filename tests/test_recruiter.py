@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from conftest import DEV_POSTINGS, one_line
+from conftest import one_line, shared_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -536,14 +536,6 @@ def test_explanation_json_sums_every_line_even_when_not_listed():
 
 
 # --- real postings (read from ../shared/data; skipped without it) ----------------------
-
-
-def shared_rows(name: str) -> list[dict[str, str]]:
-    path = DEV_POSTINGS.parent / name
-    if not path.is_file():
-        pytest.skip(f"{path} is absent (it lives outside the repository, in ../shared/data)")
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 def _plain(text: str) -> str:

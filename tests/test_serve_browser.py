@@ -26,6 +26,9 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+# Drives a headless Chromium against a live server: the full run's.
+pytestmark = pytest.mark.slow
+
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 SCREENSHOT_POSTING = EXAMPLES / "mixed-research-engineer.txt"
 DESKTOP = (1280, 2000)

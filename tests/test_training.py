@@ -67,6 +67,7 @@ def two_trainings(tmp_path_factory):
     return out / "a", out / "b"
 
 
+@pytest.mark.slow
 def test_training_twice_gives_identical_files(two_trainings):
     a, b = two_trainings
     for name in MODEL_FILES:
@@ -77,6 +78,7 @@ def test_training_twice_gives_identical_files(two_trainings):
     assert card_a == card_b
 
 
+@pytest.mark.slow
 def test_retrained_model_equals_shipped_model(two_trainings):
     """The shipped model is exactly what `rolecli train` produces from data/."""
     a, _ = two_trainings
@@ -84,6 +86,7 @@ def test_retrained_model_equals_shipped_model(two_trainings):
         assert (a / name).read_bytes() == (MODEL / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_retrained_model_scores_examples_like_shipped(two_trainings, invoke):
     a, _ = two_trainings
     for example in sorted(EXAMPLES.glob("*.txt")):

@@ -1,8 +1,7 @@
-"""evaluate(): how a model does on labelled postings, and fitting its calibration to them."""
+"""evaluate(): how a model does on labelled postings."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -13,13 +12,13 @@ from .classifier import load_scorer
 from .decision import decide
 from .evidence import gather
 from .io.labelled import BadRow, Example, read_labelled
+from .model.calibration import expected_calibration_error, roc_auc
 from .model.scorer import Scorer
 
 PREDICTED = ("engineer", "scientist", "mixed", "off_topic")
 ROLE_WORD = re.compile(
     r"\b(engineer|engineers|engineering|scientist|scientists|science)\b", re.IGNORECASE
 )
-ECE_BINS = 10
 
 
 def mask_role_words(text: str) -> str:
@@ -128,38 +127,6 @@ def metrics(scored: list[Scored]) -> dict[str, Any]:
             ],
         },
     }
-
-
-def roc_auc(y: list[int], p: list[float]) -> float | None:
-    """Mann-Whitney form of the ROC AUC, ties counted half."""
-    positives = sum(y)
-    negatives = len(y) - positives
-    if not positives or not negatives:
-        return None
-    ranked = sorted(zip(p, y))
-    rank_sum = 0.0
-    i = 0
-    while i < len(ranked):
-        j = i
-        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
-            j += 1
-        average_rank = (i + j + 1) / 2  # 1-based ranks i+1..j
-        rank_sum += average_rank * sum(label for _, label in ranked[i:j])
-        i = j
-    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
-
-
-def expected_calibration_error(y: list[int], p: list[float], bins: int = ECE_BINS) -> float | None:
-    if not y:
-        return None
-    total = 0.0
-    for b in range(bins):
-        members = [(q, t) for q, t in zip(p, y) if min(int(q * bins), bins - 1) == b]
-        if members:
-            confidence = math.fsum(q for q, _ in members) / len(members)
-            frequency = sum(t for _, t in members) / len(members)
-            total += len(members) / len(y) * abs(confidence - frequency)
-    return total
 
 
 def _binary_balanced_accuracy(y: list[int], p: list[float]) -> float | None:

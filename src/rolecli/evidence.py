@@ -23,7 +23,7 @@ from .decision import names_hybrid
 from .model.analyzer import names_ml_work, sentence_spans
 from .model.scorer import Scorer, sigmoid
 from .sections import BOILERPLATE, SECTION_CHARS, Sections
-from .title import NamedRole, TitleLine, leading_title, named_roles, title_label
+from .title import NamedRole, TitleLine, blank, leading_title, named_roles, title_label
 
 TITLE = "title"  # the section kind of a recognised title line
 REST = "rest"  # the kind of the one line holding everything after LINE_CHARS
@@ -86,19 +86,6 @@ class Lines:
 
     def __iter__(self) -> Iterator[Line]:
         return (self[i] for i in range(len(self)))
-
-
-def blank(text: str, span: tuple[int, int]) -> str:
-    """text with span replaced by as many spaces (offsets elsewhere unchanged)."""
-    start, end = span
-    return text[:start] + " " * (end - start) + text[end:]
-
-
-def body_text(text: str) -> str:
-    """What the body model reads: the posting with its leading title line blanked (the title
-    is read by its own rule, title.py). Training counts postings through this too."""
-    line = leading_title(text)
-    return text if line is None else blank(text, line.line)
 
 
 class Evidence:

@@ -8,7 +8,6 @@ batch endpoint all call it, so they give the same rows for the same items.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -57,8 +56,6 @@ class Scoring:
     def __init__(self, scorer: Scorer) -> None:
         scorer.build_index()  # every term checked, and lookups in C from the first item
         self.scorer = scorer
-        # pypdf logs a warning for each damaged PDF; here that PDF's error row says it once.
-        logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     def row(self, item: Item) -> Row:
         if item.error is not None:

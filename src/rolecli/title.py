@@ -323,3 +323,16 @@ def _windows(lowered: str) -> list[tuple[int, int]]:
         else:
             windows.append((start, end))
     return windows
+
+
+def blank(text: str, span: tuple[int, int]) -> str:
+    """text with span replaced by as many spaces (offsets elsewhere unchanged)."""
+    start, end = span
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def body_text(text: str) -> str:
+    """What the body model reads: the posting with its leading title line blanked (the title
+    is read by its own rule, above). Evidence, training and the count form all use it."""
+    line = leading_title(text)
+    return text if line is None else blank(text, line.line)

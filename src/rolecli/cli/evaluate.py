@@ -61,8 +61,8 @@ def calibrate_command(
 ) -> None:
     """Fit the label thresholds (confidence level, mixed rule) on labelled postings."""
     from ..jsonout import write_json
-    from ..model.calibration import calibrate, save_calibration
     from ..render import console, literal
+    from ..thresholds import calibrate, save_calibration
 
     settings = calibrate(data, model, text_column, label_column)
     if save is None:

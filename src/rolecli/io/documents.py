@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from ..errors import InputError, UsageError
+from ..quiet import quiet
 
 # Postings are a few KB; past this it is a data dump or the wrong file. The same limit
 # holds for the text a PDF, DOCX or HTML file gives.
@@ -327,12 +328,14 @@ def _html_or_error(markup: str, name: str) -> str:
 
 
 def _pdf_text(data: bytes, name: str) -> str:
-    import logging
+    # pypdf logs warnings ("EOF marker not found") on stderr; the one error line says it all.
+    with quiet("pypdf"):
+        return _pdf_reader_text(data, name)
 
+
+def _pdf_reader_text(data: bytes, name: str) -> str:
     from pypdf import PdfReader
 
-    # pypdf logs warnings ("EOF marker not found") on stderr; the one error line says it all.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         if len(reader.pages) > MAX_PDF_PAGES:

@@ -173,7 +173,7 @@ def build_count_file(
     `output` and its manifest beside it; returns the manifest."""
     import json
 
-    from ..evidence import body_text
+    from ..title import body_text
 
     if not count_form.is_counts_file(output):
         raise UsageError(f"--output {output}: a count file's name ends in {count_form.SUFFIX}")

@@ -7,7 +7,6 @@ for term.
 
 from __future__ import annotations
 
-import codecs
 import re
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -122,40 +121,24 @@ class Analyzer:
                 yield " ".join(t for t, _, _ in window), window[0][1], window[-1][2]
 
 
-_NON_ASCII_WORD = re.compile(r"[^\x00-\x7f](?<=\w)")
+_NON_ASCII_WORD = re.compile(r"[^\W\x00-\x7f]")  # a word character, not ASCII
 _ASCII_WORD_CHARACTERS = frozenset(c for c in map(chr, range(128)) if re.match(r"\w", c))
 _ASCII_NON_WORD_TO_SPACE = {ord(c): " " for c in map(chr, range(128)) if not re.match(r"\w", c)}
 
 
-class _NonAsciiWordCharacter(Exception):
-    pass
-
-
-def _non_word_as_space(error: UnicodeError) -> tuple[str, int]:
-    """Codec error handler: a run of non-ASCII characters becomes a space, unless one of
-    them is a word character (é, ß, 中), which a space would wrongly split a word at."""
-    assert isinstance(error, UnicodeEncodeError)
-    if re.search(r"\w", error.object[error.start : error.end]):
-        raise _NonAsciiWordCharacter
-    return " ", error.end
-
-
-codecs.register_error("rolecli.non-word-as-space", _non_word_as_space)
-
-
 def _ascii_words(text: str) -> list[str] | None:
-    """The maximal runs of word characters in text, found without the regex engine (three
-    times faster), or None when text has a non-ASCII word character.
+    """The maximal runs of word characters in text, found without the regex engine's token
+    search (three times faster), or None when text has a non-ASCII word character.
 
     ASCII non-word characters become spaces (str.translate has a fast path for ASCII), and
-    so do runs of non-ASCII non-word characters (curly quotes, bullets, dashes), as the
-    text is encoded to ASCII; str.split() then leaves the runs of word characters.
+    so do non-ASCII non-word characters (curly quotes, bullets, dashes): encoding to ASCII
+    makes each a "?", a non-word character; str.split() then leaves the runs of word
+    characters.
     """
     if not text.isascii():
-        try:
-            text = text.encode("ascii", "rolecli.non-word-as-space").decode("ascii")
-        except _NonAsciiWordCharacter:
+        if _NON_ASCII_WORD.search(text):
             return None
+        text = text.encode("ascii", "replace").decode("ascii")
     return text.translate(_ASCII_NON_WORD_TO_SPACE).split()
 
 

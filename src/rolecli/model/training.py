@@ -149,7 +149,7 @@ def training_analyzer(settings: Hyperparameters = DEFAULT_HYPERPARAMETERS) -> An
 def example_terms(examples: Sequence[Example], analyzer: Analyzer) -> list[Counter[str]]:
     """Each example's n-gram counts: its text's (as the body model reads it), or the counts
     it arrived as."""
-    from ..evidence import body_text
+    from ..title import body_text
 
     settings = count_form.analyzer_settings(analyzer)
     checked: set[str] = set()
@@ -402,7 +402,7 @@ class RoleModel:
             tech.fit(features[rows], tech_y,
                      sample_weight=balanced(tech_y, cell_weights([f for _, f in families])))
 
-        from ..evaluation import expected_calibration_error, roc_auc
+        from .calibration import expected_calibration_error, roc_auc
 
         p = 1.0 / (1.0 + np.exp(-(a * out_of_fold + b)))
         metrics = {

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from ..errors import InputError
 from ..io.documents import MAX_INPUT_BYTES, posting_text
 from ..items import Item, printable
+from ..quiet import quiet
 from .scoring import batch_item
 
 # A slow client may take this long to send its body; then it gets 408.
@@ -34,9 +35,6 @@ MIB = 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FIELDS = {"text", "title"}
 _FORM_FIELDS = {"text", "title", "file", "token"}
-# python-multipart logs each parse error as a warning before raising it; the answer carries
-# the error, and the server's log keeps to one line per request.
-logging.getLogger("python_multipart").setLevel(logging.CRITICAL)
 JSON_TYPES = ("application/json",)
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines",
                "application/json-lines", "application/json")
@@ -269,10 +267,13 @@ def parse_form(content_type: str, body: bytes) -> Form:
         for name in ("on_part_begin", "on_part_data", "on_part_end", "on_header_field",
                      "on_header_value", "on_header_end")
     }
+    # python-multipart logs each parse error as a warning before raising it; the answer
+    # carries the error, and the server's log keeps to one line per request.
     try:
-        parser = MultipartParser(boundary, callbacks, max_size=MAX_INPUT_BYTES)
-        parser.write(body)
-        parser.finalize()
+        with quiet("python_multipart", logging.CRITICAL):
+            parser = MultipartParser(boundary, callbacks, max_size=MAX_INPUT_BYTES)
+            parser.write(body)
+            parser.finalize()
     except FormParserError as exc:  # a malformed body, or a boundary over 256 characters
         raise RequestError(400, f"malformed form: {' '.join(str(exc).split())}") from None
     return collector.form
