@@ -706,7 +706,7 @@ class TableWriter(RowWriter):
         from rich.table import Table
         from rich.text import Text
 
-        from .render import literal
+        from .render.terminal import literal
 
         table = Table(show_edge=False, pad_edge=False)
         columns = ["id", "status", "label", "P(scientist)", "confidence", "title"]

@@ -20,7 +20,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .render import LABEL_STYLES, ROLE_NAMES, bar, label_text, literal
+from .render.terminal import LABEL_STYLES, ROLE_NAMES, bar, label_text, literal
 from .sections import BOILERPLATE, KIND_NAMES
 
 TOP_TERMS = 10

@@ -164,7 +164,7 @@ class _RichProgress:
             TimeRemainingColumn,
         )
 
-        from ..render import console
+        from ..render.terminal import console
 
         self.bar = Progress(
             TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
@@ -185,7 +185,7 @@ class _RichProgress:
 
 
 def _print_summary(summary: BatchSummary, output: Path | None) -> None:
-    from ..render import console, literal
+    from ..render.terminal import console, literal
 
     labels = ", ".join(f"{label} {n}" for label, n in sorted(summary.labels.items())) or "none"
     lines = [

@@ -43,7 +43,7 @@ def classify_command(
 
         write_json(result if explanation is None else {**result, "explanation": explanation})
     else:
-        from ..render import classification_panel, console
+        from ..render.terminal import classification_panel, console
 
         console().print(classification_panel(result, title=name))
         if explanation is not None:

@@ -41,7 +41,7 @@ def data_build_command(
     """
     from ..io.labelled import build_count_file
     from ..model.training import require_training_libraries, training_analyzer
-    from ..render import console, literal
+    from ..render.terminal import console, literal
 
     require_training_libraries("rolecli data build")
     manifest = build_count_file(

@@ -28,7 +28,7 @@ def evaluate_command(
     """Report accuracy, AUC, calibration, mixed and off-topic rates on labelled postings."""
     from ..evaluation import evaluate
     from ..jsonout import write_json
-    from ..render import console, evaluation_view
+    from ..render.terminal import console, evaluation_view
 
     report = evaluate(data, model, text_column, label_column, mask_role_words)
     if format is Format.json:
@@ -61,7 +61,7 @@ def calibrate_command(
 ) -> None:
     """Fit the label thresholds (confidence level, mixed rule) on labelled postings."""
     from ..jsonout import write_json
-    from ..render import console, literal
+    from ..render.terminal import console, literal
     from ..thresholds import calibrate, save_calibration
 
     settings = calibrate(data, model, text_column, label_column)

@@ -42,7 +42,7 @@ def explain_command(
     from ..classifier import load_scorer
     from ..explanation import explain
     from ..jsonout import write_json
-    from ..render import console
+    from ..render.terminal import console
 
     if html is not None:
         _check_writable(html, file)  # fail on a bad path before doing any work

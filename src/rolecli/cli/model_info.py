@@ -29,7 +29,7 @@ def model_info_command(
     from ..jsonout import write_json
     from ..model.scorer import verify_model
     from ..paths import default_model_dir
-    from ..render import console
+    from ..render.terminal import console
 
     scorer = verify_model(Path(model) if model else default_model_dir()) if verify else \
         load_scorer(model)
@@ -82,7 +82,7 @@ def _panel(info: dict[str, Any]) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
-    from ..render import LABEL_STYLES, ROLE_NAMES, literal
+    from ..render.terminal import LABEL_STYLES, ROLE_NAMES, literal
 
     # Everything from the card is outside text: shown through `literal`, never as markup.
     card = info["card"]

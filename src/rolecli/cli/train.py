@@ -55,7 +55,7 @@ def train_command(
     """Train a model (TF-IDF + logistic regression) and write pipeline, scorer and card."""
     from ..model.training import CALIBRATION_FILE, default_data_files, train
     from ..paths import default_train_output, shipped_data_dir
-    from ..render import console, literal
+    from ..render.terminal import console, literal
 
     files = list(data or [])
     if with_shipped or not files:

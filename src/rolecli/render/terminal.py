@@ -15,8 +15,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .decision import ROLE_NAMES
-from .escape import visible
+from ..decision import ROLE_NAMES
+from ..escape import visible
 
 LABEL_STYLES = {"engineer": "bold cyan", "scientist": "bold magenta", "mixed": "bold yellow"}
 
