@@ -192,7 +192,7 @@ class Card(NamedTuple):
     files: dict[str, str]
     thresholds: Thresholds
     calibration: Calibration
-    created: str | None = None
+    created: str | None = None  # written by older rolecli; cards now carry no timestamp
     training_fingerprint: str | None = None
     training_data: list[DatasetEntry] | None = None
     rows_by_source: dict[str, dict[str, int]] | None = None

@@ -10,7 +10,6 @@ postings (`*.counts.jsonl.gz`, see counts.py): both become the same term counts.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import io
 import json
@@ -497,7 +496,6 @@ class RoleModel:
         card = {
             "card_format_version": CARD_FORMAT_VERSION,
             "model_id": f"rolecli-{hashes[SCORER_FILE][:12]}",
-            "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
             "training_fingerprint": fingerprint,
             "training_data": [asdict(info) for info in infos],
             "rows_by_source": {s: dict(sorted(c.items())) for s, c in sorted(by_source.items())},
