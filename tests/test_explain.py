@@ -89,8 +89,8 @@ def test_generated_postings_add_up_and_both_views_show_the_whole_text(text):
     from rich.console import Console
 
     from rolecli import explain
-    from rolecli.html_report import html_report
-    from rolecli.render_explain import display_text, explanation_view
+    from rolecli.render.explain_view import display_text, explanation_view
+    from rolecli.render.html import html_report
 
     if not text.strip():
         return
@@ -280,6 +280,21 @@ def test_html_is_self_contained_and_escaped(rolecli, tmp_path):
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in page
     assert _json(result.stdout)["label"] in {"engineer", "scientist", "mixed"}
+
+
+def test_html_and_the_serve_page_style_with_the_package_data_stylesheet(invoke, tmp_path):
+    """render/report.css is package data, read through importlib.resources (as an installed
+    package reads it: tests/test_packaging.py checks the wheel)."""
+    from importlib.resources import files
+
+    from rolecli.serve.page import STYLESHEET
+
+    css = files("rolecli.render").joinpath("report.css").read_text(encoding="utf-8")
+    assert css.startswith(":root {") and ".hero" in css
+    invoke("explain", EXAMPLES / "ml-engineer.txt", "--html", tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert f"<style>\n{css}</style>" in page
+    assert STYLESHEET.startswith(css)
 
 
 def test_html_title_attribute_names_term_and_contribution(invoke, tmp_path):

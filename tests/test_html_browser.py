@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, ROOT
 
-from rolecli.render_explain import display_text
+from rolecli.render.explain_view import display_text
 
 # Drives a headless Chromium: the full run's.
 pytestmark = pytest.mark.slow

@@ -23,10 +23,10 @@ LAYERS = (
     ("model.calibration", "model.training"),
     ("evidence",),
     ("reasons", "result"),
-    ("classifier", "explanation", "evaluation", "thresholds"),
+    ("classifier", "explanation", "evaluation", "model_info", "thresholds"),
     ("items",),
     ("batch", "dask_engine"),
-    ("render", "render.terminal", "render_explain", "html_report"),
+    ("render", "render.terminal", "render.explain_view", "render.html", "render.model_card"),
     ("cli", "serve", "__main__", ""),  # "": the package itself, the public facade
 )
 # Imports that go up today, each with where it goes: the test fails once one is gone, so

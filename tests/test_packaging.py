@@ -37,6 +37,8 @@ def test_wheel_carries_model_and_data(wheel):
                  "calibration.json", "postings.counts.jsonl.gz", "postings.manifest.json"):
         assert f"rolecli/_shipped/data/{file}" in names
     assert "rolecli/cli/main.py" in names
+    # Package data the code reads through importlib.resources.
+    assert {"rolecli/render/report.css", "rolecli/serve/static/page.js"} <= names
 
 
 def test_unpacked_wheel_classifies_with_its_own_model(wheel, tmp_path):
@@ -62,6 +64,23 @@ def test_unpacked_wheel_classifies_with_its_own_model(wheel, tmp_path):
     card = json.loads((MODEL / "card.json").read_text())
     assert data["result"]["model"]["id"] == card["model_id"]
     assert data["result"]["label"] == "scientist"
+
+
+def test_unpacked_wheel_reads_its_stylesheet(wheel, tmp_path):
+    """The HTML report's CSS is package data: an installed package finds it in itself."""
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = (
+        "import rolecli.render.html as html\n"
+        f"assert html.__file__.startswith({str(site)!r}), html.__file__\n"
+        "print(html.CSS, end='')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (ROOT / "src/rolecli/render/report.css").read_text(encoding="utf-8")
 
 
 def test_light_install_leaves_scikit_learn_numpy_and_joblib_to_the_train_extra(wheel):

@@ -47,7 +47,7 @@ def classify_command(
 
         console().print(classification_panel(result, title=name))
         if explanation is not None:
-            from ..render_explain import explanation_view
+            from ..render.explain_view import explanation_view
 
             console().print(explanation_view(explanation, text, all_lines=all_lines))
     if result["off_topic"]:

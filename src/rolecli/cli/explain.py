@@ -53,11 +53,11 @@ def explain_command(
     if format is Format.json:
         write_json(explanation)
     elif format is Format.text:
-        from ..render_explain import explanation_view
+        from ..render.explain_view import explanation_view
 
         console().print(explanation_view(explanation, text, top=top, all_lines=all_lines))
     if html is not None:
-        from ..html_report import html_report
+        from ..render.html import html_report
 
         page = html_report(explanation, text, Path(name).name, top=top, all_lines=all_lines)
         try:

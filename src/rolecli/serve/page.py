@@ -1,7 +1,7 @@
 """The page at `/`: a form, and under it the HTML report's own cards for what was sent.
 
-The report is `html_report.report_sections`, the same cards `rolecli explain --html` writes,
-styled by the same CSS (`html_report.CSS`, served with the form's few rules below). The page
+The report is `render.html.report_sections`, the same cards `rolecli explain --html` writes,
+styled by the same CSS (`render/report.css`, served with the form's few rules below). The page
 works without JavaScript; `page.js` only keeps the page from reloading on each check.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from ..html_report import CSS, report_sections, verdict_class, verdict_heading
 from ..io.documents import MAX_INPUT_BYTES
+from ..render.html import CSS, report_sections, verdict_class, verdict_heading
 from .requests import MAX_TITLE_CHARS
 
 # Scripts and styles from this server only; inline style attributes carry the report's bar

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 from html import escape
+from importlib.resources import files
 from typing import Any
 
-from .decision import ROLE_NAMES
-from .render_explain import (
+from ..decision import ROLE_NAMES
+from ..sections import BOILERPLATE
+from .explain_view import (
     DECISIVE_MARK,
     LEVEL_NAMES,
     SECTION_LABELS,
@@ -25,163 +27,14 @@ from .render_explain import (
     signed,
     strength_marks,
 )
-from .sections import BOILERPLATE
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _CLASS = {"engineer": "e", "scientist": "s"}
 _HEADINGS = {**ROLE_NAMES, "mixed": "Mixed role"}
 _VERDICT_CLASS = {"engineer": "engineer", "scientist": "scientist", "mixed": "mixed", None: "off"}
 
-CSS = """
-:root {
-  color-scheme: light dark;
-  --bg: #f4f5f8; --card: #ffffff; --ink: #1b2230; --muted: #5d6778; --line: #e2e6ed;
-  --track: #eceff4;
-  --eng: 8 145 178; --sci: 192 38 211; --mix: 217 119 6; --off: 100 116 139;
-  --eng-ink: #0e7490; --sci-ink: #a21caf; --mix-ink: #b45309; --off-ink: #475569;
-  --shadow: 0 1px 2px rgb(16 24 40 / .06), 0 1px 3px rgb(16 24 40 / .08);
-  --on-strong: #ffffff;
-}
-@media (prefers-color-scheme: dark) {
-  :root {
-    --bg: #0e1217; --card: #161b22; --ink: #e6e9ef; --muted: #9aa4b3; --line: #29303a;
-    --track: #232a33;
-    --eng: 34 211 238; --sci: 232 121 249; --mix: 251 191 36; --off: 148 163 184;
-    --eng-ink: #67e8f9; --sci-ink: #f0abfc; --mix-ink: #fcd34d; --off-ink: #cbd5e1;
-    --shadow: none; --on-strong: #0e1217;
-  }
-}
-* { box-sizing: border-box; }
-html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
-body {
-  margin: 0; background: var(--bg); color: var(--ink);
-  font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-    "Liberation Sans", "DejaVu Sans", sans-serif;
-}
-.wrap { max-width: 980px; margin: 0 auto; padding: 28px 20px 40px; }
-.card {
-  background: var(--card); border: 1px solid var(--line); border-radius: 14px;
-  box-shadow: var(--shadow); padding: 22px 26px; margin: 0 0 18px;
-}
-h1, h2 { margin: 0; line-height: 1.2; }
-h2 { font-size: 1.1rem; margin-bottom: 12px; letter-spacing: -.005em; }
-.eyebrow {
-  color: var(--muted); font-size: .8rem; letter-spacing: .06em; text-transform: uppercase;
-  margin: 0 0 6px; overflow-wrap: anywhere;
-}
-.note { color: var(--muted); font-size: .88rem; margin: 10px 0 0; }
-.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
-
-.hero { border-top: 5px solid rgb(var(--accent)); }
-.hero h1 { font-size: 2.1rem; letter-spacing: -.02em; color: var(--accent-ink); }
-.hero .reasons { margin: 10px 0 0; padding-left: 1.2em; }
-.hero .reasons li { margin: 4px 0; }
-.confidence { margin: 6px 0 0; color: var(--muted); }
-.check { margin: 12px 0 0; padding: 8px 12px; border-radius: 8px; background: var(--bg);
-  border-left: 4px solid rgb(var(--accent)); }
-.check.warn { border-left-color: rgb(var(--mix)); background: rgb(var(--mix) / .12); }
-.check.none { color: var(--muted); }
-.parts { display: flex; flex-wrap: wrap; gap: 6px 14px; margin: 16px 0 0; font-size: .9rem; }
-.parts .lead { font-weight: 600; }
-.parts .boiler { color: var(--muted); }
-details.card > summary { cursor: pointer; list-style-position: outside; }
-details.card > summary h2 { display: inline; }
-details[open].card > summary { margin-bottom: 12px; }
-.lines td.sec { color: var(--muted); font-size: .82rem; white-space: nowrap; }
-.v-engineer { --accent: var(--eng); --accent-ink: var(--eng-ink); }
-.v-scientist { --accent: var(--sci); --accent-ink: var(--sci-ink); }
-.v-mixed { --accent: var(--mix); --accent-ink: var(--mix-ink); }
-.v-off { --accent: var(--off); --accent-ink: var(--off-ink); }
-.probs { display: grid; grid-template-columns: max-content 1fr max-content; gap: 8px 12px;
-  align-items: center; margin-top: 18px; }
-.track { height: 10px; border-radius: 99px; background: var(--track); overflow: hidden; }
-.fill { height: 100%; border-radius: 99px; }
-.fill.e, .swatch.e3 { background: rgb(var(--eng)); }
-.fill.s, .swatch.s3 { background: rgb(var(--sci)); }
-
-.sum { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; }
-.stat { border: 1px solid var(--line); border-radius: 10px; padding: 10px 12px; }
-.stat b { display: block; font-size: 1.25rem; font-variant-numeric: tabular-nums; }
-.stat span { color: var(--muted); font-size: .8rem; }
-.stat.e b { color: var(--eng-ink); } .stat.s b { color: var(--sci-ink); }
-.tug { display: flex; height: 12px; border-radius: 99px; overflow: hidden; margin: 16px 0 4px; }
-.tug .e { background: rgb(var(--eng)); } .tug .s { background: rgb(var(--sci)); }
-.tug-labels { display: flex; justify-content: space-between; font-size: .8rem;
-  color: var(--muted); gap: 12px; }
-.formula { font-size: .95rem; margin: 12px 0 0; overflow-wrap: anywhere; }
-
-.legend { display: flex; flex-wrap: wrap; gap: 6px 22px; font-size: .82rem; color: var(--muted);
-  margin-bottom: 14px; }
-.legend > span { display: inline-flex; align-items: center; gap: 4px; }
-.swatch { display: inline-block; padding: 0 6px; border-radius: 4px; color: var(--ink); }
-.posting {
-  white-space: pre-wrap; overflow-wrap: anywhere; font: inherit; font-size: 15.5px;
-  line-height: 1.85;
-  margin: 0; padding: 18px 20px; border-radius: 10px; background: var(--bg);
-  border: 1px solid var(--line);
-}
-mark { color: inherit; border-radius: 3px; padding: .12em 0; -webkit-box-decoration-break: clone;
-  box-decoration-break: clone; }
-.e1 { background: rgb(var(--eng) / .12); } .e2 { background: rgb(var(--eng) / .28); }
-.e3 { background: rgb(var(--eng) / .50); box-shadow: inset 0 -2px rgb(var(--eng)); }
-.s1 { background: rgb(var(--sci) / .10); } .s2 { background: rgb(var(--sci) / .24); }
-.s3 { background: rgb(var(--sci) / .44); box-shadow: inset 0 -2px rgb(var(--sci)); }
-.swatch.e3, .swatch.s3 { color: var(--on-strong); }
-
-.cols { display: grid; grid-template-columns: 1fr 1fr; gap: 10px 28px; }
-.cols h3 { font-size: .9rem; margin: 0 0 8px; }
-.cols .e-head { color: var(--eng-ink); } .cols .s-head { color: var(--sci-ink); }
-.terms { list-style: none; margin: 0; padding: 0; }
-.terms li { display: grid; grid-template-columns: minmax(0, 1fr) 72px max-content;
-  gap: 10px; align-items: center; padding: 5px 0; border-bottom: 1px solid var(--line); }
-.terms li:last-child { border-bottom: 0; }
-.terms .t { overflow-wrap: anywhere; }
-.terms .n { color: var(--muted); font-size: .8rem; }
-.terms .track { height: 7px; }
-
-table.lines { width: 100%; border-collapse: collapse; font-size: .93rem; }
-.lines th { text-align: left; font-size: .78rem; color: var(--muted); font-weight: 600;
-  text-transform: uppercase; letter-spacing: .05em; padding: 0 8px 8px;
-  border-bottom: 1px solid var(--line); }
-.lines td { padding: 7px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-.lines tr:last-child td { border-bottom: 0; }
-.lines td.text { overflow-wrap: anywhere; }
-.lines td.c { width: 150px; }
-.lines .zero td { color: var(--muted); }
-.lines .decisive td { background: rgb(var(--accent, var(--off)) / .08); font-weight: 600; }
-.lines .decisive td:first-child { box-shadow: inset 3px 0 rgb(var(--accent, var(--off))); }
-.mark { color: var(--accent-ink); margin-right: 4px; }
-.div { position: relative; height: 8px; margin-top: 6px; background: var(--track);
-  border-radius: 99px; }
-.div::after { content: ""; position: absolute; left: 50%; top: -2px; bottom: -2px; width: 1px;
-  background: var(--muted); }
-.div span { position: absolute; top: 0; bottom: 0; border-radius: 99px; }
-.div .e { right: 50%; background: rgb(var(--eng)); }
-.div .s { left: 50%; background: rgb(var(--sci)); }
-.val.e { color: var(--eng-ink); } .val.s { color: var(--sci-ink); }
-
-.article { list-style: none; margin: 0; padding: 0; }
-.article li { padding: 10px 0; border-bottom: 1px solid var(--line); }
-.article li:last-child { border-bottom: 0; }
-.badge { display: inline-block; font-size: .72rem; font-weight: 700; letter-spacing: .04em;
-  text-transform: uppercase; padding: 2px 8px; border-radius: 99px; margin-right: 8px; }
-.badge.e { color: var(--eng-ink); background: rgb(var(--eng) / .14); }
-.badge.s { color: var(--sci-ink); background: rgb(var(--sci) / .14); }
-.article .sim { color: var(--muted); font-size: .82rem; white-space: nowrap; }
-footer { color: var(--muted); font-size: .8rem; text-align: center; overflow-wrap: anywhere; }
-
-@media (max-width: 640px) {
-  .wrap { padding: 14px 10px 28px; }
-  .card { padding: 16px 14px; border-radius: 12px; margin-bottom: 12px; }
-  .hero h1 { font-size: 1.7rem; }
-  .sum { grid-template-columns: 1fr 1fr; }
-  .cols { grid-template-columns: 1fr; }
-  .posting { font-size: 15px; padding: 12px; line-height: 1.75; }
-  .lines td.c { width: 84px; }
-  .lines td, .lines th { padding-left: 4px; padding-right: 4px; }
-  .lines th { letter-spacing: 0; font-size: .72rem; }
-}
-"""
+# The page's styles, shared with `rolecli serve`'s page (serve/page.py).
+CSS = files("rolecli.render").joinpath("report.css").read_text(encoding="utf-8")
 
 
 def html_report(
@@ -205,7 +58,7 @@ def html_report(
         '<meta name="color-scheme" content="light dark">',
         '<meta name="referrer" content="no-referrer">',
         f"<title>{_e(verdict)}: {_e(title)} (rolecli)</title>",
-        f"<style>{CSS}</style>",
+        f"<style>\n{CSS}</style>",
         "</head>",
         f'<body class="{verdict_class(label)}">',
         '<main class="wrap">',

@@ -20,8 +20,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .render.terminal import LABEL_STYLES, ROLE_NAMES, bar, label_text, literal
-from .sections import BOILERPLATE, KIND_NAMES
+from ..decision import ROLE_NAMES
+from ..sections import BOILERPLATE, KIND_NAMES
+from .terminal import LABEL_STYLES, bar, label_text, literal
 
 TOP_TERMS = 10
 # Shading cut-offs as fractions of the posting's strongest per-character weight: the
