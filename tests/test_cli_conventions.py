@@ -115,7 +115,8 @@ def test_classify_json_imports_only_what_it_uses():
     modules = _modules_after("classify", str(EXAMPLES / "ml-engineer.txt"), "-f", "json")
     assert not _tops(modules) & (HEAVY | {"rich", "charset_normalizer", "bs4", "pypdf", "docx"})
     commands = {m for m in modules if m.startswith("rolecli.cli.")}
-    assert commands == {"rolecli.cli.main", "rolecli.cli.common", "rolecli.cli.classify"}
+    assert commands == {"rolecli.cli.main", "rolecli.cli.boundary", "rolecli.cli.common",
+                        "rolecli.cli.classify"}
     assert "rolecli.render" not in modules
 
 
@@ -130,6 +131,28 @@ def test_help_and_version_load_no_scoring_machinery():
     assert "rolecli.model.scorer" not in help_modules
     version_modules = _modules_after("--version")
     assert not _tops(version_modules) & (HEAVY | {"rich"})
-    assert not any(m.startswith("rolecli.cli.") and m not in {"rolecli.cli.main",
-                                                              "rolecli.cli.common"}
-                   for m in version_modules)
+    assert not any(m.startswith("rolecli.cli.") and m not in {
+        "rolecli.cli.main", "rolecli.cli.boundary", "rolecli.cli.common"}
+        for m in version_modules)
+
+
+def test_one_error_boundary():
+    """Only cli/boundary.py catches Ctrl-C, SIGTERM, broken pipes and errors at large: the
+    commands, the app and the console script's entry all go through it."""
+    import ast
+    from pathlib import Path
+
+    import rolecli
+
+    package = Path(rolecli.__file__).parent
+    broad = {"BaseException", "Exception", "KeyboardInterrupt", "Terminated", "BrokenPipeError",
+             "SystemExit"}
+    catching = set()
+    for path in [package / "launch.py", *sorted((package / "cli").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ExceptHandler):
+                names = {n.id for n in ast.walk(node.type) if isinstance(n, ast.Name)} \
+                    if node.type else {"BaseException"}
+                if names & broad:
+                    catching.add(path.name)
+    assert catching == {"boundary.py"}

@@ -40,6 +40,12 @@ class InputError(RoleCliError):
     exit_code = ExitCode.UNUSABLE_INPUT
 
 
+class PartialError(RoleCliError):
+    """Some rows could not be used: the output covers the others."""
+
+    exit_code = ExitCode.BATCH_PARTIAL
+
+
 class ModelError(RoleCliError):
     """The model directory is missing, corrupted, tampered with or incompatible."""
 

@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: options, input resolution, and the one error line."""
+"""Shared CLI plumbing: options, input resolution, the off-topic ending."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 
 from ..errors import ExitCode, UsageError
 from ..escape import visible
+from .boundary import write_stderr
 
 
 class Format(str, Enum):
@@ -53,34 +54,6 @@ MODEL_OPTION = typer.Option(
     help="Model directory (default: the shipped model).",
     show_default=False,
 )
-
-
-def error_line(message: str) -> str:
-    """The one stderr line of an error: outside text in it is shown literally, on one line."""
-    return f"rolecli: error: {visible(message)}\n"
-
-
-def write_stderr(text: str) -> None:
-    try:
-        sys.stderr.write(text)
-        sys.stderr.flush()
-    except (OSError, ValueError):  # stderr itself is broken: nothing left to tell
-        pass
-
-
-def fail(message: str, code: int) -> None:
-    write_stderr(error_line(message))
-    raise typer.Exit(code)
-
-
-def discard_stdout() -> None:
-    """Point stdout at /dev/null so that the flush at exit cannot fail a second time."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # stdout closed (>&-) or replaced
-        pass
 
 
 def read_posting(file: str | None, command: str) -> tuple[str, str]:

@@ -36,14 +36,13 @@ def evaluate_command(
     else:
         console().print(evaluation_view(report, title=str(data)))
     if report["errors"]:
-        from ..errors import ExitCode
-        from .common import fail
+        from ..errors import PartialError
 
         first, count = report["errors"][0], len(report["errors"])
         more = f" (and {count - 1:,} more)" if count > 1 else ""
         rows = "1 row" if count == 1 else f"{count:,} rows"
-        fail(f"{data}: {rows} could not be used, so the metrics are over the other "
-             f"{report['rows']:,}: {first['error']}{more}", int(ExitCode.BATCH_PARTIAL))
+        raise PartialError(f"{data}: {rows} could not be used, so the metrics are over the "
+                           f"other {report['rows']:,}: {first['error']}{more}")
 
 
 def calibrate_command(

@@ -9,6 +9,7 @@ import typer
 
 from ..errors import UsageError
 from ..escape import visible
+from .boundary import write_stderr
 from .common import (
     ALL_LINES_OPTION,
     MODEL_OPTION,
@@ -17,7 +18,6 @@ from .common import (
     Format,
     off_topic_exit,
     read_posting,
-    write_stderr,
 )
 
 
