@@ -1,9 +1,9 @@
 """`--engine dask`: the same rows as the local engine, scored on a Dask cluster.
 
-The items are the local engine's own (`batch.items`: the same walk, the same table
-readers, the same ids), cut into partitions; each partition is scored on a worker by
-`items.Scoring`, the local engine's scoring function, so both engines give the same rows
-for the same inputs. Posting files are read by the workers (an item carries its path);
+The items are the local engine's own (`batch.sources.items`: the same walk, the same table
+readers, the same ids), in chunks of a partition each; each partition is scored on a worker
+by `batch.items.Scoring`, the local engine's scoring function, so both engines give the same
+rows for the same inputs. Posting files are read by the workers (an item carries its path);
 table rows are read here, by the client, and travel as text. Each partition loads the
 scorer through `load_scorer`, which is cached per worker process, so a worker loads it
 once. Rows come back in input order. The model directory (and the posting files) must be
@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from importlib import import_module
-from itertools import islice
 from typing import Any
 
-from .classifier import load_scorer
-from .errors import UsageError
-from .items import Item, Row, Scoring
+from ...classifier import load_scorer
+from ...errors import UsageError
+from ..config import BatchConfig
+from ..items import Item, Row, Scoring
 
 # Items per partition: large enough that task overhead is small next to reading and scoring.
 ITEMS_PER_PARTITION = 256
@@ -30,52 +30,52 @@ PARTITIONS_PER_WORKER = 2
 SCHEDULER_TIMEOUT = "10s"
 
 
-def require_dask() -> None:
-    try:
-        import_module("distributed")
-    except ImportError:
-        raise UsageError(
-            "--engine dask needs the optional extra: pip install 'rolecli[dask]'"
-        ) from None
+class DaskEngine:
+    chunk_items = ITEMS_PER_PARTITION
 
+    def check(self) -> None:
+        try:
+            import_module("distributed")
+        except ImportError:
+            raise UsageError(
+                "--engine dask needs the optional extra: pip install 'rolecli[dask]'"
+            ) from None
 
-def dask_rows(
-    items: Iterable[Item],
-    model: str | None,
-    jobs: int,
-    stop: threading.Event,
-    scheduler: str | None,
-) -> Iterator[list[Row]]:
-    """Rows partition by partition, in input order; without `scheduler`, on a LocalCluster
-    of `jobs` workers. When `stop` is set, ends after the partition being handed back."""
-    distributed: Any = import_module("distributed")  # (untyped)
+    def rows(
+        self, chunks: Iterator[list[Item]], config: BatchConfig, scoring: Scoring,
+        stop: threading.Event,
+    ) -> Iterator[list[Row]]:
+        """Rows partition by partition, in input order; without a scheduler, on a LocalCluster
+        of `jobs` workers. When `stop` is set, ends after the partition being handed back.
+        (`scoring` is this process's: the workers load their own.)"""
+        distributed: Any = import_module("distributed")  # (untyped)
 
-    cluster = None
-    if scheduler:
-        client = _connect(distributed.Client, scheduler)
-    else:
-        cluster = distributed.LocalCluster(
-            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = distributed.Client(cluster)
-    try:
-        window = max(1, len(client.scheduler_info()["workers"])) * PARTITIONS_PER_WORKER
-        pending: deque[Any] = deque()
-        iterator = iter(items)
-        while True:
-            while len(pending) < window and (chunk := list(islice(iterator, ITEMS_PER_PARTITION))):
-                pending.append(client.submit(_score_items, chunk, model, pure=False))
-            if not pending:
-                return
-            future = pending.popleft()
-            yield future.result()
-            future.release()
-            if stop.is_set():
-                return
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        cluster = None
+        if config.scheduler:
+            client = _connect(distributed.Client, config.scheduler)
+        else:
+            cluster = distributed.LocalCluster(
+                n_workers=config.jobs, threads_per_worker=1, processes=True,
+                dashboard_address=None,
+            )
+            client = distributed.Client(cluster)
+        try:
+            window = max(1, len(client.scheduler_info()["workers"])) * PARTITIONS_PER_WORKER
+            pending: deque[Any] = deque()
+            while True:
+                while len(pending) < window and (chunk := next(chunks, None)) is not None:
+                    pending.append(client.submit(_score_items, chunk, config.model, pure=False))
+                if not pending:
+                    return
+                future = pending.popleft()
+                yield future.result()
+                future.release()
+                if stop.is_set():
+                    return
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
 
 
 def _connect(client_class: Any, scheduler: str) -> Any:
