@@ -5,9 +5,9 @@ Each input picks a target and a file's bytes:
 - a table (`.csv` or `.jsonl`, with or without an id column): `tabular.iter_table` and
   `datasets.read_labelled` must give one TableRow / Example / BadRow per record, each with
   a text id and either text or a reason, or raise only a RoleCliError (a missing column);
-  `batch.UniqueIds` must make the ids unique;
-- a batch output being resumed (`jsonl` or `csv`): `batch.read_resumable` must return text
-  ids and cut the file to a prefix of itself, or refuse with a UsageError.
+  `batch.sources.UniqueIds` must make the ids unique;
+- a batch output being resumed (`jsonl` or `csv`): `batch.resume.read_resumable` must
+  return text ids and cut the file to a prefix of itself, or refuse with a UsageError.
 
 Anything else raised (RecursionError, ValueError, TypeError...) is a crash. Run it with
 fuzz/run.sh tables (see fuzz/README.md).
@@ -25,7 +25,8 @@ import atheris
 with atheris.instrument_imports(include=["rolecli", "charset_normalizer"]):
     import charset_normalizer  # noqa: F401
 
-    from rolecli.batch import UniqueIds, read_resumable
+    from rolecli.batch.resume import read_resumable
+    from rolecli.batch.sources import UniqueIds
     from rolecli.errors import RoleCliError, UsageError
     from rolecli.io.labelled import read_labelled
     from rolecli.io.tables import iter_table

@@ -20,7 +20,7 @@ def jsonl(text: str | bytes) -> list[dict]:
 
 def copy_output(source: Path, target: Path, data: bytes) -> None:
     """`data` as the output file `target`, with `source`'s run record (model and inputs)."""
-    from rolecli.batch import run_record_path
+    from rolecli.batch.resume import run_record_path
 
     target.write_bytes(data)
     run_record_path(target).write_bytes(run_record_path(source).read_bytes())

@@ -514,7 +514,7 @@ def test_scoring_never_imports_scikit_learn_scipy_or_pandas(tmp_path, tree):
     table = write_tables(tmp_path / "tables")["csv"]
     script = (
         "import io, sys\n"
-        "from rolecli.batch import run_batch\n"
+        "from rolecli.batch.run import run_batch\n"
         f"run_batch([{str(tree)!r}], stream=io.StringIO(), jobs=1)\n"
         f"run_batch([{str(table)!r}], stream=io.StringIO(), jobs=1, text_column='body')\n"
         "heavy = {'sklearn', 'scipy', 'pandas'}\n"

@@ -247,7 +247,8 @@ class MutateOnFirstRows:
 
 
 def test_files_that_vanish_or_change_during_the_walk_become_error_rows(tmp_path):
-    from rolecli.batch import CHUNK_ITEMS, run_batch
+    from rolecli.batch.engines.local import CHUNK_ITEMS
+    from rolecli.batch.run import run_batch
 
     root = tmp_path / "walk"
     root.mkdir()
@@ -281,7 +282,9 @@ def test_submitting_to_a_pool_whose_worker_just_died_loses_nothing(tmp_path):
     """A worker may die while the parent is between results, submitting the next chunk:
     the executor then refuses new work (BrokenProcessPool from submit), which must be
     handled like a death seen in a result, not end the batch."""
-    from rolecli.batch import BatchConfig, Item, Scoring, _OrderedPool
+    from rolecli.batch.config import BatchConfig
+    from rolecli.batch.engines.local import _OrderedPool
+    from rolecli.batch.items import Item, Scoring
     from rolecli.classifier import load_scorer
 
     def refuses_work() -> bool:

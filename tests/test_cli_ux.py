@@ -176,9 +176,26 @@ def test_h_is_help_everywhere(rolecli):
         assert result.returncode == 0 and result.stdout.startswith(b"Usage:"), command
 
 
-def test_completion_options_exist(rolecli):
-    result = rolecli("--show-completion", "bash", env={"SHELL": "/bin/bash"})
-    assert result.returncode == 0 and b"complete" in result.stdout
+def test_show_completion_prints_the_script_for_the_calling_shell():
+    # Typer finds the shell among the process's ancestors, so run it from a bash (the
+    # trailing `true` keeps bash from exec-ing rolecli in its place).
+    result = subprocess.run(
+        ["bash", "-c", f"'{rolecli_executable()}' --show-completion; true"],
+        capture_output=True, stdin=subprocess.DEVNULL, timeout=60,
+    )
+    assert b"complete -o default -F _rolecli_completion rolecli" in result.stdout, result.stderr
+
+
+def test_completion_completes_commands_and_options(rolecli):
+    def complete(words: str) -> list[str]:
+        env = {"_ROLECLI_COMPLETE": "complete_bash", "COMP_WORDS": words,
+               "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1))}
+        result = rolecli(env=env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.decode().split()
+
+    assert complete("rolecli cl") == ["classify"]
+    assert "--format" in complete("rolecli batch --fo")
 
 
 def test_batch_on_a_terminal_clears_its_bar_and_keeps_ids_whole(tmp_path):

@@ -132,7 +132,8 @@ TABLE_CRASHES = [
                          ids=[c[0] for c in TABLE_CRASHES])
 def test_table_and_resume_crashes_are_fixed(tmp_path, name, target, data):
     """The harness's checks (fuzz/fuzz_tables.py), on each input that crashed before."""
-    from rolecli.batch import UniqueIds, read_resumable
+    from rolecli.batch.resume import read_resumable
+    from rolecli.batch.sources import UniqueIds
     from rolecli.errors import RoleCliError, UsageError
     from rolecli.io.labelled import read_labelled
     from rolecli.io.tables import iter_table

@@ -230,7 +230,7 @@ def test_batch_turns_expanding_files_into_error_rows_and_scores_the_rest(rolecli
 
 def test_extraction_stops_at_its_cpu_time_limit_and_the_batch_goes_on(monkeypatch, tmp_path):
     """The backstop for what the size limits miss: a parser that spins."""
-    from rolecli.batch import run_batch
+    from rolecli.batch.run import run_batch
     from rolecli.io import documents
 
     def spin(data: bytes, name: str) -> str:
@@ -494,7 +494,7 @@ def test_absurd_jobs_is_a_usage_error(rolecli, jobs):
 
 
 def test_jobs_beyond_the_cores_are_capped(monkeypatch):
-    from rolecli.batch import default_jobs, worker_count
+    from rolecli.batch.engines.local import default_jobs, worker_count
 
     assert worker_count(64) == min(64, default_jobs())
     assert worker_count(None) == default_jobs()

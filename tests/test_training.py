@@ -169,7 +169,7 @@ def test_train_replaces_a_model_directory_whole(tmp_path, invoke):
     result = invoke("train", "--output", output, "--cv", "2", "--force")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
-    assert sorted(p.name for p in output.iterdir()) == sorted(["card.json", *MODEL_FILES])
+    assert sorted(p.name for p in output.iterdir()) == sorted(MODEL_FILES)
 
 
 def test_train_refuses_a_directory_that_is_not_a_model(tmp_path, invoke):

@@ -13,7 +13,7 @@ import typer
 from .common import MODEL_OPTION
 
 if TYPE_CHECKING:
-    from ..batch import BatchSummary
+    from ..batch.run import BatchSummary
 
 
 class BatchFormat(str, Enum):
@@ -105,17 +105,15 @@ def batch_command(
     --title-column, a posting's own title line is read. An unreadable item becomes an error row and
     the batch goes on. Rows go to stdout or --output; progress and the summary go to stderr.
     """
-    from ..batch import format_for
-
     if scheduler and engine is not Engine.dask:
         from ..errors import UsageError
 
         raise UsageError("--scheduler needs --engine dask")
-    chosen = format.value if format else format_for(output, sys.stdout.isatty())
+    chosen = format.value if format else _format_for(output, sys.stdout.isatty())
     progress = None if quiet or not sys.stderr.isatty() else _RichProgress()
     with tempfile.TemporaryDirectory(prefix="rolecli-stdin-") as folder:
         if paths == ["-"]:
-            from ..batch import stdin_paths
+            from ..batch.sources import stdin_paths
             from ..io.documents import read_stdin_bytes
 
             paths, stdin_id = stdin_paths(read_stdin_bytes(STDIN_LIMIT), Path(folder))
@@ -129,11 +127,21 @@ def batch_command(
         raise typer.Exit(int(summary.exit_code))
 
 
+def _format_for(output: Path | None, stream_is_terminal: bool) -> str:
+    """The default --format: from the output's suffix, else table on a terminal, else jsonl."""
+    if output is not None:
+        suffix = output.suffix.lower().lstrip(".")
+        return suffix if suffix in {f.value for f in BatchFormat} else "jsonl"
+    return "table" if stream_is_terminal else "jsonl"
+
+
 def _run(paths: list[str], chosen: str, output: Path | None, resume: bool, force: bool,
          jobs: int | None, glob: list[str] | None, text_column: str, id_column: str | None,
          title_column: str | None, title: str | None, model: Path | None, engine: Engine,
          scheduler: str | None, progress: _RichProgress | None, precision: int) -> BatchSummary:
-    from ..batch import run_batch
+    from ..batch.run import run_batch
+    from ..batch.writers import WRITERS
+    from ..render.tables import TableWriter
 
     try:
         return run_batch(
@@ -141,6 +149,7 @@ def _run(paths: list[str], chosen: str, output: Path | None, resume: bool, force
             globs=glob or (), text_column=text_column, id_column=id_column,
             title_column=title_column, title=title, model=model,
             engine=engine.value, scheduler=scheduler, progress=progress, precision=precision,
+            writers={"table": TableWriter, **WRITERS},  # the table is a view: render's
         )
     finally:
         if progress is not None:

@@ -63,8 +63,9 @@ _DEFAULTS: dict[str, Any] = {
     # plain lower-case words (no mojibake, no non-ASCII scraper debris). A term whose share
     # of ML postings is under `boilerplate_ratio` times its share of non-technical job ads,
     # or of the team's boilerplate blocks (benefits, equal-opportunity, how-to-apply words),
-    # is left out, and so is every n-gram with such a word in it: every job ad has them, so
-    # they would only dilute the evidence, and could tilt a verdict by source.
+    # is left out: every job ad has them, so they would only dilute the evidence, and could
+    # tilt a verdict by source. (Also leaving out the n-grams built of such words cost AUC
+    # on almost every held-out source: docs/quality.md.)
     "vocabulary": {"min_text_rows": 2, "boilerplate_ratio": 3.0},
     # Row weights: each (source, label) cell weighs the square root of its size, so one big
     # scrape cannot dictate the vocabulary of a role; classes are then balanced by weight.

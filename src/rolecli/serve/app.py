@@ -26,11 +26,11 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..batch.items import Scoring
 from ..classifier import load_scorer
 from ..errors import InputError
 from ..escape import json_text, visible
 from ..io.documents import text_from_bytes
-from ..items import Scoring
 from ..model.scorer import Scorer
 from . import page, scoring
 from .openapi import openapi

@@ -20,9 +20,9 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
+from ..batch.items import Item, printable
 from ..errors import InputError
 from ..io.documents import MAX_INPUT_BYTES, posting_text
-from ..items import Item, printable
 from ..quiet import quiet
 from .scoring import batch_item
 

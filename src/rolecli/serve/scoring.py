@@ -1,9 +1,9 @@
 """The library calls behind the API and the page: the same functions the CLI calls.
 
 A request's `title` goes to the library wherever the library takes one: `classify()` and
-`explain()` by a `title` parameter, batch rows by a `title` field of `batch.Item` (issue #12
-adds them). Where it takes none yet, the title is validated and not used, and the answers
-keep exactly the CLI's shape. This module is the one place that decides.
+`explain()` by a `title` parameter, batch rows by a `title` field of `batch.items.Item`
+(issue #12 adds them). Where it takes none yet, the title is validated and not used, and
+the answers keep exactly the CLI's shape. This module is the one place that decides.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 
-from ..batch import CHUNK_ITEMS
+from ..batch.engines.local import CHUNK_ITEMS
+from ..batch.items import Item, Row, Scoring
 from ..classifier import classify
 from ..explanation import explain
-from ..items import Item, Row, Scoring
 from ..model.scorer import Scorer
 
 

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import RoleCliError
-from .evidence import gather
-from .io.documents import posting_text, read_document
-from .model.scorer import Scorer
-from .result import result_of
+from ..errors import RoleCliError
+from ..evidence import gather
+from ..io.documents import posting_text, read_document
+from ..model.scorer import Scorer
+from ..result import result_of
 
 Row = dict[str, Any]
 

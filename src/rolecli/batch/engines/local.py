@@ -1,0 +1,249 @@
+"""The local engine: scoring in this process, or in a pool of spawned worker processes.
+
+One job, or a single chunk, is scored in-process (starting processes would cost more).
+Otherwise chunks go to `jobs` workers, each loading the scorer once, and come back in
+submission order; a worker that dies is replaced, and the item that killed it gets an
+error row. Ctrl-C and SIGTERM are the parent's to handle (the run's `stop`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from itertools import chain, islice
+from typing import Any
+
+from ...classifier import load_scorer
+from ...errors import ExitCode, RoleCliError, UsageError
+from ..config import BatchConfig
+from ..items import Item, Row, Scoring, error_row
+
+# Items per task: large enough that inter-process overhead is small next to scoring
+# (~1 ms an item), small enough that a crash or Ctrl-C loses little work.
+CHUNK_ITEMS = 32
+# Tasks in flight per worker: keeps workers busy while bounding memory.
+TASKS_PER_WORKER = 4
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# More workers than cores only adds processes (each loads the scorer); far more is a typo.
+MAX_JOBS = 1024
+
+
+def worker_count(jobs: int | None) -> int:
+    """--jobs as run: the cores this process may use at most; 0, negative or absurd is refused."""
+    if jobs is None:
+        return default_jobs()
+    if jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if jobs > MAX_JOBS:
+        raise UsageError(
+            f"--jobs {jobs} is far more than this machine's {default_jobs()} cores "
+            f"(at most {MAX_JOBS}; more than the cores is capped to them)"
+        )
+    return min(jobs, default_jobs())
+
+
+class LocalEngine:
+    chunk_items = CHUNK_ITEMS
+
+    def check(self) -> None:
+        """Nothing to check: the local engine needs no extra."""
+
+    def rows(
+        self, chunks: Iterator[list[Item]], config: BatchConfig, scoring: Scoring,
+        stop: threading.Event,
+    ) -> Iterator[list[Row]]:
+        """Rows chunk by chunk, in input order; when `stop` is set, ends after what is finished."""
+        head = list(islice(chunks, 2))
+        if config.jobs == 1 or len(head) < 2:  # one chunk: starting processes would cost more
+            for chunk in chain(head, chunks):
+                yield scoring.rows(chunk)
+                if stop.is_set():
+                    return
+            return
+        yield from _pool_rows(chain(head, chunks), config, stop)
+
+
+_worker: Scoring | None = None
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back while submitting, which may start worker processes.
+
+    A worker inherits the blocked signal, so one still importing when Ctrl-C reaches the
+    process group cannot die with a traceback; the parent gets the signal, delayed by at
+    most this call, and stops the batch as usual. (Not SIGTERM: the executor stops its
+    workers with it, and a worker dies of it quietly.)
+    """
+    if not hasattr(signal, "pthread_sigmask") or (
+        threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _init_worker(model: str | None) -> None:
+    global _worker
+    # Ctrl-C reaches the whole process group: the parent decides when to stop. (A SIGTERM
+    # to the group ends the workers, which the parent, stopping too, takes as the end.)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
+    _worker = Scoring(load_scorer(model))
+
+
+def _exit_with_parent() -> None:
+    """Exit if the parent dies (kill -9): pool workers would otherwise wait for work forever."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="rolecli-parent-watch", daemon=True).start()
+
+
+def _score_chunk(chunk: list[Item]) -> list[Row]:
+    assert _worker is not None, "worker used before its initializer ran"
+    return _worker.rows(chunk)
+
+
+def _pool_context() -> Any:
+    import multiprocessing
+
+    # spawn, not fork: the parent may hold threads (progress bar, Dask) whose locks fork would
+    # copy; and spawned workers are the parent's own children, so its rusage counts them.
+    return multiprocessing.get_context("spawn")
+
+
+def _pool_rows(
+    chunks: Iterator[list[Item]], config: BatchConfig, stop: threading.Event
+) -> Iterator[list[Row]]:
+    pool = _OrderedPool(config, stop)
+    window = config.jobs * TASKS_PER_WORKER
+    try:
+        for chunk in chunks:
+            pool.submit(chunk)
+            if len(pool.pending) >= window:
+                yield pool.next_rows()
+                if stop.is_set():
+                    break
+        while pool.pending and not stop.is_set():
+            yield pool.next_rows()
+        if stop.is_set():
+            yield from pool.finished()
+    finally:
+        pool.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class WorkerError(RoleCliError):
+    exit_code = ExitCode.BATCH_PARTIAL
+
+
+class _OrderedPool:
+    """Chunks scored by worker processes, results taken in submission order.
+
+    A worker that dies (out of memory, a crash inside a parser) breaks the whole executor:
+    a new one is started, the chunk whose result was due is scored again item by item
+    with nothing else running, so that an item that kills a worker again is the one to
+    blame (it gets an error row), and the other lost chunks are submitted again.
+    """
+
+    MAX_FAILED_STARTS = 3  # deaths in a row with no result between: workers cannot run
+
+    def __init__(self, config: BatchConfig, stop: threading.Event | None = None) -> None:
+        self.config = config
+        self.stop = stop or threading.Event()
+        self.executor = self._start()
+        self.pending: deque[tuple[Future[list[Row]], list[Item]]] = deque()
+        self.deaths_in_a_row = 0
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.config.jobs, mp_context=_pool_context(), initializer=_init_worker,
+            initargs=(self.config.model,),
+        )
+
+    def submit(self, chunk: list[Item]) -> None:
+        with _sigint_held():
+            try:
+                future = self.executor.submit(_score_chunk, chunk)
+            except BrokenProcessPool as exc:
+                # A worker died since the last result: the chunk fails like those in flight,
+                # and next_rows() restarts the pool when it comes due.
+                future = Future()
+                future.set_exception(exc)
+        self.pending.append((future, chunk))
+
+    def next_rows(self) -> list[Row]:
+        future, chunk = self.pending.popleft()
+        try:
+            rows = future.result()
+        except BrokenProcessPool:
+            if self.stop.is_set():
+                # The workers died with the batch stopping (a SIGTERM to the whole group):
+                # what is written so far stays a prefix; --resume scores the rest.
+                self.pending.clear()
+                return []
+            rows = self._one_by_one(chunk)
+            lost, self.pending = self.pending, deque()
+            for _, again in lost:
+                self.submit(again)
+            return rows
+        self.deaths_in_a_row = 0
+        return rows
+
+    def _one_by_one(self, chunk: list[Item]) -> list[Row]:
+        self._restart()
+        rows = []
+        for item in chunk:
+            try:
+                with _sigint_held():
+                    future = self.executor.submit(_score_chunk, [item])
+                rows.extend(future.result())
+                self.deaths_in_a_row = 0
+            except BrokenProcessPool:
+                rows.append(error_row(item.id, "the worker process scoring it died "
+                                               "(out of memory, or a crash while reading it)"))
+                self._restart()
+        return rows
+
+    def _restart(self) -> None:
+        self.deaths_in_a_row += 1
+        if self.deaths_in_a_row > self.MAX_FAILED_STARTS:
+            raise WorkerError(
+                "worker processes keep dying before they score anything; the rows so far "
+                "are written (rerun with --resume, or --jobs 1 to see why)"
+            )
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.executor = self._start()
+
+    def finished(self) -> Iterator[list[Row]]:
+        """After a stop: let running chunks finish, drop queued ones, yield the finished prefix."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        while self.pending:
+            future, _ = self.pending[0]
+            if not future.done() or future.cancelled() or future.exception() is not None:
+                return
+            self.pending.popleft()
+            yield future.result()

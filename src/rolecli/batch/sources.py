@@ -1,0 +1,203 @@
+"""PATH arguments -> sources -> items: what a batch scores, in a deterministic order.
+
+Folders are walked by `io.walk` (the one folder walk), tables expanded by `io.tables`;
+every item gets a unique id, the same for the same inputs, so --resume finds it again.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from ..errors import RoleCliError, UsageError
+from ..io.labelled import TEXT_SUFFIXES
+from ..io.tables import TABLE_SUFFIXES, check_table, is_table, iter_table
+from ..io.walk import walk_files
+from .config import BatchConfig
+from .items import Item, printable, reason
+
+
+class Source(NamedTuple):
+    """One entry of a walk: a posting file, a table to expand into rows, or an unlistable folder."""
+
+    id: str
+    path: Path
+    kind: str  # "file" | "table" | "error"
+    error: str | None = None
+    # Table rows get "<table id>#<row id>" unless the table is the only PATH.
+    prefix_rows: bool = True
+
+
+class UniqueIds:
+    """Makes every id of a run unique, in input order: the first item keeps its id, each
+    later item with the same id gets the first free `id~2`, `id~3`, ... (a repeated value
+    in an id column, an escaped file name equal to a real one). The same inputs give the
+    same ids, so --resume finds them again. Holds every id seen, as --resume does."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.renamed = 0
+        self.first: tuple[str, str] = ("", "")
+
+    def unique(self, item_id: str) -> str:
+        if item_id not in self.seen:
+            self.seen.add(item_id)
+            return item_id
+        number = 2
+        while f"{item_id}~{number}" in self.seen:
+            number += 1
+        renamed = f"{item_id}~{number}"
+        self.seen.add(renamed)
+        if not self.renamed:
+            self.first = (item_id, renamed)
+        self.renamed += 1
+        return renamed
+
+
+def check_inputs(config: BatchConfig) -> None:
+    """Usage errors (missing PATH, table without the text column) before anything is written."""
+    if not config.paths:
+        raise UsageError("no PATH given: name folders, posting files or tables to score")
+    for raw in config.paths:
+        path = Path(raw)
+        if not path.exists():
+            raise UsageError(f"no such file or directory: {raw}")
+        if path.is_file() and is_table(path):
+            check_table(path, config.text_column, config.id_column, config.title_column)
+
+
+def sources(config: BatchConfig) -> Iterator[Source]:
+    """Every posting file and table under the PATHs, each folder walked in sorted order.
+
+    Folder items' ids are POSIX paths relative to the PATH given (prefixed with that PATH
+    when several are given, so ids stay unique); a file given directly keeps its path as given.
+    """
+    several = len(config.paths) > 1
+    for raw in config.paths:
+        path = Path(raw)
+        if path.is_dir():
+            prefix = path.as_posix().rstrip("/") + "/" if several else ""
+            for source in walk(path, config.globs, config.exclude):
+                yield source._replace(id=printable(prefix + source.id))
+        else:
+            kind = "table" if is_table(path) else "file"
+            yield Source(printable(raw), path, kind, prefix_rows=several)
+
+
+def walk(root: Path, globs: Sequence[str] = (), exclude: Path | None = None) -> Iterator[Source]:
+    """Posting files and tables under root, by io.walk's rules (sorted, hidden entries
+    skipped, symlink loops safe): files with a known suffix, filtered by the globs (on the
+    name, or on the relative path if the glob has a /), never the output file `exclude`."""
+    key = _file_key(exclude) if exclude is not None else None
+    excluded = (exclude.name, key) if exclude is not None and key is not None else None
+    for found in walk_files(root):
+        if found.entry is None:
+            yield Source(found.relative, found.path, "error", found.error)
+        elif kind := _kind(found.entry, found.relative, globs, excluded):
+            yield Source(found.relative, found.path, kind)
+
+
+def _kind(
+    entry: os.DirEntry[str],
+    relative: str,
+    globs: Sequence[str],
+    excluded: tuple[str, tuple[int, int]] | None,
+) -> str | None:
+    """"file" or "table" for a file to score, None for one to leave out."""
+    suffix = os.path.splitext(entry.name)[1].lower()
+    kind = "table" if suffix in TABLE_SUFFIXES else "file" if suffix in TEXT_SUFFIXES else None
+    if kind is None:
+        return None
+    if globs and not any(
+        fnmatch.fnmatchcase(relative if "/" in g else entry.name, g) for g in globs
+    ):
+        return None
+    # The output file (by name and inode) is never an input; stat only the candidates.
+    if excluded is None or (entry.name != excluded[0] and not entry.is_symlink()):
+        return kind
+    return kind if _file_key(Path(entry.path)) != excluded[1] else None
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+def items(
+    config: BatchConfig,
+    skip: Callable[[str], bool] = lambda _: False,
+    ids: UniqueIds | None = None,
+) -> Iterator[Item]:
+    """Every item to score, table rows expanded, ids made unique; items whose (unique) id
+    `skip` accepts are left out."""
+    unique = (ids or UniqueIds()).unique
+    for source in sources(config):
+        found = (
+            table_items(source, config) if source.kind == "table"
+            else (Item(source.id, path=str(source.path), error=source.error,
+                       title=config.title),)
+        )
+        for item in found:
+            item_id = unique(item.id)
+            if not skip(item_id):
+                yield item if item_id == item.id else item._replace(id=item_id)
+
+
+def table_items(source: Source, config: BatchConfig) -> Iterator[Item]:
+    prefix = source.id + "#" if source.prefix_rows else ""
+    try:
+        for row in iter_table(
+            source.path, config.text_column, config.id_column, config.title_column
+        ):
+            yield Item(prefix + row.id, text=row.text, error=row.error,
+                       title=row.title or config.title)
+    except (RoleCliError, OSError, ValueError, csv.Error) as exc:
+        # A table met inside a folder may not be an export of postings: one error row, go on.
+        yield Item(source.id, error=reason(exc))
+
+
+def count_items(config: BatchConfig) -> int | None:
+    """How many items a run will see, for the progress bar; None when tables make it costly."""
+    total = 0
+    for source in sources(config):
+        if source.kind != "table":
+            total += 1
+        elif source.path.suffix.lower() == ".parquet":
+            try:
+                import pyarrow.parquet as pq
+
+                total += pq.ParquetFile(source.path).metadata.num_rows
+            except (ImportError, OSError, ValueError):
+                return None
+        else:
+            return None
+    return total
+
+
+def stdin_paths(data: bytes, folder: Path) -> tuple[list[str], str | None]:
+    """What `rolecli batch -` read: a JSONL stream of postings (first non-blank character
+    `{`), kept as FOLDER/stdin.jsonl, with "id" as the id column when the rows have one;
+    else a list of paths, one per line. Returns (paths, id column)."""
+    text = data.decode("utf-8", "replace")
+    if text.lstrip()[:1] == "{":
+        table = folder / "stdin.jsonl"
+        table.write_bytes(data)
+        first = text.lstrip().split("\n", 1)[0]
+        try:
+            has_id = isinstance(json.loads(first), dict) and "id" in json.loads(first)
+        except ValueError:
+            has_id = False
+        return [str(table)], "id" if has_id else None
+    paths = [line.strip() for line in text.splitlines() if line.strip()]
+    if not paths:
+        raise UsageError("batch -: stdin held no paths and no JSONL postings")
+    return paths, None
+
