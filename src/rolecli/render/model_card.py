@@ -57,7 +57,8 @@ def model_card_view(info: dict[str, Any]) -> Panel:
     overview = _section("model", [
         ("id", info["model"]["id"]),
         ("directory", info["model"]["directory"]),
-        ("created", str(card.get("created", "unknown"))),
+        # Only older cards carry a timestamp (training is reproducible, so cards hold none).
+        *([("created", str(card["created"]))] if "created" in card else []),
         ("verified", verified),
         *sizes,
     ])
