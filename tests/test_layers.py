@@ -31,7 +31,7 @@ LAYERS = (
     ("batch.engines",),  # the engine protocol and registry
     ("batch.run",),
     ("render", "render.terminal", "render.tables", "render.explain_view", "render.html",
-     "render.model_card"),
+     "render.model_card", "render.batch_progress"),
     ("cli", "serve", "__main__", ""),  # "": the package itself, the public facade
 )
 # Imports that go up (none today), each with where it goes: the test fails once one is gone, so

@@ -6,7 +6,7 @@ import sys
 import tempfile
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -14,6 +14,7 @@ from .common import MODEL_OPTION
 
 if TYPE_CHECKING:
     from ..batch.run import BatchSummary
+    from ..render.batch_progress import RichProgress
 
 
 class BatchFormat(str, Enum):
@@ -109,8 +110,10 @@ def batch_command(
         from ..errors import UsageError
 
         raise UsageError("--scheduler needs --engine dask")
+    from ..render.batch_progress import RichProgress, print_batch_summary
+
     chosen = format.value if format else _format_for(output, sys.stdout.isatty())
-    progress = None if quiet or not sys.stderr.isatty() else _RichProgress()
+    progress = None if quiet or not sys.stderr.isatty() else RichProgress()
     with tempfile.TemporaryDirectory(prefix="rolecli-stdin-") as folder:
         if paths == ["-"]:
             from ..batch.sources import stdin_paths
@@ -122,7 +125,7 @@ def batch_command(
                        id_column, title_column, title, model, engine, scheduler, progress,
                        precision)
     if not quiet:
-        _print_summary(summary, output)
+        print_batch_summary(summary, output)
     if summary.exit_code:
         raise typer.Exit(int(summary.exit_code))
 
@@ -138,7 +141,7 @@ def _format_for(output: Path | None, stream_is_terminal: bool) -> str:
 def _run(paths: list[str], chosen: str, output: Path | None, resume: bool, force: bool,
          jobs: int | None, glob: list[str] | None, text_column: str, id_column: str | None,
          title_column: str | None, title: str | None, model: Path | None, engine: Engine,
-         scheduler: str | None, progress: _RichProgress | None, precision: int) -> BatchSummary:
+         scheduler: str | None, progress: RichProgress | None, precision: int) -> BatchSummary:
     from ..batch.run import run_batch
     from ..batch.writers import WRITERS
     from ..render.tables import TableWriter
@@ -154,70 +157,3 @@ def _run(paths: list[str], chosen: str, output: Path | None, resume: bool, force
     finally:
         if progress is not None:
             progress.stop()
-
-
-class _RichProgress:
-    """A Rich progress bar on stderr (items/s, ETA when the total is known)."""
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-        self.task: Any = None
-
-    def start(self, total: int | None) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TaskProgressColumn,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        from ..render.terminal import console
-
-        self.bar = Progress(
-            TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-            TextColumn("{task.fields[rate]} items/s"), TimeRemainingColumn(),
-            console=console(stderr=True), transient=True,
-        )
-        self.task = self.bar.add_task("scoring", total=total, rate="-")
-        self.bar.start()
-
-    def advance(self, rows: int) -> None:
-        self.bar.advance(self.task, rows)
-        speed = self.bar.tasks[0].speed
-        self.bar.update(self.task, rate=f"{speed:.0f}" if speed else "-")
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
-def _print_summary(summary: BatchSummary, output: Path | None) -> None:
-    from ..render.terminal import console, literal
-
-    labels = ", ".join(f"{label} {n}" for label, n in sorted(summary.labels.items())) or "none"
-    lines = [
-        f"scored {summary.rows} items in {summary.seconds:.1f}s "
-        f"({summary.items_per_second:.0f} items/s): {labels}; "
-        f"off-topic {summary.off_topic}; errors {summary.errors}"
-        + (f"; titles disagreeing with their body {summary.titles_disagree} of {summary.titled}"
-           if summary.titled else "")
-    ]
-    if summary.renamed:
-        first, renamed = summary.first_renamed
-        lines.append(
-            f"{summary.renamed} duplicate ids made unique with a ~N suffix "
-            f"(the first: {first} became {renamed})"
-        )
-    if summary.resumed:
-        lines.append(
-            f"kept {summary.resumed} rows already in {output} ({summary.resumed_errors} errors)"
-        )
-    if summary.interrupted:
-        hint = f"; rerun with --resume to finish {output}" if output else ""
-        stopped = "terminated" if summary.terminated else "interrupted"
-        lines.append(f"{stopped} after {summary.rows} rows{hint}")
-    err = console(stderr=True)
-    for line in lines:
-        err.print(literal(line), soft_wrap=True)
