@@ -2,7 +2,7 @@
 
 Commands raise; only this module turns an exception (an error, Ctrl-C, SIGTERM, a reader
 that went away, click's usage errors) into the line and the code. It imports nothing heavy
-(not Typer), so that the console script can use it before the CLI has loaded (launch.py).
+(not Typer, which the app has loaded by the time anything fails).
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ import os
 import re
 import signal
 import sys
-import traceback
 from collections.abc import Callable
-from types import FrameType
 from typing import Any, TypeVar
 
 from ..errors import ExitCode, RoleCliError, Terminated
@@ -61,12 +59,6 @@ def discard_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):  # stdout closed (>&-) or replaced
         pass
-
-
-def interrupted_while_starting(signum: int, frame: FrameType | None) -> None:
-    """Ctrl-C while the CLI is still importing: the line, without an import traceback."""
-    os.write(2, INTERRUPTED.encode())
-    os._exit(ExitCode.INTERRUPTED)  # nothing has started that needs unwinding
 
 
 def _typer() -> Any:
@@ -128,6 +120,8 @@ def exit_code_for(exc: BaseException) -> int:
         write_stderr(error_line(_os_error_message(exc)))
         return int(ExitCode.USAGE)
     if debugging():
+        import traceback  # only for --debug
+
         write_stderr("".join(traceback.format_exception(exc)))
     else:
         detail = " ".join(str(exc).split())[:200]
