@@ -91,8 +91,8 @@ def fold_model(
         [count_form.CountRow(e.label, e.group, e.family, counted[e.id]) for e in train],
         settings, count_form.MIN_POSTINGS, count_form.MIN_SOURCES,
     ).rows
-    examples = team + [Example(f"count:{i}", None, r.label, r.source, r.family, r.counts)
-                       for i, r in enumerate(rows)]
+    examples = team + [Example(f"count:{i}", None, r.label, r.source, r.family, r.counts,
+                               settings) for i, r in enumerate(rows)]
     RoleModel().fit(examples).save(work, [], examples)
     return work
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -43,11 +44,41 @@ def _assert_equal(scorer, pipelines, texts):
         assert abs(sigmoid(domain_logit) - p_domain) <= TOLERANCE, text[:80]
 
 
-def test_analyzer_matches_vectorizer_on_examples(scorer, pipelines):
+def _vectorizer_terms(pipelines):
+    """The terms of the pipeline's vectorizer, without the n-grams holding a line or sentence
+    break (its token pattern yields each break as a one-character token, which no term of
+    the vocabulary holds)."""
     analyzer = pipelines[0].named_steps["tfidf"].build_analyzer()
+    return lambda text: [t for t in analyzer(text) if WORDS.fullmatch(t)]
+
+
+WORDS = re.compile(r"\w\w+(?: \w\w+)*")
+
+
+def test_analyzer_matches_vectorizer_on_examples(scorer, pipelines):
+    analyzer = _vectorizer_terms(pipelines)
     for path in EXAMPLES.glob("*.txt"):
         text = path.read_text()
         assert scorer.analyzer.terms(text) == analyzer(text)
+
+
+def test_no_ngram_runs_across_a_line_or_sentence(scorer):
+    terms = scorer.analyzer.terms(
+        "12 paid holidays\n- Paid parental leave. All qualified applicants: Python; SQL\r\n"
+        "node.js, scikit-learn and 3.5 stay whole!\tNext"
+    )
+    assert {"paid holidays", "parental leave", "qualified applicants", "node js",
+            "scikit learn"} <= set(terms)
+    assert not {"holidays paid", "leave qualified", "applicants python", "python sql",
+                "sql node", "whole next"} & set(terms)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("ab XY_.!?;:,-\n\r\t\x0b\x0c\x01\x02\x03’•")),
+                    max_size=120))
+def test_fast_and_regex_paths_find_the_same_terms(scorer, text):
+    # A non-ASCII word character (here alone, so no token) sends text down the regex path.
+    assert scorer.analyzer.terms(text) == scorer.analyzer.terms(text + "\né")
 
 
 def test_examples_match_pipeline(scorer, pipelines):
@@ -60,8 +91,8 @@ def test_every_dev_posting_matches_pipeline(scorer, pipelines, dev_postings):
 
 TRICKY = st.one_of(
     st.text(),
-    st.text(alphabet=st.sampled_from(list("aZ _-.,;:!?'\"\n\tİıßΣσςﬁ0123456789’•–\u200b½")),
-            max_size=200),
+    st.text(alphabet=st.sampled_from(
+        list("aZ _-.,;:!?'\"\n\r\t\x0b\x01\x03İıßΣσςﬁ0123456789’•–\u200b½")), max_size=200),
     st.lists(
         st.sampled_from(
             [
@@ -77,6 +108,8 @@ TRICKY = st.one_of(
                 "ΣΑΣ",
                 "x" * 300,
                 "...",
+                "end.\n",
+                "now:",
                 "--",
                 "\u00a0",
                 # Non-ASCII non-word characters split words like spaces; word ones do not.
@@ -100,7 +133,7 @@ TRICKY = st.one_of(
 )
 @given(text=TRICKY)
 def test_generated_text_matches_pipeline(scorer, pipelines, text):
-    analyzer = pipelines[0].named_steps["tfidf"].build_analyzer()
+    analyzer = _vectorizer_terms(pipelines)
     assert scorer.analyzer.terms(text) == analyzer(text)
     vocabulary = pipelines[0].named_steps["tfidf"].vocabulary_
     expected = {t: c for t, c in Counter(analyzer(text)).items() if t in vocabulary}

@@ -29,6 +29,7 @@ class Example:
     group: str  # the file (or source column) it came from, for leave-one-source-out splits
     family: str | None = None  # job family of an off-topic posting, when the data names it
     counts: Mapping[str, int] | None = None  # n-gram -> count, for rows of a count file
+    counted_with: Mapping[str, Any] | None = None  # the analyzer settings they were counted with
 
 
 @dataclass(frozen=True)
@@ -155,9 +156,9 @@ def _load_folder(path: Path) -> tuple[list[Example], list[BadRow]]:
 
 def _load_counts(path: Path) -> list[Example]:
     """A count file's rows; their terms must come from the analyzer training uses."""
-    rows = count_form.read(path).rows
-    return [Example(f"{path.name}:{i}", None, row.label, row.source, row.family, row.counts)
-            for i, row in enumerate(rows, start=1)]
+    counted = count_form.read(path)
+    return [Example(f"{path.name}:{i}", None, row.label, row.source, row.family, row.counts,
+                    counted.analyzer) for i, row in enumerate(counted.rows, start=1)]
 
 
 def build_count_file(

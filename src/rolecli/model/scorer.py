@@ -37,7 +37,7 @@ from zlib import crc32
 
 from ..errors import ModelError
 from . import check_cache
-from .analyzer import TOKEN_PATTERN, Analyzer
+from .analyzer import BOUNDED_TOKEN_PATTERN, TOKEN_PATTERN, Analyzer
 from .card import (
     MODEL_FILE_SIZE_LIMIT,
     Card,
@@ -242,7 +242,7 @@ def _parse(raw: bytes, check_weights: bool = True) -> _Parsed:
                          f"[1, {MAX_NGRAM}]")
     if settings.sublinear_tf is not True or settings.norm != "l2":
         raise ValueError("only sublinear tf with l2 norm is supported")
-    if settings.token_pattern != TOKEN_PATTERN:
+    if settings.token_pattern not in (TOKEN_PATTERN, BOUNDED_TOKEN_PATTERN):
         # Terms are split back into tokens on spaces, which these tokens never hold.
         raise ValueError(f"unsupported token pattern {settings.token_pattern!r}")
     n, size = header.terms, header.table_size

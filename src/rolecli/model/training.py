@@ -33,7 +33,7 @@ from ..decision import DEFAULT_THRESHOLDS
 from ..errors import InputError, ModelError, UsageError
 from ..io.labelled import ROLE_LABELS, DatasetInfo, Example, describe, load_examples
 from ..paths import shipped_data_dir
-from .analyzer import ROLE_WORDS, TOKEN_PATTERN, Analyzer
+from .analyzer import BOUNDED_TOKEN_PATTERN, ROLE_WORDS, TOKEN_PATTERN, Analyzer
 from .card import CARD_FILE, CARD_FORMAT_VERSION, MODEL_FILE_SIZE_LIMIT, parse_thresholds
 from .scorer import LEGACY_SCORER_FILE, SCORER_FILE, ScorerData, encode, verified_bytes
 
@@ -50,6 +50,8 @@ LOGIT_VERSION = 2
 
 _DEFAULTS: dict[str, Any] = {
     "ngram_range": [1, 2],
+    # N-grams stop at the end of a line or sentence (analyzer.BOUNDED_TOKEN_PATTERN).
+    "ngrams_within_sentences": True,
     "sublinear_tf": True,
     "norm": "l2",
     "stop_words": "sklearn-english",
@@ -142,44 +144,29 @@ def role_words_scaled(idf: Any, vocabulary: Sequence[str], weight: float) -> Any
 def training_analyzer(settings: Hyperparameters = DEFAULT_HYPERPARAMETERS) -> Analyzer:
     """The analyzer every model and count file is built with."""
     low, high = settings["ngram_range"]
-    return Analyzer(token_pattern=TOKEN_PATTERN, ngram_range=(low, high),
+    pattern = BOUNDED_TOKEN_PATTERN if settings.get("ngrams_within_sentences") else TOKEN_PATTERN
+    return Analyzer(token_pattern=pattern, ngram_range=(low, high),
                     stop_words=frozenset(stop_words()), lowercase=True)
 
 
 def example_terms(examples: Sequence[Example], analyzer: Analyzer) -> list[Counter[str]]:
     """Each example's n-gram counts: its text's (as the body model reads it), or the counts
-    it arrived as."""
+    it arrived as (which must have been counted as this analyzer counts)."""
     from ..title import body_text
 
     settings = count_form.analyzer_settings(analyzer)
-    checked: set[str] = set()
     terms = []
     for example in examples:
         if example.counts is None:
             terms.append(Counter(analyzer.terms(body_text(example.text or ""))))
             continue
+        if example.counted_with != settings:
+            raise UsageError(
+                f"{example.id}: count rows built with another analyzer than this rolecli "
+                "trains with; rebuild them with `rolecli data build`"
+            )
         terms.append(Counter(example.counts))
-        checked.add(example.group)
-    if checked and not _count_rows_match(examples, settings):
-        raise UsageError(
-            "count rows were built with another analyzer than this rolecli trains with; "
-            "rebuild them with `rolecli data build`"
-        )
     return terms
-
-
-def _count_rows_match(examples: Sequence[Example], settings: dict[str, Any]) -> bool:
-    # Every count row's terms must be ones this analyzer can produce: no stop word inside,
-    # and no more words than the n-gram range allows.
-    stop = set(settings["stop_words"])
-    high = settings["ngram_range"][1]
-    for example in examples:
-        if example.counts is not None:
-            for term in example.counts:
-                words = term.split(" ")
-                if len(words) > high or stop.intersection(words):
-                    return False
-    return True
 
 
 def boilerplate_blocks(examples: Sequence[Example], count: int = BOILERPLATE_BLOCKS) -> list[str]:
@@ -331,7 +318,7 @@ class RoleModel:
                                              settings["role_words"]["weight"])
         features = transformer.transform(counts)
         vectorizer = TfidfVectorizer(
-            lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=analyzer.ngram_range,
+            lowercase=True, token_pattern=analyzer.token_pattern, ngram_range=analyzer.ngram_range,
             stop_words=sorted(analyzer.stop_words), vocabulary=index,
             sublinear_tf=settings["sublinear_tf"], norm=settings["norm"],
         )
