@@ -151,13 +151,14 @@ class Analyzer:
 _NON_ASCII_WORD = re.compile(r"[^\W\x00-\x7f]")  # a word character, not ASCII
 _ASCII_WORD_CHARACTERS = frozenset(c for c in map(chr, range(128)) if re.match(r"\w", c))
 _ASCII_NON_WORD_TO_SPACE = {ord(c): " " for c in map(chr, range(128)) if not re.match(r"\w", c)}
-# For bounded n-grams: sentence punctuation becomes \x01, a line break \x02, other non-word
-# characters (the text's own \x01 and \x02 too) \x04, and only space and tab a space, so
-# that _split can tell which punctuation stands before whitespace.
+# For bounded n-grams: sentence punctuation becomes \x1d, a line break \x1e, other non-word
+# characters \x1c, and only space and tab a space. str.split() takes all three for spaces;
+# _split first makes a break of each line break and each \x1d before a space or a line break.
 _ASCII_BREAKS_TO_MARKS = (
-    {c: " " if chr(c) in " \t" else "\x04" for c in _ASCII_NON_WORD_TO_SPACE}
-    | {ord(c): "\x01" for c in ".!;:"} | {ord(c): "\x02" for c in "\n\r\x0b\x0c"}
+    {c: " " if chr(c) in " \t" else "\x1c" for c in _ASCII_NON_WORD_TO_SPACE}
+    | {ord(c): "\x1d" for c in ".!;:"} | {ord(c): "\x1e" for c in "\n\r\x0b\x0c"}
 )
+_MARKED_SENTENCE_END = re.compile("\x1d[ \x1e]")
 BREAK_TOKEN = "\x03"  # what a break is in the fast path (in the regex path, its character)
 _BREAK_CHARACTERS = frozenset(".!;:\n\r\x0b\x0c" + BREAK_TOKEN)  # every character a break can be
 
@@ -170,11 +171,9 @@ def is_break(token: str) -> bool:
 def _split(words: str, bounded: bool) -> list[str]:
     """Split text translated by _ASCII_NON_WORD_TO_SPACE or _ASCII_BREAKS_TO_MARKS: each line
     break, and each . ! ; : before a space, tab or line break, is a BREAK_TOKEN; other
-    punctuation (node.js, 3.5) splits words like a space. (str.replace on ASCII text runs
-    at memchr speed.)"""
-    if bounded:
-        words = words.replace("\x02", " \x03 ").replace("\x01 ", " \x03 ")
-        words = words.replace("\x01", " ").replace("\x04", " ")
+    punctuation (node.js, 3.5) splits words like a space."""
+    if bounded:  # (a regex for the two-character marks: str.replace is slower at those)
+        words = _MARKED_SENTENCE_END.sub(" \x03 ", words).replace("\x1e", " \x03 ")
     return words.split()
 
 
