@@ -29,7 +29,7 @@ from typing import Any
 
 from rolecli import counts as count_form
 from rolecli.classifier import load_scorer
-from rolecli.evaluation import Scored, metrics, roc_auc, score_examples
+from rolecli.evaluation import Scored, mask_role_words, metrics, roc_auc, score_examples
 from rolecli.evidence import gather
 from rolecli.io.labelled import Example, load_examples
 from rolecli.model.training import RoleModel, training_analyzer
@@ -67,8 +67,9 @@ BENEFITS = (
 )
 
 
-def baseline_scores(train: list[Example], test: list[Example]) -> list[float]:
-    """The plain baseline of issue #11, fitted on the fold's engineer/scientist postings."""
+def baseline_scores(train: list[Example], test: list[Example]) -> tuple[list[float], list[float]]:
+    """The plain baseline of issue #11, fitted on the fold's engineer/scientist postings:
+    P(scientist) of the test postings, and of them with the role words masked."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -79,7 +80,9 @@ def baseline_scores(train: list[Example], test: list[Example]) -> list[float]:
         LogisticRegression(class_weight="balanced"),
     )
     pipeline.fit([e.text for e in rows], [e.label == "scientist" for e in rows])
-    return list(pipeline.predict_proba([e.text for e in test])[:, 1])
+    texts = [e.text or "" for e in test]
+    return (list(pipeline.predict_proba(texts)[:, 1]),
+            list(pipeline.predict_proba([mask_role_words(t) for t in texts])[:, 1]))
 
 
 def fold_model(
@@ -151,7 +154,7 @@ def main() -> int:
 
     scored: list[Scored] = []
     masked: list[Scored] = []
-    baseline: list[tuple[int, float]] = []
+    baseline: list[tuple[int, float, float]] = []  # (scientist?, P, P with role words masked)
     flagged_off: list[tuple[str, bool]] = []
     shifts: list[tuple[float, float]] = []
     per_source: list[tuple[str, dict[str, Any], int]] = []
@@ -169,8 +172,9 @@ def main() -> int:
                                     for e in ml if e.group == source]
             clear = [e for e in ml if e.group == source and e.label in ("engineer", "scientist")]
             if clear:
-                baseline += [(int(e.label == "scientist"), float(p))
-                             for e, p in zip(clear, baseline_scores(train, clear))]
+                plain, plain_masked = baseline_scores(train, clear)
+                baseline += [(int(e.label == "scientist"), float(p), float(m))
+                             for e, p, m in zip(clear, plain, plain_masked)]
                 shifts += benefits_shift(scorer, clear)
                 boiler += boilerplate_share(scorer, clear)
             print(f"  model without {source}", file=sys.stderr, flush=True)
@@ -240,16 +244,17 @@ def _f(value: float | None, digits: int = 3) -> str:
 
 
 def report(
-    scored: list[Scored], masked: list[Scored], baseline: list[tuple[int, float]],
+    scored: list[Scored], masked: list[Scored], baseline: list[tuple[int, float, float]],
     flagged_off: list[tuple[str, bool]], shifts: list[tuple[float, float]],
     per_source: list[tuple[str, dict[str, Any], int]], seconds: float,
 ) -> None:
     pooled, pooled_masked = metrics(scored), metrics(masked)
     binary, binary_masked = pooled["engineer_vs_scientist"], pooled_masked["engineer_vs_scientist"]
-    base_auc = roc_auc([y for y, _ in baseline], [p for _, p in baseline])
+    base_auc = roc_auc([y for y, _, _ in baseline], [p for _, p, _ in baseline])
+    base_masked = roc_auc([y for y, _, _ in baseline], [m for _, _, m in baseline])
     base_bal = statistics.mean([
-        statistics.mean(p >= 0.5 for y, p in baseline if y == 1),
-        statistics.mean(p < 0.5 for y, p in baseline if y == 0),
+        statistics.mean(p >= 0.5 for y, p, _ in baseline if y == 1),
+        statistics.mean(p < 0.5 for y, p, _ in baseline if y == 0),
     ]) if baseline else None
     print(f"rolecli quality benchmark, {dt.date.today().isoformat()}: leave-one-source-out over "
           f"{len(per_source)} sources ({seconds:.0f} s)")
@@ -259,10 +264,12 @@ def report(
     print("|---|---|---|---|---|")
     print(f"| rolecli | {_f(binary['roc_auc'])} | {_f(binary['balanced_accuracy'])} | "
           f"{_f(binary['ece'])} | {_f(binary_masked['roc_auc'])} |")
-    print(f"| plain TF-IDF + LR baseline | {_f(base_auc)} | {_f(base_bal)} | | |")
+    print(f"| plain TF-IDF + LR baseline | {_f(base_auc)} | {_f(base_bal)} | | "
+          f"{_f(base_masked)} |")
     print(f"\nmasking engineer(s)/scientist(s)/engineering/science changes AUC by "
           f"{_f((binary_masked['roc_auc'] or 0) - (binary['roc_auc'] or 0), 4)}; rolecli minus "
-          f"baseline AUC {_f((binary['roc_auc'] or 0) - (base_auc or 0), 4)}")
+          f"baseline AUC {_f((binary['roc_auc'] or 0) - (base_auc or 0), 4)}, both with the role "
+          f"words masked {_f((binary_masked['roc_auc'] or 0) - (base_masked or 0), 4)}")
     mixed = pooled["mixed"]
     print(f"mixed (thresholds fitted on the other sources' held-out postings): "
           f"{_f(mixed['true_mixed_called_mixed'])} of "
