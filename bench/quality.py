@@ -34,7 +34,6 @@ from rolecli.evidence import gather
 from rolecli.io.labelled import Example, load_examples
 from rolecli.model.training import RoleModel, training_analyzer
 from rolecli.thresholds import fit_thresholds, posting_signals
-from rolecli.title import body_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -64,6 +63,11 @@ BENEFITS = (
     "* Learning budget, free lunches and a cycle-to-work scheme\n"
     "How to apply: send your CV and a short cover letter; we review applications on a "
     "rolling basis.\n",
+    # No heading, and perks that share words with the work ("learning", "development").
+    "- Flexible working hours and a remote-friendly culture\n"
+    "- An annual learning and development budget\n"
+    "- Private health insurance and a yearly wellbeing allowance\n"
+    "- Team offsites, free snacks and a modern office in the city centre\n",
 )
 
 
@@ -86,16 +90,17 @@ def baseline_scores(train: list[Example], test: list[Example]) -> tuple[list[flo
 
 
 def fold_model(
-    train: list[Example], counted: dict[str, Counter[str]], team: list[Example], work: Path
+    train: list[Example], counted: dict[str, tuple[Counter[str], Counter[str]]],
+    team: list[Example], work: Path,
 ) -> Path:
     """The shipped model's recipe, run on the fold's postings: counts, team texts, fit, save."""
     settings = count_form.analyzer_settings(training_analyzer())
     rows = count_form.common(
-        [count_form.CountRow(e.label, e.group, e.family, counted[e.id]) for e in train],
+        [count_form.CountRow(e.label, e.group, e.family, *counted[e.id]) for e in train],
         settings, count_form.MIN_POSTINGS, count_form.MIN_SOURCES,
     ).rows
     examples = team + [Example(f"count:{i}", None, r.label, r.source, r.family, r.counts,
-                               settings) for i, r in enumerate(rows)]
+                               settings, r.boilerplate) for i, r in enumerate(rows)]
     RoleModel().fit(examples).save(work, [], examples)
     return work
 
@@ -147,7 +152,7 @@ def main() -> int:
     off = [replace(e, id=f"off:{i}") for i, e in enumerate(off)]
     team = [e for path in TEAM_FILES for e in load_examples(path)]
     analyzer = training_analyzer()
-    counted = {e.id: Counter(analyzer.terms(body_text(e.text or ""))) for e in ml + off}
+    counted = {e.id: count_form.posting_counts(e.text or "", analyzer) for e in ml + off}
     sources = sorted({e.group for e in ml + off})
     if args.sources:
         sources = [s for s in sources if s in args.sources]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, OFFTOPIC_DIR, ROOT, one_line
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rolecli import counts as count_form
 
@@ -22,6 +24,7 @@ SHARED = ROOT.parent / "shared" / "data"
 # Postings written for these tests: five sources, each with its own one-off sentence.
 COMMON_ENGINEER = "Deploy models to Kubernetes, build CI/CD pipelines and keep serving latency low."
 COMMON_SCIENTIST = "Design experiments, fit statistical models and publish research findings."
+COMMON_BENEFITS = "Benefits: health insurance and paid parental leave."
 
 
 def _postings(tmp_path: Path) -> Path:
@@ -33,9 +36,9 @@ def _postings(tmp_path: Path) -> Path:
             for i in range(4):
                 unique = f"Contact zebrafinch{s}{i} at quokka{s}{i}@example.org today."
                 writer.writerow([f"s{s}:{i}", f"source{s}", "Machine Learning Engineer",
-                                 "engineer", f"{COMMON_ENGINEER}\n{unique}"])
+                                 "engineer", f"{COMMON_ENGINEER}\n{unique}\n{COMMON_BENEFITS}"])
                 writer.writerow([f"s{s}:{i + 4}", f"source{s}", "Data Scientist",
-                                 "scientist", f"{COMMON_SCIENTIST}\n{unique}"])
+                                 "scientist", f"{COMMON_SCIENTIST}\n{unique}\n{COMMON_BENEFITS}"])
     return path
 
 
@@ -51,9 +54,18 @@ def test_data_build_keeps_only_common_ngrams_and_no_text(rolecli, tmp_path):
     header, *rows = _rows(output)
     assert header["format"] == "rolecli-counts" and header["min_postings"] == 5
     assert len(rows) == 40
-    assert all(set(row) == {"label", "source", "family", "terms", "counts"} for row in rows)
+    assert all(set(row) == {"label", "source", "family", "terms", "counts", "boilerplate"}
+               for row in rows)
     terms = set(header["terms"])
-    assert {"kubernetes", "statistical models"} <= terms
+    assert {"kubernetes", "statistical models", "health insurance"} <= terms
+    # Each count says how much of it stands in boilerplate lines: all of the benefits
+    # line's, none of the work's.
+    for row in rows:
+        named = dict(zip((header["terms"][i] for i in row["terms"]),
+                         zip(row["counts"], row["boilerplate"])))
+        assert named["health insurance"] == (1, 1)
+        work = named.get("kubernetes") or named["statistical models"]
+        assert work == (1, 0)
     # Names, addresses and the one-off sentences are gone; so are titles and ids.
     raw = gzip.decompress(output.read_bytes()).decode()
     for gone in ("zebrafinch", "quokka", "Machine Learning Engineer", "s0:1"):
@@ -113,6 +125,36 @@ def test_a_count_row_pointing_past_the_terms_is_refused(rolecli, tmp_path):
     result = rolecli("evaluate", bad)
     assert result.returncode == 3
     assert "line 2: terms and counts must be matching lists" in one_line(result.stderr)
+
+
+@pytest.mark.parametrize("boilerplate", [None, [], "1", [-1], [99], [True]])
+def test_a_count_row_with_a_wrong_boilerplate_list_is_refused(rolecli, tmp_path, boilerplate):
+    good = tmp_path / "good.counts.jsonl.gz"
+    assert rolecli("data", "build", _postings(tmp_path), "-o", good).returncode == 0
+    header, row, *_ = _rows(good)
+    row["terms"], row["counts"], row["boilerplate"] = [0], [2], boilerplate
+    bad = tmp_path / "bad.counts.jsonl.gz"
+    bad.write_bytes(gzip.compress((json.dumps(header) + "\n" + json.dumps(row) + "\n").encode()))
+    result = rolecli("evaluate", bad)
+    assert result.returncode == 3
+    assert "line 2: boilerplate must list" in one_line(result.stderr)
+
+
+def test_terms_mostly_in_boilerplate_lines_are_not_features():
+    """What the postings say mostly in benefits, equal-opportunity, about-the-company and
+    how-to-apply lines cannot tilt a verdict: the shipped model has no weight for it."""
+    from rolecli.classifier import load_scorer
+
+    total: Counter[str] = Counter()
+    in_boilerplate: Counter[str] = Counter()
+    for row in count_form.read(SHIPPED_COUNTS).rows:
+        total.update(row.counts)
+        in_boilerplate.update(row.boilerplate)
+    mostly = {t for t, n in total.items() if n >= 50 and in_boilerplate[t] >= 0.9 * n}
+    assert {"health insurance", "equal opportunity", "parental leave"} <= mostly
+    vocabulary = set(load_scorer().vocabulary.terms())
+    assert {"python", "learning", "statistics"} <= vocabulary
+    assert not mostly & vocabulary
 
 
 def test_shipped_counts_hold_only_common_ngrams_from_several_sources():
@@ -205,3 +247,18 @@ def test_a_benefits_block_does_not_move_the_verdict(name):
     p = classify(text)["probabilities"]["scientist"]
     for block in BENEFITS:
         assert abs(classify(text + block)["probabilities"]["scientist"] - p) <= 0.03
+
+
+_PIECES = ["Benefits:", "- 401(k) with a 5% match", "- Free snacks", "Deploy models to Kubernetes.",
+           "Fit statistical models.", "We are an equal opportunity employer.", "\n", " ",
+           "Apply now.", "Requirements", "About us", "Health insurance and PTO"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=30)), max_size=25)
+       .map("".join))
+def test_boilerplate_counts_are_part_of_the_counts(text):
+    from rolecli.model.training import training_analyzer
+
+    counts, boilerplate = count_form.posting_counts(text, training_analyzer())
+    assert all(0 < n <= counts[term] for term, n in boilerplate.items())

@@ -471,6 +471,19 @@ def test_sections_with_bullets_numbers_and_colons():
     ]
 
 
+def test_perks_listed_without_a_heading_are_benefits():
+    text = (
+        "Responsibilities\n"
+        "- Train models within a compute budget\n"
+        "- Build flexible pipelines for streaming data\n"
+        "- Free snacks and catered lunches\n"
+        "- An annual learning and development budget\n"
+        "- Flexible working hours and a home office allowance\n"
+        "- Gym membership and team offsites\n"
+    )
+    assert [k for k, _ in kinds(text)] == ["responsibilities"] * 3 + ["benefits"] * 4
+
+
 def test_sections_of_a_one_paragraph_posting():
     text = (
         "Acme is hiring a data scientist to study churn. Responsibilities: build models of "

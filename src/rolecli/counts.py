@@ -7,10 +7,15 @@ analyzer's n-grams. No text, title or id is stored, and only n-grams found in at
 e-mail addresses, phone numbers, URLs and sentences unique to one posting or one source
 drop out, so no sentence can be put back together.
 
+Each row also counts how many of each n-gram's occurrences stand in the posting's
+boilerplate lines (benefits, equal opportunity, about the company, how to apply, job
+details: sections.py), so that training can leave out what only such lines say.
+
 The file is gzip JSON Lines written byte for byte the same from the same input: a header
 line (format, analyzer settings, thresholds, the sorted terms) and one line per posting
-(`{"label", "source", "family", "terms": [term indices], "counts": [counts]}`), rows
-sorted by their content rather than kept in input order. Reading validates every field
+(`{"label", "source", "family", "terms": [term indices], "counts": [counts],
+"boilerplate": [of those counts, how many in boilerplate lines]}`), rows sorted by their
+content rather than kept in input order. Reading validates every field
 and bounds the decompressed size, so a damaged or hostile file is one clear error.
 """
 
@@ -28,10 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, UsageError
-from .model.analyzer import Analyzer
+from .model.analyzer import Analyzer, sentence_spans
+from .sections import BOILERPLATE, Sections
+from .title import body_text
 
 FORMAT = "rolecli-counts"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: rows count their n-grams in boilerplate lines
 SUFFIX = ".counts.jsonl.gz"
 MIN_POSTINGS = 5
 MIN_SOURCES = 2
@@ -52,6 +59,23 @@ class CountRow:
     source: str
     family: str | None
     counts: Mapping[str, int]
+    boilerplate: Mapping[str, int]  # of `counts`, the occurrences in boilerplate lines
+
+
+def posting_counts(text: str, analyzer: Analyzer) -> tuple[Counter[str], Counter[str]]:
+    """A posting's n-gram counts as the body model reads it (title line aside), and of
+    those the occurrences in its boilerplate lines. Training, `data build` and the quality
+    benchmark all count postings with this."""
+    body = body_text(text)
+    counts = Counter(analyzer.terms(body))
+    found = Sections(body)
+    # The lines and sentences the explanations read as boilerplate, one per line.
+    lines = "\n".join(body[start:end] for start, end in sentence_spans(body)
+                      if found.of_line(start, end)[0] in BOILERPLATE)
+    boilerplate = Counter({term: min(n, counts[term])
+                           for term, n in Counter(analyzer.terms(lines)).items()
+                           if term in counts})
+    return counts, boilerplate
 
 
 @dataclass(frozen=True)
@@ -101,7 +125,7 @@ def build(
     min_sources: int = MIN_SOURCES,
 ) -> CountSet:
     """Count rows of (label, source, family, text) postings, keeping only common n-grams."""
-    counted = [CountRow(label, source, family, Counter(analyzer.terms(text)))
+    counted = [CountRow(label, source, family, *posting_counts(text, analyzer))
                for label, source, family, text in postings]
     return common(counted, analyzer_settings(analyzer), min_postings, min_sources)
 
@@ -118,7 +142,8 @@ def common(
     for row in rows:
         counts = {term: n for term, n in row.counts.items() if term in keep}
         if counts:
-            kept.append(CountRow(row.label, row.source, row.family, counts))
+            boilerplate = {t: n for t, n in row.boilerplate.items() if t in counts and n}
+            kept.append(CountRow(row.label, row.source, row.family, counts, boilerplate))
     return CountSet(analyzer, min_postings, min_sources, tuple(kept), tuple(sorted(keep)))
 
 
@@ -136,10 +161,11 @@ def write(counts: CountSet, path: Path) -> bytes:
     lines = [_dump(header)]
     body = []
     for row in counts.rows:
-        pairs = sorted((index[term], n) for term, n in row.counts.items())
+        pairs = sorted((index[term], term) for term in row.counts)
         body.append(_dump({
             "label": row.label, "source": row.source, "family": row.family,
-            "terms": [i for i, _ in pairs], "counts": [n for _, n in pairs],
+            "terms": [i for i, _ in pairs], "counts": [row.counts[t] for _, t in pairs],
+            "boilerplate": [row.boilerplate.get(t, 0) for _, t in pairs],
         }))
     lines.extend(sorted(body))  # by content: no trace of the input order
     buffer = io.BytesIO()
@@ -226,6 +252,7 @@ def _row(value: Any, terms: list[str], path: Path, number: int) -> CountRow:
         raise InputError(f"{where}: a count row must be a JSON object")
     label, source, family = value.get("label"), value.get("source"), value.get("family")
     indices, counts = value.get("terms"), value.get("counts")
+    boilerplate = value.get("boilerplate")
     if label not in _LABELS:
         raise InputError(f"{where}: unknown label {label!r}")
     if not isinstance(source, str) or not 0 < len(source) <= 200:
@@ -241,7 +268,14 @@ def _row(value: Any, terms: list[str], path: Path, number: int) -> CountRow:
     ):
         raise InputError(f"{where}: terms and counts must be matching lists of indices "
                          "(increasing, within the header's terms) and positive counts")
-    return CountRow(label, source, family, {terms[i]: n for i, n in zip(indices, counts)})
+    if (
+        not isinstance(boilerplate, list) or len(boilerplate) != len(counts)
+        or not all(type(b) is int and 0 <= b <= n for b, n in zip(boilerplate, counts))
+    ):
+        raise InputError(f"{where}: boilerplate must list, for each term, how many of its "
+                         "counts are in boilerplate lines (0 up to its count)")
+    return CountRow(label, source, family, {terms[i]: n for i, n in zip(indices, counts)},
+                    {terms[i]: b for i, b in zip(indices, boilerplate) if b})
 
 
 def manifest(
@@ -259,8 +293,8 @@ def manifest(
         "format_version": FORMAT_VERSION,
         "inputs": [{"file": name, "sha256": sha, "rows": rows} for name, sha, rows in inputs],
         "thresholds": {"min_postings": counts.min_postings, "min_sources": counts.min_sources},
-        "stored": "label, source key, job family and n-gram counts of each posting; "
-                  "no text, titles or ids",
+        "stored": "label, source key, job family and n-gram counts of each posting (and "
+                  "how many of them are in boilerplate lines); no text, titles or ids",
         "output": {"file": output, "sha256": hashlib.sha256(data).hexdigest(),
                    "bytes": len(data)},
         "rows": len(counts.rows),

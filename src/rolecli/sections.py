@@ -298,6 +298,16 @@ _rule(_BE, "gym", ("gym membership",))
 _rule(_BE, "salary pay", ("salary range", "pay range", "base salary", "base pay"))
 _rule(_BE, "provident", ("provident fund",))
 _rule(_BE, "hour year annum", ("per hour", "per year", "per annum"))
+# Perks listed without a heading ("- Free snacks and catered lunches").
+_rule(_BE, "snacks lunch lunches gym offsite offsites stipend stipends")
+_rule(_BE, "budget", ("learning budget", "learning and development budget",
+                      "development budget", "education budget", "conference budget",
+                      "book budget"))
+_rule(_BE, "flexible", ("flexible working", "flexible hours", "flexible work hours",
+                        "flexible schedule", "flexible hybrid", "flexible remote"))
+_rule(_BE, "allowance", ("wellbeing allowance", "well-being allowance",
+                         "home office allowance", "meal allowance", "vacation allowance",
+                         "holiday allowance", "learning allowance"))
 _AP = "how_to_apply"
 _rule(_AP, "apply", ("apply now", "apply today", "apply here", "apply online", "apply via",
                      "apply through", "apply at", "apply by", "to apply", "click apply",

@@ -30,6 +30,7 @@ class Example:
     family: str | None = None  # job family of an off-topic posting, when the data names it
     counts: Mapping[str, int] | None = None  # n-gram -> count, for rows of a count file
     counted_with: Mapping[str, Any] | None = None  # the analyzer settings they were counted with
+    boilerplate: Mapping[str, int] | None = None  # of `counts`, those in boilerplate lines
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,8 @@ def _load_counts(path: Path) -> list[Example]:
     """A count file's rows; their terms must come from the analyzer training uses."""
     counted = count_form.read(path)
     return [Example(f"{path.name}:{i}", None, row.label, row.source, row.family, row.counts,
-                    counted.analyzer) for i, row in enumerate(counted.rows, start=1)]
+                    counted.analyzer, row.boilerplate)
+            for i, row in enumerate(counted.rows, start=1)]
 
 
 def build_count_file(
@@ -174,8 +176,6 @@ def build_count_file(
     `output` and its manifest beside it; returns the manifest."""
     import json
 
-    from ..title import body_text
-
     if not count_form.is_counts_file(output):
         raise UsageError(f"--output {output}: a count file's name ends in {count_form.SUFFIX}")
     postings: list[tuple[str, str, str | None, str]] = []
@@ -184,7 +184,7 @@ def build_count_file(
         if count_form.is_counts_file(path) or path.is_dir():
             raise UsageError(f"{path}: data build reads postings tables (.csv or .jsonl)")
         rows = load_examples(path, text_column, label_column, default_label)
-        postings.extend((e.label, e.group, e.family, body_text(e.text or "")) for e in rows)
+        postings.extend((e.label, e.group, e.family, e.text or "") for e in rows)
         described.append((path.name, sha256_file(path), len(rows)))
     built = count_form.build(postings, analyzer, min_postings, min_sources)
     output.parent.mkdir(parents=True, exist_ok=True)

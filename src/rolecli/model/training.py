@@ -67,8 +67,11 @@ _DEFAULTS: dict[str, Any] = {
     # or of the team's boilerplate blocks (benefits, equal-opportunity, how-to-apply words),
     # is left out: every job ad has them, so they would only dilute the evidence, and could
     # tilt a verdict by source. (Also leaving out the n-grams built of such words cost AUC
-    # on almost every held-out source: docs/quality.md.)
-    "vocabulary": {"min_text_rows": 2, "boilerplate_ratio": 3.0},
+    # on almost every held-out source: docs/quality.md.) So is a term with at least
+    # `boilerplate_line_share` (70%) of its occurrences in the postings' boilerplate lines
+    # (benefits, equal opportunity, about the company, how to apply, job details, as
+    # sections.py reads them): "learning budget", "health insurance", "equal opportunity".
+    "vocabulary": {"min_text_rows": 2, "boilerplate_ratio": 3.0, "boilerplate_line_share": 0.7},
     # Row weights: each (source, label) cell weighs the square root of its size, so one big
     # scrape cannot dictate the vocabulary of a role; classes are then balanced by weight.
     "weighting": "sqrt(cell size) per (source, label); off-topic cells by job family",
@@ -149,16 +152,20 @@ def training_analyzer(settings: Hyperparameters = DEFAULT_HYPERPARAMETERS) -> An
                     stop_words=frozenset(stop_words()), lowercase=True)
 
 
-def example_terms(examples: Sequence[Example], analyzer: Analyzer) -> list[Counter[str]]:
+def example_terms(
+    examples: Sequence[Example], analyzer: Analyzer
+) -> tuple[list[Counter[str]], Counter[str]]:
     """Each example's n-gram counts: its text's (as the body model reads it), or the counts
-    it arrived as (which must have been counted as this analyzer counts)."""
-    from ..title import body_text
-
+    it arrived as (which must have been counted as this analyzer counts); and, summed over
+    all of them, each n-gram's occurrences in boilerplate lines."""
     settings = count_form.analyzer_settings(analyzer)
     terms = []
+    boilerplate: Counter[str] = Counter()
     for example in examples:
         if example.counts is None:
-            terms.append(Counter(analyzer.terms(body_text(example.text or ""))))
+            counts, in_boilerplate = count_form.posting_counts(example.text or "", analyzer)
+            terms.append(counts)
+            boilerplate.update(in_boilerplate)
             continue
         if example.counted_with != settings:
             raise UsageError(
@@ -166,7 +173,8 @@ def example_terms(examples: Sequence[Example], analyzer: Analyzer) -> list[Count
                 "trains with; rebuild them with `rolecli data build`"
             )
         terms.append(Counter(example.counts))
-    return terms
+        boilerplate.update(example.boilerplate or {})
+    return terms, boilerplate
 
 
 def boilerplate_blocks(examples: Sequence[Example], count: int = BOILERPLATE_BLOCKS) -> list[str]:
@@ -190,9 +198,11 @@ def boilerplate_blocks(examples: Sequence[Example], count: int = BOILERPLATE_BLO
 
 def select_vocabulary(
     examples: Sequence[Example], terms: Sequence[Counter[str]], settings: Mapping[str, Any],
-    blocks: Sequence[Counter[str]] = (),
+    blocks: Sequence[Counter[str]] = (), in_boilerplate: Mapping[str, int] | None = None,
 ) -> list[str]:
-    """The feature terms (rules in the hyperparameters' "vocabulary"), single words first."""
+    """The feature terms (rules in the hyperparameters' "vocabulary"), single words first.
+
+    `in_boilerplate`: each term's occurrences in boilerplate lines, over all `terms`."""
     from_counts: set[str] = set()
     text_rows: Counter[str] = Counter()
     for example, counts in zip(examples, terms):
@@ -202,6 +212,12 @@ def select_vocabulary(
             text_rows.update(counts.keys())
     chosen = from_counts | {t for t, n in text_rows.items() if n >= settings["min_text_rows"]}
     chosen = {t for t in chosen if PLAIN_TERM.fullmatch(t)}
+    if in_boilerplate:
+        total: Counter[str] = Counter()
+        for counts in terms:
+            total.update(counts)
+        share = settings["boilerplate_line_share"]
+        chosen = {t for t in chosen if in_boilerplate.get(t, 0) < share * total[t]}
     ads = [c for e, c in zip(examples, terms) if e.label == "off_topic" and e.family
            and e.family != BOILERPLATE_FAMILY and not TECH_FAMILY.match(e.family)]
     on_topic = [c for e, c in zip(examples, terms) if e.label != "off_topic"]
@@ -302,8 +318,9 @@ class RoleModel:
         analyzer = training_analyzer(settings)
         blocks = [Counter(analyzer.terms(text)) for text in boilerplate_blocks(examples)]
         examples = [e for e in examples if e.family != BOILERPLATE_FAMILY]
-        terms = example_terms(examples, analyzer)
-        vocabulary = select_vocabulary(examples, terms, settings["vocabulary"], blocks)
+        terms, in_boilerplate = example_terms(examples, analyzer)
+        vocabulary = select_vocabulary(examples, terms, settings["vocabulary"], blocks,
+                                       in_boilerplate)
         roles = [e for e in examples if e.label in ROLE_LABELS]
         if {e.label for e in roles} != set(ROLE_LABELS):
             raise UsageError("training data needs both engineer and scientist rows")
