@@ -15,8 +15,8 @@ The file is gzip JSON Lines written byte for byte the same from the same input: 
 line (format, analyzer settings, thresholds, the sorted terms) and one line per posting
 (`{"label", "source", "family", "terms": [term indices], "counts": [counts],
 "boilerplate": [of those counts, how many in boilerplate lines]}`), rows sorted by their
-content rather than kept in input order. Reading validates every field
-and bounds the decompressed size, so a damaged or hostile file is one clear error.
+content rather than kept in input order. Reading validates every field and bounds the
+decompressed size, so a damaged or hostile file is one clear error.
 """
 
 from __future__ import annotations
