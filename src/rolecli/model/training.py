@@ -63,11 +63,14 @@ _DEFAULTS: dict[str, Any] = {
     # Which n-grams become features. Posting counts arrive already filtered (>= 5 postings
     # from >= 2 sources); the team's texts add their terms found in >= 2 of them. Only
     # plain lower-case words (no mojibake, no non-ASCII scraper debris). A term whose share
-    # of ML postings is under `boilerplate_ratio` times its share of non-technical job ads,
-    # or of the team's boilerplate blocks (benefits, equal-opportunity, how-to-apply words),
-    # is left out: every job ad has them, so they would only dilute the evidence, and could
-    # tilt a verdict by source. (Also leaving out the n-grams built of such words cost AUC
-    # on almost every held-out source: docs/quality.md.) So is a term with at least
+    # of on-topic rows (the ML postings and the team's one-sentence texts alike, which
+    # makes the rule stricter than 3x the postings' rate) is under `boilerplate_ratio` times
+    # its share of non-technical job ads, or of the team's boilerplate blocks (benefits,
+    # equal-opportunity, how-to-apply words), is left out: every job ad has them, so they
+    # would only dilute the evidence, and could tilt a verdict by source; rating whole
+    # postings only let benefits text move P(scientist) by 0.133 (docs/quality.md). (Also
+    # leaving out the n-grams built of such words cost AUC on almost every held-out
+    # source.) So is a term with at least
     # `boilerplate_line_share` (70%) of its occurrences in the postings' boilerplate lines
     # (benefits, equal opportunity, about the company, how to apply, job details, as
     # sections.py reads them): "learning budget", "health insurance", "equal opportunity".
