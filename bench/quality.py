@@ -1,45 +1,72 @@
 """Quality benchmark: leave-one-source-out on the real postings in ../shared/data.
 
 For each source S of postings_dev.csv, postings_more.csv and offtopic_dev.csv, the whole
-training run is repeated without S: its postings are turned into count rows (the same
-filter `rolecli data build` applies, recomputed without S), the team's texts in data/ are
-added, a model is fitted, and S's postings are scored from their raw text. A plain
-scikit-learn baseline (TF-IDF + logistic regression, as issue #11 defines it) is trained
-on the same postings of each fold and printed beside it. Nothing here is in-sample.
+training run is repeated without S: its postings (and the data-role postings of
+adjacent_dev.csv that name no ML work) are turned into count rows (the same filter
+`rolecli data build` applies, recomputed without S), the team's texts in data/ are added, a
+model is fitted, and S's postings are scored from their raw text. A plain scikit-learn
+baseline (TF-IDF + logistic regression, as issue #11 defines it) is trained on the same
+postings of each fold and printed beside it. Nothing here is in-sample.
 
-Reports, pooled over the held-out sources: engineer-vs-scientist ROC AUC, balanced
-accuracy and calibration error, the same with the role words masked, the mixed rates,
-off-topic flags (of ML postings, and of non-ML postings per job family), and how much a
-typical benefits block moves P(scientist). Usage:
-    python bench/quality.py [--sources S ...]
+Then each held-out source is judged with thresholds fitted, as the shipped ones are, on the
+other sources' held-out scores: the mixed rule and the title check on what two careful
+readers say the bodies describe (body_labels_dev.csv, the rows where they agree, each
+posting under its real title), the title check also on the title swap (every posting under
+a title naming its own role and the other), the short-text level on excerpts, and the
+data-role rule on adjacent_dev.csv's data-engineering postings.
+
+Reports, pooled over the held-out sources: what the body verdict, the title check and the
+mixed rule say against the readers (beside the figures of the build before them,
+bench/quality_before.json); the data-role postings; engineer-vs-scientist ROC AUC,
+balanced accuracy and calibration error, the same with the role words masked, off-topic
+flags (of ML postings, and of non-ML postings per job family), and how much a typical
+benefits block moves P(scientist). Usage:
+    python bench/quality.py [--sources S ...] [--save-calibration data/calibration.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
+import json
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from rolecli import counts as count_form
 from rolecli.classifier import load_scorer
+from rolecli.decision import decide, title_grade
 from rolecli.evaluation import Scored, mask_role_words, metrics, roc_auc, score_examples
 from rolecli.evidence import gather
 from rolecli.io.labelled import Example, load_examples
+from rolecli.model.card import Thresholds
 from rolecli.model.training import RoleModel, training_analyzer
-from rolecli.thresholds import fit_thresholds, posting_signals
+from rolecli.thresholds import (
+    Labelled,
+    PostingSignals,
+    fit_data_roles,
+    fit_thresholds,
+    posting_signals,
+    save_calibration,
+)
+from rolecli.title import title_label
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 ML_FILES = ("postings_dev.csv", "postings_more.csv")
 OFFTOPIC_FILE = "offtopic_dev.csv"
+ADJACENT_FILE = "adjacent_dev.csv"
+BODY_FILE = "body_labels_dev.csv"
 TEAM_FILES = sorted((ROOT / "data").glob("*.csv"))
+BEFORE = Path(__file__).with_name("quality_before.json")
+csv.field_size_limit(1 << 30)
 
 # Benefits blocks the team wrote in the style of real postings (no posting text): added to
 # a posting, they must not move its verdict.
@@ -69,6 +96,40 @@ BENEFITS = (
     "- Private health insurance and a yearly wellbeing allowance\n"
     "- Team offsites, free snacks and a modern office in the city centre\n",
 )
+
+
+@dataclass
+class Data:
+    """The real postings, with what the readers and the adjacent file say of them."""
+
+    ml: list[Example]
+    off: list[Example]
+    adjacent: list[Example]  # every data-role posting (those naming no ML also train)
+    titles: dict[str, str]  # id -> scraped title
+    readers: dict[str, str]  # id -> the body label both readers gave (rows they agree on)
+    names_ml: dict[str, bool]  # adjacent id -> names_ml
+
+    def training_rows(self) -> list[Example]:
+        return self.ml + self.off + [e for e in self.adjacent if not self.names_ml[e.id]]
+
+
+def _column(name: str, column: str) -> dict[str, str]:
+    with (SHARED / name).open(newline="", encoding="utf-8") as handle:
+        return {row["id"]: row[column] for row in csv.DictReader(handle)}
+
+
+def load_data() -> Data:
+    ml = [e for name in ML_FILES for e in load_examples(SHARED / name)]
+    off = [replace(e, id=f"off:{e.id}")
+           for e in load_examples(SHARED / OFFTOPIC_FILE, default_label="off_topic")]
+    adjacent = [replace(e, id=f"adj:{e.id}")
+                for e in load_examples(SHARED / ADJACENT_FILE, default_label="off_topic")]
+    titles = {k: v for name in ML_FILES for k, v in _column(name, "title").items()}
+    with (SHARED / BODY_FILE).open(newline="", encoding="utf-8") as handle:
+        readers = {row["id"]: row["reader_1"] for row in csv.DictReader(handle)
+                   if row["reader_1"] == row["reader_2"]}
+    names_ml = {f"adj:{k}": v == "1" for k, v in _column(ADJACENT_FILE, "names_ml").items()}
+    return Data(ml, off, adjacent, titles, readers, names_ml)
 
 
 def baseline_scores(train: list[Example], test: list[Example]) -> tuple[list[float], list[float]]:
@@ -132,6 +193,42 @@ def benefits_shift(scorer: Any, postings: list[Example]) -> list[tuple[float, fl
     return shifts
 
 
+@dataclass
+class Fold:
+    """A held-out source's postings as the model trained without it scores them."""
+
+    thresholds: Thresholds  # the fold model's card (off-topic, data-role defaults)
+    ml: dict[str, PostingSignals] = field(default_factory=dict)  # no title, with excerpts
+    readers: dict[str, PostingSignals] = field(default_factory=dict)  # under their titles
+    adjacent: dict[str, PostingSignals] = field(default_factory=dict)
+    off: dict[str, PostingSignals] = field(default_factory=dict)
+
+
+def fit_for(folds: dict[str, Fold], data: Data, sources: Sequence[str],
+            base: Thresholds) -> tuple[Thresholds, dict[str, Any]]:
+    """Thresholds fitted, as the shipped ones are, on these sources' held-out signals."""
+    by_id = {e.id: e for e in data.ml}
+    readers = [Labelled(data.readers[i], folds[s].readers[i],
+                        title_label(data.titles.get(i, "")))
+               for s in sources for i in folds[s].readers]
+    titled = [Labelled(by_id[i].label, signals)
+              for s in sources for i, signals in folds[s].ml.items()]
+    thresholds, report = fit_thresholds(readers, base, swap=titled, short=titled)
+    family = {e.id: e.family for e in data.adjacent}
+    data_engineers = [signals for s in sources for i, signals in folds[s].adjacent.items()
+                      if family[i] == "data_engineer"]
+    data_roles, report["data_roles"] = fit_data_roles(data_engineers, thresholds)
+    return thresholds._replace(data_roles=data_roles), report
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _share(flags: list[bool]) -> tuple[float | None, str]:
+    return (sum(flags) / len(flags) if flags else None), f"{sum(flags)}/{len(flags)}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sources", nargs="*", help="hold out only these sources")
@@ -141,41 +238,45 @@ def main() -> int:
         "for the shipped model (data/calibration.json; then run `rolecli train`)",
     )
     args = parser.parse_args()
-    if not (SHARED / ML_FILES[0]).is_file():
+    if not all((SHARED / name).is_file() for name in (*ML_FILES, OFFTOPIC_FILE, ADJACENT_FILE,
+                                                      BODY_FILE)):
         print(f"skipped: {SHARED} is absent (the dev postings live outside the repository)")
         return 0
     started = time.perf_counter()
-    ml = [e for name in ML_FILES for e in load_examples(SHARED / name)]
-    off = load_examples(SHARED / OFFTOPIC_FILE, default_label="off_topic")
-    # Ids of the fold's own: each posting's counts are computed once, for every fold.
-    ml = [replace(e, id=f"ml:{i}") for i, e in enumerate(ml)]
-    off = [replace(e, id=f"off:{i}") for i, e in enumerate(off)]
+    data = load_data()
     team = [e for path in TEAM_FILES for e in load_examples(path)]
     analyzer = training_analyzer()
-    counted = {e.id: count_form.posting_counts(e.text or "", analyzer) for e in ml + off}
-    sources = sorted({e.group for e in ml + off})
+    counted = {e.id: count_form.posting_counts(e.text or "", analyzer)
+               for e in data.ml + data.off + data.adjacent}
+    sources = sorted({e.group for e in data.ml + data.off})
     if args.sources:
         sources = [s for s in sources if s in args.sources]
 
-    scored: list[Scored] = []
-    masked: list[Scored] = []
+    folds: dict[str, Fold] = {}
+    scorers = {}
     baseline: list[tuple[int, float, float]] = []  # (scientist?, P, P with role words masked)
-    flagged_off: list[tuple[str, bool]] = []
     shifts: list[tuple[float, float]] = []
-    per_source: list[tuple[str, dict[str, Any], int]] = []
-    grounds: dict[str, list[str]] = {}
     boiler: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         # Pass 1: a model per held-out source, and the signals of that source's postings.
-        folds = {}
-        held_signals: dict[str, list[Any]] = {}
         for source in sources:
-            train = [e for e in ml + off if e.group != source]
+            train = [e for e in data.training_rows() if e.group != source]
             scorer = load_scorer(fold_model(train, counted, team, Path(tmp) / source))
-            folds[source] = scorer
-            held_signals[source] = [posting_signals(scorer, e.text or "")
-                                    for e in ml if e.group == source]
-            clear = [e for e in ml if e.group == source and e.label in ("engineer", "scientist")]
+            scorers[source] = scorer
+            fold = folds[source] = Fold(scorer.thresholds)
+            for e in data.ml:
+                if e.group == source:
+                    fold.ml[e.id] = posting_signals(scorer, e.text or "")
+                    if e.id in data.readers:
+                        fold.readers[e.id] = posting_signals(
+                            scorer, e.text or "", data.titles.get(e.id), with_excerpts=False)
+            for kind, rows in (("adjacent", data.adjacent), ("off", data.off)):
+                for e in rows:
+                    if e.group == source:
+                        getattr(fold, kind)[e.id] = posting_signals(
+                            scorer, e.text or "", with_excerpts=False)
+            clear = [e for e in data.ml if e.group == source
+                     and e.label in ("engineer", "scientist")]
             if clear:
                 plain, plain_masked = baseline_scores(train, clear)
                 baseline += [(int(e.label == "scientist"), float(p), float(m))
@@ -183,77 +284,142 @@ def main() -> int:
                 shifts += benefits_shift(scorer, clear)
                 boiler += boilerplate_share(scorer, clear)
             print(f"  model without {source}", file=sys.stderr, flush=True)
+        base = next(iter(folds.values())).thresholds
         if args.save_calibration:
-            save_shipped_calibration(args.save_calibration, ml, held_signals, sources)
-        # Pass 2: each source scored with thresholds fitted, as `rolecli calibrate` fits the
-        # shipped ones, on the other sources' postings as their own held-out models saw them.
-        for source in sources:
-            scorer = folds[source]
-            others = [s for s in sources if s != source]
-            thresholds, chosen = fit_thresholds(
-                [e for s in others for e in ml if e.group == s],
-                [signal for s in others for signal in held_signals[s]],
-                scorer.thresholds["off_topic"],
-            )
-            grounds[source] = chosen["chosen"]
-            held_ml = [e for e in ml if e.group == source]
-            held_off = [e for e in off if e.group == source]
-            fold = score_examples(scorer, held_ml, thresholds=thresholds)
-            scored += fold
-            masked += score_examples(scorer, held_ml, mask=True, thresholds=thresholds)
-            flagged_off += [(s.example.family or "?", s.label == "off_topic")
-                            for s in score_examples(scorer, held_off, thresholds=thresholds)]
-            per_source.append((source, metrics(fold) if fold else {}, len(held_off)))
-    report(scored, masked, baseline, flagged_off, shifts, per_source,
-           time.perf_counter() - started)
-    for label in ("engineer", "scientist"):
-        values = [share for lab, share in boiler if lab == label]
-        print(f"share of the evidence in boilerplate lines (benefits, equal opportunity, about "
-              f"the company, how to apply, job details), {label} postings: mean "
-              f"{_f(statistics.mean(values))}, median {_f(statistics.median(values))}")
-    chosen = Counter("+".join(g) for g in grounds.values())
-    print(f"\nmixed rule sets the folds' calibration chose: {dict(chosen)}")
+            shipped = load_scorer(ROOT / "models" / "default")
+            thresholds, report = fit_for(folds, data, sources, shipped.thresholds)
+            save_calibration({
+                "training_fingerprint": shipped.card["training_fingerprint"],
+                "thresholds": thresholds.as_dict(),
+                "fitted": report,
+                "fitted_on": [{
+                    "files": [*ML_FILES, BODY_FILE, ADJACENT_FILE], "rows": len(data.ml),
+                    "signals": "each posting scored by a model trained without its source "
+                               "(python bench/quality.py --save-calibration)"}],
+            }, args.save_calibration)
+            print(f"saved {args.save_calibration}: {json.dumps(thresholds.as_dict())}",
+                  file=sys.stderr)
+        # Pass 2: each source judged with thresholds fitted on the other sources.
+        judged = judge(folds, data, sources, base, scorers)
+    report(judged, baseline, shifts, boiler, time.perf_counter() - started, len(sources))
     return 0
 
 
-def save_shipped_calibration(
-    path: Path, ml: list[Example], held_signals: dict[str, list[Any]], sources: list[str]
-) -> None:
-    """The shipped model's thresholds, fitted on every posting as a model that never saw
-    its source scored it (fitting them in-sample would make the model look surer than it
-    is on new sources)."""
-    import json
-
-    from rolecli.thresholds import save_calibration
-
-    shipped = load_scorer(ROOT / "models" / "default")
-    thresholds, grounds = fit_thresholds(
-        [e for s in sources for e in ml if e.group == s],
-        [signal for s in sources for signal in held_signals[s]],
-        shipped.thresholds["off_topic"],
-    )
-    save_calibration({
-        "training_fingerprint": shipped.card["training_fingerprint"],
-        "thresholds": thresholds,
-        "mixed_grounds": grounds,
-        "fitted_on": [
-            {"files": list(ML_FILES), "rows": len(ml),
-             "signals": "each posting scored by a model trained without its source "
-                        "(python bench/quality.py --save-calibration)"}],
-    }, path)
-    print(f"saved {path}: {json.dumps(thresholds)}", file=sys.stderr)
+@dataclass
+class Judged:
+    scored: list[Scored] = field(default_factory=list)
+    masked: list[Scored] = field(default_factory=list)
+    flagged_off: list[tuple[str, bool]] = field(default_factory=list)
+    per_source: list[tuple[str, dict[str, Any], int]] = field(default_factory=list)
+    # (reader label, title label, verdict label, grade, short) of the readers' postings
+    readers: list[tuple[str, str | None, str | None, str | None]] = field(default_factory=list)
+    swap: list[tuple[bool, bool]] = field(default_factory=list)  # own / other title flagged
+    adjacent: list[tuple[str, bool, str | None]] = field(default_factory=list)
+    chosen: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _f(value: float | None, digits: int = 3) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
+def judge(folds: dict[str, Fold], data: Data, sources: list[str], base: Thresholds,
+          scorers: dict[str, Any]) -> Judged:
+    by_id = {e.id: e for e in data.ml + data.adjacent + data.off}
+    judged = Judged()
+    for source in sources:
+        fold = folds[source]
+        thresholds, _ = fit_for(folds, data, [s for s in sources if s != source], base)
+        judged.chosen.append({"title": thresholds.title.contradicts_min_p,
+                              "mixed": thresholds.mixed._asdict(),
+                              "short": thresholds.short_text.max_known_words,
+                              "data": thresholds.data_roles.engineering_min_p})
+        held = [by_id[i] for i in fold.ml]
+        scored = [Scored(by_id[i], s.p_scientist, decide(s, thresholds).label or "off_topic")
+                  for i, s in fold.ml.items()]
+        judged.scored += scored
+        judged.masked += score_examples(scorers[source], held, mask=True, thresholds=thresholds)
+        judged.flagged_off += [(by_id[i].family or "?", decide(s, thresholds).off_topic)
+                               for i, s in fold.off.items()]
+        judged.per_source.append((source, metrics(scored) if scored else {}, len(fold.off)))
+        for i, signals in fold.readers.items():
+            verdict = decide(signals, thresholds)
+            title = title_label(data.titles.get(i, ""))
+            judged.readers.append((data.readers[i], title, verdict.label,
+                                   title_grade(title, verdict, thresholds)))
+        for i, signals in fold.ml.items():
+            label = by_id[i].label
+            if label in ("engineer", "scientist"):
+                verdict = decide(signals, thresholds)
+                other = "scientist" if label == "engineer" else "engineer"
+                judged.swap.append((title_grade(label, verdict, thresholds) == "contradicts",
+                                    title_grade(other, verdict, thresholds) == "contradicts"))
+        for i, signals in fold.adjacent.items():
+            verdict = decide(signals, thresholds)
+            judged.adjacent.append((str(by_id[i].family), data.names_ml[i],
+                                    "off_topic" if verdict.off_topic else verdict.label))
+    return judged
 
 
-def report(
-    scored: list[Scored], masked: list[Scored], baseline: list[tuple[int, float, float]],
-    flagged_off: list[tuple[str, bool]], shifts: list[tuple[float, float]],
-    per_source: list[tuple[str, dict[str, Any], int]], seconds: float,
-) -> None:
-    pooled, pooled_masked = metrics(scored), metrics(masked)
+def body_figures(judged: Judged) -> dict[str, tuple[float | None, str]]:
+    """The figures the readers' labels give (rows both readers agree on)."""
+    clear = [r for r in judged.readers if r[0] in ("engineer", "scientist")]
+    mixed = [r for r in judged.readers if r[0] == "mixed"]
+    not_ml = [r for r in judged.readers if r[0] == "not_ml"]
+    mismatched = [r for r in clear if r[1] in ("engineer", "scientist") and r[1] != r[0]]
+    matching = [r for r in clear if r[1] == r[0]]
+    de = [a for a in judged.adjacent if a[0] == "data_engineer"]
+    figures = {
+        "clear bodies matched": _share([r[2] == r[0] for r in clear]),
+        "title mismatches flagged contradicts": _share([r[3] == "contradicts" for r in mismatched]),
+        "matching titles flagged contradicts": _share([r[3] == "contradicts" for r in matching]),
+        "mixed bodies called mixed": _share([r[2] == "mixed" for r in mixed]),
+        "clear bodies called mixed": _share([r[2] == "mixed" for r in clear]),
+        "not-ML bodies called off-topic": _share([r[2] is None for r in not_ml]),
+        "swap: own title flagged contradicts": _share([own for own, _ in judged.swap]),
+        "swap: other role's title flagged contradicts": _share([o for _, o in judged.swap]),
+        "data engineers called ML scientist": _share([a[2] == "scientist" for a in de]),
+    }
+    for family in ("data_engineer", "data_analyst"):
+        for names in (False, True):
+            rows = [a for a in judged.adjacent if a[0] == family and a[1] == names]
+            figures[f"{family}, names_ml={int(names)}, off-topic"] = _share(
+                [a[2] == "off_topic" for a in rows])
+    return figures
+
+
+TARGETS = {
+    "clear bodies matched": ">= 0.85",
+    "title mismatches flagged contradicts": ">= 0.70",
+    "matching titles flagged contradicts": "<= 0.05",
+    "mixed bodies called mixed": ">= 0.50",
+    "clear bodies called mixed": "<= 0.10",
+    "data engineers called ML scientist": "<= 0.05",
+    "data_engineer, names_ml=0, off-topic": ">= 0.95",
+    "data_analyst, names_ml=0, off-topic": ">= 0.95",
+}
+
+
+def report(judged: Judged, baseline: list[tuple[int, float, float]],
+           shifts: list[tuple[float, float]], boiler: list[tuple[str, float]],
+           seconds: float, n_sources: int) -> None:
+    print(f"rolecli quality benchmark, {dt.date.today().isoformat()}: leave-one-source-out over "
+          f"{n_sources} sources ({seconds:.0f} s)")
+    before = json.loads(BEFORE.read_text(encoding="utf-8")) if BEFORE.is_file() else {}
+    print("\nWhat the body says, against two careful readers (body_labels_dev.csv, rows they "
+          "agree on, each posting under its real title) and on the data-role postings "
+          f"(adjacent_dev.csv); 'before': {before.get('build', 'n/a')}:")
+    print("| figure | target | before | now |")
+    print("|---|---|---|---|")
+    previous = before.get("figures", {})
+    for name, (value, counts) in body_figures(judged).items():
+        was = f"{_f(previous[name][0])} ({previous[name][1]})" if name in previous else ""
+        print(f"| {name} | {TARGETS.get(name, '')} | {was} | {_f(value)} ({counts}) |")
+    choices = Counter(json.dumps(c, sort_keys=True) for c in judged.chosen)
+    print("\nthresholds the folds chose (on the other sources):")
+    for choice, n in choices.most_common():
+        print(f"  {n} x {choice}")
+    scored_report(judged, baseline, shifts, boiler)
+
+
+def scored_report(judged: Judged, baseline: list[tuple[int, float, float]],
+                  shifts: list[tuple[float, float]], boiler: list[tuple[str, float]]) -> None:
+    pooled, pooled_masked = metrics(judged.scored), metrics(judged.masked)
     binary, binary_masked = pooled["engineer_vs_scientist"], pooled_masked["engineer_vs_scientist"]
     base_auc = roc_auc([y for y, _, _ in baseline], [p for _, p, _ in baseline])
     base_masked = roc_auc([y for y, _, _ in baseline], [m for _, _, m in baseline])
@@ -261,9 +427,7 @@ def report(
         statistics.mean(p >= 0.5 for y, p, _ in baseline if y == 1),
         statistics.mean(p < 0.5 for y, p, _ in baseline if y == 0),
     ]) if baseline else None
-    print(f"rolecli quality benchmark, {dt.date.today().isoformat()}: leave-one-source-out over "
-          f"{len(per_source)} sources ({seconds:.0f} s)")
-    print("\nEngineer vs scientist, pooled over the held-out sources "
+    print("\nEngineer vs scientist (title labels), pooled over the held-out sources "
           f"({binary['rows']} postings):")
     print("| model | ROC AUC | balanced accuracy | ECE | AUC, role words masked |")
     print("|---|---|---|---|---|")
@@ -276,32 +440,40 @@ def report(
           f"baseline AUC {_f((binary['roc_auc'] or 0) - (base_auc or 0), 4)}, both with the role "
           f"words masked {_f((binary_masked['roc_auc'] or 0) - (base_masked or 0), 4)}")
     mixed = pooled["mixed"]
-    print(f"mixed (thresholds fitted on the other sources' held-out postings): "
-          f"{_f(mixed['true_mixed_called_mixed'])} of "
-          f"{pooled['labels'].get('mixed', 0)} true mixed postings called mixed, "
-          f"{_f(mixed['clear_called_mixed'])} of clear postings called mixed")
+    print(f"title-labelled mixed postings called mixed: {_f(mixed['true_mixed_called_mixed'])} of "
+          f"{pooled['labels'].get('mixed', 0)}; title-labelled clear postings called mixed "
+          f"{_f(mixed['clear_called_mixed'])}")
+    flagged = [f for _, f in judged.flagged_off]
     print(f"off-topic: {_f(pooled['off_topic_rate'], 4)} of {pooled['rows']} ML postings flagged; "
-          f"{_f(statistics.mean(f for _, f in flagged_off), 4)} of {len(flagged_off)} non-ML "
+          f"{_f(statistics.mean(flagged) if flagged else None, 4)} of {len(flagged)} non-ML "
           "postings flagged")
     families: defaultdict[str, list[bool]] = defaultdict(list)
-    for family, flag in flagged_off:
+    for family, flag in judged.flagged_off:
         families[family].append(flag)
     print("\nNon-ML postings flagged off-topic, by job family (held out with their source):")
     print("| family | postings | flagged |")
     print("|---|---|---|")
     for family, flags in sorted(families.items(), key=lambda kv: statistics.mean(kv[1])):
         print(f"| {family} | {len(flags)} | {_f(statistics.mean(flags))} |")
-    middle = [moved for p, moved in shifts if 0.1 <= p <= 0.9]
-    moved = sorted(m for _, m in shifts)
-    print(f"\nA benefits block added to each held-out posting moves P(scientist) by at most "
-          f"{_f(moved[-1], 4)} (99th percentile {_f(moved[int(0.99 * len(moved))], 4)}, median "
-          f"{_f(statistics.median(moved), 4)}; {_f(sum(m > 0.03 for m in moved) / len(moved))} "
-          f"move it over 0.03); on the {len(middle)} postings with 0.1 <= P <= 0.9, at most "
-          f"{_f(max(middle, default=None), 4)}")
+    if shifts:
+        middle = [moved for p, moved in shifts if 0.1 <= p <= 0.9]
+        moved = sorted(m for _, m in shifts)
+        print(f"\nA benefits block added to each held-out posting moves P(scientist) by at most "
+              f"{_f(moved[-1], 4)} (99th percentile {_f(moved[int(0.99 * len(moved))], 4)}, "
+              f"median {_f(statistics.median(moved), 4)}; "
+              f"{_f(sum(m > 0.03 for m in moved) / len(moved))} move it over 0.03); on the "
+              f"{len(middle)} postings with 0.1 <= P <= 0.9, at most "
+              f"{_f(max(middle, default=None), 4)}")
+    for label in ("engineer", "scientist"):
+        values = [share for lab, share in boiler if lab == label]
+        if values:
+            print(f"share of the evidence in boilerplate lines (benefits, equal opportunity, "
+                  f"about the company, how to apply, job details), {label} postings: mean "
+                  f"{_f(statistics.mean(values))}, median {_f(statistics.median(values))}")
     print("\nPer held-out source:")
     print("| source | ML postings | AUC | balanced accuracy | ML flagged off-topic | non-ML |")
     print("|---|---|---|---|---|---|")
-    for source, result, n_off in per_source:
+    for source, result, n_off in judged.per_source:
         if not result:
             print(f"| {source} | 0 | | | | {n_off} |")
             continue

@@ -16,13 +16,13 @@ PACKAGE = SRC / "rolecli"
 # Lowest first. A module may import its own layer and those below it, never one above.
 LAYERS = (
     ("errors", "escape", "paths", "quiet"),
-    ("jsonout", "decision", "sections", "title"),
+    ("jsonout", "sections", "title", "work"),
     ("io", "io.walk", "io.documents", "io.tables"),
     ("model", "model.analyzer", "model.card", "model.check_cache", "model.scorer", "counts"),
     ("io.labelled",),
     ("model.calibration", "model.training"),
-    ("evidence",),
-    ("reasons", "result"),
+    ("decision", "evidence"),  # the label rule reads the model's typed thresholds
+    ("reasons", "result", "whatif"),
     ("classifier", "explanation", "evaluation", "model_info", "thresholds"),
     ("batch", "batch.items"),  # the package holds only a docstring
     ("batch.config",),

@@ -59,31 +59,6 @@ def test_empty_text_is_an_input_error():
         classify("   \n")
 
 
-ROLE_TEXT = st.lists(
-    st.sampled_from(
-        ["research", "Research", "RESEARCH", "engineer", "Engineers", "scientist", "Scientists",
-         " ", "  ", "\n", "/", " or ", " - ", "-", "&", " and/or ", "ML ", "machine learning ",
-         "Data ", "applied ", "x", "_", "ß", "Σ", "K", "résumé", "researcher"]
-    ),
-    max_size=14,
-).map("".join)
-
-
-@settings(max_examples=1000, deadline=None)
-@given(st.one_of(ROLE_TEXT, TEXT))
-def test_hybrid_role_spans_are_every_regex_match_of_the_lowercased_text(text):
-    from rolecli.model.analyzer import HYBRID_ROLE, hybrid_role_spans
-
-    lowered = text.lower()
-    spans = hybrid_role_spans(text)
-    if len(lowered) == len(text):
-        assert spans == [m.span() for m in HYBRID_ROLE.finditer(lowered)]
-    else:
-        assert len(spans) == len(HYBRID_ROLE.findall(lowered))
-    for start, end in spans:
-        assert HYBRID_ROLE.fullmatch(text[start:end].lower())
-
-
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(

@@ -46,7 +46,7 @@ MIN_SOURCES = 2
 MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024 * 1024
 MAX_COUNT = 1_000_000
-_LABELS = ("engineer", "scientist", "mixed", "off_topic")
+_LABELS = ("engineer", "scientist", "mixed", "off_topic", "family_only")
 
 
 def is_counts_file(path: Path) -> bool:

@@ -1,61 +1,46 @@
-"""The decision rule: calibrated P(scientist), the posting's own evidence and topicality to a label.
+"""The decision rule: P(scientist), the posting's own evidence and its topic to a label.
 
-Every number here is a default; the thresholds a model uses live in its card.json, fitted
-by `rolecli calibrate` on labelled postings.
+Every number it reads is a field of the model's `Thresholds` (model/card.py), chosen by
+`rolecli calibrate` on labelled postings, or for the shipped model on what careful readers
+say the postings' bodies describe (bench/quality.py --save-calibration).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-DEFAULT_THRESHOLDS: dict[str, Any] = {
-    # Off-topic (measured leave-one-source-out on real postings, bench/quality.py) when:
-    #  - the text has fewer than `min_known_words` words the model knows (gibberish, another
-    #    language, a few words), or
-    #  - the domain model gives P(ML/data job description) below `min_p_on_topic`, or below
-    #    `min_p_on_topic_unnamed` when the text never names ML work (text.ML_WORK): a
-    #    posting that names it needs stronger evidence against it.
-    "off_topic": {"min_known_words": 5, "min_p_on_topic": 0.1, "min_p_on_topic_unnamed": 0.6},
-    # A role verdict is confident when P(that role) is at least this: naming a role never
-    # overrides it, and a title naming the other role disagrees with it.
-    "confident": {"min_p": 0.97},
-    # Mixed when any of three grounds holds:
-    #  - named: the posting names a role that is both as the job itself (its title, "we are
-    #    hiring a Research Engineer", "as a Data Scientist / ML Engineer, you will"), and
-    #    the body verdict is not confident;
-    #  - split: at least min_split of the job lines read strongly toward each role (a line
-    #    is strong when its evidence is at least strong_line in logit units) and
-    #    P(scientist) is inside [split_p_low, split_p_high];
-    #  - band: P(scientist) is inside [p_low, p_high].
-    "mixed": {
-        "p_low": 0.5,
-        "p_high": 0.5,
-        "strong_line": 0.25,
-        "min_split": 0.2,
-        "split_p_low": 0.03,
-        "split_p_high": 0.97,
-    },
-}
-GROUNDS = ("named", "split", "band")
+from .model.card import DataRoleThresholds, MixedThresholds, OffTopicThresholds, Thresholds
+
+GROUNDS = ("split", "named", "band")
 ROLE_NAMES = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "mixed"}
-
+# What an off-topic text reads as, by the family head's most likely class other than ML.
+FAMILY_READS = {
+    "data_engineer": "a data-engineering job without ML work",
+    "data_analyst": "a data-analyst job without ML work",
+    "software": "a software or IT job without ML work",
+}
+DATA_ENGINEER = "data_engineer"
 CONFIDENCE_WORDS = ((0.85, "high"), (0.65, "medium"), (0.0, "low"))
+# A verdict resting on little text is never more than low confidence, whatever P says:
+# on excerpts of real postings that short, P overstates how often it is right.
+SHORT_TEXT_CONFIDENCE = 0.6
+GRADES = ("agrees", "leans", "contradicts")
 
 
 class MixedSignals(Protocol):
-    """What the mixed rule reads (calibration's PostingSignals hold just this)."""
+    """What the mixed rule reads; the costly signals are methods, called only when needed."""
 
     @property
     def p_scientist(self) -> float: ...
 
     def names_hybrid(self) -> bool: ...
 
-    def split(self, strong_line: float) -> float: ...
+    def strong_lines(self, strong_share: float) -> tuple[int, int]: ...
 
 
 class Signals(MixedSignals, Protocol):
-    """What the label rule reads; the costly signals are methods, called only when needed."""
+    """What the label rule reads."""
 
     @property
     def p_on_topic(self) -> float: ...
@@ -67,16 +52,19 @@ class Signals(MixedSignals, Protocol):
     def names_ml_work(self) -> bool: ...
 
     @property
-    def p_tech(self) -> float: ...
+    def families(self) -> dict[str, float] | None: ...
 
 
 @dataclass(frozen=True)
 class Verdict:
-    label: str | None
+    label: str | None  # engineer, scientist, mixed; None when off-topic
     off_topic: bool
     confidence: float
     grounds: tuple[str, ...] = ()  # which of GROUNDS made it mixed
     off_topic_reason: str | None = None  # why it is not an ML job description
+    family: str | None = None  # off-topic: the job family it reads as (FAMILY_READS, other)
+    short_text: bool = False  # it rests on little text (confidence low)
+    data_engineering: bool = False  # it reads as data engineering, so not ML science
 
 
 def confidence_word(confidence: float) -> str:
@@ -88,81 +76,117 @@ def names_hybrid(labels: list[str]) -> bool:
     return "mixed" in labels or {"engineer", "scientist"} <= set(labels)
 
 
-def is_confident(p_scientist: float, thresholds: dict[str, Any]) -> bool:
-    return max(p_scientist, 1.0 - p_scientist) >= float(thresholds["confident"]["min_p"])
+def _within(p: float, width: float | None) -> bool:
+    return width is not None and abs(p - 0.5) <= width
 
 
-def _within(p: float, low: float, high: float) -> bool:
-    return low <= p <= high
+def split_holds(strong: tuple[int, int], rule: MixedThresholds) -> bool:
+    """Whether (engineering, research) strong job lines are enough of each for mixed."""
+    if rule.min_balance is None:
+        return False
+    smaller = min(strong)
+    return smaller >= rule.min_lines and smaller >= rule.min_balance * sum(strong)
 
 
 def mixed_grounds(
-    signals: MixedSignals, thresholds: dict[str, Any], every: bool = False
+    signals: MixedSignals, rule: MixedThresholds, every: bool = False
 ) -> tuple[str, ...]:
-    """Why a posting counts as mixed (empty when it does not); cheapest test first, and
-    only the first that holds unless `every`."""
-    rule = thresholds["mixed"]
+    """Why a posting counts as mixed (empty when it does not): the first ground that holds,
+    cheapest first, or every one with `every`."""
     p = signals.p_scientist
     grounds = []
-    if _within(p, rule["p_low"], rule["p_high"]):
+    if _within(p, rule.band):
         grounds.append("band")
-        if not every:
-            return tuple(grounds)
-    if not is_confident(p, thresholds) and signals.names_hybrid():
+    if (every or not grounds) and _within(p, rule.named_band) and signals.names_hybrid():
         grounds.append("named")
-        if not every:
-            return tuple(grounds)
     if (
-        rule["min_split"] <= 0.5
-        and _within(p, rule["split_p_low"], rule["split_p_high"])
-        and signals.split(rule["strong_line"]) >= rule["min_split"]
+        (every or not grounds)
+        and rule.min_balance is not None
+        and rule.split_p_low <= p <= rule.split_p_high
+        and split_holds(signals.strong_lines(rule.strong_share), rule)
     ):
         grounds.append("split")
     return tuple(sorted(grounds, key=GROUNDS.index))
 
 
-# P(a data or software job) from which an off-topic text is called one (the tech head's
-# balanced point on real non-ML postings: 99% of tech families, 5% of the others).
-TECH_JOB_MIN_P = 0.45
+def reads_as_family(families: dict[str, float] | None) -> str:
+    """The job family an off-topic text reads as: the most likely one other than ML."""
+    if not families:
+        return "other"
+    others = {name: p for name, p in families.items() if name != "ml"}
+    return max(sorted(others), key=others.__getitem__) if others else "other"
 
 
-def off_topic_reason(signals: Signals, rule: dict[str, float]) -> str | None:
+def too_little_text(signals: Signals, rule: OffTopicThresholds) -> bool:
+    """Fewer known words than a verdict needs (a text naming ML work needs fewer)."""
+    least = rule.min_known_words_named if signals.names_ml_work else rule.min_known_words
+    return signals.known_words < least
+
+
+def off_topic_reason(signals: Signals, rule: OffTopicThresholds) -> str | None:
     """Why a text is not an ML job description (None when it is one)."""
-    floor = rule["min_p_on_topic"]
-    if not signals.names_ml_work and rule.get("min_p_on_topic_unnamed") is not None:
-        floor = rule["min_p_on_topic_unnamed"]
-    too_few = signals.known_words < rule.get("min_known_words", 0)
-    if signals.p_on_topic >= floor and not too_few:
-        return None
-    if signals.p_tech >= TECH_JOB_MIN_P:
-        return "It reads as a data or software job without machine-learning work"
-    if too_few:
+    if too_little_text(signals, rule):
         return (f"It has almost none of the words machine-learning job descriptions use "
                 f"({signals.known_words} the model knows)")
+    floor = rule.min_p_on_topic
+    if not signals.names_ml_work and rule.min_p_on_topic_unnamed is not None:
+        floor = rule.min_p_on_topic_unnamed
+    if signals.p_on_topic >= floor:
+        return None
+    family = reads_as_family(signals.families)
+    if family in FAMILY_READS:
+        return f"It reads as {FAMILY_READS[family]}"
     return "It does not read like a machine-learning or data-science job description"
 
 
-def decide(signals: Signals, thresholds: dict[str, Any], every: bool = False) -> Verdict:
-    p_on_topic = signals.p_on_topic
-    off_topic = off_topic_reason(signals, thresholds["off_topic"])
+def reads_as_data_engineering(signals: Signals, rule: DataRoleThresholds) -> bool:
+    families = signals.families or {}
+    return families.get(DATA_ENGINEER, 0.0) >= rule.engineering_min_p
+
+
+def decide(signals: Signals, thresholds: Thresholds, every: bool = False) -> Verdict:
+    """The verdict; `every` lists every mixed ground that holds (for the reasons)."""
+    off_topic = off_topic_reason(signals, thresholds.off_topic)
     if off_topic is not None:
-        return Verdict(None, True, round(1.0 - p_on_topic, 6), off_topic_reason=off_topic)
+        if too_little_text(signals, thresholds.off_topic):
+            # Too little to read: say so, never "surely not a job" from a few words.
+            return Verdict(None, True, round(min(1.0 - signals.p_on_topic,
+                                                 SHORT_TEXT_CONFIDENCE), 6),
+                           off_topic_reason=off_topic, family="other", short_text=True)
+        return Verdict(None, True, round(1.0 - signals.p_on_topic, 6),
+                       off_topic_reason=off_topic, family=reads_as_family(signals.families))
+    short = signals.known_words < thresholds.short_text.max_known_words
     p = signals.p_scientist
-    grounds = mixed_grounds(signals, thresholds, every)
-    if grounds:
-        # How close the probability itself is to even; the grounds say why it is mixed.
-        return Verdict("mixed", False, round(1.0 - abs(2.0 * p - 1.0), 6), grounds)
-    label = "scientist" if p >= 0.5 else "engineer"
-    return Verdict(label, False, round(max(p, 1.0 - p), 6))
+    grounds = mixed_grounds(signals, thresholds.mixed, every)
+    label = "mixed" if grounds else "scientist" if p >= 0.5 else "engineer"
+    # How close P is to even, for mixed; P of the role, for a role.
+    confidence = 1.0 - abs(2.0 * p - 1.0) if grounds else max(p, 1.0 - p)
+    data_engineering = label != "engineer" and reads_as_data_engineering(
+        signals, thresholds.data_roles)
+    if data_engineering:
+        # Sure only as far as the body reads as engineering, or as a data-engineering job.
+        families = signals.families or {}
+        label, grounds = "engineer", ()
+        confidence = max(1.0 - p, families.get(DATA_ENGINEER, 0.0))
+    if short:
+        confidence = min(confidence, SHORT_TEXT_CONFIDENCE)
+    return Verdict(label, False, round(confidence, 6), grounds, short_text=short,
+                   data_engineering=data_engineering)
 
 
-def title_agrees(
-    title_label: str | None, verdict: Verdict, p_scientist: float, thresholds: dict[str, Any]
-) -> bool | None:
-    """False when the body's verdict is confidently a role the title does not name (for a
-    title naming both, confidently one role); None when there is nothing to compare."""
+def title_grade(title_label: str | None, verdict: Verdict, thresholds: Thresholds) -> str | None:
+    """How the body compares with the role its title names: agrees, leans (the other way,
+    or only partly the title's way) or contradicts; None when there is nothing to compare.
+
+    It contradicts only when the verdict is the other role with at least
+    `title.contradicts_min_p` confidence (never on a short text, whose confidence is low).
+    """
     if title_label is None or verdict.label is None:
         return None
-    if verdict.label == "mixed" or verdict.label == title_label:
-        return True
-    return not is_confident(p_scientist, thresholds)
+    if verdict.label == title_label:
+        return "agrees"
+    if title_label == "mixed" or verdict.label == "mixed":
+        return "leans"
+    if verdict.confidence >= thresholds.title.contradicts_min_p:
+        return "contradicts"
+    return "leans"

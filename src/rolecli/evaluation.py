@@ -13,6 +13,7 @@ from .decision import decide
 from .evidence import gather
 from .io.labelled import BadRow, Example, read_labelled
 from .model.calibration import expected_calibration_error, roc_auc
+from .model.card import Thresholds
 from .model.scorer import Scorer
 
 PREDICTED = ("engineer", "scientist", "mixed", "off_topic")
@@ -35,7 +36,7 @@ class Scored:
 
 def score_examples(
     scorer: Scorer, examples: list[Example], mask: bool = False,
-    thresholds: dict[str, Any] | None = None,
+    thresholds: Thresholds | None = None,
 ) -> list[Scored]:
     """Each example's verdict; a count row (no text) is scored from its counts, masked by
     leaving out the n-grams that hold a masked word. (Having no text, a count row never

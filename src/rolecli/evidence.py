@@ -60,6 +60,20 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Decisive:
+    """The lines a verdict is read from, each way: the strong job lines (each carrying at
+    least the mixed rule's `strong_share` of the evidence of all job lines), or, when no
+    line carries that much, every job line with evidence (`strong` false)."""
+
+    engineer: tuple[Line, ...]
+    scientist: tuple[Line, ...]
+    strong: bool
+
+    def toward(self, role: str) -> tuple[Line, ...]:
+        return self.engineer if role == "engineer" else self.scientist
+
+
+@dataclass(frozen=True)
 class Title:
     text: str
     label: str | None
@@ -108,10 +122,10 @@ class Evidence:
         self.names_ml_work = names_ml_work(text) or names_ml_work(self._given_title or "")
 
     @cached_property
-    def p_tech(self) -> float:
-        """P(a data or software job), read only for texts that are off-topic."""
-        logit = self.scorer.tech_logit(self._counts)
-        return 0.0 if logit is None else sigmoid(logit)
+    def families(self) -> dict[str, float] | None:
+        """P(each job family) (ml, data_engineer, ...): read to word an off-topic verdict
+        and by the data-role rule; None for a model without the family head."""
+        return self.scorer.family_probabilities(self._counts)
 
     @cached_property
     def title(self) -> Title | None:
@@ -251,16 +265,34 @@ class Evidence:
         could = {None: engineer and scientist, "engineer": scientist, "scientist": engineer}
         return could[title] and names_hybrid(self.named_labels())
 
-    def split(self, strong_line: float) -> float:
-        """How evenly the job lines split: the smaller of the shares of job lines reading
-        strongly (|contribution| >= strong_line) toward each role; 0 one-sided, 0.5 even."""
-        engineer = scientist = total = 0
-        for line in self.lines:
-            if line.job:
-                total += 1
-                engineer += line.contribution <= -strong_line
-                scientist += line.contribution >= strong_line
-        return min(engineer, scientist) / total if total else 0.0
+    def strong_job_lines(self, strong_share: float) -> tuple[list[Line], list[Line]]:
+        """(engineering, research) job lines that each carry at least `strong_share` of the
+        evidence of all job lines: the lines the split ground counts, and the reasons quote."""
+        job = [line for line in self.lines if line.job and line.contribution]
+        cut = strong_share * math.fsum(abs(line.contribution) for line in job)
+        if not cut:
+            return [], []
+        return ([line for line in job if -line.contribution >= cut],
+                [line for line in job if line.contribution >= cut])
+
+    def strong_lines(self, strong_share: float) -> tuple[int, int]:
+        engineering, research = self.strong_job_lines(strong_share)
+        return len(engineering), len(research)
+
+    @cached_property
+    def decisive(self) -> Decisive:
+        """The lines reasons count and the explain view lists (see Decisive)."""
+        engineering, research = self.strong_job_lines(self.scorer.thresholds.mixed.strong_share)
+        if engineering or research:
+            return Decisive(tuple(engineering), tuple(research), True)
+        job = [line for line in self.lines if line.job and line.contribution]
+        return Decisive(tuple(line for line in job if line.contribution < 0),
+                        tuple(line for line in job if line.contribution > 0), False)
+
+    @property
+    def given_title(self) -> str | None:
+        """The title passed in (--title, a title column), if any."""
+        return self._given_title
 
 
 def gather(scorer: Scorer, text: str, title: str | None = None) -> Evidence:

@@ -9,7 +9,6 @@ follows. Its size is bounded whatever the input's (see LISTED_CHARS).
 from __future__ import annotations
 
 import csv
-import heapq
 import math
 from bisect import bisect_right
 from functools import lru_cache
@@ -26,7 +25,6 @@ from .paths import shipped_data_dir
 from .result import result_of
 
 CLOSEST = 3
-DECISIVE_LINES = 4  # per side of the verdict (both sides for mixed)
 # Bounds on what an explanation lists, whatever the input's size: term spans and lines
 # are listed for the first LISTED_CHARS characters (cut at a space) and at most
 # LISTED_LINES lines; decisive lines are always listed, and the unlisted lines' evidence
@@ -87,26 +85,19 @@ def explain(
 
 
 def decisive_lines(evidence: Evidence, decision: Verdict) -> set[int]:
-    """The job lines that carried the verdict, and the lines naming a role that is both."""
-    sides = {"engineer": (-1,), "scientist": (1,), "mixed": (-1, 1)}.get(decision.label or "", ())
+    """The lines the reasons count (Evidence.decisive, both ways), and the lines naming a
+    role that is both."""
     lines = evidence.lines
-    decisive: set[int] = set()
-    for sign in sides:
-        ranked = heapq.nlargest(
-            DECISIVE_LINES,
-            (i for i in range(len(lines))
-             if lines.contributions[i] * sign > 0 and lines[i].job),
-            key=lambda i: (lines.contributions[i] * sign, -i),
-        )
-        decisive.update(ranked)
+    decisive = evidence.decisive
+    starts = {line.start for line in (*decisive.engineer, *decisive.scientist)}
     if "named" in decision.grounds:
-        starts = [role.start for role in evidence.named if role.label == "mixed"]
+        named = [role.start for role in evidence.named if role.label == "mixed"]
         title = evidence.title
         title = title if title is not None and not title.given else None
         if title is not None and title.line is not None and title.label == "mixed":
-            starts.append(title.line.span[0])
-        decisive.update(max(0, bisect_right(lines.starts, start) - 1) for start in starts)
-    return decisive
+            named.append(title.line.span[0])
+        starts |= {lines.starts[max(0, bisect_right(lines.starts, start) - 1)] for start in named}
+    return {i for i in range(len(lines)) if lines.starts[i] in starts}
 
 
 def _sentences(

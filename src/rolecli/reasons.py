@@ -4,23 +4,25 @@ Everything here reads the evidence and the verdict; nothing is decided again. Re
 quote only text that is in the posting (between “ and ”), and only from the lines that
 describe the job: headings, the title line and boilerplate sections (about the company,
 benefits, equal opportunity, how to apply, job details) are never cited.
+
+The lines a sentence counts are the posting's decisive lines (`Evidence.decisive`): the
+job lines that each carry a large share of the evidence, which the explain view and the
+HTML report list. The scientist side is named for the work its lines describe: data
+science or research (work.science_kind).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any
 
-from .decision import ROLE_NAMES, Verdict, confidence_word, title_agrees
-from .evidence import Evidence, Line
-from .sections import WORK
+from .decision import DATA_ENGINEER, ROLE_NAMES, Verdict, confidence_word
+from .evidence import Decisive, Evidence, Line
+from .work import quotable, science_kind
 
 MAX_REASONS = 3
 WORDS_PER_REASON = 3
 QUOTE_CHARS = 90
 SIDES = {"engineer": -1, "scientist": 1}
-SIDE_WORDS = {"engineer": "engineering", "scientist": "research"}
 OTHER = {"engineer": "scientist", "scientist": "engineer"}
 
 
@@ -36,31 +38,13 @@ def quote(text: str) -> str:
     return f"“{cut}”…"
 
 
-@dataclass(frozen=True)
-class Group:
-    """The lines a sentence counts: the responsibility lines, else every job line."""
-
-    name: str  # as the sentence names them
-    lines: tuple[Line, ...]  # the ones with any evidence
-
-    def toward(self, role: str) -> tuple[Line, ...]:
-        sign = SIDES[role]
-        return tuple(line for line in self.lines if line.contribution * sign > 0)
-
-    def count(self, role: str) -> str:
-        return f"{len(self.toward(role))} of {len(self.lines)} {self.name}"
-
-
-def line_groups(evidence: Evidence) -> tuple[Group, Group | None]:
-    """(the work lines, the requirement lines) of a posting, each line with evidence."""
-    job = [line for line in evidence.lines if line.job and line.contribution]
-    work = tuple(line for line in job if line.kind in WORK)
-    requirements = tuple(line for line in job if line.kind == "requirements")
-    if len(work) >= 2:
-        return Group("responsibility lines", work), (
-            Group("requirement lines", requirements) if len(requirements) >= 2 else None
-        )
-    return Group("lines", tuple(job)), None
+def side_name(evidence: Evidence, role: str, lines: tuple[Line, ...] = ()) -> str:
+    """What a role's side of the evidence is called: engineering, or the kind of science
+    these lines (else the posting's decisive scientist lines) describe."""
+    if role == "engineer":
+        return "engineering"
+    lines = lines or evidence.decisive.scientist
+    return science_kind([evidence.body[line.start : line.end] for line in lines])
 
 
 def top_words(evidence: Evidence, lines: tuple[Line, ...], role: str) -> list[str]:
@@ -74,7 +58,7 @@ def top_words(evidence: Evidence, lines: tuple[Line, ...], role: str) -> list[st
         text = evidence.body[line.start : line.end]
         for term, start, end in analyzer.term_spans(text):
             contribution = contributions.get(term, 0.0)
-            if contribution * sign > 0:
+            if contribution * sign > 0 and quotable(term, text[start:end], role == "scientist"):
                 weight[term] += contribution / occurrences[term]
                 surface.setdefault(term, text[start:end])
     chosen: list[str] = []
@@ -90,71 +74,107 @@ def top_words(evidence: Evidence, lines: tuple[Line, ...], role: str) -> list[st
     return [quote(surface[term]) for term in chosen]
 
 
-def _strongest(lines: tuple[Line, ...], role: str) -> Line | None:
-    sign = SIDES[role]
-    toward = [line for line in lines if line.contribution * sign > 0]
-    return max(toward, key=lambda line: line.contribution * sign, default=None)
+def _words(evidence: Evidence, lines: tuple[Line, ...], role: str) -> str:
+    words = top_words(evidence, lines, role)
+    return f": {', '.join(words)}" if words else ""
 
 
-def _lines_reason(evidence: Evidence, group: Group, role: str) -> str | None:
-    toward = group.toward(role)
+def lines_counted(decisive: Decisive) -> str:
+    """How the counted lines are named: the decisive ones, or every job line."""
+    total = len(decisive.engineer) + len(decisive.scientist)
+    if decisive.strong:
+        return f"the {total} lines that decide it" if total > 1 else "the line that decides it"
+    return f"its {total} lines with evidence" if total > 1 else "its one line with evidence"
+
+
+def count_sentence(evidence: Evidence, role: str, words: bool = True) -> str | None:
+    """“5 of the 6 lines that decide it read as research: “…”, “…””, or None when no
+    counted line reads toward `role`."""
+    decisive = evidence.decisive
+    toward = decisive.toward(role)
     if not toward:
         return None
-    words = top_words(evidence, toward, role)
-    return f"{group.count(role)} read as {SIDE_WORDS[role]}" + (
-        f": {', '.join(words)}" if words else ""
-    )
+    total = len(decisive.engineer) + len(decisive.scientist)
+    counted = lines_counted(decisive)
+    if total == 1:
+        subject, verb = counted[0].upper() + counted[1:], "reads"
+    elif len(toward) == total:
+        subject, verb = f"All {total} {counted.split(' ', 2)[2]}", "read"
+    else:
+        subject, verb = f"{len(toward)} of {counted}", "read"
+    said = f"{subject} {verb} as {side_name(evidence, role, toward)}"
+    return said + (_words(evidence, toward, role) if words else "")
+
+
+def _strongest(lines: tuple[Line, ...], role: str) -> Line | None:
+    sign = SIDES[role]
+    return max(lines, key=lambda line: line.contribution * sign, default=None)
 
 
 def _p(role: str, p_scientist: float) -> str:
     return f"P({role}) {p_scientist if role == 'scientist' else 1.0 - p_scientist:.2f}"
 
 
+def _p_data_engineering(evidence: Evidence) -> str:
+    return f"P(data engineering) {(evidence.families or {}).get(DATA_ENGINEER, 0.0):.2f}"
+
+
 def reasons(evidence: Evidence, verdict: Verdict) -> list[str]:
     """One to three plain-language reasons for the verdict."""
     p = evidence.p_scientist
     if verdict.off_topic:
-        return [f"{verdict.off_topic_reason} (P(ML/data job) {evidence.p_on_topic:.2f})"]
-    work, requirements = line_groups(evidence)
+        if verdict.short_text:
+            return [str(verdict.off_topic_reason)]
+        return [f"{verdict.off_topic_reason} (P(ML job) {evidence.p_on_topic:.2f})"]
+    decisive = evidence.decisive
     found: list[str] = []
     if verdict.label in SIDES:
         role = str(verdict.label)
-        if (reason := _lines_reason(evidence, work, role)) is not None:
-            found.append(reason)
-        if requirements is not None:
-            same = _lines_reason(evidence, requirements, role)
-            other = _lines_reason(evidence, requirements, OTHER[role])
-            if same is not None:
-                found.append(same)
-            elif other is not None:
-                found.append(f"The requirements point the other way: {other}")
-        line = _strongest(work.lines, role)
-        if line is not None and len(found) < MAX_REASONS:
-            text = evidence.text[line.start : line.end]
-            found.append(f"The line that pulls most toward {SIDE_WORDS[role]}: {quote(text)}")
+        if verdict.data_engineering:
+            found.append(f"It reads as a data-engineering job ({_p_data_engineering(evidence)}):"
+                         " its ML work is engineering, never ML science")
+        counted = count_sentence(evidence, role)
+        if counted is not None:
+            if verdict.short_text:
+                counted = (f"A short text ({evidence.known_words} words the model knows): "
+                           f"{counted[0].lower()}{counted[1:]}")
+            found.append(counted)
+        line = _strongest(decisive.toward(role), role)
+        if line is not None and not verdict.short_text:
+            found.append(f"The line that pulls most toward {side_name(evidence, role)}: "
+                         f"{quote(evidence.text[line.start : line.end])}")
+        other = decisive.toward(OTHER[role])
+        if other and len(found) < MAX_REASONS:
+            lines = "line reads" if len(other) == 1 else "lines read"
+            found.append(f"{len(other)} {lines} the other way, as "
+                         f"{side_name(evidence, OTHER[role], other)}"
+                         f"{_words(evidence, other, OTHER[role])}")
         if not found:
             found.append(f"{ROLE_NAMES[role]} by a small margin of evidence ({_p(role, p)})")
         return found[:MAX_REASONS]
     for ground in verdict.grounds:
-        if ground == "named":
-            found.append(_named_reason(evidence))
-            lean = "engineer" if p < 0.5 else "scientist"
-            if (reason := _lines_reason(evidence, work, lean)) is not None:
-                found.append(f"{reason}; the posting leans that way ({_p(lean, p)})")
-        elif ground == "split":
-            sides = [
-                f"{SIDE_WORDS[role]} lines "
-                f"({', '.join(top_words(evidence, work.toward(role), role))})"
-                for role in ("scientist", "engineer")
-            ]
+        if ground == "split":
+            engineering, science = decisive.engineer, decisive.scientist
             found.append(
-                f"Mixed: {sides[0]} and {sides[1]} are both strong: "
-                f"{len(work.toward('scientist'))} and {len(work.toward('engineer'))} of "
-                f"{len(work.lines)} {work.name}"
+                f"Mixed: of {lines_counted(decisive)}, {len(engineering)} read as engineering"
+                f"{_paren(evidence, engineering, 'engineer')} and {len(science)} as "
+                f"{side_name(evidence, 'scientist', science)}"
+                f"{_paren(evidence, science, 'scientist')}"
             )
+        elif ground == "named":
+            found.append(_named_reason(evidence))
         elif ground == "band":
             found.append(f"Neither role dominates: {_p('scientist', p)}, close to even")
+    lean = "engineer" if p < 0.5 else "scientist"
+    if len(found) < MAX_REASONS and abs(p - 0.5) >= 0.1:
+        found.append(f"The words as a whole lean to {side_name(evidence, lean)} "
+                     f"({_p(lean, p)})")
     return found[:MAX_REASONS]
+
+
+def _paren(evidence: Evidence, lines: tuple[Line, ...], role: str) -> str:
+    words = top_words(evidence, lines, role)
+    return f" ({', '.join(words)})" if words else ""
 
 
 def _named_reason(evidence: Evidence) -> str:
@@ -180,13 +200,26 @@ def _named_reason(evidence: Evidence) -> str:
 
 
 def confidence_text(evidence: Evidence, verdict: Verdict) -> str:
-    """The confidence in words: for a mixed verdict, why it is mixed and which way it leans."""
+    """The confidence in words, never at odds with the reasons beside it: a short text is
+    low whatever P says, and a mixed verdict says why it is mixed and which way it leans."""
     p = evidence.p_scientist
+    word = confidence_word(verdict.confidence)
     if verdict.off_topic:
-        word = confidence_word(verdict.confidence)
-        return f"{word}: P(not an ML/data job) {verdict.confidence:.2f}"
+        if verdict.short_text:
+            return f"{word}: too little text to tell ({evidence.known_words} words the model knows)"
+        return f"{word}: P(not an ML job) {verdict.confidence:.2f}"
+    short = (f"a short text ({evidence.known_words} words the model knows); "
+             if verdict.short_text else "")
+    if verdict.data_engineering:
+        return (f"{word}: {short}it reads as a data-engineering job "
+                f"({_p_data_engineering(evidence)}); the words alone lean to "
+                f"{side_name(evidence, 'engineer' if p < 0.5 else 'scientist')} "
+                f"({_p('engineer' if p < 0.5 else 'scientist', p)})")
     if verdict.label in SIDES:
-        return f"{confidence_word(verdict.confidence)}: {_p(str(verdict.label), p)}"
+        role = str(verdict.label)
+        if short:
+            return f"{word}: {short}its words lean to {side_name(evidence, role)} ({_p(role, p)})"
+        return f"{word}: {_p(role, p)}"
     why = {"named": "the job named is both roles", "split": "its lines split both ways",
            "band": "the words are balanced"}
     grounds = " and ".join(why[g] for g in verdict.grounds)
@@ -194,47 +227,47 @@ def confidence_text(evidence: Evidence, verdict: Verdict) -> str:
         lean = f"neither role dominates ({_p('scientist', p)})"
     else:
         role = "engineer" if p < 0.5 else "scientist"
-        lean = f"the words lean to {SIDE_WORDS[role]} ({_p(role, p)})"
-    return f"mixed because {grounds}; {lean}"
+        lean = f"the words lean to {side_name(evidence, role)} ({_p(role, p)})"
+    return f"mixed because {short}{grounds}; {lean}"
 
 
-def title_check(
-    evidence: Evidence, verdict: Verdict, thresholds: dict[str, Any]
-) -> str | None:
-    """The one plain sentence about the title against the body (None without a title)."""
+def title_check(evidence: Evidence, verdict: Verdict, grade: str | None) -> str | None:
+    """The one plain sentence about the title against the body (None without a title); its
+    numbers are the verdict's and its line counts the decisive lines the view lists."""
     title = evidence.title
     if title is None:
         return None
-    p = evidence.p_scientist
     shown = quote(title.text)
     if verdict.off_topic or verdict.label is None:
-        sentence = (f"Titled {shown}, but the posting does not read like an ML or data job "
-                    "description")
-        return sentence
+        return (f"Titled {shown}, but the posting does not read like an ML or data job "
+                "description")
     if title.label is None:
-        sentence = (f"Titled {shown}, which names neither an ML engineer nor an ML scientist: "
-                    "nothing to check the body against")
-        return sentence
-    work, _ = line_groups(evidence)
-    label = verdict.label
-    agrees = title_agrees(title.label, verdict, p, thresholds)
+        return (f"Titled {shown}, which names neither an ML engineer nor an ML scientist: "
+                "nothing to check the body against")
+    decisive = evidence.decisive
+    label = str(verdict.label)
     role = "research and engineering" if title.label == "mixed" else ROLE_NAMES[title.label]
-    named = f"{shown} ({role})"
+    named = f"Titled {shown} ({role})"
+    short = " (on a short text)" if verdict.short_text else ""
     if label == "mixed":
-        both = (f"{len(work.toward('engineer'))} {work.name} read as engineering and "
-                f"{len(work.toward('scientist'))} as research")
+        both = (f"of {lines_counted(decisive)}, {len(decisive.engineer)} read as engineering "
+                f"and {len(decisive.scientist)} as {side_name(evidence, 'scientist')}")
         if title.label == "mixed":
-            sentence = f"Titled {named}, and the body is mixed too: {both}"
-        else:
-            sentence = f"Titled {named}; the body mixes both roles: {both}"
-    elif not agrees:
-        sentence = (f"Titled {named}, but {work.count(str(label))} read as "
-                    f"{SIDE_WORDS[str(label)]} ({_p(str(label), p)})")
-    elif label == title.label:
-        sentence = (f"Titled {named}, and the body agrees: {work.count(str(label))} read as "
-                    f"{SIDE_WORDS[str(label)]} ({_p(str(label), p)})")
+            return f"{named}, and the body is mixed too: {both}"
+        return f"{named}; the body mixes both roles: {both}{short}"
+    p = evidence.p_scientist
+    counted = count_sentence(evidence, label, words=False)
+    because = f": {counted[0].lower()}{counted[1:]}" if counted else ""
+    if verdict.data_engineering:
+        because = f": it reads as a data-engineering job ({_p_data_engineering(evidence)})"
+        evidence_p = ""
     else:
-        sentence = (f"Titled {named}; the body leans to {SIDE_WORDS[str(label)]} "
-                    f"({work.count(str(label))}, {_p(str(label), p)}), not strongly enough "
-                    "to contradict it")
-    return sentence
+        evidence_p = f" ({_p(label, p)})"
+    if grade == "agrees":
+        return f"{named}, and the body agrees{because}{evidence_p}{short}"
+    if grade == "contradicts":
+        return f"{named}, but the body reads as {ROLE_NAMES[label]}{because}{evidence_p}"
+    if title.label == "mixed":
+        return f"{named}; the body reads as {ROLE_NAMES[label]} only{because}{evidence_p}{short}"
+    return (f"{named}; the body leans to {ROLE_NAMES[label]}{because}{evidence_p}{short}, "
+            "not clearly enough to contradict the title")

@@ -9,25 +9,35 @@ probabilities, the title and, for classify and explain, the words that explain i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .decision import decide, title_agrees
+from .decision import decide, title_grade
 from .evidence import Evidence
 from .model.scorer import Scorer
+
+if TYPE_CHECKING:
+    from .whatif import WhatIf
 
 TOP_TERMS = 8
 
 
 @dataclass(frozen=True)
 class Title:
-    """The posting's job title, the role it names, and whether the body agrees with it."""
+    """The posting's job title, the role it names, and how the body compares with it:
+    `grade` agrees, leans or contradicts (decision.title_grade); `agrees` is false only
+    when the body contradicts the title."""
 
     text: str | None = None
     label: str | None = None
-    agrees: bool | None = None
+    grade: str | None = None
+
+    @property
+    def agrees(self) -> bool | None:
+        return None if self.grade is None else self.grade != "contradicts"
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "label": self.label, "agrees": self.agrees}
+        return {"text": self.text, "label": self.label, "agrees": self.agrees,
+                "grade": self.grade}
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,7 @@ class Words:
     reasons: list[str]
     title_check: str | None
     top_terms: dict[str, list[str]]
+    what_if: WhatIf | None
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,8 @@ class Result:
     title: Title
     model: dict[str, str]  # id and sha256 of the scorer
     words: Words | None = None
+    family: str | None = None  # off-topic: the job family it reads as
+    short_text: bool = False  # the verdict rests on little text
 
     def probabilities(self) -> dict[str, float]:
         return {"engineer": 1.0 - self.p_scientist, "scientist": self.p_scientist}
@@ -63,10 +76,13 @@ class Result:
             "confidence": self.confidence,
             "confidence_text": self.words.confidence_text,
             "off_topic": self.off_topic,
+            "off_topic_family": self.family,
+            "short_text": self.short_text,
             "reasons": self.words.reasons,
             "title": self.title.to_json(),
             "title_check": self.words.title_check,
             "top_terms": self.words.top_terms,
+            "what_if": None if self.words.what_if is None else self.words.what_if.to_json(),
             "model": self.model,
         }
 
@@ -75,30 +91,33 @@ class Result:
         return {
             "id": item_id, "status": "ok", "label": self.label,
             "probabilities": self.probabilities(), "confidence": self.confidence,
-            "off_topic": self.off_topic, "title": self.title.to_json(), "error": None,
+            "off_topic": self.off_topic, "off_topic_family": self.family,
+            "short_text": self.short_text, "title": self.title.to_json(), "error": None,
         }
 
 
 def result_of(scorer: Scorer, evidence: Evidence, *, words: bool = True) -> Result:
     """The result of the evidence; `words=False` (batch) skips building reasons and texts."""
     decision = decide(evidence, scorer.thresholds, every=words)
-    p = evidence.p_scientist
     title = Title()
     if evidence.title is not None:
         title = Title(evidence.title.text, evidence.title.label,
-                      title_agrees(evidence.title.label, decision, p, scorer.thresholds))
+                      title_grade(evidence.title.label, decision, scorer.thresholds))
     said = None
     if words:
         from .reasons import confidence_text, reasons, title_check  # not needed for batch rows
+        from .whatif import what_if
 
         said = Words(
             confidence_text=confidence_text(evidence, decision),
             reasons=reasons(evidence, decision),
-            title_check=title_check(evidence, decision, scorer.thresholds),
+            title_check=title_check(evidence, decision, title.grade),
             top_terms={
                 "engineer": [t for t, c in evidence.ranked if c < 0][:TOP_TERMS],
                 "scientist": [t for t, c in evidence.ranked if c > 0][:TOP_TERMS],
             },
+            what_if=what_if(evidence, decision),
         )
-    return Result(decision.label, p, decision.confidence, decision.off_topic, title,
-                  {"id": scorer.model_id, "sha256": scorer.sha256}, said)
+    return Result(decision.label, evidence.p_scientist, decision.confidence, decision.off_topic,
+                  title, {"id": scorer.model_id, "sha256": scorer.sha256}, said,
+                  decision.family if decision.off_topic else None, decision.short_text)

@@ -34,7 +34,8 @@ class Item(NamedTuple):
 def error_row(item_id: str, reason: str) -> Row:
     return {
         "id": item_id, "status": "error", "label": None, "probabilities": None,
-        "confidence": None, "off_topic": None, "title": None,
+        "confidence": None, "off_topic": None, "off_topic_family": None, "short_text": None,
+        "title": None,
         "error": printable(" ".join(reason.split())),
     }
 

@@ -48,7 +48,7 @@ class BatchSummary:
     interrupted: bool = False  # stopped early by Ctrl-C or SIGTERM
     terminated: bool = False  # ... by SIGTERM
     titled: int = 0  # scored rows with a title that names a role
-    titles_disagree: int = 0  # ... whose body confidently reads as another role
+    title_grades: Counter[str] = field(default_factory=Counter)  # agrees, leans, contradicts
 
     @property
     def items_per_second(self) -> float:
@@ -72,9 +72,10 @@ class BatchSummary:
         else:
             self.ok += 1
             self.labels[row["label"]] += 1
-        agrees = (row.get("title") or {}).get("agrees")
-        self.titled += agrees is not None
-        self.titles_disagree += agrees is False
+        grade = (row.get("title") or {}).get("grade")
+        if grade is not None:
+            self.titled += 1
+            self.title_grades[grade] += 1
 
 
 class ProgressSink(Protocol):

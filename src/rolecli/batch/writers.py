@@ -22,7 +22,8 @@ from .items import Row
 DEFAULT_PRECISION = 4  # decimals of probabilities in table and csv (JSON: every digit)
 CSV_COLUMNS = (
     "id", "status", "label", "probabilities.engineer", "probabilities.scientist",
-    "confidence", "off_topic", "title.text", "title.label", "title.agrees", "error",
+    "confidence", "off_topic", "off_topic_family", "short_text", "title.text", "title.label",
+    "title.agrees", "title.grade", "error",
 )
 
 
@@ -180,8 +181,9 @@ def csv_fields(row: Row, precision: int = DEFAULT_PRECISION) -> list[str]:
     title = row.get("title") or {}
     values = (
         row["id"], row["status"], row["label"], p.get("engineer"), p.get("scientist"),
-        row["confidence"], row["off_topic"], title.get("text"), title.get("label"),
-        title.get("agrees"), row["error"],
+        row["confidence"], row["off_topic"], row.get("off_topic_family"), row.get("short_text"),
+        title.get("text"), title.get("label"), title.get("agrees"), title.get("grade"),
+        row["error"],
     )
     return [_csv_value(v, precision) for v in values]
 

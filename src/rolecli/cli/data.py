@@ -31,6 +31,11 @@ def data_build_command(
     min_sources: int = typer.Option(
         2, "--min-sources", metavar="N", help="...from at least N sources (source column)."
     ),
+    where: str = typer.Option(
+        None, "--where", metavar="COLUMN=VALUE", show_default=False,
+        help="Keep only the rows whose COLUMN holds VALUE (tables without COLUMN are read "
+        "whole), e.g. names_ml=0.",
+    ),
 ) -> None:
     """Store postings as n-gram counts only: no text, titles or ids; rare n-grams dropped.
 
@@ -43,10 +48,14 @@ def data_build_command(
     from ..model.training import require_training_libraries, training_analyzer
     from ..render.terminal import console, literal
 
+    column, equals, value = (where or "").partition("=")
+    if where is not None and not (column and equals):
+        raise typer.BadParameter(f"{where!r} is not COLUMN=VALUE", param_hint="--where")
     require_training_libraries("rolecli data build")
     manifest = build_count_file(
         [(path, default_label) for path in inputs], output, training_analyzer(),
         text_column, label_column, min_postings, min_sources,
+        (column, value) if where is not None else None,
     )
     console(stderr=True).print(literal(
         f"wrote {output}: {manifest['rows']:,} postings, {manifest['terms']:,} n-grams "

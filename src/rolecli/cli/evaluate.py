@@ -58,7 +58,7 @@ def calibrate_command(
     text_column: str = TEXT_COLUMN,
     label_column: str = LABEL_COLUMN,
 ) -> None:
-    """Fit the label thresholds (confidence level, mixed rule) on labelled postings."""
+    """Fit the label thresholds (mixed rule, title check, short text) on labelled postings."""
     from ..jsonout import write_json
     from ..render.terminal import console, literal
     from ..thresholds import calibrate, save_calibration

@@ -13,7 +13,11 @@ from .. import counts as count_form
 from ..errors import InputError, UsageError
 from .walk import walk_files
 
-LABELS = ("engineer", "scientist", "mixed", "off_topic")
+# family_only: a posting whose job family is known (its `family` column) but not whether it
+# describes ML work, such as a data-engineering posting that mentions data scientists: it
+# teaches the job-family head only.
+FAMILY_ONLY = "family_only"
+LABELS = ("engineer", "scientist", "mixed", "off_topic", FAMILY_ONLY)
 ROLE_LABELS = ("engineer", "scientist")
 _ALIASES = {"off-topic": "off_topic", "offtopic": "off_topic"}
 TEXT_SUFFIXES = {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
@@ -56,12 +60,12 @@ class BadRow:
 
 def load_examples(
     path: Path, text_column: str = "text", label_column: str = "label",
-    default_label: str | None = None,
+    default_label: str | None = None, where: tuple[str, str] | None = None,
 ) -> list[Example]:
     """All labelled rows of one CSV/JSONL file or label-per-subfolder directory; an
     InputError naming the first unusable row if there is one (a model is only trained or
     calibrated on data that is whole)."""
-    examples, bad = read_labelled(path, text_column, label_column, default_label)
+    examples, bad = read_labelled(path, text_column, label_column, default_label, where)
     if bad:
         more = f" (and {len(bad) - 1:,} more unusable rows)" if len(bad) > 1 else ""
         raise InputError(f"{path}: {bad[0].error}{more}; fix or remove them")
@@ -70,12 +74,14 @@ def load_examples(
 
 def read_labelled(
     path: Path, text_column: str = "text", label_column: str = "label",
-    default_label: str | None = None,
+    default_label: str | None = None, where: tuple[str, str] | None = None,
 ) -> tuple[list[Example], list[BadRow]]:
     """The usable labelled rows, and the unusable ones with their reasons.
 
     `default_label` labels every row of a table without a label column (for example
     `off_topic` for an export of other jobs). A `family` column, when present, is kept.
+    `where` (column, value) keeps only the rows whose column holds that value, in a table
+    that has the column (one without it is read whole).
 
     Tables are read by the batch readers (tabular): the same encoding rules, one reason per
     bad line (not JSON, not an object, nested too deep...), row numbers counted from 1, and
@@ -99,7 +105,9 @@ def read_labelled(
         default_label = normalise_label(default_label)
         if default_label not in LABELS:
             raise UsageError(f"unknown label {default_label!r}; labels are {', '.join(LABELS)}")
-    fixed = default_label if default_label and label_column not in (columns(path) or ()) else None
+    header = columns(path) or ()
+    fixed = default_label if default_label and label_column not in header else None
+    keep = where if where is not None and where[0] in header else None
     check_columns(path, [text_column] + ([] if fixed else [label_column]),
                   "--text-column / --label-column")
     examples: list[Example] = []
@@ -112,6 +120,8 @@ def read_labelled(
                 bad.append(BadRow(row.id, row.error))
                 continue
             assert isinstance(record, dict) and row.text is not None  # (no error: an object)
+            if keep is not None and str(record.get(keep[0])) != keep[1]:
+                continue
             raw = fixed or record.get(label_column)
             label = normalise_label(raw) if isinstance(raw, str) else None
             if label not in LABELS:
@@ -171,9 +181,10 @@ def build_count_file(
     label_column: str = "label",
     min_postings: int = count_form.MIN_POSTINGS,
     min_sources: int = count_form.MIN_SOURCES,
+    where: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Read labelled postings ((path, default label) pairs), write their count form to
-    `output` and its manifest beside it; returns the manifest."""
+    """Read labelled postings ((path, default label) pairs; `where` as read_labelled's),
+    write their count form to `output` and its manifest beside it; returns the manifest."""
     import json
 
     if not count_form.is_counts_file(output):
@@ -183,13 +194,15 @@ def build_count_file(
     for path, default_label in inputs:
         if count_form.is_counts_file(path) or path.is_dir():
             raise UsageError(f"{path}: data build reads postings tables (.csv or .jsonl)")
-        rows = load_examples(path, text_column, label_column, default_label)
+        rows = load_examples(path, text_column, label_column, default_label, where)
         postings.extend((e.label, e.group, e.family, e.text or "") for e in rows)
         described.append((path.name, sha256_file(path), len(rows)))
     built = count_form.build(postings, analyzer, min_postings, min_sources)
     output.parent.mkdir(parents=True, exist_ok=True)
     data = count_form.write(built, output)
     info = count_form.manifest(built, described, output.name, data)
+    if where is not None:
+        info["where"] = f"{where[0]}={where[1]} (in the tables with a {where[0]} column)"
     manifest_path = output.with_name(output.name[: -len(count_form.SUFFIX)] + ".manifest.json")
     manifest_path.write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return info

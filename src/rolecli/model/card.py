@@ -8,8 +8,8 @@ deep nesting; `parse_card` checks every key a command reads (types, ranges, fini
 numbers) and refuses keys card format 1 does not define. Each fault is a ModelError
 (exit 4) that names the file and the key.
 
-To add a threshold: add a field to the class below (with a default, so that older cards
-stay valid) and to `decision.DEFAULT_THRESHOLDS`; a test checks the two agree.
+To add a threshold: add a field, with its default, to its class below (`Thresholds`); the
+decision rule reads the typed fields.
 """
 
 import json
@@ -24,7 +24,7 @@ from typing import Annotated, Any, NamedTuple, get_args, get_origin, get_type_hi
 from ..errors import ModelError
 
 CARD_FILE = "card.json"
-CARD_FORMAT_VERSION = 1
+CARD_FORMAT_VERSION = 2  # 2: the thresholds of the graded title check, data roles, short text
 CARD_SIZE_LIMIT = 1 << 20  # a card is a few KiB; 1 MiB is generous and bounds parsing
 MODEL_FILE_SIZE_LIMIT = 1 << 30  # any other model file (the pickles are about 1 MB)
 JSON_DEPTH_LIMIT = 32
@@ -137,34 +137,72 @@ Unit = Annotated[float, UNIT]
 
 
 class OffTopicThresholds(NamedTuple):
-    # See decision.off_topic_reason. The defaults keep older cards' one-floor rule.
-    min_p_on_topic: Unit
-    min_known_words: Annotated[int, Range(0, 10_000)] = 0
-    min_p_on_topic_unnamed: Unit | None = None  # None: the same as min_p_on_topic
+    """When a text is not an ML job description (decision.off_topic_reason)."""
+
+    # P(ML/data job description) below which it is not one; below the higher
+    # `min_p_on_topic_unnamed` when the text never names ML work (None: the same floor).
+    min_p_on_topic: Unit = 0.1
+    min_p_on_topic_unnamed: Unit | None = 0.6
+    # Fewer words the model knows than this: too little to read, unless the text names ML
+    # work and has at least `min_known_words_named` (then it is a short-text verdict).
+    min_known_words: Annotated[int, Range(0, 10_000)] = 5
+    min_known_words_named: Annotated[int, Range(0, 10_000)] = 2
+
+
+class ShortTextThresholds(NamedTuple):
+    # A verdict resting on fewer known words than this is marked short, with low confidence.
+    max_known_words: Annotated[int, Range(0, 10_000)] = 20
+
+
+class DataRoleThresholds(NamedTuple):
+    # P(the text reads as a data-engineering job), from the family head, from which an ML
+    # posting is never ML science (nor mixed): it reads as ML engineering.
+    engineering_min_p: Unit = 0.25
+
+
+class TitleThresholds(NamedTuple):
+    # The body contradicts its title when the verdict is the other role with at least this
+    # confidence; below it, the body leans the other way.
+    contradicts_min_p: Annotated[float, Range(0.5, 1.0)] = 0.75
 
 
 class MixedThresholds(NamedTuple):
-    # See decision.DEFAULT_THRESHOLDS and decision.mixed_grounds for what each number does.
-    p_low: Unit = 0.5
-    p_high: Unit = 0.5
-    strong_line: Annotated[float, Range(0.0, 1000.0)] = 0.25  # logit units
-    min_split: Annotated[float, Range(0.0, 2.0)] = 0.2  # over 0.5 switches the split ground off
-    split_p_low: Unit = 0.03
-    split_p_high: Unit = 0.97
+    """When a posting is mixed (decision.mixed_grounds); None switches a ground off."""
 
-
-class ConfidentThresholds(NamedTuple):
-    # A role verdict is confident when P(its role) is at least this.
-    min_p: Annotated[float, Range(0.5, 1.0)] = 0.97
+    # split: a job line reads strongly toward a role when it carries at least
+    # `strong_share` of the evidence of all job lines; mixed when each role has at least
+    # `min_lines` such lines, the smaller side at least `min_balance` of them, and
+    # P(scientist) is within [split_p_low, split_p_high].
+    strong_share: Annotated[float, Range(0.0, 1.0)] = 0.03
+    min_lines: Annotated[int, Range(1, 10_000)] = 1
+    min_balance: Annotated[float, Range(0.0, 0.5)] | None = 0.4
+    split_p_low: Unit = 0.01
+    split_p_high: Unit = 0.99
+    # band: P(scientist) within 0.5 +- band.
+    band: Annotated[float, Range(0.0, 0.5)] | None = None
+    # named: the posting names its job as both roles, and P(scientist) is within
+    # 0.5 +- named_band.
+    named_band: Annotated[float, Range(0.0, 0.5)] | None = None
 
 
 class Thresholds(NamedTuple):
-    off_topic: OffTopicThresholds
-    mixed: MixedThresholds
-    confident: ConfidentThresholds = ConfidentThresholds()
+    """Every number the decision rule reads, with the defaults `rolecli calibrate` and the
+    shipped calibration start from; each part may be left out of a card (its defaults)."""
+
+    off_topic: OffTopicThresholds = OffTopicThresholds()
+    short_text: ShortTextThresholds = ShortTextThresholds()
+    data_roles: DataRoleThresholds = DataRoleThresholds()
+    title: TitleThresholds = TitleThresholds()
+    mixed: MixedThresholds = MixedThresholds()
 
     def as_dict(self) -> dict[str, Any]:
         return {name: dict(part._asdict()) for name, part in self._asdict().items()}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "thresholds") -> "Thresholds":
+        """Thresholds from parsed JSON; ValueError naming the key that is wrong."""
+        thresholds: Thresholds = check_schema(cls, data, where)
+        return thresholds
 
 
 class DatasetEntry(NamedTuple):
@@ -298,12 +336,6 @@ def check_schema(cls: Any, data: Any, where: str) -> Any:
         return _build(cls, data, where)
     except _Invalid as exc:
         raise ValueError(str(exc)) from None
-
-
-def parse_thresholds(data: Any, where: str = "thresholds") -> Thresholds:
-    """Thresholds from a card or a calibration file; raises ValueError naming the key."""
-    thresholds: Thresholds = check_schema(Thresholds, data, where)
-    return thresholds
 
 
 def parse_card(data: Any, path: Path) -> Card:

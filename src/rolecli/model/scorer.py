@@ -6,7 +6,7 @@ Loading checks its sha256 against the model card, then its header against a sche
 every weight for finiteness; scoring needs a lookup per n-gram, a few multiplications and
 a sigmoid, so classifying a posting never imports scikit-learn, SciPy or NumPy.
 
-Layout (format 4), V terms (single words first), a hash table of T slots:
+Layout (format 5), V terms (single words first), a hash table of T slots:
 
     b"rolecli-scorer\\n"     magic
     uint32                  length H of the header
@@ -14,8 +14,8 @@ Layout (format 4), V terms (single words first), a hash table of T slots:
     uint32 x (V + 1)        term offsets: term s (s = 1..V) is term_bytes[off[s-1] : off[s]-1]
     uint32 x T              hash table: slot numbers (0 = empty), crc32 of a term's UTF-8,
                             linear probing; every term sits at most `max_probe` steps from home
-    float64 x V (x3 or x4)  idf, role, domain (and, when the header has `tech`, tech)
-                            coefficients, in slot order
+    float64 x V x (3 + K)   idf, role and domain coefficients, then (when the header has a
+                            `family` head of K classes) one column per class, in slot order
     term_bytes              the terms in UTF-8, each followed by a newline (an n-gram's words
                             joined by one space, as scikit-learn writes its vocabulary)
 
@@ -24,6 +24,7 @@ The writer (`encode`, called by `rolecli train`) and the reader live here, toget
 
 import json
 import math
+import re
 import struct
 import sys
 from array import array
@@ -42,6 +43,7 @@ from .card import (
     MODEL_FILE_SIZE_LIMIT,
     Card,
     Range,
+    Thresholds,
     check_schema,
     load_card,
     read_model_file,
@@ -51,7 +53,7 @@ from .card import (
 SCORER_FILE = "scorer.bin"
 LEGACY_SCORER_FILE = "scorer.json"  # format 2, written by rolecli before packed arrays
 SCORER_FORMAT = "rolecli-scorer"
-SCORER_FORMAT_VERSION = 4
+SCORER_FORMAT_VERSION = 5  # 5: the job-family head (K classes) replaced the tech head
 MAGIC = b"rolecli-scorer\n"
 SCORER_SIZE_LIMIT = 256 << 20  # ~16 MiB per 300k terms; the cap bounds memory before reading
 HEADER_SIZE_LIMIT = 1 << 20
@@ -99,6 +101,17 @@ class HeadSettings(NamedTuple):
     intercept: float
 
 
+MAX_FAMILIES = 16
+_FAMILY_NAME = re.compile(r"[a-z][a-z_]{0,31}")
+
+
+class FamilyHead(NamedTuple):
+    """A multinomial head: which job family a text reads as (softmax over the classes)."""
+
+    classes: list[str]
+    intercepts: list[float]
+
+
 class Header(NamedTuple):
     format: str
     format_version: int
@@ -111,7 +124,7 @@ class Header(NamedTuple):
     role: HeadSettings
     domain: HeadSettings
     words: Annotated[int, Range(0, MAX_TERMS)]  # slots 1..words are the single-word terms
-    tech: HeadSettings | None = None
+    family: FamilyHead | None = None
 
 
 # -- what train writes ------------------------------------------------------------------------
@@ -128,8 +141,11 @@ class ScorerData(NamedTuple):
     domain_coef: list[float]
     role_intercept: float
     domain_intercept: float
-    tech_coef: list[float] | None = None  # the optional third head (see Scorer.tech)
-    tech_intercept: float | None = None
+    # The optional job-family head (see Scorer.family): its classes, one coefficient column
+    # per class, and their intercepts.
+    family_classes: list[str] | None = None
+    family_coef: list[list[float]] | None = None
+    family_intercepts: list[float] | None = None
 
 
 def encode(data: ScorerData) -> bytes:
@@ -156,9 +172,10 @@ def encode(data: ScorerData) -> bytes:
         "words": words,
     }
     columns = [data.idf, data.role_coef, data.domain_coef]
-    if data.tech_coef is not None:
-        header["tech"] = {"intercept": float(data.tech_intercept or 0.0)}
-        columns.append(data.tech_coef)
+    if data.family_classes is not None:
+        header["family"] = {"classes": list(data.family_classes),
+                            "intercepts": [float(b) for b in data.family_intercepts or ()]}
+        columns.extend(data.family_coef or ())
     weights = (array("d", column) for column in columns)
     sections: list[array[Any]] = [offsets, table, *weights]
     return join_file(header, b"".join(map(_little_endian, sections)) + b"".join(
@@ -220,7 +237,7 @@ class _Parsed(NamedTuple):
     idf: "array[float]"
     role_coef: "array[float]"
     domain_coef: "array[float]"
-    tech_coef: "array[float] | None"
+    family_coef: "list[array[float]]"  # one column per family class (none without the head)
     term_bytes: bytes
 
 
@@ -248,7 +265,7 @@ def _parse(raw: bytes, check_weights: bool = True) -> _Parsed:
     n, size = header.terms, header.table_size
     if size & (size - 1) or size <= n:
         raise ValueError(f"hash table of {size} slots for {n} terms")
-    heads = 3 if header.tech is None else 4
+    heads = 3 + _family_classes(header.family)
     if header.words > n:
         raise ValueError(f"{header.words} single words of {n} terms")
     lengths = (4 * (n + 1), 4 * size, *[8 * n] * heads, header.term_bytes)
@@ -265,9 +282,22 @@ def _parse(raw: bytes, check_weights: bool = True) -> _Parsed:
     if check_weights and not all(math.isfinite(sum(column)) for column in columns):
         raise ValueError("non-finite weight")
     idf, role, domain = columns[:3]
-    tech = columns[3] if heads == 4 else None
-    return _Parsed(header, data["analyzer"], offsets, table, idf, role, domain, tech,
+    return _Parsed(header, data["analyzer"], offsets, table, idf, role, domain, columns[3:],
                    bytes(sections[-1]))
+
+
+def _family_classes(family: FamilyHead | None) -> int:
+    """How many coefficient columns the family head adds; ValueError when it is malformed."""
+    if family is None:
+        return 0
+    classes = family.classes
+    if not 2 <= len(classes) <= MAX_FAMILIES or len(set(classes)) != len(classes):
+        raise ValueError(f"header.family.classes: 2 to {MAX_FAMILIES} distinct names expected")
+    if not all(_FAMILY_NAME.fullmatch(name) for name in classes):
+        raise ValueError("header.family.classes: names are lower-case words")
+    if len(family.intercepts) != len(classes) or not all(map(math.isfinite, family.intercepts)):
+        raise ValueError("header.family.intercepts: one finite number per class expected")
+    return len(classes)
 
 
 class _Unsupported(ValueError):
@@ -297,8 +327,10 @@ def decode(raw: bytes) -> ScorerData:
         domain_coef=parsed.domain_coef.tolist()[1:],
         role_intercept=header.role.intercept,
         domain_intercept=header.domain.intercept,
-        tech_coef=None if parsed.tech_coef is None else parsed.tech_coef.tolist()[1:],
-        tech_intercept=None if header.tech is None else header.tech.intercept,
+        family_classes=None if header.family is None else header.family.classes,
+        family_coef=None if header.family is None else [c.tolist()[1:] for c in
+                                                        parsed.family_coef],
+        family_intercepts=None if header.family is None else header.family.intercepts,
     )
 
 
@@ -455,9 +487,9 @@ class Scorer(NamedTuple):
     domain_coef: "array[float]"
     role_intercept: float
     domain_intercept: float
-    # P(a data or software job) of a text that is not an ML posting (wording its off-topic
-    # verdict): (coefficients, intercept), None for a model without that head.
-    tech: "tuple[array[float], float] | None"  # (coefficients, intercept)
+    # Which job family a text reads as (ml, data_engineer, data_analyst, software, other):
+    # (classes, one coefficient column per class, intercepts), None for a model without it.
+    family: "tuple[tuple[str, ...], list[array[float]], tuple[float, ...]] | None"
     words: int  # slots 1..words hold the single-word terms
     model_card: Card
     sha256: str
@@ -473,8 +505,8 @@ class Scorer(NamedTuple):
         return self.model_card.data or {}
 
     @property
-    def thresholds(self) -> dict[str, Any]:
-        return self.model_card.thresholds.as_dict()
+    def thresholds(self) -> Thresholds:
+        return self.model_card.thresholds
 
     def term(self, slot: int) -> str:
         return self.vocabulary.term(slot)
@@ -526,14 +558,20 @@ class Scorer(NamedTuple):
             raise ModelError(f"{self.vocabulary.source}: malformed scorer (weights overflow)")
         return role, domain
 
-    def tech_logit(self, counts: dict[int, int]) -> float | None:
-        if self.tech is None:
+    def family_probabilities(self, counts: dict[int, int]) -> dict[str, float] | None:
+        """P(each job family) of a text (a softmax over the family head), None without it."""
+        if self.family is None:
             return None
-        coef, intercept = self.tech
+        classes, columns, intercepts = self.family
         values, norm = self._tfidf(counts)
-        if norm == 0:
-            return intercept
-        return intercept + float(sum(map(mul, values, map(coef.__getitem__, counts)))) / norm
+        logits = [
+            b + (sum(map(mul, values, map(coef.__getitem__, counts))) / norm if norm else 0.0)
+            for coef, b in zip(columns, intercepts)
+        ]
+        top = max(logits)
+        exps = [math.exp(z - top) for z in logits]
+        total = sum(exps)
+        return {name: e / total for name, e in zip(classes, exps)}
 
     def known_words(self, counts: dict[int, int]) -> int:
         """How many of a text's words (not n-grams) are in the vocabulary."""
@@ -611,11 +649,12 @@ class Scorer(NamedTuple):
         vocabulary = Vocabulary(parsed.term_bytes, parsed.offsets, parsed.table,
                                 parsed.header.max_probe, (low, high), path)
         header = parsed.header
-        tech = None
-        if parsed.tech_coef is not None and header.tech is not None:
-            tech = (parsed.tech_coef, header.tech.intercept)
+        family = None
+        if header.family is not None:
+            family = (tuple(header.family.classes), parsed.family_coef,
+                      tuple(header.family.intercepts))
         return cls(analyzer, vocabulary, parsed.idf, parsed.role_coef, parsed.domain_coef,
-                   header.role.intercept, header.domain.intercept, tech, header.words,
+                   header.role.intercept, header.domain.intercept, family, header.words,
                    card, sha256, path.parent)
 
     @classmethod

@@ -3,7 +3,9 @@
 A model is three logistic-regression heads over one TF-IDF vocabulary:
   role    P(scientist) of an ML posting (engineer 0, scientist 1), calibrated;
   domain  P(the text is an ML or data-science job description);
-  tech    P(a data or software job) of a text that is not one, to word the off-topic verdict.
+  family  which job family a text reads as (ml, data_engineer, data_analyst, software, other):
+          it words the off-topic verdict and keeps a data-engineering posting from reading
+          as ML science.
 Rows are posting texts (CSV, JSONL, label folders) or the text-free n-gram counts of real
 postings (`*.counts.jsonl.gz`, see counts.py): both become the same term counts.
 """
@@ -29,17 +31,23 @@ from typing import Any
 
 from .. import __version__
 from .. import counts as count_form
-from ..decision import DEFAULT_THRESHOLDS
 from ..errors import InputError, ModelError, UsageError
-from ..io.labelled import ROLE_LABELS, DatasetInfo, Example, describe, load_examples
+from ..io.labelled import (
+    FAMILY_ONLY,
+    ROLE_LABELS,
+    DatasetInfo,
+    Example,
+    describe,
+    load_examples,
+)
 from ..paths import shipped_data_dir
 from .analyzer import BOUNDED_TOKEN_PATTERN, ROLE_WORDS, TOKEN_PATTERN, Analyzer
-from .card import CARD_FILE, CARD_FORMAT_VERSION, MODEL_FILE_SIZE_LIMIT, parse_thresholds
+from .card import CARD_FILE, CARD_FORMAT_VERSION, MODEL_FILE_SIZE_LIMIT, Thresholds
 from .scorer import LEGACY_SCORER_FILE, SCORER_FILE, ScorerData, encode, verified_bytes
 
 PIPELINE_FILE = "pipeline.joblib"
 DOMAIN_FILE = "domain.joblib"
-TECH_FILE = "tech.joblib"
+FAMILY_FILE = "family.joblib"
 CALIBRATION_FILE = "calibration.json"
 OFFTOPIC_FILE = "offtopic.csv"
 BOILERPLATE_FILE = "boilerplate.csv"
@@ -83,7 +91,9 @@ _DEFAULTS: dict[str, Any] = {
     # Platt scaling fitted on out-of-fold logits (stratified folds, fixed seed), folded in.
     "calibration": {"method": "platt", "folds": 5},
     "domain": {"C": 3.0, "solver": "liblinear"},
-    "tech": {"C": 1.0, "solver": "liblinear"},
+    # Multinomial (softmax) over the job families of the rows: ML postings, and the
+    # off-topic rows by their family (FAMILIES); lbfgs, which has no randomness either.
+    "family": {"C": 1.0, "solver": "lbfgs"},
 }
 
 
@@ -108,8 +118,24 @@ Hyperparameters = Mapping[str, Any]
 # The shipped model's settings; read-only, so a run that wants others passes its own.
 DEFAULT_HYPERPARAMETERS: Hyperparameters = _frozen(_DEFAULTS)
 del _DEFAULTS
-# Job families (offtopic_dev.csv's `family`) that are data or software work without ML.
-TECH_FAMILY = re.compile(r"^(tech_|data_analyst)")
+# The job families the family head tells apart, in class order: every ML row is "ml"; an
+# off-topic row's `family` column (job families such as offtopic_dev.csv's and
+# adjacent_dev.csv's) maps to the first pattern it matches, and a row without one is "other".
+FAMILIES = (
+    ("ml", None),
+    ("data_engineer", re.compile(r"^data_engineer")),
+    ("data_analyst", re.compile(r"^data_analyst")),
+    ("software", re.compile(r"^tech_")),
+    ("other", re.compile(r"")),
+)
+
+
+def job_family(example: Example) -> str:
+    """The family head's class for a row (its label first: an ML row is always "ml")."""
+    if example.label not in ("off_topic", FAMILY_ONLY):
+        return "ml"
+    family = example.family or ""
+    return next(name for name, pattern in FAMILIES[1:] if pattern.match(family))
 # The family of data/boilerplate.csv: benefits, pay, equal-opportunity, how-to-apply and
 # about-the-company phrases the team wrote. Training assembles them into blocks (like the
 # ones real postings end with) that teach the vocabulary rule what every job ad says and
@@ -222,8 +248,8 @@ def select_vocabulary(
         share = settings["boilerplate_line_share"]
         chosen = {t for t in chosen if in_boilerplate.get(t, 0) < share * total[t]}
     ads = [c for e, c in zip(examples, terms) if e.label == "off_topic" and e.family
-           and e.family != BOILERPLATE_FAMILY and not TECH_FAMILY.match(e.family)]
-    on_topic = [c for e, c in zip(examples, terms) if e.label != "off_topic"]
+           and e.family != BOILERPLATE_FAMILY and job_family(e) == "other"]
+    on_topic = [c for e, c in zip(examples, terms) if e.label not in ("off_topic", FAMILY_ONLY)]
     if on_topic:
         ratio = settings["boilerplate_ratio"]
         in_ml = _document_rates(on_topic)
@@ -281,6 +307,23 @@ def balanced(y: Any, weights: Any) -> Any:
     return out
 
 
+def fit_family(examples: Sequence[Example], features: Any, settings: Mapping[str, Any]) -> Any:
+    """The job-family head on every row (None when the rows hold one family only): each
+    (source, family) cell weighs the square root of its size, and the families weigh
+    alike."""
+    import numpy as np
+
+    y = np.array([job_family(e) for e in examples])
+    if len(set(y)) < 2:
+        return None
+    weights = cell_weights([(e.group, family) for e, family in zip(examples, y)])
+    for family in set(y):
+        weights[y == family] *= len(y) / (len(set(y)) * weights[y == family].sum())
+    family = make_classifier(settings)
+    family.fit(features, y, sample_weight=weights)
+    return family
+
+
 def make_classifier(settings: Mapping[str, Any]) -> Any:
     from sklearn.linear_model import LogisticRegression
 
@@ -301,7 +344,7 @@ class RoleModel:
     vectorizer_: Any
     role_: Any
     domain_: Any
-    tech_: Any | None  # None when the data has no data/software job families
+    family_: Any | None  # None when the rows hold only one job family
     platt_: tuple[float, float]  # (a, b), folded into the role head
     metrics_: dict[str, Any]  # out-of-fold metrics
 
@@ -393,21 +436,16 @@ class RoleModel:
         role.coef_ = role.coef_ * a  # calibrated: sigmoid(a*z + b) is a logistic model too
         role.intercept_ = role.intercept_ * a + b
 
-        on_topic = np.array([int(label != "off_topic") for label in labels])
-        domain_keys = [(e.family or e.group) if e.label == "off_topic" else key
-                       for e, key in zip(examples, keys)]
+        # Rows whose topic is unknown (family_only) teach the family head alone.
+        topical = np.array([i for i, label in enumerate(labels) if label != FAMILY_ONLY])
+        on_topic = np.array([int(labels[i] != "off_topic") for i in topical])
+        domain_keys = [(examples[i].family or examples[i].group)
+                       if labels[i] == "off_topic" else keys[i] for i in topical]
         domain = make_classifier(settings["domain"])
-        domain.fit(features, on_topic, sample_weight=balanced(on_topic, cell_weights(domain_keys)))
+        domain.fit(features[topical], on_topic,
+                   sample_weight=balanced(on_topic, cell_weights(domain_keys)))
 
-        tech = None
-        families = [(i, e.family) for i, e in enumerate(examples)
-                    if e.label == "off_topic" and e.family]
-        tech_y = np.array([int(bool(TECH_FAMILY.match(f))) for _, f in families])
-        if len(set(tech_y)) == 2:
-            rows = np.array([i for i, _ in families])
-            tech = make_classifier(settings["tech"])
-            tech.fit(features[rows], tech_y,
-                     sample_weight=balanced(tech_y, cell_weights([f for _, f in families])))
+        family = fit_family(examples, features, settings["family"])
 
         from .calibration import expected_calibration_error, roc_auc
 
@@ -424,13 +462,13 @@ class RoleModel:
                 "ece": round(float(expected_calibration_error(list(role_y), list(p)) or 0.0), 4),
             },
         }
-        self.vectorizer_, self.role_, self.domain_, self.tech_ = vectorizer, role, domain, tech
+        self.vectorizer_, self.role_, self.domain_, self.family_ = vectorizer, role, domain, family
         self.platt_ = (float(a), float(b))
         self.metrics_ = metrics
         return self
 
     def pipeline(self, head: str) -> Any:
-        """A fitted head ("role", "domain", "tech") as a scikit-learn pipeline."""
+        """A fitted head ("role", "domain", "family") as a scikit-learn pipeline."""
         from sklearn.pipeline import Pipeline
 
         return Pipeline([("tfidf", self.vectorizer_), ("clf", getattr(self, head + "_"))])
@@ -439,7 +477,7 @@ class RoleModel:
         """The fitted heads as the compiled scorer's plain data (columns in slot order)."""
         vectorizer = self.vectorizer_
         vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-        tech = self.tech_
+        family = self.family_
         return ScorerData(
             analyzer={
                 "lowercase": vectorizer.lowercase,
@@ -456,8 +494,11 @@ class RoleModel:
             domain_coef=[float(x) for x in self.domain_.coef_[0]],
             role_intercept=float(self.role_.intercept_[0]),
             domain_intercept=float(self.domain_.intercept_[0]),
-            tech_coef=None if tech is None else [float(x) for x in tech.coef_[0]],
-            tech_intercept=None if tech is None else float(tech.intercept_[0]),
+            family_classes=None if family is None else [str(c) for c in family.classes_],
+            family_coef=None if family is None else [[float(x) for x in row]
+                                                     for row in family.coef_],
+            family_intercepts=None if family is None else [float(b)
+                                                           for b in family.intercept_],
         )
 
     def save(
@@ -476,11 +517,11 @@ class RoleModel:
                           "folds": self.metrics_["out_of_fold"]["folds"],
                           "rows": self.metrics_["out_of_fold"]["rows"]},
         }
-        thresholds: dict[str, Any] = json.loads(json.dumps(DEFAULT_THRESHOLDS))
+        thresholds = Thresholds().as_dict()
         calibrated = load_calibration(calibration)
         if calibrated is not None:
             if calibrated.get("training_fingerprint") == fingerprint:
-                thresholds = dict(calibrated["thresholds"])
+                thresholds = Thresholds.from_dict(calibrated["thresholds"]).as_dict()
                 calibration_info["thresholds_from"] = {
                     "source": _display_path(calibration) if calibration else None,
                     "fitted_on": calibrated.get("fitted_on"),
@@ -491,8 +532,8 @@ class RoleModel:
                     "applied (re-run `rolecli calibrate`)"
                 )
         pipelines = {PIPELINE_FILE: "role", DOMAIN_FILE: "domain"}
-        if self.tech_ is not None:
-            pipelines[TECH_FILE] = "tech"
+        if self.family_ is not None:
+            pipelines[FAMILY_FILE] = "family"
         spec = self.compile()
         blobs = {name: _dump_joblib(_deterministic(self.pipeline(head)))
                  for name, head in pipelines.items()}
@@ -512,7 +553,8 @@ class RoleModel:
             "nonzero_coefficients": {
                 head: sum(c != 0.0 for c in coef)
                 for head, coef in (("role", spec.role_coef), ("domain", spec.domain_coef),
-                                   ("tech", spec.tech_coef or []))
+                                   *(("family." + name, coef) for name, coef in
+                                     zip(spec.family_classes or (), spec.family_coef or ())))
                 if coef
             },
             "calibration": calibration_info,
@@ -611,7 +653,7 @@ def load_calibration(path: Path | None) -> dict[str, Any] | None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: not a calibration file ({type(exc).__name__})") from None
     try:
-        parse_thresholds(data["thresholds"])  # the card's schema: refused now, not at load
+        Thresholds.from_dict(data["thresholds"])  # the card's schema: refused now, not at load
     except ValueError as exc:
         raise UsageError(f"{path}: not a calibration file ({exc})") from None
     return dict(data)
@@ -744,8 +786,10 @@ def pin_blas_kernel() -> None:
 
 
 
-MODEL_FILES = frozenset({CARD_FILE, PIPELINE_FILE, DOMAIN_FILE, TECH_FILE, SCORER_FILE,
-                         LEGACY_SCORER_FILE})
+# Every file a model directory of this or an older rolecli holds ("tech.joblib": the head
+# the family head replaced), so that retraining replaces an older model in place.
+MODEL_FILES = frozenset({CARD_FILE, PIPELINE_FILE, DOMAIN_FILE, FAMILY_FILE, SCORER_FILE,
+                         LEGACY_SCORER_FILE, "tech.joblib"})
 
 
 def write_model_directory(output: Path, files: dict[str, bytes]) -> None:
@@ -753,7 +797,7 @@ def write_model_directory(output: Path, files: dict[str, bytes]) -> None:
 
     They are written into a new directory beside it, which then takes its place by two
     renames: a crash or a full disk midway leaves the old model whole, never half of each,
-    and no file of the old model (a tech head the new one lacks) lingers. A directory that
+    and no file of the old model (a head the new one lacks) lingers. A directory that
     holds anything but model files is refused, not replaced.
     """
     check_model_output(output)

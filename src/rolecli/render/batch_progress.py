@@ -54,9 +54,13 @@ def print_batch_summary(summary: BatchSummary, output: Path | None) -> None:
         f"scored {summary.rows} items in {summary.seconds:.1f}s "
         f"({summary.items_per_second:.0f} items/s): {labels}; "
         f"off-topic {summary.off_topic}; errors {summary.errors}"
-        + (f"; titles disagreeing with their body {summary.titles_disagree} of {summary.titled}"
-           if summary.titled else "")
     ]
+    if summary.titled:
+        grades = summary.title_grades
+        lines.append(
+            f"titles against their body: {grades['agrees']} agree, {grades['leans']} lean the "
+            f"other way, {grades['contradicts']} contradict (of {summary.titled} naming a role)"
+        )
     if summary.renamed:
         first, renamed = summary.first_renamed
         lines.append(

@@ -22,7 +22,7 @@ from rich.text import Text
 
 from ..decision import ROLE_NAMES
 from ..sections import BOILERPLATE, KIND_NAMES
-from .terminal import LABEL_STYLES, bar, label_text, literal
+from .terminal import GRADE_STYLES, LABEL_STYLES, bar, label_text, literal
 
 TOP_TERMS = 10
 # Shading cut-offs as fractions of the posting's strongest per-character weight: the
@@ -190,10 +190,12 @@ def _verdict(explanation: dict[str, Any]) -> Table:
         grid.add_row("why" if number == 0 else "", literal("• " + reason))
     check = explanation["title_check"]
     if check:
-        grid.add_row("title", literal(check, style="bold yellow"
-                                      if explanation["title"]["agrees"] is False else ""))
+        grid.add_row("title", literal(check,
+                                      style=GRADE_STYLES.get(explanation["title"]["grade"], "")))
     else:
         grid.add_row("title", Text("none given or found (give one with --title)", style="dim"))
+    if explanation["what_if"] and not explanation["off_topic"]:
+        grid.add_row("what if", literal(explanation["what_if"]["sentence"]))
     return grid
 
 

@@ -48,7 +48,7 @@ class TableWriter(RowWriter):
         # squeeze the ids into folding mid-word at 80 columns.
         errors = [values[6] for values in self.rows if values[6]]
         self.rows = [values[:6] for values in self.rows]
-        if not any(values[5] for values in self.rows):  # no title disagrees: no column
+        if not any(values[5] for values in self.rows):  # every title agrees: no column
             columns.remove("title")
             self.rows = [values[:5] for values in self.rows]
         for column in columns:
@@ -72,7 +72,8 @@ class TableWriter(RowWriter):
 
 
 def _title_cell(title: dict[str, Any] | None) -> str:
-    """A title the body disagrees with, by its label ("scientist: disagrees"); else nothing."""
-    if not title or title["agrees"] is not False:
+    """A title the body does not simply agree with, by its label and how the body compares
+    ("scientist: contradicts", "engineer: leans"); else nothing."""
+    if not title or title.get("grade") in (None, "agrees"):
         return ""
-    return f"{title['label']}: disagrees"
+    return f"{title['label']}: {title['grade']}"

@@ -38,6 +38,10 @@ def bar(fraction: float, width: int = 24) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
+# The title check stands out when the body does not simply agree with the title.
+GRADE_STYLES = {"contradicts": "bold yellow", "leans": "yellow"}
+
+
 def label_text(label: str | None) -> Text:
     if label is None:
         return Text("not an ML job description", style="bold red")
@@ -68,10 +72,10 @@ def classification_panel(result: dict[str, Any], title: str = "rolecli") -> Pane
     for number, reason in enumerate(result["reasons"]):
         table.add_row("why" if number == 0 else "", literal("• " + reason), "")
     if result["title_check"]:
-        check = literal(result["title_check"])
-        if result["title"]["agrees"] is False:
-            check.stylize("bold yellow")
-        table.add_row("title", check, "")
+        table.add_row("title", literal(result["title_check"],
+                                       style=GRADE_STYLES.get(result["title"]["grade"], "")), "")
+    if result["what_if"]:
+        table.add_row("what if", literal(result["what_if"]["sentence"]), "")
     for role in ("engineer", "scientist"):
         terms = ", ".join(result["top_terms"][role][:6]) or "—"
         table.add_row(f"{role} terms", literal(terms, style=LABEL_STYLES[role].split()[-1]), "")

@@ -1,0 +1,80 @@
+"""Words that name the work: which kind of science a posting's lines describe, and which of its
+words may be quoted as evidence of a role.
+
+The scientist side of the model spans two kinds of work, and a reason names the one the
+lines describe:
+  - data science: analysis, statistics, experiments and A/B tests, forecasting, insight for
+    the business (the work of most industry data scientists);
+  - research: papers and conferences, new methods, the state of the art.
+Reporting tools (SQL, Excel, Tableau, dashboards) are neither: a reason never quotes them as
+evidence of science, and never calls them research. Quotes are content words and phrases
+of the posting: never a role's name, a generic word ("looking", "team", "experience"), or
+a pair of words the posting does not write side by side ("looking for a data").
+"""
+
+from __future__ import annotations
+
+import re
+
+RESEARCH = re.compile(
+    r"\b(?:research\w*|publish\w*|publications?|papers?|conferences?|journals?|neurips|nips"
+    r"|icml|iclr|cvpr|iccv|eccv|acl|emnlp|naacl|kdd|aaai|ijcai|novel|state[- ]of[- ]the[- ]art"
+    r"|sota|phd|ph\.d|doctorate|literature|theor(?:y|ies|etical)|first[- ]author|peer[- ]review\w*"
+    r"|patents?|inventions?|breakthroughs?"
+    r"|new (?:methods|algorithms|architectures|approaches|techniques))\b",
+    re.IGNORECASE,
+)
+DATA_SCIENCE = re.compile(
+    r"\b(?:statistic\w*|analy[sz](?:e|es|ed|ing|is)\b|analyses|analytic(?:al|s)?|experiment\w*"
+    r"|a/b|ab test\w*|split test\w*|hypothes[ie]s|causal|forecast\w*|time[- ]series|regression"
+    r"|predictive"
+    r"|propensity|churn|insights?|exploratory|econometric\w*|bayesian|probabilit\w*"
+    r"|segmentation|clustering|optimi[sz]ation|simulation\w*|kpis?|metrics|measurement"
+    r"|stakeholders?|business (?:questions|problems|decisions|impact)|data[- ]driven)\b",
+    re.IGNORECASE,
+)
+REPORTING = re.compile(
+    r"^(?:sql|mysql|t-sql|tsql|pl/sql|excel|vba|tableau|power\s?bi|powerbi|looker|qlik\w*"
+    r"|ssrs|ssis|dashboard\w*|report|reports|reporting|spreadsheets?|google sheets"
+    r"|data studio|pivot tables?|microstrategy|cognos|sas|spss)$",
+    re.IGNORECASE,
+)
+# Words that name no work: a reason never quotes them (alone or as a phrase of only these).
+GENERIC = frozenset({
+    "ability", "able", "across", "additional", "also", "apply", "applicants", "based",
+    "best", "big", "candidate", "candidates", "company", "core", "data", "day", "deep",
+    "degree", "desired", "develop", "develops", "developing", "different", "drive", "eager",
+    "employer", "environment", "etc", "excellent", "experience", "experienced", "expert",
+    "expertise", "field", "fields", "good", "great", "help", "high", "highly", "ideal",
+    "including", "join", "key", "knowledge", "large", "level", "like", "looking", "make",
+    "new", "opportunity", "opportunities", "order", "plus", "position", "positions",
+    "preferred", "proven", "related", "relevant", "required", "requirement", "requirements",
+    "responsibilities", "responsible", "role", "roles", "seeking", "similar", "skills",
+    "solid", "strong", "successful", "support", "team", "teams", "understanding", "use",
+    "used", "using", "value", "variety", "various", "way", "ways", "well", "work",
+    "working", "works", "world", "year", "years", "engineer", "engineers", "engineering",
+    "scientist", "scientists", "science", "sciences", "researcher", "researchers", "ml",
+    "ai", "machine", "learning",
+})
+
+
+def science_kind(texts: list[str]) -> str:
+    """How to name the scientist-side work of these lines: "research" when research words
+    outnumber data-science words in them, "data science" otherwise."""
+    research = data_science = 0
+    for text in texts:
+        research += len(RESEARCH.findall(text))
+        data_science += len(DATA_SCIENCE.findall(text))
+    return "research" if research > data_science else "data science"
+
+
+def quotable(term: str, surface: str, scientist_side: bool) -> bool:
+    """Whether a term, written `surface` in the posting, may be quoted as evidence: its words
+    stand side by side in the posting, not all of them are generic, and on the scientist
+    side it is no reporting tool."""
+    words = term.split()
+    if len(surface.split()) != len(words):  # stop words between: "looking for a data"
+        return False
+    if all(word in GENERIC for word in words):
+        return False
+    return not (scientist_side and REPORTING.match(surface.strip()))
