@@ -27,6 +27,7 @@ from typing import Any
 from ..errors import InputError
 from ..escape import spreadsheet_cell
 from .documents import MAX_INPUT_BYTES, guess_encoding, mostly_utf8
+from .tables import unbounded_fields
 
 MAX_SHEET_ROWS = 5_000
 MAX_SHEET_COLUMNS = 200
@@ -114,7 +115,8 @@ def _csv_rows(data: bytes, name: str) -> Iterator[list[Any]]:
     reader = csv.reader(io.StringIO(_decode(data), newline=""))
     while True:
         try:
-            row = next(reader)
+            with unbounded_fields():  # a long posting passes csv's default field limit
+                row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
