@@ -40,6 +40,8 @@ XLSX_CELL_CHARS = 32_767  # Excel's limit for one cell: longer text would not op
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv"
 SHEET_KINDS = {"csv": CSV_TYPE, "xlsx": XLSX_TYPE}
+# The media types a spreadsheet is sent as (`POST /v1/batch` takes these besides JSONL).
+SHEET_TYPES = (CSV_TYPE, "application/csv", XLSX_TYPE)
 
 # Header names recognised for each column, compared without case, spaces, - or _.
 TEXT_NAMES = ("text", "description", "jobdescription", "posting", "postingtext", "jd",

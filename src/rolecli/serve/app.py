@@ -31,6 +31,7 @@ from ..classifier import load_scorer
 from ..errors import InputError
 from ..escape import json_text, visible
 from ..io.documents import text_from_bytes
+from ..io.sheets import SHEET_TYPES, XLSX_TYPE
 from ..model.scorer import Scorer
 from . import page, scoring
 from .live import live_answer
@@ -51,7 +52,7 @@ from .requests import (
     require_type,
 )
 from .server import ServeSettings
-from .spreadsheets import SHEET_TYPES, SheetAnswer, out_kind, sheet_answer, too_large_sheet
+from .spreadsheets import SheetAnswer, out_kind, sheet_answer, too_large_sheet
 
 SCORING_THREADS = 4
 T = TypeVar("T")
@@ -135,12 +136,12 @@ class App:
     async def sheet_batch(self, request: Request) -> Response:
         """A CSV or .xlsx body: the same spreadsheet back with rolecli's columns added."""
         data = await _sheet_body(request)
+        name = "batch.xlsx" if _media_type(request) == XLSX_TYPE else "batch.csv"
         query = request.query_params
         answer = await self.work(
-            sheet_answer, self.scorer, data, "batch" + (".xlsx" if _media_type(request) ==
-                                                       SHEET_TYPES[-1] else ".csv"),
-            out_kind(None, request.headers.get("accept", "")), query.get("text_column"),
-            query.get("title_column"), query.get("id_column"),
+            sheet_answer, self.scorer, data, name, out_kind(None, request.headers.get(
+                "accept", "")),
+            query.get("text_column"), query.get("title_column"), query.get("id_column"),
         )
         return _sheet_response(answer)
 

@@ -22,8 +22,6 @@ from ..model.scorer import Scorer
 from .requests import RequestError
 from .scoring import score_sheet
 
-# What `POST /v1/batch` takes as a spreadsheet, besides JSON Lines.
-SHEET_TYPES = ("text/csv", "application/csv", XLSX_TYPE)
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
