@@ -283,8 +283,8 @@ def test_screenshots_desktop_and_phone(browser, server, tmp_path):
         paste_and_submit(browser, server, text, title="Research Engineer")
         if folds:  # "How the score is computed", open: the line table as a list
             open_folds(browser)
-            how = browser.find_element(By.CSS_SELECTOR, "#result details.how")
-            browser.execute_script("arguments[0].scrollIntoView()", how)
+            table = browser.find_element(By.CSS_SELECTOR, "#result table.lines")
+            browser.execute_script("arguments[0].closest('section').scrollIntoView()", table)
         width = browser.execute_script("return document.documentElement.scrollWidth")
         assert width <= size[0], f"{name}: the page scrolls sideways ({width} px)"
         _save(browser, tmp_path, name, size, top=not folds)
@@ -389,6 +389,22 @@ def test_text_cleared_brings_back_the_prompt(browser, server):
     WebDriverWait(browser, 10).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "#result .waiting"))
     assert not browser.find_elements(By.CSS_SELECTOR, "#result h1")
+
+
+def test_a_long_text_is_checked_by_the_button(browser, server):
+    viewport(browser, DESKTOP)
+    text = SCREENSHOT_POSTING.read_text(encoding="utf-8")
+    long = (text + "\n") * (100_000 // len(text) + 1)
+    paste(browser, server, long)
+    requests = live_requests(server)
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.ID, "live-status").text.startswith("A long text (over 100,000"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#result h1")
+    browser.find_element(By.CSS_SELECTOR, "form.ask button[type=submit]").click()
+    wait_for_heading(browser, HEADINGS[expected_label(server, long)], seconds=60)
+    assert live_requests(server) == requests  # the form's post, not /live
+    assert not [b for b in browser.find_elements(By.CSS_SELECTOR, "#result button.without")
+                if b.is_displayed()]  # its offsets are the server's, not the page's
 
 
 # -- what if this line were gone? --------------------------------------------------------------

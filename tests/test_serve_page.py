@@ -21,6 +21,7 @@ openpyxl = pytest.importorskip("openpyxl")
 
 from rolecli import classify, explain  # noqa: E402
 from rolecli.io.sheets import MAX_SHEET_ROWS, XLSX_TYPE  # noqa: E402
+from rolecli.serve.requests import MAX_LIVE_CHARS  # noqa: E402
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.txt"))
 TOKEN = "s3cret-token-for-the-tests-0123"
@@ -110,6 +111,16 @@ def test_live_refuses_what_the_api_refuses(server):
     status, _, _ = server.request("POST", "/live", "text=x",
                                   {"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 415  # a cross-site form cannot post here without a preflight
+
+
+def test_live_is_for_a_posting_being_written_not_a_book(server):
+    text = (EXAMPLES / "ml-engineer.txt").read_text(encoding="utf-8")
+    long = (text + "\n") * (MAX_LIVE_CHARS // len(text) + 1)
+    status, _, data = live(server, {"text": long})
+    assert status == 413
+    assert data["error"] == (f"text longer than {MAX_LIVE_CHARS:,} characters: check it with "
+                             "the form's button instead of live")
+    assert live(server, {"text": long[:MAX_LIVE_CHARS]})[0] == 200
 
 
 def test_live_posting_markup_stays_text(server):

@@ -15,7 +15,7 @@ from typing import Any
 from ..io.documents import MAX_INPUT_BYTES
 from ..io.sheets import MAX_SHEET_BYTES, MAX_SHEET_ROWS, XLSX_TYPE
 from ..render.html import CSS, report_sections, verdict_class, verdict_heading
-from .requests import MAX_TITLE_CHARS
+from .requests import MAX_LIVE_CHARS, MAX_TITLE_CHARS
 
 # Scripts and styles from this server only; inline style attributes carry the report's bar
 # widths; no frames, no plugins, forms post back here only.
@@ -175,7 +175,7 @@ def _token_field(token_required: bool, field_id: str) -> str:
 def _posting_form(text: str, title: str, token_required: bool) -> str:
     return "".join([
         f'<form class="card ask" method="post" action="/" enctype="multipart/form-data" '
-        f'data-max-bytes="{MAX_INPUT_BYTES}">',
+        f'data-max-bytes="{MAX_INPUT_BYTES}" data-live-chars="{MAX_LIVE_CHARS}">',
         '<div class="field"><label for="title">Job title <span class="opt">(optional)</span>'
         f'</label><input type="text" id="title" name="title" maxlength="{MAX_TITLE_CHARS}" '
         f'autocomplete="off" value="{_e(title)}"></div>',

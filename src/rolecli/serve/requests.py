@@ -287,12 +287,18 @@ def parse_form(content_type: str, body: bytes) -> Form:
 # -- live scoring: the page's updates as the posting is written --------------------------
 
 MAX_WITHOUT = 50  # lines one update may leave out
+# Live updates are for a posting being written (a few KB); a longer text is checked once,
+# by the form, so that typing into it does not queue one slow update after another.
+MAX_LIVE_CHARS = 100_000
 
 
 def live_fields(data: Any) -> tuple[str, str | None, list[tuple[int, int]]]:
     """(text, title, spans to leave out) of a live update, or RequestError 422."""
     text, title = typed_fields(data, _FIELDS | {"without"})
     text = checked_text(text, "text")
+    if len(text) > MAX_LIVE_CHARS:
+        raise RequestError(413, f"text longer than {MAX_LIVE_CHARS:,} characters: check it "
+                           "with the form's button instead of live")
     spans = data.get("without") or []
     if not isinstance(spans, list) or len(spans) > MAX_WITHOUT:
         raise RequestError(422, f'"without" must be a list of at most {MAX_WITHOUT} lines')

@@ -19,6 +19,7 @@ const textArea = form.elements.namedItem("text");
 const titleInput = form.elements.namedItem("title");
 const tokenInput = form.elements.namedItem("token");
 const limit = Number(form.dataset.maxBytes);
+const liveChars = Number(form.dataset.liveChars);
 const liveStatus = document.getElementById("live-status");
 const announcer = document.getElementById("announce");
 
@@ -117,6 +118,11 @@ async function update(focus) {
     showWaiting();
     return;
   }
+  if (text.length > liveChars) {  // the server scores such a text once, by the button
+    setStatus(`A long text (over ${liveChars.toLocaleString("en")} characters): ` +
+      "“Check the posting” scores it.");
+    return;
+  }
   const title = titleInput.value.trim() || null;
   const controller = new AbortController();
   inFlight = controller;
@@ -213,11 +219,11 @@ async function tryWithout(lineButton) {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const file = fileInput.files[0];
-  if (!file) {
+  if (!file && textArea.value.length <= liveChars) {
     await update(true);
     return;
   }
-  if (file.size > limit) {
+  if (file && file.size > limit) {
     showError(`${file.name} is larger than ${limit / MIB} MiB; a job description is a few KB.`,
       true);
     return;
@@ -236,7 +242,8 @@ form.addEventListener("submit", async (event) => {
     }
     result().replaceWith(document.adoptNode(fresh));
     document.title = page.title;
-    shown = { text: null, title: null, label: undefined };  // a file's text stays on the server
+    // The server read a file, or a long text: its offsets are not this page's to reuse.
+    shown = { text: null, title: null, label: undefined };
     setStatus("");
     fresh.focus();
   } catch (error) {
