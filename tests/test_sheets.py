@@ -230,3 +230,29 @@ def test_a_cell_longer_than_excel_holds_is_cut_with_a_mark():
     sheet = openpyxl.load_workbook(io.BytesIO(write_xlsx(["text"], [["x" * 40_000]]))).active
     value = sheet["A2"].value
     assert len(value) == 32_767 and value.endswith("…")
+
+
+# -- properties ---------------------------------------------------------------------------------
+
+CELLS = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@given(st.lists(st.lists(CELLS, min_size=1, max_size=4), min_size=1, max_size=6))
+def test_csv_written_then_read_is_the_cells_escaped(rows):
+    width = max(map(len, rows))
+    header = [f"c{i}" for i in range(width)]
+    read = read_sheet(write_csv(header, rows), "round.csv")
+    assert read.header == header
+    assert read.rows == [[spreadsheet_cell(cell) for cell in row] for row in rows]
+
+
+@given(st.binary(max_size=2048), st.sampled_from(["a.csv", "a.xlsx"]))
+def test_any_bytes_are_a_sheet_or_one_reason(data, name):
+    for blob in (data, b"PK\x03\x04" + data):
+        try:
+            sheet = read_sheet(blob, name)
+        except SheetError as exc:
+            assert exc.message.startswith(name) and "\n" not in exc.message
+            continue
+        assert all(isinstance(h, str) for h in sheet.header)
+        assert all(row for row in sheet.rows)
