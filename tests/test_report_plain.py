@@ -120,3 +120,13 @@ def test_the_page_gets_line_buttons_and_the_report_none():
     assert len(buttons) == len(decided) > 0
     spans = {(s["start"], s["end"]) for s in explanation["sentences"]}
     assert {(int(a), int(b)) for a, b in buttons} <= spans
+
+
+def test_off_topic_text_says_no_line_decides_between_the_roles():
+    text = (EXAMPLES / "not-a-job.txt").read_text(encoding="utf-8")
+    explanation = explain(text)
+    assert explanation["off_topic"]
+    plain, _ = fold(html_report(explanation, text, "not-a-job.txt"))
+    assert "<h1>Off-topic</h1>" in plain
+    assert ("does not read as a machine-learning job, so no line decides between the two "
+            "roles") in plain

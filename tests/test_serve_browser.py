@@ -319,8 +319,8 @@ def test_typing_changes_the_verdict_in_place(browser, server, size):
     before = expected_label(server, TYPED_START)
     wait_for_heading(browser, HEADINGS[before])
     status = browser.find_element(By.ID, "live-status").text
-    assert re.fullmatch(r"Scored as you write: \d+\.\d ms on the server, \d+ ms in all\.",
-                        status), status
+    assert re.fullmatch(rf"As you write: {HEADINGS[before]} \(scored in \d+\.\d ms on the "
+                        r"server, \d+ ms in all\)\.", status), status
     area = browser.find_element(By.ID, "text")
     # The page scrolled, and the caret where the typing goes: both must stay put.
     browser.execute_script("window.scrollTo(0, 120)")

@@ -187,8 +187,11 @@ def _decided(explanation: dict[str, Any], interactive: bool) -> str:
             f'{_e(strength_marks(value, _strongest_line(explanation)))}</span> '
             f"{_e(line_pull(explanation, line))}</p>{would_go}{button}</li>"
         )
+    none = ("The text as a whole does not read as a machine-learning job, so no line "
+            "decides between the two roles." if explanation["off_topic"] else
+            "No line carries evidence either way.")
     body = (f'<ol class="decided">{"".join(items)}</ol>' if items else
-            '<p class="note">No line carries evidence either way.</p>')
+            f'<p class="none">{none}</p>')
     return (
         f'<section class="card lines-card"><h2>The lines that decided it</h2>{sentence}{body}'
         '<p class="note">&#9664; pulls toward ML engineer, &#9654; toward ML scientist; more '

@@ -134,8 +134,9 @@ async function update(focus) {
     swapResult(data);
     shown = { text, title, label: data.label };
     const total = Math.round(performance.now() - started);
-    setStatus(`Scored as you write: ${data.server_ms.toFixed(1)} ms on the server, ` +
-      `${total} ms in all.`);
+    // The verdict under the text too: on a phone the result is below, out of sight.
+    setStatus(`As you write: ${data.heading} (scored in ${data.server_ms.toFixed(1)} ms on ` +
+      `the server, ${total} ms in all).`);
     if (focus) result().focus();
   } catch (error) {
     if (error.name === "AbortError" || mine !== sequence) return;
