@@ -8,8 +8,15 @@ and the server's RSS (all its processes) after warm-up, at its peak during the r
 the end. Then the same postings through `rolecli.classify()` in this one process.
 Alternates the two --runs times and prints medians.
 Targets: zero errors, p99 under 100 ms at 32 concurrent, RSS flat across the run.
-Only loopback traffic; every loop is bounded by --requests and a deadline.
+
+With --typing, the page's live updates instead: --writers people each write postings into
+the page at once, one `POST /live` per pause in their typing (every --pause ms, the text
+--step characters longer each time, as the page's debounce sends it), for --updates updates
+in all. Prints the p50 and p99 of an update as the browser waits for it and of the server
+time each answer carries, beside the same updates made in this one process.
+Only loopback traffic; every loop is bounded by --requests (--updates) and a deadline.
 Usage: python bench/serve.py [--requests 5000] [--concurrency 32] [--workers 1] [--runs 3]
+       python bench/serve.py --typing [--writers 8] [--updates 2000] [--pause 250] [--step 40]
 """
 
 from __future__ import annotations
@@ -159,13 +166,145 @@ def ms(latencies: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
+# -- the page's live updates under typing ----------------------------------------------------
+
+FIRST_PREFIX = 200  # characters a writer has before the first update (a pasted opening)
+
+
+def drafts(texts: list[str], step: int) -> list[list[str]]:
+    """Each posting as its writer sends it: ever longer prefixes, then the whole text."""
+    return [[t[:n] for n in range(FIRST_PREFIX, len(t), step)] + [t] for t in texts]
+
+
+@dataclass
+class Typing:
+    seconds: float
+    waits: list[float]  # seconds from sending an update to having its answer
+    server_ms: list[float]  # the time each answer says the server spent on it
+    errors: int
+
+
+def typing(server: Server, writing: list[list[str]], updates: int, writers: int,
+           pause: float) -> Typing:
+    counter = iter(range(updates))
+    lock = threading.Lock()
+    waits: list[float] = []
+    server_ms: list[float] = []
+    errors = [0]
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    headers = {"Content-Type": "application/json"}
+
+    def writer(number: int) -> None:
+        connection = server.connection(timeout=30)
+        mine: list[tuple[float, float]] = []
+        failed = 0
+        prefixes = (p for draft in islice(cycle(writing), number, None, writers) for p in draft)
+        while time.monotonic() < deadline:
+            with lock:
+                if next(counter, None) is None:
+                    break
+            body = json.dumps({"text": next(prefixes), "title": None}).encode("utf-8")
+            started = time.perf_counter()
+            try:
+                connection.request("POST", "/live", body, headers)
+                response = connection.getresponse()
+                answer = response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                connection.close()
+                connection = server.connection(timeout=30)
+            if ok:
+                mine.append((time.perf_counter() - started, json.loads(answer)["server_ms"]))
+            else:
+                failed += 1
+            time.sleep(pause)  # the writer types on until the next pause
+        connection.close()
+        with lock:
+            waits.extend(wait for wait, _ in mine)
+            server_ms.extend(ms for _, ms in mine)
+            errors[0] += failed
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Typing(time.perf_counter() - started, waits, server_ms, errors[0])
+
+
+def typing_in_process(writing: list[list[str]], updates: int) -> list[float]:
+    """The same updates, made by the function the server calls, in this one thread (ms)."""
+    from rolecli import load_scorer
+    from rolecli.serve.live import live_answer
+
+    scorer = load_scorer()
+    prefixes = (p for draft in cycle(writing) for p in draft)
+    return [live_answer(scorer, next(prefixes), None, [])["server_ms"] for _ in range(updates)]
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main_typing(options: argparse.Namespace) -> None:
+    texts, described = postings()
+    writing = drafts(texts, options.step)
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {described}")
+    print(f"{options.updates} POST /live updates from {options.writers} writers at once, each "
+          f"pausing {options.pause} ms between updates, the text {options.step} characters "
+          f"longer each time; {options.workers} server worker{'s' * (options.workers != 1)}")
+    runs: list[Typing] = []
+    direct: list[list[float]] = []
+    with running_server("--workers", str(options.workers)) as server:
+        typing(server, writing, WARM_UP, options.writers, 0)
+        for run in range(1, options.runs + 1):
+            result = typing(server, writing, options.updates, options.writers,
+                            options.pause / 1000)
+            alone = typing_in_process(writing, options.updates)
+            runs.append(result)
+            direct.append(alone)
+            print(
+                f"run {run}: update p50 {quantile(result.waits, .5) * 1000:.1f} ms, p99 "
+                f"{quantile(result.waits, .99) * 1000:.1f} ms (server time p50 "
+                f"{quantile(result.server_ms, .5):.1f} ms, p99 "
+                f"{quantile(result.server_ms, .99):.1f} ms), errors {result.errors}, "
+                f"{len(result.waits) / result.seconds:.0f} updates/s; in-process p50 "
+                f"{quantile(alone, .5):.1f} ms, p99 {quantile(alone, .99):.1f} ms; "
+                f"load average {os.getloadavg()[0]:.1f}"
+            )
+    median = statistics.median
+    p50 = median(quantile(r.waits, .5) * 1000 for r in runs)
+    p99 = median(quantile(r.waits, .99) * 1000 for r in runs)
+    alone50 = median(quantile(d, .5) for d in direct)
+    print(f"\nmedians of {options.runs} runs:")
+    print(f"  update as the page waits   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
+    print(f"  server time in the answer  p50 "
+          f"{median(quantile(r.server_ms, .5) for r in runs):6.1f} ms   p99 "
+          f"{median(quantile(r.server_ms, .99) for r in runs):6.1f} ms")
+    print(f"  in-process (live_answer)   p50 {alone50:6.1f} ms   p99 "
+          f"{median(quantile(d, .99) for d in direct):6.1f} ms   (one thread)")
+    print(f"  errors {sum(r.errors for r in runs)} of {options.updates * options.runs} "
+          f"(target 0); update p50 / in-process p50: {p50 / alone50:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--typing", action="store_true", help="load the page's live updates")
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--pause", type=int, default=250, help="ms between a writer's updates")
+    parser.add_argument("--step", type=int, default=40, help="characters added per update")
     options = parser.parse_args()
+    if options.typing:
+        main_typing(options)
+        return
 
     texts, described = postings()
     bodies = [json.dumps({"text": t}).encode("utf-8") for t in texts]

@@ -2,7 +2,8 @@
 # Fuzz rolecli for a while: fuzz/run.sh [HARNESS] [SECONDS] [extra libFuzzer flags...]
 #   HARNESS: scoring (default; fuzz_scoring.py, the text path), tables (fuzz_tables.py,
 #   the CSV/JSONL readers and --resume files), requests (fuzz_requests.py, the request
-#   parsers of rolecli serve) or model (fuzz_model.py, card.json and scorer.bin loading).
+#   parsers of rolecli serve), sheets (fuzz_sheets.py, the page's CSV/.xlsx spreadsheets in
+#   and out) or model (fuzz_model.py, card.json and scorer.bin loading).
 #   SECONDS defaults to 300. The growing corpus and any crash-* files go to
 #   $FUZZ_WORK/HARNESS (default: a rolecli-fuzz folder in $TMPDIR or /tmp), never into the
 #   repository. Seeds: fuzz/seeds and examples/ (scoring), fuzz/seeds-tables (tables),
@@ -11,7 +12,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 harness=scoring
-case "${1:-}" in scoring|tables|requests|model) harness=$1; shift ;; esac
+case "${1:-}" in scoring|tables|requests|sheets|model) harness=$1; shift ;; esac
 seconds=${1:-300}
 [ $# -gt 0 ] && shift
 work=${FUZZ_WORK:-${TMPDIR:-/tmp}/rolecli-fuzz}/$harness
@@ -25,6 +26,8 @@ if [ "$harness" = tables ]; then
     seeds="$here/seeds-tables"
 elif [ "$harness" = requests ]; then
     seeds="$here/seeds-requests"
+elif [ "$harness" = sheets ]; then
+    seeds="$here/seeds-sheets"
 elif [ "$harness" = model ]; then
     seeds=""
 else

@@ -35,7 +35,7 @@ HEADINGS = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "Mi
 # Every element the report itself uses; anything else in the DOM came from the posting.
 REPORT_TAGS = {
     "html", "head", "meta", "title", "style", "body", "main", "header", "footer", "section",
-    "div", "p", "h1", "h2", "h3", "ul", "li", "span", "b", "sup", "mark",
+    "div", "p", "h1", "h2", "h3", "h4", "ul", "ol", "li", "span", "b", "sup", "mark",
     "table", "thead", "tbody", "tr", "th", "td", "details", "summary", "code",
 }
 PWNED = "pwned"

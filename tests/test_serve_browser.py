@@ -1,17 +1,26 @@
 """The page of `rolecli serve` in a real browser: Debian's chromium, driven by Selenium.
 
-A person pastes a posting and submits it, with JavaScript and without; the verdict shows,
-nothing from the posting runs, the keyboard reaches every control in order, text keeps its
-contrast in light and dark mode, and a phone-width page does not scroll sideways.
+A person pastes a posting and submits it, with JavaScript and without; types, and sees the
+verdict change as they write (on a desktop and at phone width) without losing their place;
+asks what the verdict would be without a line, by mouse and by keyboard; uploads a CSV and
+an .xlsx file and reads the file that comes back. Nothing from the posting runs, the
+keyboard reaches every control in order with focus shown, text keeps its contrast in light
+and dark mode, axe-core finds no serious or critical violation, and at phone width nothing
+scrolls sideways and the line table reads as a list (in the page and in the HTML report).
 Screenshots go to tmp_path, or to docs/screenshots when ROLECLI_UPDATE_SCREENSHOTS=1.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
+import re
 import shutil
 import struct
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +33,7 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 # Drives a headless Chromium against a live server: the full run's.
 pytestmark = pytest.mark.slow
@@ -74,7 +83,8 @@ return arguments[0].map((selector) => {
 """
 TEXT_ELEMENTS = ["label[for=text]", ".hint", ".opt", "textarea", "button", ".intro p",
                  "#result h1", "#result .eyebrow", "#result .note", "#result td.text",
-                 "#result footer"]
+                 "#result footer", ".live-status", "#result .said", "#result .why",
+                 "#result .tag", "#result button.without", ".sheet > p", "label[for=sheet-file]"]
 
 
 def _binary(name: str, debian: str) -> str:
@@ -136,6 +146,24 @@ def viewport(driver, size: tuple[int, int], dark: bool = False) -> None:
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
         "features": [{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}],
     })
+
+
+def paste(driver, server, text: str) -> None:
+    """A fresh page with `text` pasted into the posting field, as a paste lands."""
+    driver.get(server.url + "/")
+    area = driver.find_element(By.ID, "text")
+    area.click()
+    driver.execute_cdp_cmd("Input.insertText", {"text": text})
+    assert area.get_property("value") == text
+
+
+def heading(driver) -> str:
+    found = driver.find_elements(By.CSS_SELECTOR, "#result h1")
+    return found[0].text if found else ""
+
+
+def wait_for_heading(driver, wanted: str, seconds: float = 30) -> None:
+    WebDriverWait(driver, seconds).until(lambda d: heading(d) == wanted)
 
 
 def paste_and_submit(driver, server, text: str, title: str = "") -> None:
@@ -224,9 +252,11 @@ def test_text_keeps_its_contrast(browser, server, dark):
     assert not low, low
 
 
-def _save(driver, tmp_path: Path, name: str, size: tuple[int, int]) -> None:
+def _save(driver, tmp_path: Path, name: str, size: tuple[int, int], top: bool = True) -> None:
     # The page from its top, and the pasted posting from its first line.
-    driver.execute_script("window.scrollTo(0, 0); document.getElementById('text').scrollTop = 0")
+    driver.execute_script("document.getElementById('text').scrollTop = 0")
+    if top:
+        driver.execute_script("window.scrollTo(0, 0)")
     target = SCREENSHOTS / name if os.environ.get("ROLECLI_UPDATE_SCREENSHOTS") == "1" else (
         tmp_path / name)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -236,16 +266,350 @@ def _save(driver, tmp_path: Path, name: str, size: tuple[int, int]) -> None:
     target.write_bytes(data)
 
 
+def open_folds(driver) -> None:
+    driver.execute_script("document.querySelectorAll('#result details')"
+                          ".forEach((d) => { d.open = true; })")
+
+
 def test_screenshots_desktop_and_phone(browser, server, tmp_path):
     text = SCREENSHOT_POSTING.read_text(encoding="utf-8")
-    for name, size, dark in (
-        ("serve-desktop.png", DESKTOP, False),
-        ("serve-phone.png", PHONE, False),
-        ("serve-phone-dark.png", PHONE, True),
+    for name, size, dark, folds in (
+        ("serve-desktop.png", DESKTOP, False, False),
+        ("serve-phone.png", PHONE, False, False),
+        ("serve-phone-dark.png", PHONE, True, False),
+        ("serve-phone-how.png", PHONE, False, True),
     ):
         viewport(browser, size, dark=dark)
         paste_and_submit(browser, server, text, title="Research Engineer")
+        if folds:  # "How the score is computed", open: the line table as a list
+            open_folds(browser)
+            table = browser.find_element(By.CSS_SELECTOR, "#result table.lines")
+            browser.execute_script("arguments[0].closest('section').scrollIntoView()", table)
         width = browser.execute_script("return document.documentElement.scrollWidth")
         assert width <= size[0], f"{name}: the page scrolls sideways ({width} px)"
-        _save(browser, tmp_path, name, size)
+        _save(browser, tmp_path, name, size, top=not folds)
 
+
+# -- live scoring ------------------------------------------------------------------------------
+
+# Typed one key at a time after an engineering paragraph: the verdict turns once the last
+# line is in (measured with `rolecli classify` on each prefix).
+TYPED_START = (
+    "About the role\nYou will deploy machine learning models to production, build training "
+    "and inference pipelines on Kubernetes, and monitor serving latency and reliability.\n"
+)
+TYPED_LINES = [
+    "Design and run experiments to test new modelling ideas.\n",
+    "Develop novel statistical methods for causal inference.\n",
+    "Publish research papers at NeurIPS, ICML and ICLR.\n",
+    "Analyze results and write research reports for the science team.\n",
+    "Read the literature and propose new research directions.\n",
+    "A PhD in statistics, mathematics or computer science.\n",
+]
+
+
+def live_requests(server) -> int:
+    return server.log().count("POST /live ")
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_typing_changes_the_verdict_in_place(browser, server, size):
+    viewport(browser, size)
+    paste(browser, server, TYPED_START)
+    before = expected_label(server, TYPED_START)
+    wait_for_heading(browser, HEADINGS[before])
+    status = browser.find_element(By.ID, "live-status").text
+    assert re.fullmatch(rf"As you write: {HEADINGS[before]} \(scored in \d+\.\d ms on the "
+                        r"server, \d+ ms in all\)\.", status), status
+    area = browser.find_element(By.ID, "text")
+    # The page scrolled, and the caret where the typing goes: both must stay put.
+    browser.execute_script("window.scrollTo(0, 120)")
+    scrolled = browser.execute_script("return window.scrollY")
+    requests = live_requests(server)
+    browser.execute_script("arguments[0].setSelectionRange(arguments[1], arguments[1])",
+                           area, len(TYPED_START))
+    typed = "".join(TYPED_LINES)
+    for line in TYPED_LINES:
+        area.send_keys(line)
+    final = TYPED_START + typed
+    after = expected_label(server, final)
+    assert after != before
+    wait_for_heading(browser, HEADINGS[after])
+    assert area.get_property("value") == final
+    assert browser.execute_script("return arguments[0].selectionStart", area) == len(final)
+    assert browser.execute_script("return document.activeElement.id") == "text"
+    assert browser.execute_script("return window.scrollY") == scrolled
+    # Debounced: far fewer updates than keys pressed, and the last one is the text typed.
+    time.sleep(1.5)
+    sent = live_requests(server) - requests
+    assert 1 <= sent < len(typed) / 4, sent
+    assert heading(browser) == HEADINGS[after]
+    assert browser.find_element(By.ID, "announce").get_attribute("textContent") == (
+        f"Verdict: {HEADINGS[after]}")
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= size[0]
+
+
+def test_stale_updates_are_cancelled(browser, server):
+    viewport(browser, DESKTOP)
+    paste(browser, server, TYPED_START)
+    wait_for_heading(browser, HEADINGS[expected_label(server, TYPED_START)])
+    # Every update cancels the one before it: count the answers the page actually used.
+    browser.execute_script("""
+        window.__aborted = 0;
+        const original = window.fetch;
+        window.fetch = (url, options) => {
+          if (options && options.signal) {
+            options.signal.addEventListener("abort", () => { window.__aborted += 1; });
+          }
+          return original(url, options);
+        };""")
+    area = browser.find_element(By.ID, "text")
+    # Six updates sent at once (the button skips the pause): each one cancels the last.
+    browser.execute_script("""
+        for (const line of arguments[1]) {
+          arguments[0].value += line;
+          arguments[0].dispatchEvent(new Event('input'));
+          document.querySelector('form.ask').requestSubmit();
+        }""", area, TYPED_LINES)
+    final = TYPED_START + "".join(TYPED_LINES)
+    wait_for_heading(browser, HEADINGS[expected_label(server, final)])
+    assert browser.execute_script("return window.__aborted") == len(TYPED_LINES) - 1
+    time.sleep(1)
+    assert heading(browser) == HEADINGS[expected_label(server, final)]
+
+
+def test_text_cleared_brings_back_the_prompt(browser, server):
+    viewport(browser, DESKTOP)
+    paste(browser, server, TYPED_START)
+    wait_for_heading(browser, HEADINGS[expected_label(server, TYPED_START)])
+    area = browser.find_element(By.ID, "text")
+    area.send_keys(Keys.CONTROL, "a")
+    area.send_keys(Keys.DELETE)
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#result .waiting"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#result h1")
+
+
+def test_a_long_text_is_checked_by_the_button(browser, server):
+    viewport(browser, DESKTOP)
+    text = SCREENSHOT_POSTING.read_text(encoding="utf-8")
+    long = (text + "\n") * (100_000 // len(text) + 1)
+    paste(browser, server, long)
+    requests = live_requests(server)
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.ID, "live-status").text.startswith("A long text (over 100,000"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#result h1")
+    browser.find_element(By.CSS_SELECTOR, "form.ask button[type=submit]").click()
+    wait_for_heading(browser, HEADINGS[expected_label(server, long)], seconds=60)
+    assert live_requests(server) == requests  # the form's post, not /live
+    assert not [b for b in browser.find_elements(By.CSS_SELECTOR, "#result button.without")
+                if b.is_displayed()]  # its offsets are the server's, not the page's
+
+
+# -- what if this line were gone? --------------------------------------------------------------
+
+
+def cut(text: str, start: int, end: int) -> str:
+    return text[:start] + text[end + (text[end:end + 1] == "\n"):]
+
+
+def test_what_if_a_line_were_gone_by_keyboard_and_by_mouse(browser, server):
+    viewport(browser, DESKTOP)
+    text = SCREENSHOT_POSTING.read_text(encoding="utf-8")
+    paste(browser, server, text)
+    label = expected_label(server, text)
+    wait_for_heading(browser, HEADINGS[label])
+    buttons = browser.find_elements(By.CSS_SELECTOR, "#result button.without")
+    assert len(buttons) >= 2 and all(b.is_displayed() for b in buttons)
+    # Keyboard: Tab from the file input reaches the first line's button; Enter asks.
+    browser.execute_script("arguments[0].focus()", browser.find_element(
+        By.CSS_SELECTOR, "form.ask button[type=submit]"))
+    for _ in range(30):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.switch_to.active_element == buttons[0]:
+            break
+    assert browser.switch_to.active_element == buttons[0]
+    outline = browser.execute_script(
+        "return getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    for index, via in ((0, "keyboard"), (1, "mouse")):
+        button = buttons[index]
+        if via == "mouse":  # a click on the line's text asks too
+            button.find_element(By.XPATH, "..").find_element(By.CLASS_NAME, "said").click()
+        start, end = int(button.get_attribute("data-start")), int(button.get_attribute("data-end"))
+        without = expected_label(server, cut(text, start, end))
+        said = f"still reads as {HEADINGS[without]}" if without == label else (
+            f"reads as {HEADINGS[without]} instead")
+        out = button.find_element(By.XPATH, "following-sibling::p[@class='without-result']")
+        WebDriverWait(browser, 20).until(lambda d, out=out: "Without this line" in out.text)
+        assert out.text.startswith(f"Without this line it {said} ("), (via, out.text)
+
+
+def test_line_buttons_stay_hidden_without_javascript(either_browser, server):
+    viewport(either_browser, DESKTOP)
+    paste_and_submit(either_browser, server, SCREENSHOT_POSTING.read_text(encoding="utf-8"))
+    shown = [b.is_displayed() for b in either_browser.find_elements(
+        By.CSS_SELECTOR, "#result button.without")]
+    assert shown and all(shown) == either_browser.javascript and any(shown) == all(shown)
+
+
+# -- accessibility: axe-core in the page -------------------------------------------------------
+
+
+def axe_violations(driver) -> list[dict]:
+    """axe-core's violations of WCAG 2.x A and AA (and its best practices) in the page as it
+    is now, at impact serious or critical."""
+    from selenium_axe_python import Axe
+
+    Axe(driver).inject()
+    results = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {resultTypes: ["violations"]})
+          .then(done, (e) => done({error: String(e)}));
+    """)
+    assert "error" not in results, results
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in results["violations"] if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("size, dark", [(DESKTOP, False), (PHONE, False), (DESKTOP, True),
+                                        (PHONE, True)],
+                         ids=["desktop", "phone", "desktop-dark", "phone-dark"])
+def test_axe_finds_no_serious_violation(browser, server, size, dark):
+    viewport(browser, size, dark=dark)
+    browser.get(server.url + "/")
+    assert axe_violations(browser) == []  # the empty page
+    paste(browser, server, SCREENSHOT_POSTING.read_text(encoding="utf-8"))
+    wait_for_heading(browser, HEADINGS[expected_label(
+        server, SCREENSHOT_POSTING.read_text(encoding="utf-8"))])
+    button = browser.find_element(By.CSS_SELECTOR, "#result button.without")
+    button.click()
+    WebDriverWait(browser, 20).until(lambda d: "Without this line" in d.find_element(
+        By.CSS_SELECTOR, "#result .without-result").text)
+    open_folds(browser)
+    assert axe_violations(browser) == []  # the result, every fold open
+    browser.find_element(By.CSS_SELECTOR, ".sheet button[type=submit]").click()  # no file
+    assert axe_violations(browser) == []  # the spreadsheet form's error
+
+
+def test_html_report_reads_at_phone_width(browser, rolecli, tmp_path):
+    page = tmp_path / "report.html"
+    result = rolecli("explain", SCREENSHOT_POSTING, "--html", page, "--all-lines")
+    assert result.returncode == 0, result.stderr
+    viewport(browser, PHONE)
+    browser.get(page.as_uri())
+    assert axe_violations(browser) == []
+    open_folds(browser)
+    assert axe_violations(browser) == []
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= PHONE[0]
+    _line_table_is_a_list(browser, "table.lines")
+
+
+def _line_table_is_a_list(driver, table: str) -> None:
+    # One word per line was the bug: each line's text now has the card's whole width.
+    widths = driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0] + ' td.text')]"
+        ".map((td) => td.getBoundingClientRect().width)", table)
+    card = driver.execute_script(
+        "return document.querySelector(arguments[0]).getBoundingClientRect().width", table)
+    assert widths and min(widths) >= card - 16, (min(widths), card)
+    assert card >= 300
+
+
+def test_the_page_line_table_reads_at_phone_width(browser, server):
+    viewport(browser, PHONE)
+    paste_and_submit(browser, server, SCREENSHOT_POSTING.read_text(encoding="utf-8"))
+    open_folds(browser)
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
+    _line_table_is_a_list(browser, "#result table.lines")
+
+
+# -- spreadsheets in and out --------------------------------------------------------------------
+
+
+def spreadsheet(kind: str, path: Path) -> list[dict[str, str]]:
+    rows = [{"id": p.stem, "title": "", "text": p.read_text(encoding="utf-8")}
+            for p in sorted(EXAMPLES.glob("*.txt"))]
+    rows.append({"id": "formula", "title": "=1+1", "text": "@SUM(A1)"})
+    if kind == "csv":
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, ["id", "title", "text"])
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        book.active.append(["id", "title", "text"])
+        for row in rows:
+            book.active.append([row["id"], row["title"] or None, row["text"]])
+        for cell in book.active["B"] + book.active["C"]:
+            cell.data_type = "s"
+        book.save(path)
+    return rows
+
+
+def read_back(path: Path) -> list[dict[str, object]]:
+    if path.suffix == ".csv":
+        return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"),
+                                               newline="")))
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(path).active
+    rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(rows[0], row)) for row in rows[1:]]
+
+
+def api_labels(server, rows) -> dict[str, str]:
+    body = "\n".join(json.dumps(row) for row in rows)
+    status, _, answer = server.request("POST", "/v1/batch", body,
+                                       {"Content-Type": "application/x-ndjson"})
+    assert status == 200
+    return {r["id"]: r["label"] or "off-topic" for r in map(json.loads, answer.splitlines())}
+
+
+@pytest.mark.parametrize("kind, out", [("csv", "csv"), ("xlsx", "xlsx"), ("csv", "xlsx")])
+def test_spreadsheet_in_spreadsheet_out(either_browser, server, tmp_path, kind, out):
+    browser = either_browser
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior",
+                            {"behavior": "allow", "downloadPath": str(downloads)})
+    viewport(browser, PHONE if kind == "xlsx" else DESKTOP)
+    source = tmp_path / f"postings.{kind}"
+    rows = spreadsheet(kind, source)
+    browser.get(server.url + "/")
+    browser.find_element(By.ID, "sheet-file").send_keys(str(source))
+    Select(browser.find_element(By.ID, "sheet-format")).select_by_value(out)
+    browser.find_element(By.CSS_SELECTOR, ".sheet button[type=submit]").click()
+    target = downloads / f"postings-rolecli.{out}"
+    WebDriverWait(browser, 60).until(lambda d: target.is_file() and not list(
+        downloads.glob("*.crdownload")))
+    back = read_back(target)
+    assert [str(r["id"]) for r in back] == [r["id"] for r in rows]
+    assert {str(r["id"]): r["rolecli_label"] for r in back} == api_labels(server, rows)
+    formula = back[-1]
+    assert formula["title"] == "'=1+1" and formula["text"] == "'@SUM(A1)"
+    if browser.javascript:  # the page stays, and says what came back
+        status = browser.find_element(By.ID, "sheet-status").text
+        assert status.startswith(f"{len(rows)} rows scored (") and status.endswith(
+            f"postings-rolecli.{out} is downloaded. Download postings-rolecli.{out} again")
+
+
+def test_spreadsheet_errors_show_on_the_page(either_browser, server, tmp_path):
+    browser = either_browser
+    viewport(browser, DESKTOP)
+    bad = tmp_path / "names.csv"
+    bad.write_text("name,city\nAda,London\n", encoding="utf-8")
+    browser.get(server.url + "/")
+    browser.find_element(By.ID, "sheet-file").send_keys(str(bad))
+    browser.find_element(By.CSS_SELECTOR, ".sheet button[type=submit]").click()
+    alert = WebDriverWait(browser, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".sheet [role=alert] p"))
+    assert alert[0].text.startswith("no text column (looked for text, description")

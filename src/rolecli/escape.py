@@ -71,3 +71,14 @@ def _json_escape(match: re.Match[str]) -> str:
         return f"\\u{code:04x}"
     code -= 0x10000  # a UTF-16 surrogate pair, as JSON spells characters beyond the BMP
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+# What a spreadsheet reads as the start of a formula (or of a DDE command): = + - @, and a
+# tab or carriage return before one of them, which some programs strip first.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """`value` as a cell no spreadsheet runs: one that starts with = + - @, a tab or a CR
+    comes back after a single quote ('), which makes the cell text; anything else unchanged."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value

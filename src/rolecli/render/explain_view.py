@@ -321,3 +321,69 @@ def _article(explanation: dict[str, Any]) -> Group:
         line.append(f"  similarity {bullet['similarity']:.3f}", style="dim")
         lines.append(line)
     return Group(*lines)
+
+
+# -- the plain summary's decisive lines (HTML report and serve's page) ---------------------
+
+DECIDED_LINES = 4  # the page leads with at most this many lines (what_if may add its own)
+LINE_WORDS = 3
+# A line's pull in words, by its strength level (see _level).
+PULL_WORDS = ("slightly", "", "strongly")
+
+
+def decided_lines(explanation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The few lines that decided the verdict, in posting order: a decisive title line, then
+    the decisive lines that pull hardest, and every line `what_if` says would have to go."""
+    decisive = [s for s in explanation["sentences"] if s["decisive"]]
+    titles = [s for s in decisive if s["section"] == "title"]
+    pulls = sorted((s for s in decisive if s["section"] != "title"),
+                   key=lambda s: -abs(s["contribution"]))
+    chosen = (titles + pulls)[:DECIDED_LINES]
+    for span in what_if_spans(explanation):
+        chosen += [s for s in explanation["sentences"] if _overlaps(s, span) and s not in chosen]
+    return sorted(chosen, key=lambda s: s["start"])
+
+
+def what_if_spans(explanation: dict[str, Any]) -> list[tuple[int, int]]:
+    """(start, end) of the lines `what_if` names (none when the result has no what_if)."""
+    what_if = explanation.get("what_if")
+    if not isinstance(what_if, dict):
+        return []
+    return [(line["start"], line["end"]) for line in what_if.get("lines") or []]
+
+
+def in_what_if(sentence: dict[str, Any], spans: list[tuple[int, int]]) -> bool:
+    return any(_overlaps(sentence, span) for span in spans)
+
+
+def _overlaps(sentence: dict[str, Any], span: tuple[int, int]) -> bool:
+    return sentence["start"] < span[1] and span[0] < sentence["end"]
+
+
+def line_pull(explanation: dict[str, Any], sentence: dict[str, Any]) -> str:
+    """A line's reason in plain words: which way it pulls, how hard, and its strongest words."""
+    if sentence["section"] == "title":
+        return "The job title: read by its own rule (see the title check)"
+    value = sentence["contribution"]
+    if not value:
+        return "No weighed words: it adds nothing either way"
+    strongest = max(abs(s["contribution"]) for s in explanation["sentences"])
+    how = PULL_WORDS[max(1, _level(abs(value), strongest)) - 1]
+    words = line_words(explanation, sentence)
+    said = ", ".join(f"“{word}”" for word in words)
+    role = ROLE_NAMES[direction(value)]
+    return f"Pulls {how} toward {role}".replace("  ", " ") + (f": {said}" if said else "")
+
+
+def line_words(explanation: dict[str, Any], sentence: dict[str, Any]) -> list[str]:
+    """The terms inside a line that pull its way hardest (their share of each occurrence)."""
+    start, end, sign = sentence["start"], sentence["end"], sentence["contribution"] > 0
+    weights: Counter[str] = Counter()
+    for term in explanation["terms"]:
+        if (term["contribution"] > 0) != sign or not term["contribution"]:
+            continue
+        inside = sum(start <= a and b <= end for a, b in term["spans"])
+        if inside:
+            share = abs(term["contribution"]) / max(1, term["occurrences"])
+            weights[term["term"]] += share * inside
+    return [word for word, _ in weights.most_common(LINE_WORDS)]

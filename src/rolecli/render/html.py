@@ -7,6 +7,7 @@ styles), and every string that came from the posting goes through html.escape.
 from __future__ import annotations
 
 import math
+import re
 from html import escape
 from importlib.resources import files
 from typing import Any
@@ -18,19 +19,25 @@ from .explain_view import (
     LEVEL_NAMES,
     SECTION_LABELS,
     TOP_TERMS,
+    decided_lines,
     direction,
     display_text,
     highlight_pieces,
+    in_what_if,
+    line_pull,
     section_summary,
     shown_lines,
     shows_every_line,
     signed,
     strength_marks,
+    what_if_spans,
 )
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _CLASS = {"engineer": "e", "scientist": "s"}
 _HEADINGS = {**ROLE_NAMES, "mixed": "Mixed role"}
+_BULLET = re.compile(r"^\s*[-*•·–]\s+")  # a list item's marker, not part of what it says
+LINE_CHARS = 280  # a decided line longer than this is cut in the summary (whole in the posting)
 _VERDICT_CLASS = {"engineer": "engineer", "scientist": "scientist", "mixed": "mixed", None: "off"}
 
 # The page's styles, shared with `rolecli serve`'s page (serve/page.py).
@@ -72,21 +79,21 @@ def html_report(
 
 def report_sections(
     explanation: dict[str, Any], text: str, title: str, top: int = TOP_TERMS,
-    all_lines: bool = False,
+    all_lines: bool = False, interactive: bool = False,
 ) -> list[str]:
     """The report's cards and footer, for `html_report` and for a page that brings its own
     head, styles (CSS) and verdict class (`verdict_class`), such as `rolecli serve`'s.
 
-    What a recruiter reads comes first (verdict, reasons, title check, the lines that
-    decided it); the whole shaded posting and the exact arithmetic follow."""
+    Plain first: the verdict in words, the title check and the few lines that decided it,
+    each with its reason; then the shaded posting; then one fold, closed, with how the
+    score is computed (probabilities, arithmetic, terms, every line, the article).
+    `interactive`: each decided line gets a (hidden) button a page script can show."""
     verdict = verdict_heading(explanation["label"])
     sections = [
         _hero(explanation, title, verdict),
-        _lines(explanation, all_lines),
+        _decided(explanation, interactive),
         _posting(explanation, text, open_=shows_every_line(explanation, all_lines)),
-        _arithmetic(explanation),
-        _terms(explanation, top),
-        _article(explanation),
+        _how(explanation, top, all_lines),
     ]
     model = explanation["model"]
     return [
@@ -118,16 +125,104 @@ def _pct(fraction: float) -> str:
 
 
 def _hero(explanation: dict[str, Any], title: str, verdict: str) -> str:
-    p = explanation["probabilities"]
     reasons = "".join(f"<li>{_e(display_text(r))}</li>" for r in explanation["reasons"])
-    check = explanation["title_check"]
-    disagrees = explanation["title"]["agrees"] is False
-    title_line = (
-        f'<p class="check{" warn" if disagrees else ""}"><b>Title check.</b> '
-        f"{_e(display_text(check))}</p>"
-        if check else '<p class="check none">No title given or found in the posting '
-        "(give one with <code>--title</code>).</p>"
+    return (
+        '<header class="card hero">'
+        f'<p class="eyebrow">What rolecli reads · {_e(title)}</p>'
+        f"<h1>{_e(verdict)}</h1>"
+        f'<p class="confidence">{_e(display_text(explanation["confidence_text"]))}</p>'
+        f'<ul class="reasons">{reasons}</ul>'
+        f"{_title_check(explanation)}"
+        "</header>"
     )
+
+
+def _title_check(explanation: dict[str, Any]) -> str:
+    check = explanation["title_check"]
+    if not check:
+        return ('<p class="check none"><b>Title check.</b> No title given or found in the '
+                "posting.</p>")
+    title = explanation["title"]
+    # `grade` (agrees, leans, contradicts) where the result has one, else `agrees`.
+    grade = title.get("grade") or {True: "agrees", False: "contradicts"}.get(title["agrees"])
+    tag = {"agrees": "matches", "leans": "partly matches", "contradicts": "does not match"}.get(
+        grade or "", "")
+    # The tag says in words what the warning colour shows.
+    badge = f' <span class="tag">Title {tag}</span>' if tag else ""
+    return (
+        f'<p class="check{" warn" if grade == "contradicts" else ""}"><b>Title check.</b>{badge} '
+        f"{_e(display_text(check))}</p>"
+    )
+
+
+def _decided(explanation: dict[str, Any], interactive: bool) -> str:
+    lines = decided_lines(explanation)
+    spans = what_if_spans(explanation)
+    what_if = explanation.get("what_if") if spans else None
+    sentence = (
+        f'<p class="what-if"><b>What would change it.</b> '
+        f'{_e(display_text(str(what_if["sentence"])))}</p>'
+        if isinstance(what_if, dict) and what_if.get("sentence") else ""
+    )
+    items = []
+    for line in lines:
+        value = line["contribution"]
+        side = _CLASS[direction(value)] if value else "z"
+        text = _BULLET.sub("", display_text(line["text"]))
+        shown = text if len(text) <= LINE_CHARS else text[: LINE_CHARS - 1].rstrip() + "…"
+        would_go = (
+            '<p class="would-go"><span aria-hidden="true">&#9671;</span> One of the lines '
+            "that would have to go</p>" if in_what_if(line, spans) else ""
+        )
+        button = (
+            f'<button type="button" class="without" data-start="{line["start"]}" '
+            f'data-end="{line["end"]}" hidden>What if this line were gone?</button>'
+            '<p class="without-result" aria-live="polite"></p>'
+            if interactive else ""
+        )
+        items.append(
+            f'<li class="line {side}{" would" if would_go else ""}">'
+            f'<p class="said">{_e(shown)}</p>'
+            f'<p class="why"><span class="marks" aria-hidden="true">'
+            f'{_e(strength_marks(value, _strongest_line(explanation)))}</span> '
+            f"{_e(line_pull(explanation, line))}</p>{would_go}{button}</li>"
+        )
+    none = ("The text as a whole does not read as a machine-learning job, so no line "
+            "decides between the two roles." if explanation["off_topic"] else
+            "No line carries evidence either way.")
+    body = (f'<ol class="decided">{"".join(items)}</ol>' if items else
+            f'<p class="none">{none}</p>')
+    return (
+        f'<section class="card lines-card"><h2>The lines that decided it</h2>{sentence}{body}'
+        '<p class="note">&#9664; pulls toward ML engineer, &#9654; toward ML scientist; more '
+        "marks pull harder. Each line's exact evidence is under “How the score is "
+        "computed”.</p>"
+        "</section>"
+    )
+
+
+def _strongest_line(explanation: dict[str, Any]) -> float:
+    return max((abs(s["contribution"]) for s in explanation["sentences"]), default=0.0) or 1.0
+
+
+def _how(explanation: dict[str, Any], top: int, all_lines: bool) -> str:
+    """One fold, closed: everything behind the verdict, for whoever wants the maths."""
+    return (
+        '<details class="card how"><summary><h2>How the score is computed</h2></summary>'
+        '<p class="note">The probabilities, the exact arithmetic from words to score, the '
+        "strongest terms, every line's evidence and the closest responsibilities of the "
+        "article that defines the two roles.</p>"
+        + _probabilities(explanation)
+        + _arithmetic(explanation)
+        + _terms(explanation, top)
+        + _lines(explanation, all_lines)
+        + _article(explanation)
+        + "</details>"
+    )
+
+
+def _probabilities(explanation: dict[str, Any]) -> str:
+    p = explanation["probabilities"]
     rows = "".join(
         f'<span>P({role})</span><div class="track"><div class="fill {_CLASS[role]}" '
         f'style="width:{_pct(p[role])}"></div></div><span class="num">{p[role]:.3f}</span>'
@@ -138,17 +233,13 @@ def _hero(explanation: dict[str, Any], title: str, verdict: str) -> str:
         for name, count, boilerplate in section_summary(explanation)
     )
     return (
-        '<header class="card hero">'
-        f'<p class="eyebrow">Why rolecli says so · {_e(title)}</p>'
-        f"<h1>{_e(verdict)}</h1>"
-        f'<p class="confidence">Confidence: {_e(explanation["confidence_text"])}</p>'
-        f'<ul class="reasons">{reasons}</ul>'
-        f"{title_line}"
+        '<section class="sub"><h3>Probabilities</h3>'
         f'<div class="probs">{rows}</div>'
+        f'<p class="note">Confidence {explanation["confidence"]:.3f}.</p>'
         f'<p class="parts"><span class="lead">Sections</span>{parts}</p>'
         '<p class="note">Greyed sections (about the company, benefits, equal opportunity, '
         "how to apply, job details) are boilerplate: never a reason.</p>"
-        "</header>"
+        "</section>"
     )
 
 
@@ -169,7 +260,7 @@ def _arithmetic(explanation: dict[str, Any]) -> str:
         )
     )
     return (
-        '<section class="card"><h2>The exact arithmetic: how the score adds up</h2>'
+        '<section class="sub"><h3>The exact arithmetic: how the score adds up</h3>'
         f'<div class="sum">{stats}</div>'
         f'<div class="tug" aria-hidden="true"><div class="e" style="width:{_pct(share)}"></div>'
         '<div class="s" style="flex:1"></div></div>'
@@ -237,11 +328,11 @@ def _terms(explanation: dict[str, Any], top: int) -> str:
             for t in [t for t in terms if direction(t["contribution"]) == role][:top]
         ) or '<li><span class="t n">none</span></li>'
         columns.append(
-            f'<div><h3 class="{_CLASS[role]}-head">Toward {ROLE_NAMES[role]}</h3>'
+            f'<div><h4 class="{_CLASS[role]}-head">Toward {ROLE_NAMES[role]}</h4>'
             f'<ul class="terms">{rows}</ul></div>'
         )
     return (
-        f'<section class="card"><h2>Strongest terms, top {top} each way</h2>'
+        f'<section class="sub"><h3>Strongest terms, top {top} each way</h3>'
         f'<div class="cols">{"".join(columns)}</div></section>'
     )
 
@@ -260,7 +351,8 @@ def _lines(explanation: dict[str, Any], all_lines: bool) -> str:
             if on
         )
         mark = (
-            f'<span class="mark" title="decided the verdict">{DECISIVE_MARK}</span>'
+            f'<span class="mark" aria-hidden="true">{DECISIVE_MARK}</span>'
+            '<span class="vh">Decided the verdict: </span>'
             if s["decisive"] else ""
         )
         section = "heading" if s["heading"] else SECTION_LABELS[s["section"]]
@@ -279,10 +371,11 @@ def _lines(explanation: dict[str, Any], all_lines: bool) -> str:
                 "not listed (their evidence is summed in the JSON).</p>"
                 if explanation["unlisted_lines"]["count"] else "")
     else:
-        heading = f"The {len(lines)} lines that decided it, of {total}"
-        more = ('<p class="note">Run with <code>--all-lines</code> to list every line.</p>')
+        heading = f"The {len(lines)} decisive lines, of {total}"
+        more = ('<p class="note">The other lines are in the shaded posting '
+                "(<code>rolecli explain --all-lines</code> lists every one).</p>")
     return (
-        f'<section class="card"><h2>{_e(heading)}</h2>'
+        f'<section class="sub"><h3>{_e(heading)}</h3>'
         '<table class="lines"><thead><tr><th scope="col">Line</th><th scope="col">Section</th>'
         '<th scope="col">Evidence</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>{more}"
@@ -301,7 +394,7 @@ def _article(explanation: dict[str, Any]) -> str:
         for b in explanation["closest_article"]
     )
     return (
-        '<section class="card"><h2>Closest article responsibilities</h2>'
+        '<section class="sub"><h3>Closest article responsibilities</h3>'
         f'<ul class="article">{items}</ul>'
         '<p class="note">The responsibilities from the article that defines the two roles, '
         "ranked by tf-idf cosine similarity to the posting.</p>"

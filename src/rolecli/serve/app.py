@@ -31,8 +31,10 @@ from ..classifier import load_scorer
 from ..errors import InputError
 from ..escape import json_text, visible
 from ..io.documents import text_from_bytes
+from ..io.sheets import SHEET_TYPES, XLSX_TYPE
 from ..model.scorer import Scorer
 from . import page, scoring
+from .live import live_answer
 from .openapi import openapi
 from .requests import (
     JSON_TYPES,
@@ -42,6 +44,7 @@ from .requests import (
     batch_items,
     checked_text,
     checked_title,
+    live_fields,
     parse_form,
     parse_json,
     posting_fields,
@@ -49,6 +52,7 @@ from .requests import (
     require_type,
 )
 from .server import ServeSettings
+from .spreadsheets import SheetAnswer, out_kind, sheet_answer, too_large_sheet
 
 SCORING_THREADS = 4
 T = TypeVar("T")
@@ -115,6 +119,8 @@ class App:
 
     async def batch(self, request: Request) -> Response:
         self.authorize(request)
+        if _media_type(request) in SHEET_TYPES:
+            return await self.sheet_batch(request)
         require_type(request, JSONL_TYPES)
         body = await read_body(request)
         if not body.strip():
@@ -126,6 +132,18 @@ class App:
                 yield "".join(json_text(row) + "\n" for row in chunk).encode("utf-8")
 
         return StreamingResponse(rows(), headers=NO_STORE, media_type="application/x-ndjson")
+
+    async def sheet_batch(self, request: Request) -> Response:
+        """A CSV or .xlsx body: the same spreadsheet back with rolecli's columns added."""
+        data = await _sheet_body(request)
+        name = "batch.xlsx" if _media_type(request) == XLSX_TYPE else "batch.csv"
+        query = request.query_params
+        answer = await self.work(
+            sheet_answer, self.scorer, data, name, out_kind(None, request.headers.get(
+                "accept", "")),
+            query.get("text_column"), query.get("title_column"), query.get("id_column"),
+        )
+        return _sheet_response(answer)
 
     async def model(self, request: Request) -> Response:
         self.authorize(request)
@@ -152,6 +170,34 @@ class App:
         except RequestError as exc:
             return self.html(self.form_page(form, error=exc.message), exc.status)
         return self.html(self.form_page(form, report=report))
+
+    async def live(self, request: Request) -> Response:
+        """The page's update as the posting is written (or without some of its lines)."""
+        self.authorize(request)
+        require_type(request, JSON_TYPES)
+        text, title, without = live_fields(parse_json(await read_body(request)))
+        answer = await self.work(live_answer, self.scorer, text, title, without)
+        return json_response(answer, headers={"server-timing": f"score;dur={answer['server_ms']}"})
+
+    async def sheet(self, request: Request) -> Response:
+        """The page's spreadsheet form: the file back, scored; an error on the page."""
+        form = Form()
+        try:
+            form = parse_form(request.headers.get("content-type", ""), await _sheet_body(request))
+            self.check_token(form.token)
+            if form.file is None or not form.file.data:
+                raise RequestError(422, "choose a .csv or .xlsx file of postings")
+            options = form.options
+            answer = await self.work(
+                sheet_answer, self.scorer, form.file.data, form.file.name,
+                out_kind(options.get("format")), options.get("text_column", "").strip() or None,
+                options.get("title_column", "").strip() or None,
+                options.get("id_column", "").strip() or None,
+            )
+        except RequestError as exc:
+            body = page.page(token_required=self.token is not None, sheet_error=exc.message)
+            return self.html(body, exc.status)
+        return _sheet_response(answer)
 
     def form_report(self, form: Form) -> tuple[dict[str, Any], str, str]:
         """(explanation, text, name) of what the form sent."""
@@ -193,6 +239,21 @@ class App:
         return Response(status_code=204)
 
 
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def _sheet_body(request: Request) -> bytes:
+    try:
+        return await read_body(request)
+    except RequestError as exc:  # past the byte limit: the spreadsheet's limits, in one line
+        raise too_large_sheet() if exc.status == 413 else exc from None
+
+
+def _sheet_response(answer: SheetAnswer) -> Response:
+    return Response(answer.body, 200, {**NO_STORE, **answer.headers}, answer.media_type)
+
+
 def _suffix(name: str) -> str:
     dot = name.rfind(".")
     return name[dot:].lower() if dot > 0 else ""
@@ -219,6 +280,8 @@ def create_app(settings: ServeSettings | None = None) -> ASGIApp:
     routes = [
         Route("/", app.page, methods=["GET"]),
         Route("/", app.submit, methods=["POST"]),
+        Route("/live", app.live, methods=["POST"]),
+        Route("/sheet", app.sheet, methods=["POST"]),
         Route("/static/rolecli.css", app.stylesheet_file, methods=["GET"]),
         Route("/static/page.js", app.script_file, methods=["GET"]),
         Route("/favicon.ico", app.no_icon, methods=["GET"]),

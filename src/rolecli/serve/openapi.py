@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import __version__
 from ..io.documents import MAX_INPUT_BYTES
+from ..io.sheets import SHEET_TYPES
 from .requests import BODY_SECONDS, JSON_TYPES, JSONL_TYPES, MAX_TITLE_CHARS
 
 _LABEL = {"type": ["string", "null"], "enum": ["engineer", "scientist", "mixed", None]}
@@ -279,18 +280,22 @@ def openapi() -> dict[str, Any]:
                 "description": "A JSONL body, one BatchItem per line (blank lines skipped), "
                 "answered as a JSONL stream of BatchRows in input order, as "
                 "`rolecli batch --format jsonl` writes them. A bad line (malformed JSON, "
-                "wrong types, unusable text) is an error row; the others are still scored.",
+                "wrong types, unusable text) is an error row; the others are still scored. "
+                + SHEET_DESCRIPTION,
                 "security": [{"bearer": []}],
+                "parameters": _sheet_parameters(),
                 "requestBody": {
                     "required": True,
                     "content": {
-                        media: {"schema": _ref("BatchItem")} for media in JSONL_TYPES
+                        **{media: {"schema": _ref("BatchItem")} for media in JSONL_TYPES},
+                        **_sheet_content(),
                     },
                 },
                 "responses": {
                     "200": {
-                        "description": "One row per item, in input order.",
-                        "content": {"application/x-ndjson": {"schema": _ref("BatchRow")}},
+                        "description": "One row per item, in input order; or the spreadsheet.",
+                        "content": {"application/x-ndjson": {"schema": _ref("BatchRow")},
+                                    **_sheet_content()},
                     },
                     "400": _error("No items (an empty body), or a body that is not UTF-8."),
                     **{k: v for k, v in _ERRORS.items() if k != "400"},
@@ -320,3 +325,30 @@ def openapi() -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+# -- /v1/batch with a spreadsheet ------------------------------------------------------------
+
+SHEET_DESCRIPTION = (
+    "A CSV (`text/csv`) or Excel (.xlsx) body is a spreadsheet of postings, one a row, with "
+    "a header: it is answered with the same rows and rolecli's columns added (rolecli_label, "
+    "rolecli_confidence, rolecli_title_check, rolecli_off_topic_reason, rolecli_top_reason, "
+    "rolecli_error), in the format sent or the one `Accept` names. The text, title and id "
+    "columns are picked from the header unless named. At most 5,000 rows and 8 MiB (413 or "
+    "422 past them); cells that would start a formula are escaped with a leading '."
+)
+
+
+def _sheet_content() -> dict[str, Any]:
+    return {media: {"schema": {"type": "string", "contentMediaType": media}}
+            for media in SHEET_TYPES}
+
+
+def _sheet_parameters() -> list[dict[str, Any]]:
+    return [
+        {"name": f"{what}_column", "in": "query", "required": False,
+         "description": f"Spreadsheets: the {what} column's header (else picked from the "
+                        "header)", "schema": {"type": "string"}}
+        for what in ("text", "title", "id")
+    ]
+

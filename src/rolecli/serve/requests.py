@@ -11,7 +11,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PureWindowsPath
 from typing import Any
 
@@ -35,6 +35,8 @@ MIB = 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FIELDS = {"text", "title"}
 _FORM_FIELDS = {"text", "title", "file", "token"}
+# The spreadsheet form's own fields (its file comes as "file" too).
+SHEET_FIELDS = {"format", "text_column", "title_column", "id_column"}
 JSON_TYPES = ("application/json",)
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines",
                "application/json-lines", "application/json")
@@ -201,6 +203,7 @@ class Form:
     title: str = ""
     token: str = ""
     file: Upload | None = None
+    options: dict[str, str] = field(default_factory=dict)  # the spreadsheet form's choices
 
 
 class _FormCollector:
@@ -218,7 +221,7 @@ class _FormCollector:
         self.disposition = b""
         self.data = bytearray()
         self.parts += 1
-        if self.parts > len(_FORM_FIELDS):
+        if self.parts > len(_FORM_FIELDS) + len(SHEET_FIELDS):
             raise RequestError(400, "the form has more parts than it has fields")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -245,6 +248,8 @@ class _FormCollector:
                 self.form.file = Upload(_base_name(filename), data)
         elif field in _FORM_FIELDS:
             setattr(self.form, field, data.decode("utf-8", "replace"))
+        elif field in SHEET_FIELDS:
+            self.form.options[field] = data.decode("utf-8", "replace")[:MAX_TITLE_CHARS]
 
 
 def _base_name(filename: str) -> str:
@@ -277,3 +282,33 @@ def parse_form(content_type: str, body: bytes) -> Form:
     except FormParserError as exc:  # a malformed body, or a boundary over 256 characters
         raise RequestError(400, f"malformed form: {' '.join(str(exc).split())}") from None
     return collector.form
+
+
+# -- live scoring: the page's updates as the posting is written --------------------------
+
+MAX_WITHOUT = 50  # lines one update may leave out
+# Live updates are for a posting being written (a few KB); a longer text is checked once,
+# by the form, so that typing into it does not queue one slow update after another.
+MAX_LIVE_CHARS = 100_000
+
+
+def live_fields(data: Any) -> tuple[str, str | None, list[tuple[int, int]]]:
+    """(text, title, spans to leave out) of a live update, or RequestError 422."""
+    text, title = typed_fields(data, _FIELDS | {"without"})
+    text = checked_text(text, "text")
+    if len(text) > MAX_LIVE_CHARS:
+        raise RequestError(413, f"text longer than {MAX_LIVE_CHARS:,} characters: check it "
+                           "with the form's button instead of live")
+    spans = data.get("without") or []
+    if not isinstance(spans, list) or len(spans) > MAX_WITHOUT:
+        raise RequestError(422, f'"without" must be a list of at most {MAX_WITHOUT} lines')
+    checked = []
+    for span in spans:
+        start = span.get("start") if isinstance(span, dict) else None
+        end = span.get("end") if isinstance(span, dict) else None
+        if not (isinstance(start, int) and isinstance(end, int)
+                and not isinstance(start, bool) and not isinstance(end, bool)
+                and 0 <= start < end <= len(text)):
+            raise RequestError(422, '"without" lines are {"start": N, "end": M} within the text')
+        checked.append((start, end))
+    return text, title, checked

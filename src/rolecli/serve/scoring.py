@@ -9,14 +9,18 @@ the answers keep exactly the CLI's shape. This module is the one place that deci
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..batch.engines.local import CHUNK_ITEMS
 from ..batch.items import Item, Row, Scoring
 from ..classifier import classify
+from ..errors import InputError
 from ..explanation import explain
+from ..io.documents import posting_text
+from ..io.sheets import Columns, Sheet, cell_text, row_error
 from ..model.scorer import Scorer
 
 
@@ -50,3 +54,60 @@ def batch_item(item_id: str, text: str, title: str | None) -> Item:
 def next_rows(scoring: Scoring, items: Iterator[Item]) -> list[Row]:
     """The rows of the next chunk of items, as `rolecli batch` builds them; [] at the end."""
     return scoring.rows(list(islice(items, CHUNK_ITEMS)))
+
+
+# -- spreadsheets: the same rows back, with rolecli's columns --------------------------------
+
+SHEET_COLUMNS = ("rolecli_label", "rolecli_confidence", "rolecli_title_check",
+                 "rolecli_off_topic_reason", "rolecli_top_reason", "rolecli_error")
+OFF_TOPIC_FAMILIES = {
+    "data_engineer": "a data engineering job", "data_analyst": "a data analyst job",
+    "software": "a software job", "other": "another kind of job",
+}
+
+
+def score_sheet(scorer: Scorer, sheet: Sheet, columns: Columns) -> ScoredSheet:
+    """Every row of the sheet with rolecli's columns added, scored as `rolecli classify`
+    scores one posting (so with the label `rolecli batch` gives the same row)."""
+    width = max([len(sheet.header), *(len(row) for row in sheet.rows)])
+    header = [*sheet.header, *[""] * (width - len(sheet.header)), *SHEET_COLUMNS]
+    rows: list[list[Any]] = []
+    counts: Counter[str] = Counter()
+    for number, row in enumerate(sheet.rows, start=1):
+        added = sheet_row(scorer, number, row, columns, sheet.header)
+        counts[added[0] or "error"] += 1
+        rows.append([*row, *[None] * (width - len(row)), *added])
+    return ScoredSheet(header, rows, counts)
+
+
+def sheet_row(scorer: Scorer, number: int, row: Sequence[Any], columns: Columns,
+              header: Sequence[str]) -> list[Any]:
+    """rolecli's cells for one row: label, confidence, title check, off-topic reason, top
+    reason, error."""
+    row_id = cell_text(row, columns.id) or str(number)
+    broken = row_error(row)
+    text = cell_text(row, columns.text)
+    try:
+        if broken is not None:
+            raise InputError(f"row {number}: {broken}")
+        if text is None:
+            raise InputError(
+                f"row {number}: no text to classify (empty {header[columns.text]!r})")
+        result = classify_posting(scorer, posting_text(text, row_id),
+                                  cell_text(row, columns.title))
+    except InputError as exc:
+        return [None, None, None, None, None, " ".join(exc.message.split())]
+    reason = result["reasons"][0] if result["reasons"] else None
+    if result["off_topic"]:
+        family = OFF_TOPIC_FAMILIES.get(result.get("off_topic_family") or "")
+        off_topic = f"Reads as {family}. {reason}" if family else reason
+        return ["off-topic", round(result["confidence"], 4), result["title_check"], off_topic,
+                None, None]
+    return [result["label"], round(result["confidence"], 4), result["title_check"], None,
+            reason, None]
+
+
+class ScoredSheet(NamedTuple):
+    header: list[str]
+    rows: list[list[Any]]
+    counts: Counter[str]  # rows by label ("off-topic", "error" included)

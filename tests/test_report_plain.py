@@ -1,0 +1,132 @@
+"""The HTML report (and so the page) leads with plain words: the verdict, the title check and
+the few lines that decided it, each with its reason; the maths sits in one closed fold.
+A result's `what_if` (which lines would have to go for the verdict to change) is shown
+beside those lines when the result carries one, and its absence changes nothing else."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from conftest import EXAMPLES
+
+from rolecli import classify, explain
+from rolecli.render.html import html_report, report_sections, verdict_heading
+
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.txt"))
+
+
+def fold(page: str) -> tuple[str, str]:
+    """(what comes before the maths fold, the fold)."""
+    start = page.index('<details class="card how">')
+    end = page.index("</details>", start)
+    return page[:start], page[start:end]
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_plain_words_first_and_the_maths_folded(path):
+    text = path.read_text(encoding="utf-8")
+    explanation = explain(text)
+    page = html_report(explanation, text, path.name)
+    plain, maths = fold(page)
+    assert f"<h1>{verdict_heading(explanation['label'])}</h1>" in plain
+    assert "Title check." in plain
+    assert '<details class="card how"><summary>' in page  # closed: no `open`
+    # The verdict's own sentences (reasons.py) quote P(role) as they are; the rest is plain.
+    said = [explanation["confidence_text"], *explanation["reasons"], explanation["title_check"]]
+    for sentence in filter(None, said):
+        plain = plain.replace(html.escape(sentence, quote=True), "")
+    for jargon in ("P(scientist)", "P(engineer)", "logit", "intercept", "Platt", "tf-idf",
+                   "similarity"):
+        assert jargon not in plain, jargon
+        assert jargon in maths, jargon
+    decided = re.findall(r'<li class="line [esz]( would)?">(.*?)</li>', plain, re.S)
+    wanted = sum(s["decisive"] for s in explanation["sentences"])
+    assert len(decided) == min(4, wanted)
+    for _, item in decided:
+        reason = re.search(r'<p class="why">.*?</span> (.*?)</p>', item, re.S)
+        assert reason is not None and reason.group(1)
+
+
+def test_line_reasons_name_the_words_that_pull():
+    text = (EXAMPLES / "ml-engineer.txt").read_text(encoding="utf-8")
+    explanation = explain(text)
+    page = html_report(explanation, text, "ml-engineer.txt")
+    reasons = re.findall(r'<p class="why">.*?</span> (.*?)</p>', page)
+    assert reasons and all(r.startswith("Pulls") or r.startswith("The job title") for r in reasons)
+    words = re.findall(r"“(.*?)”", " ".join(reasons))
+    terms = {t["term"] for t in explanation["terms"]}
+    assert words and set(words) <= terms
+
+
+def what_if_of(text: str) -> dict:
+    """A real what_if: the decisive lines that pull toward the verdict, strongest first, cut
+    one by one until the text reads otherwise (the shape the result's `what_if` has)."""
+    explanation = explain(text)
+    sign = -1 if explanation["probabilities"]["engineer"] > 0.5 else 1
+    lines = sorted((s for s in explanation["sentences"] if s["contribution"] * sign > 0),
+                   key=lambda s: -abs(s["contribution"]))
+    cut: list[dict] = []
+    for line in lines:
+        cut.append(line)
+        rest, at = [], 0
+        for s in sorted(cut, key=lambda s: s["start"]):
+            rest.append(text[at:s["start"]])
+            at = s["end"]
+        result = classify("".join(rest) + text[at:])
+        if result["label"] != explanation["label"]:
+            return {
+                "sentence": f"Without these {len(cut)} lines it reads as "
+                            f"{verdict_heading(result['label'])}.",
+                "lines": [{"start": s["start"], "end": s["end"]} for s in cut],
+                "label": result["label"], "probabilities": result["probabilities"],
+            }
+    raise AssertionError("no cut changes the verdict")
+
+
+def test_what_if_is_shown_beside_the_decisive_lines_and_marks_its_lines():
+    text = (EXAMPLES / "llm-platform-engineer.txt").read_text(encoding="utf-8")
+    explanation = explain(text)
+    what_if = what_if_of(text)
+    page = "".join(report_sections({**explanation, "what_if": what_if}, text, "t"))
+    plain, _ = fold(page)
+    assert f'<p class="what-if"><b>What would change it.</b> {what_if["sentence"]}</p>' in plain
+    marked = re.findall(r'<li class="line [esz] would"><p class="said">(.*?)</p>', plain)
+    named = [text[line["start"]:line["end"]].lstrip("- ") for line in what_if["lines"]]
+    # (a long line is cut in the summary: compare the starts)
+    assert sorted(html.unescape(m)[:200] for m in marked) == sorted(n[:200] for n in named)
+    assert plain.count("One of the lines that would have to go") == len(named)
+
+
+@pytest.mark.parametrize("what_if", [None, {}, {"sentence": "", "lines": []}])
+def test_no_what_if_changes_nothing(what_if):
+    text = (EXAMPLES / "ml-engineer.txt").read_text(encoding="utf-8")
+    explanation = explain(text)
+    plain = report_sections(explanation, text, "t")
+    assert report_sections({**explanation, "what_if": what_if}, text, "t") == plain
+    assert "What would change it" not in "".join(plain)
+
+
+def test_the_page_gets_line_buttons_and_the_report_none():
+    text = (EXAMPLES / "research-scientist.txt").read_text(encoding="utf-8")
+    explanation = explain(text)
+    report = "".join(report_sections(explanation, text, "t"))
+    page = "".join(report_sections(explanation, text, "t", interactive=True))
+    assert "<button" not in report
+    buttons = re.findall(r'<button type="button" class="without" data-start="(\d+)" '
+                         r'data-end="(\d+)" hidden>', page)
+    decided = re.findall(r'<li class="line', page)
+    assert len(buttons) == len(decided) > 0
+    spans = {(s["start"], s["end"]) for s in explanation["sentences"]}
+    assert {(int(a), int(b)) for a, b in buttons} <= spans
+
+
+def test_off_topic_text_says_no_line_decides_between_the_roles():
+    text = (EXAMPLES / "not-a-job.txt").read_text(encoding="utf-8")
+    explanation = explain(text)
+    assert explanation["off_topic"]
+    plain, _ = fold(html_report(explanation, text, "not-a-job.txt"))
+    assert "<h1>Off-topic</h1>" in plain
+    assert ("does not read as a machine-learning job, so no line decides between the two "
+            "roles") in plain
