@@ -30,6 +30,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import pickle
 import statistics
 import sys
 import tempfile
@@ -43,9 +44,9 @@ from typing import Any
 from rolecli import counts as count_form
 from rolecli.classifier import load_scorer
 from rolecli.decision import decide, title_grade
-from rolecli.evaluation import Scored, mask_role_words, metrics, roc_auc, score_examples
+from rolecli.evaluation import Scored, mask_role_words, metrics, roc_auc
 from rolecli.evidence import gather
-from rolecli.io.labelled import Example, load_examples
+from rolecli.io.labelled import FAMILY_ONLY, Example, load_examples
 from rolecli.model.card import Thresholds
 from rolecli.model.training import RoleModel, training_analyzer
 from rolecli.thresholds import (
@@ -110,7 +111,10 @@ class Data:
     names_ml: dict[str, bool]  # adjacent id -> names_ml
 
     def training_rows(self) -> list[Example]:
-        return self.ml + self.off + [e for e in self.adjacent if not self.names_ml[e.id]]
+        """As data/ holds them: the data-role postings naming no ML work are off-topic, the
+        others teach the job-family head only (family_only)."""
+        return self.ml + self.off + [
+            replace(e, label=FAMILY_ONLY) if self.names_ml[e.id] else e for e in self.adjacent]
 
 
 def _column(name: str, column: str) -> dict[str, str]:
@@ -156,10 +160,11 @@ def fold_model(
 ) -> Path:
     """The shipped model's recipe, run on the fold's postings: counts, team texts, fit, save."""
     settings = count_form.analyzer_settings(training_analyzer())
-    rows = count_form.common(
-        [count_form.CountRow(e.label, e.group, e.family, *counted[e.id]) for e in train],
-        settings, count_form.MIN_POSTINGS, count_form.MIN_SOURCES,
-    ).rows
+    rows = [row for file in (False, True)  # data/ holds the family-only rows in a file of their own
+            for row in count_form.common(
+                [count_form.CountRow(e.label, e.group, e.family, *counted[e.id])
+                 for e in train if (e.label == FAMILY_ONLY) == file],
+                settings, count_form.MIN_POSTINGS, count_form.MIN_SOURCES).rows]
     examples = team + [Example(f"count:{i}", None, r.label, r.source, r.family, r.counts,
                                settings, r.boilerplate) for i, r in enumerate(rows)]
     RoleModel().fit(examples).save(work, [], examples)
@@ -199,6 +204,7 @@ class Fold:
 
     thresholds: Thresholds  # the fold model's card (off-topic, data-role defaults)
     ml: dict[str, PostingSignals] = field(default_factory=dict)  # no title, with excerpts
+    masked: dict[str, PostingSignals] = field(default_factory=dict)  # role words masked
     readers: dict[str, PostingSignals] = field(default_factory=dict)  # under their titles
     adjacent: dict[str, PostingSignals] = field(default_factory=dict)
     off: dict[str, PostingSignals] = field(default_factory=dict)
@@ -229,44 +235,36 @@ def _share(flags: list[bool]) -> tuple[float | None, str]:
     return (sum(flags) / len(flags) if flags else None), f"{sum(flags)}/{len(flags)}"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sources", nargs="*", help="hold out only these sources")
-    parser.add_argument(
-        "--save-calibration", type=Path, metavar="FILE",
-        help="also fit the label thresholds on every source's held-out postings and save them "
-        "for the shipped model (data/calibration.json; then run `rolecli train`)",
-    )
-    args = parser.parse_args()
-    if not all((SHARED / name).is_file() for name in (*ML_FILES, OFFTOPIC_FILE, ADJACENT_FILE,
-                                                      BODY_FILE)):
-        print(f"skipped: {SHARED} is absent (the dev postings live outside the repository)")
-        return 0
+@dataclass
+class Scores:
+    """What pass 1 measures: each held-out source's signals, the baseline and the benefits
+    and boilerplate figures. Pass 2 needs nothing else, so --keep can store it."""
+
+    folds: dict[str, Fold] = field(default_factory=dict)
+    baseline: list[tuple[int, float, float]] = field(default_factory=list)  # y, P, P masked
+    shifts: list[tuple[float, float]] = field(default_factory=list)
+    boiler: list[tuple[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def score_folds(data: Data, sources: list[str]) -> Scores:
+    """Pass 1: a model per held-out source, and the signals of that source's postings."""
     started = time.perf_counter()
-    data = load_data()
     team = [e for path in TEAM_FILES for e in load_examples(path)]
     analyzer = training_analyzer()
     counted = {e.id: count_form.posting_counts(e.text or "", analyzer)
                for e in data.ml + data.off + data.adjacent}
-    sources = sorted({e.group for e in data.ml + data.off})
-    if args.sources:
-        sources = [s for s in sources if s in args.sources]
-
-    folds: dict[str, Fold] = {}
-    scorers = {}
-    baseline: list[tuple[int, float, float]] = []  # (scientist?, P, P with role words masked)
-    shifts: list[tuple[float, float]] = []
-    boiler: list[tuple[str, float]] = []
+    scores = Scores()
     with tempfile.TemporaryDirectory() as tmp:
-        # Pass 1: a model per held-out source, and the signals of that source's postings.
         for source in sources:
             train = [e for e in data.training_rows() if e.group != source]
             scorer = load_scorer(fold_model(train, counted, team, Path(tmp) / source))
-            scorers[source] = scorer
-            fold = folds[source] = Fold(scorer.thresholds)
+            fold = scores.folds[source] = Fold(scorer.thresholds)
             for e in data.ml:
                 if e.group == source:
                     fold.ml[e.id] = posting_signals(scorer, e.text or "")
+                    fold.masked[e.id] = posting_signals(
+                        scorer, mask_role_words(e.text or ""), with_excerpts=False)
                     if e.id in data.readers:
                         fold.readers[e.id] = posting_signals(
                             scorer, e.text or "", data.titles.get(e.id), with_excerpts=False)
@@ -279,29 +277,63 @@ def main() -> int:
                      and e.label in ("engineer", "scientist")]
             if clear:
                 plain, plain_masked = baseline_scores(train, clear)
-                baseline += [(int(e.label == "scientist"), float(p), float(m))
-                             for e, p, m in zip(clear, plain, plain_masked)]
-                shifts += benefits_shift(scorer, clear)
-                boiler += boilerplate_share(scorer, clear)
+                scores.baseline += [(int(e.label == "scientist"), float(p), float(m))
+                                    for e, p, m in zip(clear, plain, plain_masked)]
+                scores.shifts += benefits_shift(scorer, clear)
+                scores.boiler += boilerplate_share(scorer, clear)
             print(f"  model without {source}", file=sys.stderr, flush=True)
-        base = next(iter(folds.values())).thresholds
-        if args.save_calibration:
-            shipped = load_scorer(ROOT / "models" / "default")
-            thresholds, report = fit_for(folds, data, sources, shipped.thresholds)
-            save_calibration({
-                "training_fingerprint": shipped.card["training_fingerprint"],
-                "thresholds": thresholds.as_dict(),
-                "fitted": report,
-                "fitted_on": [{
-                    "files": [*ML_FILES, BODY_FILE, ADJACENT_FILE], "rows": len(data.ml),
-                    "signals": "each posting scored by a model trained without its source "
-                               "(python bench/quality.py --save-calibration)"}],
-            }, args.save_calibration)
-            print(f"saved {args.save_calibration}: {json.dumps(thresholds.as_dict())}",
-                  file=sys.stderr)
-        # Pass 2: each source judged with thresholds fitted on the other sources.
-        judged = judge(folds, data, sources, base, scorers)
-    report(judged, baseline, shifts, boiler, time.perf_counter() - started, len(sources))
+    scores.seconds = time.perf_counter() - started
+    return scores
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sources", nargs="*", help="hold out only these sources")
+    parser.add_argument(
+        "--save-calibration", type=Path, metavar="FILE",
+        help="also fit the label thresholds on every source's held-out postings and save them "
+        "for the shipped model (data/calibration.json; then run `rolecli train`)",
+    )
+    parser.add_argument(
+        "--keep", type=Path, metavar="FILE",
+        help="keep the held-out scores (pass 1) in FILE, or read them from it when it exists: "
+        "the thresholds are then fitted and judged again without training the folds",
+    )
+    args = parser.parse_args()
+    if not all((SHARED / name).is_file() for name in (*ML_FILES, OFFTOPIC_FILE, ADJACENT_FILE,
+                                                      BODY_FILE)):
+        print(f"skipped: {SHARED} is absent (the dev postings live outside the repository)")
+        return 0
+    data = load_data()
+    sources = sorted({e.group for e in data.ml + data.off})
+    if args.sources:
+        sources = [s for s in sources if s in args.sources]
+    if args.keep and args.keep.is_file():
+        scores = pickle.loads(args.keep.read_bytes())
+        sources = [s for s in sources if s in scores.folds]
+    else:
+        scores = score_folds(data, sources)
+        if args.keep:
+            args.keep.write_bytes(pickle.dumps(scores))
+    folds = scores.folds
+    if args.save_calibration:
+        shipped = load_scorer(ROOT / "models" / "default")
+        thresholds, fitted = fit_for(folds, data, sources, shipped.thresholds)
+        save_calibration({
+            "training_fingerprint": shipped.card["training_fingerprint"],
+            "thresholds": thresholds.as_dict(),
+            "fitted": fitted,
+            "fitted_on": [{
+                "files": [*ML_FILES, BODY_FILE, ADJACENT_FILE], "rows": len(data.ml),
+                "signals": "each posting scored by a model trained without its source "
+                           "(python bench/quality.py --save-calibration)"}],
+        }, args.save_calibration)
+        print(f"saved {args.save_calibration}: {json.dumps(thresholds.as_dict())}",
+              file=sys.stderr)
+    # Pass 2: each source judged with thresholds fitted on the other sources.
+    base = next(iter(folds.values())).thresholds
+    judged = judge(folds, data, sources, base)
+    report(judged, scores, len(sources))
     return 0
 
 
@@ -318,8 +350,7 @@ class Judged:
     chosen: list[dict[str, Any]] = field(default_factory=list)
 
 
-def judge(folds: dict[str, Fold], data: Data, sources: list[str], base: Thresholds,
-          scorers: dict[str, Any]) -> Judged:
+def judge(folds: dict[str, Fold], data: Data, sources: list[str], base: Thresholds) -> Judged:
     by_id = {e.id: e for e in data.ml + data.adjacent + data.off}
     judged = Judged()
     for source in sources:
@@ -329,11 +360,12 @@ def judge(folds: dict[str, Fold], data: Data, sources: list[str], base: Threshol
                               "mixed": thresholds.mixed._asdict(),
                               "short": thresholds.short_text.max_known_words,
                               "data": thresholds.data_roles.engineering_min_p})
-        held = [by_id[i] for i in fold.ml]
         scored = [Scored(by_id[i], s.p_scientist, decide(s, thresholds).label or "off_topic")
                   for i, s in fold.ml.items()]
         judged.scored += scored
-        judged.masked += score_examples(scorers[source], held, mask=True, thresholds=thresholds)
+        judged.masked += [Scored(by_id[i], s.p_scientist,
+                                 decide(s, thresholds).label or "off_topic")
+                          for i, s in fold.masked.items()]
         judged.flagged_off += [(by_id[i].family or "?", decide(s, thresholds).off_topic)
                                for i, s in fold.off.items()]
         judged.per_source.append((source, metrics(scored) if scored else {}, len(fold.off)))
@@ -395,11 +427,9 @@ TARGETS = {
 }
 
 
-def report(judged: Judged, baseline: list[tuple[int, float, float]],
-           shifts: list[tuple[float, float]], boiler: list[tuple[str, float]],
-           seconds: float, n_sources: int) -> None:
+def report(judged: Judged, scores: Scores, n_sources: int) -> None:
     print(f"rolecli quality benchmark, {dt.date.today().isoformat()}: leave-one-source-out over "
-          f"{n_sources} sources ({seconds:.0f} s)")
+          f"{n_sources} sources ({scores.seconds:.0f} s)")
     before = json.loads(BEFORE.read_text(encoding="utf-8")) if BEFORE.is_file() else {}
     print("\nWhat the body says, against two careful readers (body_labels_dev.csv, rows they "
           "agree on, each posting under its real title) and on the data-role postings "
@@ -414,7 +444,7 @@ def report(judged: Judged, baseline: list[tuple[int, float, float]],
     print("\nthresholds the folds chose (on the other sources):")
     for choice, n in choices.most_common():
         print(f"  {n} x {choice}")
-    scored_report(judged, baseline, shifts, boiler)
+    scored_report(judged, scores.baseline, scores.shifts, scores.boiler)
 
 
 def scored_report(judged: Judged, baseline: list[tuple[int, float, float]],

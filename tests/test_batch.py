@@ -43,7 +43,8 @@ GOOD_IDS = [
 ]
 BAD_IDS = ["binary.txt", "broken.pdf", "empty.txt"]
 ROW_KEYS = (
-    "id", "status", "label", "probabilities", "confidence", "off_topic", "title", "error"
+    "id", "status", "label", "probabilities", "confidence", "off_topic", "off_topic_family",
+    "short_text", "title", "error",
 )
 
 
@@ -110,7 +111,8 @@ def test_rows_agree_with_classify_on_off_topic_texts(invoke):
     for row in jsonl(result.stdout):
         expected = classify((OFFTOPIC_DIR / row["id"]).read_text(encoding="utf-8"), scorer)
         assert {k: row[k] for k in expected if k in row} == {
-            k: expected[k] for k in ("label", "probabilities", "confidence", "off_topic", "title")
+            k: expected[k] for k in ("label", "probabilities", "confidence", "off_topic",
+                                     "off_topic_family", "short_text", "title")
         }
 
 
@@ -127,7 +129,8 @@ def test_formats_carry_the_same_rows(invoke, tree, monkeypatch):
     records = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert list(records[0]) == [
         "id", "status", "label", "probabilities.engineer", "probabilities.scientist",
-        "confidence", "off_topic", "title.text", "title.label", "title.agrees", "error",
+        "confidence", "off_topic", "off_topic_family", "short_text", "title.text",
+        "title.label", "title.agrees", "title.grade", "error",
     ]
     for record, row in zip(records, reference, strict=True):
         assert record["id"] == row["id"] and record["status"] == row["status"]

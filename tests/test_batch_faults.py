@@ -26,7 +26,8 @@ from batch_inputs import POSTINGS
 from conftest import EXAMPLES, one_line, rolecli_executable
 
 CSV_HEADER = ["id", "status", "label", "probabilities.engineer", "probabilities.scientist",
-              "confidence", "off_topic", "title.text", "title.label", "title.agrees", "error"]
+              "confidence", "off_topic", "off_topic_family", "short_text", "title.text",
+              "title.label", "title.agrees", "title.grade", "error"]
 
 
 def env_without_model() -> dict[str, str]:

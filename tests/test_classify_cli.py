@@ -37,11 +37,13 @@ def test_json_schema(invoke):
     assert result.exit_code == 0
     data = _json(result)
     assert set(data) == {
-        "label", "probabilities", "confidence", "confidence_text", "off_topic", "reasons",
-        "title", "title_check", "top_terms", "model",
+        "label", "probabilities", "confidence", "confidence_text", "off_topic",
+        "off_topic_family", "short_text", "reasons", "title", "title_check", "top_terms",
+        "what_if", "model",
     }
     assert 1 <= len(data["reasons"]) <= 3 and all(isinstance(r, str) for r in data["reasons"])
-    assert set(data["title"]) == {"text", "label", "agrees"}
+    assert set(data["title"]) == {"text", "label", "agrees", "grade"}
+    assert set(data["what_if"]) == {"sentence", "lines", "label", "changed", "probabilities"}
     assert set(data["probabilities"]) == {"engineer", "scientist"}
     assert data["probabilities"]["engineer"] + data["probabilities"]["scientist"] == pytest.approx(
         1

@@ -107,8 +107,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
         SCORER + ": sha256 does not match the model card (corrupted or tampered)",
     ),
     "card-from-a-future-version": (
-        lambda m: edit_card(m, lambda c: c.update(card_format_version=2)),
-        CARD + ": incompatible model card version 2",
+        lambda m: edit_card(m, lambda c: c.update(card_format_version=3)),
+        CARD + ": incompatible model card version 3",
     ),
     "card-not-an-object": (
         lambda m: edit_card(m, lambda c: [c]),
@@ -167,7 +167,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "card-infinite-threshold": (
         lambda m: (m / "card.json").write_text(
-            (m / "card.json").read_text().replace('"p_low": 0.5', '"p_low": 1e999')
+            re.sub(r'"split_p_low": [0-9.e-]+', '"split_p_low": 1e999',
+                   (m / "card.json").read_text())
         ),
         CARD + ": unreadable model card (non-finite number 1e999)",
     ),
@@ -204,12 +205,13 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
         CARD + ": invalid model card: lacks thresholds.off_topic.min_p_on_topic",
     ),
     "card-threshold-a-string": (
-        _thresholds(lambda t: t["mixed"].update(p_low="0.4")),
-        CARD + ": invalid model card: thresholds.mixed.p_low is a string, not a number",
+        _thresholds(lambda t: t["mixed"].update(split_p_low="0.4")),
+        CARD + ": invalid model card: thresholds.mixed.split_p_low is a string, not a number",
     ),
     "card-threshold-a-boolean": (
-        _thresholds(lambda t: t["mixed"].update(p_high=True)),
-        CARD + ": invalid model card: thresholds.mixed.p_high is a boolean, not a number",
+        _thresholds(lambda t: t["title"].update(contradicts_min_p=True)),
+        CARD + ": invalid model card: thresholds.title.contradicts_min_p is a boolean, not a "
+        "number",
     ),
     "card-threshold-out-of-range": (
         _thresholds(lambda t: t["off_topic"].update(min_p_on_topic=7)),
@@ -300,8 +302,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
         SCORER + ": malformed scorer (unknown key header.extra (known: ",
     ),
     "scorer-from-a-future-version-but-hashed": (
-        lambda m: edit_header(m, lambda h: h.update(format_version=5)),
-        SCORER + ": unsupported scorer format 'rolecli-scorer' v5",
+        lambda m: edit_header(m, lambda h: h.update(format_version=6)),
+        SCORER + ": unsupported scorer format 'rolecli-scorer' v6",
     ),
     "scorer-nan-weight-but-hashed": (
         lambda m: edit_scorer(m, _nan_coefficient),
@@ -424,21 +426,24 @@ def test_verify_accepts_the_shipped_model(invoke):
 
 
 def test_default_thresholds_fit_the_card_schema():
-    """decision.DEFAULT_THRESHOLDS and card.Thresholds name the same keys."""
-    from rolecli.decision import DEFAULT_THRESHOLDS
-    from rolecli.model.card import parse_thresholds
+    """The defaults are a whole, valid set: they read back from JSON as they were."""
+    from rolecli.model.card import DEFAULT_THRESHOLDS, Thresholds
 
-    assert parse_thresholds(DEFAULT_THRESHOLDS).as_dict() == DEFAULT_THRESHOLDS
+    data = json.loads(json.dumps(DEFAULT_THRESHOLDS.as_dict()))
+    assert Thresholds.from_dict(data) == DEFAULT_THRESHOLDS
+    del data["title"]
+    with pytest.raises(ValueError, match="lacks thresholds.title"):
+        Thresholds.from_dict(data)
 
 
 def test_train_refuses_a_calibration_file_with_bad_thresholds(invoke, tmp_path):
     calibration = json.loads((MODEL.parents[1] / "data" / "calibration.json").read_text())
-    calibration["thresholds"]["mixed"]["p_low"] = "low"
+    calibration["thresholds"]["mixed"]["split_p_low"] = "low"
     path = tmp_path / "calibration.json"
     path.write_text(json.dumps(calibration))
     result = invoke("train", "--calibration", path, "--output", tmp_path / "m")
     assert result.exit_code == 2
-    assert "thresholds.mixed.p_low is a string, not a number" in one_line(result.stderr)
+    assert "thresholds.mixed.split_p_low is a string, not a number" in one_line(result.stderr)
     assert not (tmp_path / "m").exists()
 
 
@@ -473,8 +478,8 @@ PIPELINE_DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
         "sha256 does not match the model card",
     ),
     "card-from-a-future-version": (
-        lambda m: edit_card(m, lambda c: c.update(card_format_version=2)),
-        "incompatible model card version 2",
+        lambda m: edit_card(m, lambda c: c.update(card_format_version=3)),
+        "incompatible model card version 3",
     ),
     "not-a-pipeline-but-hashed": (
         lambda m: rewrite(m, "pipeline.joblib", _joblib_bytes({"weights": [1.0, 2.0]})),

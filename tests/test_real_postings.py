@@ -19,6 +19,15 @@ from rolecli import counts as count_form
 
 DATA = ROOT / "data"
 SHIPPED_COUNTS = DATA / "postings.counts.jsonl.gz"
+# The data-role postings that name ML work: their job family is known, their topic is not.
+FAMILY_COUNTS = DATA / "adjacent-family.counts.jsonl.gz"
+# How docs/training-data.md builds each count file from ../shared/data.
+BUILDS = {
+    SHIPPED_COUNTS: (["postings_dev.csv", "postings_more.csv", "offtopic_dev.csv",
+                      "adjacent_dev.csv"], ["--default-label", "off_topic", "--where", "names_ml=0"]),
+    FAMILY_COUNTS: (["adjacent_dev.csv"], ["--default-label", "family_only", "--where",
+                                           "names_ml=1"]),
+}
 SHARED = ROOT.parent / "shared" / "data"
 
 # Postings written for these tests: five sources, each with its own one-off sentence.
@@ -157,9 +166,10 @@ def test_terms_mostly_in_boilerplate_lines_are_not_features():
     assert not mostly & vocabulary
 
 
-def test_shipped_counts_hold_only_common_ngrams_from_several_sources():
-    counts = count_form.read(SHIPPED_COUNTS)
-    assert SHIPPED_COUNTS.stat().st_size < 20 * 1024 * 1024
+@pytest.mark.parametrize("path", sorted(BUILDS), ids=lambda p: p.name)
+def test_shipped_counts_hold_only_common_ngrams_from_several_sources(path):
+    counts = count_form.read(path)
+    assert path.stat().st_size < 20 * 1024 * 1024
     postings: Counter[str] = Counter()
     sources: defaultdict[str, set[str]] = defaultdict(set)
     for row in counts.rows:
@@ -169,24 +179,27 @@ def test_shipped_counts_hold_only_common_ngrams_from_several_sources():
     assert set(postings) == set(counts.terms)  # no term the rows never use
     assert min(postings.values()) >= counts.min_postings == 5
     assert min(len(s) for s in sources.values()) >= counts.min_sources == 2
-    manifest = json.loads((DATA / "postings.manifest.json").read_text())
+    manifest = json.loads(_manifest(path).read_text())
     assert manifest["rows"] == len(counts.rows)
-    assert {i["file"] for i in manifest["inputs"]} == {
-        "postings_dev.csv", "postings_more.csv", "offtopic_dev.csv"}
+    assert [i["file"] for i in manifest["inputs"]] == BUILDS[path][0]
+
+
+def _manifest(counts: Path) -> Path:
+    return counts.with_name(counts.name[: -len(count_form.SUFFIX)] + ".manifest.json")
 
 
 @pytest.mark.slow
-def test_shipped_counts_are_rebuilt_byte_for_byte_from_shared(rolecli, tmp_path):
-    if not (SHARED / "postings_dev.csv").is_file():
+@pytest.mark.parametrize("path", sorted(BUILDS), ids=lambda p: p.name)
+def test_shipped_counts_are_rebuilt_byte_for_byte_from_shared(rolecli, tmp_path, path):
+    if not (SHARED / "adjacent_dev.csv").is_file():
         pytest.skip(f"{SHARED} is absent (the real postings live outside the repository)")
-    output = tmp_path / "postings.counts.jsonl.gz"
-    result = rolecli("data", "build", SHARED / "postings_dev.csv", SHARED / "postings_more.csv",
-                     SHARED / "offtopic_dev.csv", "--default-label", "off_topic", "-o", output,
-                     timeout=300)
+    inputs, options = BUILDS[path]
+    output = tmp_path / path.name
+    result = rolecli("data", "build", *[SHARED / name for name in inputs], *options,
+                     "-o", output, timeout=600)
     assert result.returncode == 0, result.stderr
-    assert output.read_bytes() == SHIPPED_COUNTS.read_bytes()
-    manifest = json.loads((tmp_path / "postings.manifest.json").read_text())
-    assert manifest == json.loads((DATA / "postings.manifest.json").read_text())
+    assert output.read_bytes() == path.read_bytes()
+    assert json.loads(_manifest(output).read_text()) == json.loads(_manifest(path).read_text())
 
 
 def test_train_and_evaluate_on_count_rows(rolecli, tmp_path):
@@ -217,8 +230,8 @@ def test_software_jobs_without_ml_are_off_topic_as_software_jobs(rolecli, name):
     result = rolecli("classify", OFFTOPIC_DIR / name, "-f", "json")
     assert result.returncode == 3
     verdict = json.loads(result.stdout)
-    assert verdict["label"] is None
-    assert "data or software job without machine-learning work" in verdict["reasons"][0]
+    assert verdict["label"] is None and verdict["off_topic_family"] == "software"
+    assert verdict["reasons"][0].startswith("It reads as a software or IT job without ML work")
 
 
 @pytest.mark.parametrize("name", ["job-nurse-01.txt", "job-sales-01.txt", "recipe-01.txt",

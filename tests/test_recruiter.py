@@ -166,10 +166,11 @@ def test_a_title_that_disagrees_gives_agrees_false_and_the_sentence(invoke, tmp_
     data = _json(result.stdout)
     assert data["label"] == "engineer"
     assert data["title"] == {"text": "Senior Data Scientist", "label": "scientist",
-                             "agrees": False}
+                             "agrees": False, "grade": "contradicts"}
     sentence = data["title_check"]
-    assert sentence.startswith("Titled “Senior Data Scientist” (ML scientist), but ")
-    assert re.search(r"\d+ of \d+ responsibility lines read as engineering "
+    assert sentence.startswith("Titled “Senior Data Scientist” (ML scientist), but the body "
+                               "reads as ML engineer: ")
+    assert re.search(r"(all \d+|\d+ of the \d+) lines that decide it read as engineering "
                      r"\(P\(engineer\) [01]\.\d\d", sentence), sentence
     shown = " ".join(invoke("explain", posting, "--title", "Senior Data Scientist").stdout.split())
     assert sentence in shown
@@ -193,7 +194,7 @@ def test_the_title_check_in_the_classify_panel(invoke, tmp_path):
 
 def test_no_title_leaves_the_title_object_empty():
     data = classify(ENGINEER_BODY)
-    assert data["title"] == {"text": None, "label": None, "agrees": None}
+    assert data["title"] == {"text": None, "label": None, "agrees": None, "grade": None}
     assert data["title_check"] is None
 
 
@@ -210,10 +211,12 @@ def test_batch_title_column_and_summary(invoke, tmp_path, monkeypatch):
                     "--title-column", "job_title", "--format", "jsonl")
     assert result.exit_code == 0, result.stderr
     rows = {r["id"]: r for r in map(json.loads, result.stdout.splitlines())}
-    assert rows["a"]["title"] == {"text": "Data Scientist", "label": "scientist", "agrees": False}
+    assert rows["a"]["title"] == {"text": "Data Scientist", "label": "scientist", "agrees": False,
+                                  "grade": "contradicts"}
     assert rows["b"]["title"]["agrees"] is True
-    assert rows["c"]["title"] == {"text": None, "label": None, "agrees": None}
-    assert "titles disagreeing with their body 1 of 2" in one_line(result.stderr)
+    assert rows["c"]["title"] == {"text": None, "label": None, "agrees": None, "grade": None}
+    assert ("titles against their body: 1 agree, 0 lean the other way, 1 contradict (of 2 "
+            "naming a role)") in result.stderr
     for row, body, title in (("a", ENGINEER_BODY, "Data Scientist"), ("c", SCIENTIST_BODY, None)):
         assert rows[row]["title"] == classify(body, title=title)["title"]
     as_csv = invoke("batch", table, "--text-column", "description", "--title-column",
@@ -224,7 +227,7 @@ def test_batch_title_column_and_summary(invoke, tmp_path, monkeypatch):
     ]
     table_view = invoke("batch", table, "--text-column", "description", "--title-column",
                         "job_title", "--format", "table")
-    assert "scientist: disagrees" in table_view.stdout
+    assert "scientist: contradicts" in table_view.stdout
     given = invoke("batch", table, "--text-column", "description", "--title", "Data Scientist",
                    "--format", "jsonl")
     assert [json.loads(r)["title"]["text"] for r in given.stdout.splitlines()] == [
@@ -287,39 +290,35 @@ def test_the_role_named_as_the_job(sentence, named):
     assert [(r.text(sentence), r.label) for r in roles] == [(named, "mixed")]
 
 
-def test_naming_a_hybrid_role_makes_an_undecided_posting_mixed(invoke, tmp_path):
-    # Half research, half production: the body is not confidently either role.
+def test_half_research_half_production_is_mixed_from_its_lines(invoke):
+    # Half research, half production, and no title: the lines split both ways.
     lines = ENGINEER_BODY.split("\n\nRequirements")[0].splitlines()[3:]
     science = SCIENTIST_BODY.split("\n\nQualifications")[0].splitlines()[3:]
-    body = "\n".join(["We are hiring a Research Engineer.", "", *lines, *science])
+    body = "\n".join(["What you will do", *lines, *science])
     data = _json(invoke("explain", "-", "-f", "json", input=body).stdout)
-    assert data["label"] == "mixed" and "named" in data["mixed_grounds"]
-    assert any("“Research Engineer”" in reason for reason in data["reasons"])
-    assert data["confidence_text"].startswith("mixed because the job named is both roles")
-    assert "0.00" not in data["confidence_text"]
+    assert data["label"] == "mixed" and "split" in data["mixed_grounds"]
+    assert data["reasons"][0].startswith("Mixed: of the ")
+    assert data["confidence_text"].startswith("mixed because its lines split both ways")
 
 
-def test_a_confident_body_is_never_overridden_by_naming_alone(tmp_path):
-    from rolecli import load_scorer
-
-    confident = load_scorer().thresholds["confident"]["min_p"]
+def test_naming_a_hybrid_role_never_overrides_a_clear_body():
     text = "We are hiring a Research Engineer.\n\n" + ENGINEER_BODY
-    result = explain(text)
-    assert result["probabilities"]["engineer"] >= confident
-    assert result["label"] == "engineer"
+    assert explain(text)["label"] == "engineer"
     titled = classify(ENGINEER_BODY, title="Research Engineer")
     assert titled["label"] == "engineer"
-    assert titled["title"] == {"text": "Research Engineer", "label": "mixed", "agrees": False}
+    assert titled["title"] == {"text": "Research Engineer", "label": "mixed", "agrees": True,
+                               "grade": "leans"}
+    assert "the body reads as ML engineer only" in titled["title_check"]
 
 
-def test_the_mixed_thresholds_live_in_the_card():
+def test_the_thresholds_live_in_the_card():
     from conftest import MODEL
 
+    from rolecli.model.card import DEFAULT_THRESHOLDS
+
     card = json.loads((MODEL / "card.json").read_text(encoding="utf-8"))
-    assert set(card["thresholds"]) >= {"off_topic", "confident", "mixed"}
-    assert set(card["thresholds"]["mixed"]) == {
-        "p_low", "p_high", "strong_line", "min_split", "split_p_low", "split_p_high"
-    }
+    assert set(card["thresholds"]) == set(DEFAULT_THRESHOLDS.as_dict())
+    assert set(card["thresholds"]["mixed"]) == set(DEFAULT_THRESHOLDS.mixed._fields)
     calibration = json.loads((MODEL.parents[1] / "data" / "calibration.json").read_text())
     assert calibration["thresholds"] == card["thresholds"]
 
@@ -350,7 +349,8 @@ def test_reasons_name_the_lines_and_words(invoke, body, role, side):
     assert data["label"] == role
     assert 1 <= len(data["reasons"]) <= 3
     first = data["reasons"][0]
-    assert re.match(rf"\d+ of \d+ responsibility lines read as {side}: “", first), first
+    assert re.match(rf"(All \d+|\d+ of the \d+) lines that decide it read as {side}: “",
+                    first), first
     assert all(q in body for reason in data["reasons"] for q in quotes(reason))
     assert not re.search(r"\bP\(\w+\) \d", " ".join(data["reasons"][:1]))  # words, not maths
 

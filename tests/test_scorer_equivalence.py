@@ -149,7 +149,7 @@ def test_scorer_file_is_plain_data_without_code():
 
     raw = (MODEL / SCORER_FILE).read_bytes()
     header, _ = split_file(raw)
-    assert header["format"] == "rolecli-scorer" and header["format_version"] == 4
+    assert header["format"] == "rolecli-scorer" and header["format_version"] == 5
     data = decode(raw)
     assert len(data.terms) == len(data.idf) == len(data.role_coef) == len(data.domain_coef)
     assert data.tech_coef is not None and len(data.tech_coef) == len(data.terms)

@@ -9,7 +9,7 @@ import pytest
 from conftest import EXAMPLES, MODEL, ROOT, one_line
 
 # card.json too: it holds no timestamp, so the same data gives the same card.
-MODEL_FILES = ("pipeline.joblib", "domain.joblib", "tech.joblib", "scorer.bin", "card.json")
+MODEL_FILES = ("pipeline.joblib", "domain.joblib", "family.joblib", "scorer.bin", "card.json")
 
 
 def _sha(path) -> str:

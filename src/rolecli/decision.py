@@ -134,9 +134,11 @@ def off_topic_reason(signals: Signals, rule: OffTopicThresholds) -> str | None:
     if signals.p_on_topic >= floor:
         return None
     family = reads_as_family(signals.families)
-    if family in FAMILY_READS:
-        return f"It reads as {FAMILY_READS[family]}"
-    return "It does not read like a machine-learning or data-science job description"
+    reads = (f"It reads as {FAMILY_READS[family]}" if family in FAMILY_READS else
+             "It does not read like a machine-learning job description")
+    if signals.p_on_topic >= 0.5:  # under the floor only because it names no ML work
+        reads += ": it never names machine-learning work"
+    return reads
 
 
 def reads_as_data_engineering(signals: Signals, rule: DataRoleThresholds) -> bool:

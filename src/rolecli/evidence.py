@@ -10,6 +10,7 @@ The logit needs only the term counts; the rest costs more and is computed on fir
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from array import array
@@ -59,11 +60,16 @@ class Line:
         return not self.heading and self.kind not in (TITLE, REST) and self.kind not in BOILERPLATE
 
 
+# When no job line carries a strong share (many lines of even weight), the decisive lines
+# are this many of the weightiest: an explanation lists them all, so they stay few.
+DECISIVE_FALLBACK = 20
+
+
 @dataclass(frozen=True)
 class Decisive:
     """The lines a verdict is read from, each way: the strong job lines (each carrying at
     least the mixed rule's `strong_share` of the evidence of all job lines), or, when no
-    line carries that much, every job line with evidence (`strong` false)."""
+    line carries that much, the DECISIVE_FALLBACK weightiest job lines (`strong` false)."""
 
     engineer: tuple[Line, ...]
     scientist: tuple[Line, ...]
@@ -286,8 +292,11 @@ class Evidence:
         if engineering or research:
             return Decisive(tuple(engineering), tuple(research), True)
         job = [line for line in self.lines if line.job and line.contribution]
-        return Decisive(tuple(line for line in job if line.contribution < 0),
-                        tuple(line for line in job if line.contribution > 0), False)
+        weightiest = sorted(heapq.nlargest(DECISIVE_FALLBACK, job,
+                                           key=lambda line: abs(line.contribution)),
+                            key=lambda line: line.start)
+        return Decisive(tuple(line for line in weightiest if line.contribution < 0),
+                        tuple(line for line in weightiest if line.contribution > 0), False)
 
     @property
     def given_title(self) -> str | None:

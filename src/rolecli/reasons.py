@@ -84,7 +84,7 @@ def lines_counted(decisive: Decisive) -> str:
     total = len(decisive.engineer) + len(decisive.scientist)
     if decisive.strong:
         return f"the {total} lines that decide it" if total > 1 else "the line that decides it"
-    return f"its {total} lines with evidence" if total > 1 else "its one line with evidence"
+    return f"the {total} lines that weigh most" if total > 1 else "its one line with evidence"
 
 
 def count_sentence(evidence: Evidence, role: str, words: bool = True) -> str | None:
@@ -239,8 +239,8 @@ def title_check(evidence: Evidence, verdict: Verdict, grade: str | None) -> str 
         return None
     shown = quote(title.text)
     if verdict.off_topic or verdict.label is None:
-        return (f"Titled {shown}, but the posting does not read like an ML or data job "
-                "description")
+        reads = str(verdict.off_topic_reason).split(":")[0].removeprefix("It ")
+        return f"Titled {shown}, but the posting {reads}"
     if title.label is None:
         return (f"Titled {shown}, which names neither an ML engineer nor an ML scientist: "
                 "nothing to check the body against")

@@ -17,7 +17,8 @@ labelled from their titles):
     role, both under their real titles (when known) and in the title-swap check (each
     posting under a title naming its own role, and under one naming the other);
   - the short-text level: the fewest known words from which verdicts on excerpts of the
-    postings are right at least SHORT_TEXT_ACCURACY of the time.
+    postings are right at least SHORT_TEXT_RELATIVE_ACCURACY as often as the verdicts on
+    the whole postings.
 """
 
 from __future__ import annotations
@@ -44,10 +45,12 @@ from .model.card import (
 )
 from .model.scorer import Scorer, sigmoid
 
-CLEAR_CALLED_MIXED_BUDGET = 0.08  # the target is 10%; the margin is for unseen sources
+CLEAR_CALLED_MIXED_BUDGET = 0.10
 TITLE_FALSE_ALARM_BUDGET = 0.05
-SHORT_TEXT_ACCURACY = 0.8
-DATA_ENGINEER_AS_SCIENTIST_BUDGET = 0.04  # the target is 5%
+# A text is short while verdicts on excerpts that size are right less often than this share
+# of the time the whole postings' verdicts are.
+SHORT_TEXT_RELATIVE_ACCURACY = 0.9
+DATA_ENGINEER_AS_SCIENTIST_BUDGET = 0.03  # the target is 5%: a margin for unseen sources
 # Candidates, strictest first where it matters (ties keep the earlier one).
 CONTRADICTS_LEVELS = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85)  # <= "high" confidence (0.85)
 STRONG_SHARES = (0.02, 0.025, 0.03, 0.035, 0.04, 0.05)
@@ -57,7 +60,7 @@ SPLIT_BANDS = ((0.2, 0.8), (0.1, 0.9), (0.05, 0.95), (0.01, 0.99))
 BAND_WIDTHS: tuple[float | None, ...] = (None, 0.05, 0.1, 0.15, 0.2)
 NAMED_BANDS: tuple[float | None, ...] = (None, 0.2, 0.3, 0.45)
 SHORT_LEVELS = (5, 10, 15, 20, 25, 30, 40, 50)
-ENGINEERING_LEVELS = (0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15)  # least intrusive first
+ENGINEERING_LEVELS = (0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1)  # least intrusive first
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ class PostingSignals:
     families: dict[str, float] | None
     named: tuple[str, ...]  # labels of the roles named as the job
     job_lines: tuple[float, ...]  # each job line's evidence, in logit units
-    excerpts: tuple[tuple[int, float], ...]  # (known words, P(scientist)) of its first lines
+    excerpts: tuple[tuple[int, float], ...]  # (known words, P(scientist)) of excerpts
 
     def names_hybrid(self) -> bool:
         return names_hybrid(list(self.named))
@@ -100,14 +103,17 @@ def posting_signals(
 
 
 def excerpts(scorer: Scorer, lines: list[str]) -> tuple[tuple[int, float], ...]:
-    """(known words, P(scientist)) of the posting's first job lines, taken one at a time
-    until each of SHORT_LEVELS known words is reached: what a verdict on that little text
-    would have said. (N-grams stop at line breaks, so the lines' counts add up.)"""
+    """(known words, P(scientist)) of excerpts of the posting's job lines, taken one at a
+    time from its middle line on (wrapping round), until each of SHORT_LEVELS known words
+    is reached: what a verdict on that little text would have said. The middle, not the
+    top, where a posting's opening often names its role. (N-grams stop at line breaks, so
+    the lines' counts add up.)"""
     found: list[tuple[int, float]] = []
     levels = iter(SHORT_LEVELS)
     level = next(levels)
     counts: dict[int, int] = {}
-    for line in lines:
+    middle = len(lines) // 2
+    for line in lines[middle:] + lines[:middle]:
         for slot, n in scorer.term_counts(line).items():
             counts[slot] = counts.get(slot, 0) + n
         known = scorer.known_words(counts)
@@ -167,10 +173,10 @@ def fit_thresholds(
     """(thresholds, what each was chosen on): the mixed rule on `rows`, the title check on
     `rows` under their real titles and on the title swap of `swap` (default: `rows`), and
     the short-text level on the excerpts of `short` (default: `rows`)."""
-    mixed, mixed_report = fit_mixed(rows)
+    mixed, mixed_report = fit_mixed(rows, base.mixed)
     fitted = base._replace(mixed=mixed)
     title, title_report = fit_title(rows, swap if swap is not None else rows, fitted)
-    level, short_report = fit_short_text(short if short is not None else rows)
+    level, short_report = fit_short_text(short if short is not None else rows, base.short_text)
     fitted = fitted._replace(title=title, short_text=level)
     return fitted, {"mixed": mixed_report, "title": title_report, "short_text": short_report}
 
@@ -184,7 +190,8 @@ def _bits(flags: Iterable[bool]) -> int:
 
 
 def fit_mixed(
-    rows: Sequence[Labelled], budget: float = CLEAR_CALLED_MIXED_BUDGET
+    rows: Sequence[Labelled], base: MixedThresholds,
+    budget: float = CLEAR_CALLED_MIXED_BUDGET,
 ) -> tuple[MixedThresholds, dict[str, Any]]:
     """The mixed rule with the largest recall minus false-alarm rate within the budget.
 
@@ -194,7 +201,7 @@ def fit_mixed(
     clear_bits = _bits(row.label in ("engineer", "scientist") for row in rows)
     n_mixed, n_clear = mixed_bits.bit_count(), clear_bits.bit_count()
     if not n_mixed or not n_clear:
-        return MixedThresholds(), {"note": "no mixed and clear postings to fit on: defaults"}
+        return base, {"note": "no mixed and clear postings to fit on: kept"}
     signals = [row.signals for row in rows]
     p = [s.p_scientist for s in signals]
     hybrid = [s.names_hybrid() for s in signals]
@@ -224,11 +231,11 @@ def fit_mixed(
         recall = (called & mixed_bits).bit_count() / n_mixed
         score = (recall - false_rate, -false_rate)
         if best is None or score > best[0]:
-            rule = MixedThresholds(**{**MixedThresholds()._asdict(), **split,
-                                      "band": width, "named_band": named})
+            rule = base._replace(**split, band=width, named_band=named)
             best = (score, rule, called)
     if best is None:
-        return MixedThresholds(min_balance=None), {"note": "no rule within the budget: off"}
+        return base._replace(min_balance=None, band=None, named_band=None), {
+            "note": "no rule within the budget: mixed is off"}
     _, rule, called = best
     return rule, {
         "mixed_called_mixed": round((called & mixed_bits).bit_count() / n_mixed, 4),
@@ -288,22 +295,29 @@ def _rate(flags: list[bool]) -> float | None:
 # -- the short-text level ---------------------------------------------------------------------
 
 
-def fit_short_text(rows: Sequence[Labelled]) -> tuple[ShortTextThresholds, dict[str, Any]]:
-    """The fewest known words from which excerpts' verdicts are right often enough."""
+def fit_short_text(
+    rows: Sequence[Labelled], base: ShortTextThresholds
+) -> tuple[ShortTextThresholds, dict[str, Any]]:
+    """The fewest known words from which excerpts' verdicts are right nearly as often as the
+    whole postings' verdicts."""
+    clear = [row for row in rows if row.label in OTHER_ROLE]
+    whole = _rate([(row.signals.p_scientist >= 0.5) == (row.label == "scientist")
+                   for row in clear])
+    if whole is None:
+        return base, {"note": "no engineer or scientist postings: kept"}
+    target = round(SHORT_TEXT_RELATIVE_ACCURACY * whole, 4)
     accuracy: dict[str, float | None] = {}
     chosen = None
     for level in SHORT_LEVELS:
         right = [(p >= 0.5) == (row.label == "scientist")
-                 for row in rows if row.label in OTHER_ROLE
-                 for known, p in row.signals.excerpts if known == level]
+                 for row in clear for known, p in row.signals.excerpts if known == level]
         accuracy[str(level)] = _rate(right)
-        if chosen is None and right and sum(right) >= SHORT_TEXT_ACCURACY * len(right):
+        if chosen is None and right and sum(right) >= target * len(right):
             chosen = level
+    report = {"whole_postings": whole, "target": target, "excerpts": accuracy}
     if chosen is None:
-        return ShortTextThresholds(), {"note": "no level accurate enough: the default",
-                                       "accuracy": accuracy}
-    return ShortTextThresholds(chosen), {"chosen": chosen, "accuracy": accuracy,
-                                         "target": SHORT_TEXT_ACCURACY}
+        return base, {"note": "no level accurate enough: kept", **report}
+    return ShortTextThresholds(chosen), {"chosen": chosen, **report}
 
 
 # -- the data roles ---------------------------------------------------------------------------

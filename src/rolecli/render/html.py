@@ -20,6 +20,7 @@ from .explain_view import (
     SECTION_LABELS,
     TOP_TERMS,
     decided_lines,
+    decided_summary,
     direction,
     display_text,
     highlight_pieces,
@@ -164,6 +165,9 @@ def _decided(explanation: dict[str, Any], interactive: bool) -> str:
         f'{_e(display_text(str(what_if["sentence"])))}</p>'
         if isinstance(what_if, dict) and what_if.get("sentence") else ""
     )
+    summary = decided_summary(explanation, sum(
+        1 for line in lines if line["decisive"] and line["section"] != "title"))
+    counted = f'<p class="counted">{_e(summary)}</p>' if summary else ""
     items = []
     for line in lines:
         value = line["contribution"]
@@ -193,7 +197,8 @@ def _decided(explanation: dict[str, Any], interactive: bool) -> str:
     body = (f'<ol class="decided">{"".join(items)}</ol>' if items else
             f'<p class="none">{none}</p>')
     return (
-        f'<section class="card lines-card"><h2>The lines that decided it</h2>{sentence}{body}'
+        f'<section class="card lines-card"><h2>The lines that decided it</h2>{sentence}'
+        f"{counted}{body}"
         '<p class="note">&#9664; pulls toward ML engineer, &#9654; toward ML scientist; more '
         "marks pull harder. Each line's exact evidence is under “How the score is "
         "computed”.</p>"

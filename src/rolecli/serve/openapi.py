@@ -30,18 +30,43 @@ _SPAN = {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems
 _TITLE = {
     "type": ["object", "null"],
     "description": "The title check: the title (given, or the posting's own title line), "
-    "its label by the title rule, and agrees: false when the body confidently reads as a "
-    "role the title does not name (null in a batch error row).",
-    "required": ["text", "label", "agrees"],
+    "its label by the title rule, how the body compares (grade: agrees, leans the other way "
+    "or only partly its way, contradicts), and agrees: false only when the body "
+    "contradicts the title (null in a batch error row).",
+    "required": ["text", "label", "agrees", "grade"],
     "properties": {
         "text": {"type": ["string", "null"]},
         "label": _LABEL,
         "agrees": {"type": ["boolean", "null"]},
+        "grade": {"type": ["string", "null"], "enum": ["agrees", "leans", "contradicts", None]},
+    },
+}
+_FAMILY = {
+    "type": ["string", "null"],
+    "enum": ["data_engineer", "data_analyst", "software", "other", None],
+    "description": "Off-topic: the job family the text reads as; null for an ML posting.",
+}
+_SHORT = {"type": ["boolean", "null"],
+          "description": "The verdict rests on little text (its confidence is low)."}
+_WHAT_IF = {
+    "type": ["object", "null"],
+    "description": "What would change the verdict: the fewest of the posting's strongest "
+    "lines whose removal changes it, and the verdict without them (exact: scoring the "
+    "posting without those lines gives it).",
+    "required": ["sentence", "lines", "label", "changed", "probabilities"],
+    "properties": {
+        "sentence": {"type": "string"},
+        "lines": {"type": "array", "items": {
+            "type": "object", "required": ["start", "end"],
+            "properties": {"start": {"type": "integer"}, "end": {"type": "integer"}}}},
+        "label": _LABEL,
+        "changed": {"type": "boolean"},
+        "probabilities": _PROBABILITIES,
     },
 }
 _VERDICT_REQUIRED = [
-    "label", "probabilities", "confidence", "confidence_text", "off_topic", "reasons",
-    "title", "title_check",
+    "label", "probabilities", "confidence", "confidence_text", "off_topic", "off_topic_family",
+    "short_text", "reasons", "title", "title_check", "what_if",
 ]
 _VERDICT_PROPERTIES = {
     "label": {**_LABEL, "description": "null when the text is off-topic."},
@@ -49,6 +74,9 @@ _VERDICT_PROPERTIES = {
     "confidence": {"type": "number", "minimum": 0, "maximum": 1},
     "confidence_text": {"type": "string", "description": "The confidence in words."},
     "off_topic": {"type": "boolean"},
+    "off_topic_family": _FAMILY,
+    "short_text": _SHORT,
+    "what_if": _WHAT_IF,
     "reasons": {
         "type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 3,
         "description": "One to three plain-language reasons; what they quote is in the posting.",
@@ -185,8 +213,8 @@ SCHEMAS: dict[str, Any] = {
         "description": "One row of `rolecli batch --format jsonl`: status ok with a verdict, "
         "or status error with the reason and nulls.",
         "required": [
-            "id", "status", "label", "probabilities", "confidence", "off_topic", "title",
-            "error",
+            "id", "status", "label", "probabilities", "confidence", "off_topic",
+            "off_topic_family", "short_text", "title", "error",
         ],
         "properties": {
             "id": {"type": "string", "description": 'The id sent, or "line N" for none.'},
@@ -195,6 +223,8 @@ SCHEMAS: dict[str, Any] = {
             "probabilities": {"oneOf": [_PROBABILITIES, {"type": "null"}]},
             "confidence": {"type": ["number", "null"]},
             "off_topic": {"type": ["boolean", "null"]},
+            "off_topic_family": _FAMILY,
+            "short_text": _SHORT,
             "title": _TITLE,
             "error": {"type": ["string", "null"]},
         },
