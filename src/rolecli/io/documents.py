@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
 import signal
 import sys
@@ -61,10 +62,14 @@ _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
 _HTML_START = re.compile(rb"\A\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
 
 
-def read_document(path: Path) -> str:
-    """The text of a posting file (.txt, .md, .html, .pdf, .docx, or sniffed from its bytes)."""
+def read_document(path: Path, regular_only: bool = False) -> str:
+    """The text of a posting file (.txt, .md, .html, .pdf, .docx, or sniffed from its bytes).
+
+    `regular_only` (batch): a FIFO, socket or device is refused without waiting on it,
+    however it got there (it is opened without blocking, then checked).
+    """
     try:
-        with path.open("rb") as handle:
+        with (open_regular(path) if regular_only else path.open("rb")) as handle:
             data = _read_limited(handle, str(path))
     except IsADirectoryError:
         raise UsageError(
@@ -79,18 +84,51 @@ def read_document(path: Path) -> str:
     return text_from_bytes(data, str(path), path.suffix.lower())
 
 
+def open_regular(path: Path) -> BinaryIO:
+    """`path` opened for reading if it is a regular file; else InputError, at once. Opening
+    does not block (a FIFO with no writer would wait for one), and the type is checked on
+    the file opened, so a file swapped for a FIFO after a check is caught too."""
+    import fcntl
+    import stat
+
+    from .walk import file_kind, not_regular
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(21, "Is a directory", str(path))
+            raise InputError(f"{path}: {not_regular(file_kind(mode) or 'not a file')}")
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
 def read_stdin() -> str:
     return text_from_bytes(read_stdin_bytes(), "stdin", "")
 
 
 def read_stdin_bytes(limit: int = MAX_INPUT_BYTES) -> bytes:
     stream = sys.stdin
+    try:
+        buffer = stdin_stream()
+        return _read_limited(buffer, "stdin", interactive=stream.isatty(), limit=limit)
+    except (OSError, ValueError):
+        raise UsageError("no input: stdin is closed; give a FILE") from None
+
+
+def stdin_stream() -> BinaryIO:
+    """stdin's bytes, or a UsageError when it is closed."""
+    stream = sys.stdin
     if stream is None or stream.closed:
         raise UsageError("no input: stdin is closed; give a FILE")
     try:
         buffer: BinaryIO = stream.buffer
-        return _read_limited(buffer, "stdin", interactive=stream.isatty(), limit=limit)
-    except (OSError, ValueError):
+        return buffer
+    except (AttributeError, ValueError):
         raise UsageError("no input: stdin is closed; give a FILE") from None
 
 

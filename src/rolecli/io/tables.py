@@ -2,26 +2,35 @@
 
 Nothing here holds more than one block of a table in memory, and nothing imports
 pandas: CSV and JSON Lines use the standard library, Parquet uses pyarrow's batch
-reader (the `rolecli[parquet]` extra).
+reader (the `rolecli[parquet]` extra). A CSV record or a JSON Lines line is read only up
+to MAX_RECORD_CHARS: one longer is never held whole but skipped, as one error row, and
+the rows around it are read as usual.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from ..errors import InputError, UsageError
-from .documents import guess_encoding, mostly_utf8
+from .documents import MAX_INPUT_BYTES, guess_encoding, mostly_utf8, open_regular
 
 TABLE_SUFFIXES = frozenset({".csv", ".jsonl", ".parquet"})
 PARQUET_BATCH_ROWS = 512
 _SNIFF_BYTES = 1 << 20
+# A record holds a posting (at most MAX_INPUT_BYTES, as a file) with its escapes (JSON's
+# \u00e9 is six characters for two bytes) and the other cells: past this it is no posting.
+MAX_RECORD_CHARS = 2 * MAX_INPUT_BYTES
+_READ_CHARS = 1 << 16
+# Column names shown in an error (a header may have 100,000 of them).
+_SHOWN_COLUMNS = 20
 
 
 class TableRow(NamedTuple):
@@ -63,9 +72,15 @@ def check_columns(path: Path, wanted: list[str], options: str) -> None:
         return
     missing = [c for c in wanted if c not in found]
     if missing:
-        raise UsageError(
-            f"{path}: no column {missing[0]!r} (use {options}); found {sorted(map(str, found))}"
-        )
+        raise UsageError(f"{path}: no column {missing[0]!r} (use {options}); found "
+                         f"{listed(sorted(map(str, found)))}")
+
+
+def listed(names: list[str]) -> str:
+    """Names for an error line: the first few, each cut short, and how many more."""
+    shown = ", ".join(repr(n if len(n) <= 40 else n[:40] + "...") for n in names[:_SHOWN_COLUMNS])
+    more = len(names) - _SHOWN_COLUMNS
+    return f"[{shown}{f', ... and {more:,} more' if more > 0 else ''}]"
 
 
 Record = tuple[int, "dict[str, Any] | str"]
@@ -143,41 +158,155 @@ def columns(path: Path) -> set[str] | None:
             for _, record in _jsonl_records(path):
                 return set(record) if isinstance(record, dict) else None
             return None
-        with _open_text(path) as handle, unbounded_fields():
-            header = next(csv.reader(handle), None)
-            return set(header) if header is not None else None
+        with _open_text(path) as handle:
+            for text in csv_record_texts(handle):
+                header = _csv_header(path, text)
+                if header:
+                    return set(header)
+            return None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
+_MIB_OF_RECORD = MAX_RECORD_CHARS // (1024 * 1024)
+
+
+def _too_long(number: int) -> str:
+    return (f"row {number}: a record over {_MIB_OF_RECORD} MiB of text, skipped unread; "
+            "a posting is at most 8 MiB")
+
+
+def _csv_fields(text: str) -> list[str]:
+    with unbounded_fields():  # (the record is already held to MAX_RECORD_CHARS)
+        return next(csv.reader((text,)), [])
+
+
+def _csv_header(path: Path, text: str | None) -> list[str]:
+    """The column names a CSV header record holds ([] for a blank line), or InputError."""
+    if text is None:
+        raise InputError(f"{path}: its header is over {_MIB_OF_RECORD} MiB; "
+                         "not a table of postings")
+    try:
+        return _csv_fields(text)
+    except csv.Error as exc:
+        raise InputError(f"{path}: its header is not a CSV record ({exc})") from None
+
+
 def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """csv.DictReader's records, numbered from 1, but each record read within bounds
+    (csv_record_texts) and parsed alone: a bad or oversized one is that row's reason."""
     with _open_text(path) as handle:
-        reader = csv.DictReader(handle)
+        header: list[str] = []
         number = 0
-        while True:
-            number += 1
+        for text in csv_record_texts(handle):
+            if not header:
+                header = _csv_header(path, text)
+                continue
+            if text is None:
+                number += 1
+                yield number, _too_long(number)
+                continue
             try:
-                with unbounded_fields():
-                    record = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:  # that line only: the reader carries on after it
+                fields = _csv_fields(text)
+            except csv.Error as exc:
+                number += 1
                 yield number, f"row {number}: not a CSV record ({exc})"
                 continue
+            if not fields:  # a blank line, as DictReader skips them
+                continue
+            number += 1
+            record: dict[Any, Any] = dict(zip(header, fields))
+            if len(fields) > len(header):  # DictReader's restkey and restval
+                record[None] = fields[len(header):]
+            else:
+                record.update(dict.fromkeys(header[len(fields):]))
             yield number, record
 
 
+# States of the csv module's reader (excel dialect) that decide where a record ends.
+_START, _FIELD, _QUOTED, _QUOTE_IN_QUOTED = range(4)
+
+
+def csv_record_texts(handle: IO[str], limit: int = MAX_RECORD_CHARS) -> Iterator[str | None]:
+    """The text of each record of a CSV file as the csv module splits them (a quoted field
+    may hold line breaks; a blank line is a record of its own), or None for a record longer
+    than `limit` characters, which is skipped a block at a time and never held whole."""
+    parts: list[str] = []
+    size = 0
+    state = _START
+    while line := handle.readline(limit - size + 1 if size <= limit else _READ_CHARS):
+        size += len(line)
+        if size <= limit:
+            parts.append(line)
+        elif parts:
+            parts = []  # over the limit: the rest is read only to find where it ends
+        state = _state_after(line, state)
+        if line[-1] in "\r\n" and state != _QUOTED:  # a line end outside quotes ends it
+            yield "".join(parts) if size <= limit else None
+            parts, size, state = [], 0, _START
+    if size:
+        yield "".join(parts) if size <= limit else None
+
+
+def _state_after(text: str, state: int) -> int:
+    """The reader's state after `text`, from `state`: a quote opens a quoted field only at
+    a field's start, and a doubled quote inside one is a quote. It jumps with str.find over
+    quoted text and unquoted fields, so a long cell costs C time, not a step per character."""
+    i, n = 0, len(text)
+    while i < n:
+        if state == _QUOTED:
+            j = text.find('"', i)
+            if j < 0:
+                return _QUOTED
+            state, i = _QUOTE_IN_QUOTED, j + 1
+        elif state == _FIELD:
+            j = text.find(",", i)
+            if j < 0:
+                return _FIELD
+            state, i = _START, j + 1
+        else:  # at a field's start, or just after a quote inside a quoted field
+            c = text[i]
+            i += 1
+            if c == '"':
+                state = _QUOTED
+            elif c == ",":
+                state = _START
+            elif c in "\r\n":
+                return _START
+            else:
+                state = _FIELD
+    return state
+
+
 def _jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    with _open_text(path) as handle:
-        yield from jsonl_records(handle)
+    # Lines end at \n only: JSON Lines has no other line end.
+    with _open_text(path, newline="\n") as handle:
+        yield from jsonl_records(bounded_lines(handle))
+
+
+def bounded_lines(handle: IO[str], limit: int = MAX_RECORD_CHARS) -> Iterator[str | None]:
+    """Each line of a text file, or None for one longer than `limit` characters, which is
+    skipped a block at a time and never held whole."""
+    while line := handle.readline(limit + 1):
+        if len(line) <= limit or line.endswith("\n"):
+            yield line
+            continue
+        while (rest := handle.readline(_READ_CHARS)) and not rest.endswith("\n"):
+            pass
+        yield None
 
 
 def jsonl_records(
-    lines: Iterable[str], start: int = 1
+    lines: Iterable[str | None], start: int = 1
 ) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(row number, object or reason) for each non-blank line; rows are numbered from `start`."""
+    """(row number, object or reason) for each non-blank line; rows are numbered from `start`.
+    A line given as None was too long to read (bounded_lines)."""
     number = start - 1
     for line in lines:
+        if line is None:
+            number += 1
+            yield number, _too_long(number)
+            continue
         if not line.strip():
             continue
         number += 1
@@ -229,8 +358,9 @@ def _parquet_records(path: Path, columns: list[str]) -> Iterator[tuple[int, dict
             yield number, record
 
 
-def _open_text(path: Path) -> Any:
-    return path.open(encoding=text_encoding(path), errors="replace", newline="")
+def _open_text(path: Path, newline: str = "") -> Any:
+    return io.TextIOWrapper(open_regular(path), encoding=text_encoding(path), errors="replace",
+                            newline=newline)
 
 
 def text_encoding(path: Path) -> str:
@@ -238,7 +368,7 @@ def text_encoding(path: Path) -> str:
     `inputs.decode_bytes`, applied to the whole file block by block."""
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     invalid = non_ascii = 0
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         for block in iter(lambda: handle.read(_SNIFF_BYTES), b""):
             text = decoder.decode(block)
             # U+FFFD the decoder made, not those the file holds (as valid UTF-8).
