@@ -542,7 +542,7 @@ BATCH_ERRORS = {
     "dump.txt": "larger than 8 MiB",
     "empty.txt": "no text to classify (empty or whitespace only)",
     "nul-bytes.txt": "binary data (contains NUL bytes), not text",
-    "pipe.txt": "not a regular file (a named pipe (FIFO)); batch reads only regular files",
+    "pipe.txt": "not a regular file (a named pipe (FIFO)); only regular files are read",
     "png.txt": "binary data (a PNG image), not text",
     "unreadable.txt": "cannot read (Input/output error)",
     "zip.txt": "binary data (a ZIP archive), not text",

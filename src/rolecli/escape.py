@@ -46,6 +46,19 @@ def visible(text: str) -> str:
     return _INVISIBLE.sub(_escape, text)
 
 
+def blanked(text: str) -> str:
+    """`text` with each character `visible` would escape, but the line break, as a space:
+    the same length, so offsets into the text still point at the same words (for views
+    that shade a posting's words in place)."""
+    if text.isprintable() or _INVISIBLE.search(text) is None:
+        return text
+    return _BLANKED.sub(" ", text)
+
+
+# The class without the line break (C0 is its first range).
+_BLANKED = re.compile(f"[\x00-\x09\x0b-\x1f{_INVISIBLE_CLASS[3:]}]")
+
+
 def _escape(match: re.Match[str]) -> str:
     char = match.group()
     code = ord(char)

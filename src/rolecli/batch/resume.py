@@ -289,7 +289,8 @@ def read_resumable(
         start, end = end, record_end
         row = _parse_record(record, format)
         if row is None:
-            if record_end < size:  # damage before the last row is not a crash
+            # A crash tears the last row (it has no line end yet); anything else is damage.
+            if record_end < size or record.endswith(b"\n"):
                 raise UsageError(
                     f"{output}: record {number} is not a rolecli batch {format} row; "
                     "cannot resume (use --force to start over)"

@@ -144,6 +144,9 @@ class CsvWriter(RowWriter):
         super().__init__(out, header, precision)
         self.line = io.StringIO()
         self.csv = csv.writer(self.line, lineterminator="\n")
+        # The csv module quotes a field holding a line end only if the line terminator has
+        # it: with "\n" a CR would go unquoted and break the record in a reader.
+        self.quoted = csv.writer(self.line, lineterminator="\n", quoting=csv.QUOTE_ALL)
         self.cell = (lambda value: value) if raw_cells else spreadsheet_cell
         if header:
             out.write(self._record(CSV_COLUMNS))
@@ -154,7 +157,7 @@ class CsvWriter(RowWriter):
     def _record(self, fields: Sequence[str]) -> str:
         self.line.seek(0)
         self.line.truncate()
-        self.csv.writerow(fields)
+        (self.quoted if any("\r" in f for f in fields) else self.csv).writerow(fields)
         return self.line.getvalue()
 
 

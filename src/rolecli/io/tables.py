@@ -227,10 +227,12 @@ def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
 _START, _FIELD, _QUOTED, _QUOTE_IN_QUOTED = range(4)
 
 
-def csv_record_texts(handle: IO[str], limit: int = MAX_RECORD_CHARS) -> Iterator[str | None]:
+def csv_record_texts(handle: IO[str], limit: int | None = None) -> Iterator[str | None]:
     """The text of each record of a CSV file as the csv module splits them (a quoted field
     may hold line breaks; a blank line is a record of its own), or None for a record longer
-    than `limit` characters, which is skipped a block at a time and never held whole."""
+    than `limit` characters (default MAX_RECORD_CHARS), which is skipped a block at a time
+    and never held whole."""
+    limit = MAX_RECORD_CHARS if limit is None else limit
     parts: list[str] = []
     size = 0
     state = _START
@@ -284,9 +286,10 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
         yield from jsonl_records(bounded_lines(handle))
 
 
-def bounded_lines(handle: IO[str], limit: int = MAX_RECORD_CHARS) -> Iterator[str | None]:
-    """Each line of a text file, or None for one longer than `limit` characters, which is
-    skipped a block at a time and never held whole."""
+def bounded_lines(handle: IO[str], limit: int | None = None) -> Iterator[str | None]:
+    """Each line of a text file, or None for one longer than `limit` characters (default
+    MAX_RECORD_CHARS), which is skipped a block at a time and never held whole."""
+    limit = MAX_RECORD_CHARS if limit is None else limit
     while line := handle.readline(limit + 1):
         if len(line) <= limit or line.endswith("\n"):
             yield line

@@ -70,7 +70,7 @@ def walk_files(root: Path, follow_links: bool = False) -> Iterator[Found]:
 
 
 def not_regular(kind: str) -> str:
-    return f"not a regular file ({kind}); batch reads only regular files"
+    return f"not a regular file ({kind}); only regular files are read"
 
 
 def special_kind(entry: os.DirEntry[str] | str | Path) -> str | None:
