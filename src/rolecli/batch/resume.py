@@ -285,12 +285,12 @@ def read_resumable(
     repeated = 0
     end = start = 0
     records = _records(handle, quoted=format == "csv")
-    for number, (record, record_end) in enumerate(records, start=1):
+    for number, (record, record_end, whole) in enumerate(records, start=1):
         start, end = end, record_end
-        row = _parse_record(record, format)
+        row = _parse_record(record, format) if whole else None
         if row is None:
-            # A crash tears the last row (it has no line end yet); anything else is damage.
-            if record_end < size or record.endswith(b"\n"):
+            # A crash tears the last row (it has not ended yet); anything else is damage.
+            if record_end < size or whole:
                 raise UsageError(
                     f"{output}: record {number} is not a rolecli batch {format} row; "
                     "cannot resume (use --force to start over)"
@@ -385,8 +385,9 @@ def _csv_line(fields: Iterable[str]) -> bytes:
     return line.getvalue().encode("utf-8")
 
 
-def _records(handle: IO[bytes], quoted: bool) -> Iterator[tuple[bytes, int]]:
-    """(record, offset of its end) for each newline-ended record, and a last unended one.
+def _records(handle: IO[bytes], quoted: bool) -> Iterator[tuple[bytes, int, bool]]:
+    """(record, offset of its end, whether it ended) for each newline-ended record, and a
+    last one that has not ended (a crash tore it).
 
     With `quoted`, a newline inside a quoted CSV field does not end the record: the csv
     module doubles quotes inside fields, so a record is complete when its quotes pair up.
@@ -395,13 +396,13 @@ def _records(handle: IO[bytes], quoted: bool) -> Iterator[tuple[bytes, int]]:
     record = b""
     for line in handle:
         record += line
-        if quoted and record.count(b'"') % 2 and line.endswith(b"\n"):
+        if not line.endswith(b"\n") or (quoted and record.count(b'"') % 2):
             continue
         offset += len(record)
-        yield record, offset
+        yield record, offset, True
         record = b""
     if record:
-        yield record, offset + len(record)
+        yield record, offset + len(record), False
 
 
 LABELS = tuple(ROLE_NAMES)
