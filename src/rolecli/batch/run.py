@@ -178,7 +178,7 @@ def run_batch(
         follow_links=follow_links,
     )
     check_inputs(config)
-    scoring_engine.check()
+    scoring_engine.check(config)
     if raw_cells and "csv" in writers:
         writers = {**writers, "csv": partial(writers["csv"], raw_cells=True)}  # type: ignore[call-arg]
     if output is not None:
