@@ -198,6 +198,8 @@ CASES = [
     Case("text, 7.5 MB of two-letter lines", "ml-lines.txt", _two_letter_lines, "classify", 0),
     Case("text, 7.5 MB of two-letter lines (explain)", "ml-lines.txt", _two_letter_lines,
          "explain", 0),
+    Case("text, 7.5 MB of two-letter non-ASCII lines (éé)", "e-lines.txt",
+         lambda: "éé\n".encode() * 1_500_000, "classify", (0, 3)),
     Case("CSV, one 60 MB cell between two good rows", "big-cell.csv", _big_cell_csv,
          "batch", 5),
     Case("JSONL, one 60 MB line between two good rows", "big-line.jsonl", _big_line_jsonl,

@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from batch_inputs import jsonl
 from conftest import EXAMPLES, one_line, rolecli_executable
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 POSTING = EXAMPLES / "ml-engineer.txt"
 TEXT = POSTING.read_text(encoding="utf-8")
@@ -488,7 +490,8 @@ def test_resume_repairs_repeated_rows_and_moved_headers(rolecli, resumable, fmt)
     folder, outputs = resumable
     clean = outputs[fmt].read_bytes()
     lines = clean.splitlines(keepends=True)
-    edits = {"a repeated row": lines[:3] + lines[1:2] + lines[3:4]}
+    edits = {"a repeated row": lines[:3] + lines[1:2] + lines[3:4],
+             "blank lines": [*lines[:2], b"\n", b"  \n", *lines[2:4], b"\n"]}
     if fmt == "csv":
         edits["the header moved down"] = lines[1:3] + lines[:1] + lines[3:5]
         edits["no header"] = lines[1:4]
@@ -515,6 +518,8 @@ def test_resume_refuses_foreign_ids_and_conflicting_rows(rolecli, resumable, fmt
         "two rows for one id": ([*lines, conflicting], "two different rows for the id"),
         "a row with an unknown label": ([*lines[:2], not_a_row, *lines[2:]],
                                         "is not a rolecli batch"),
+        "a 20 MB record": ([*lines[:2], b"x" * (20 * MIB) + b"\n", *lines[2:]],
+                           "is not a rolecli batch"),
     }
     for name, (edited, reason) in cases.items():
         data = b"".join(edited)
@@ -654,3 +659,44 @@ def test_a_huge_parquet_value_is_never_decoded_and_other_groups_are_read(tmp_pat
         ("a", "ok"), ("2", "error"), ("3", "error"), ("z", "ok")]
     assert "in a Parquet page that unpacks to 60 MiB (the limit is 16 MiB)" in rows[1]["error"]
     assert rss < 200, rss  # the build before decoded it: about 7 times its size
+
+
+# -- 13. memory on in-limit text: tokens split a slice at a time ----------------------------
+
+
+PIECES = ["ML", "deploy", "é", "éé", "models", ".", ":", ";", "!", " ", "  ", "\n", "\r\n",
+          "\t", "\x0b", "\x0c", "-", "ß", "1.5", "node.js", "?", "“", "x"]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=120), st.integers(1, 12))
+@settings(max_examples=300, deadline=None)
+def test_tokens_split_in_slices_are_the_tokens_of_the_whole_text(pieces, size):
+    """The slicing that keeps a huge text's tokens small gives exactly the tokens of one
+    split, on either path (ASCII words, or the regex for non-ASCII word characters)."""
+    from rolecli.model import analyzer as module
+
+    text = "".join(pieces)
+    scorer_analyzer = _analyzer()
+    whole = scorer_analyzer.tokens(text)
+    previous = module._SLICE_CHARS
+    module._SLICE_CHARS = size
+    try:
+        sliced = scorer_analyzer.tokens(text)
+    finally:
+        module._SLICE_CHARS = previous
+    assert sliced == whole
+
+
+def _analyzer():
+    from rolecli import load_scorer
+
+    return load_scorer().analyzer
+
+
+@pytest.mark.parametrize("line", ["ML\n", "éé\n", "Deploy models. ", "a b c d\n"])
+def test_repetitive_in_limit_text_is_classified_in_bounded_memory(tmp_path, line):
+    path = tmp_path / "text.txt"
+    path.write_text(line * (7_000_000 // len(line.encode())), encoding="utf-8")
+    code, _, rss, _, err = measured(["classify", path, "-f", "json"])
+    assert code in (0, 3), err
+    assert rss < 200, rss  # the build before: 638 MB on the ML lines, 432 MB on é

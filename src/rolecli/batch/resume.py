@@ -40,6 +40,10 @@ from .writers import (
 )
 
 RESUMABLE_FORMATS = ("jsonl", "csv")
+# A row of an output is a few hundred bytes past its id: a record longer than this is no
+# batch row, and is never held whole; a run record is far smaller than its limit.
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+MAX_RUN_RECORD_BYTES = 1024 * 1024
 
 
 def _same(item_id: str) -> str:
@@ -120,7 +124,7 @@ def _is_batch_output(output: Path) -> bool:
     """Whether `output` was written by rolecli batch: its run record is beside it."""
     path = run_record_path(output)
     try:
-        if not path.is_file():
+        if not path.is_file() or path.stat().st_size > MAX_RUN_RECORD_BYTES:
             return False
         found = json.loads(path.read_bytes())
     except (OSError, ValueError, RecursionError):
@@ -208,6 +212,8 @@ def _check_record(output: Path, record: dict[str, Any] | None) -> None:
             "use --force to start over"
         )
     try:
+        if path.stat().st_size > MAX_RUN_RECORD_BYTES:
+            raise ValueError("over 1 MiB")
         found = json.loads(path.read_bytes())
     except FileNotFoundError:
         raise UsageError(
@@ -282,11 +288,17 @@ def read_resumable(
     resumed = Resumed(stored=stored)
     first: dict[str, tuple[int, int]] = {}  # id -> (record number, hash of the record)
     headers: list[int] = []
-    repeated = 0
+    repeated = blank = 0
     end = start = 0
-    records = _records(handle, quoted=format == "csv")
+    # Read through a buffer of its own over the same descriptor (a raw file reads a line a
+    # byte at a time); the caller's handle stays open and is positioned explicitly after.
+    reader = open(handle.fileno(), "rb", closefd=False)  # noqa: SIM115
+    records = _records(reader, quoted=format == "csv")
     for number, (record, record_end, whole) in enumerate(records, start=1):
         start, end = end, record_end
+        if whole and record and not record.strip():  # a blank line (an editor's): dropped
+            blank += 1
+            continue
         row = _parse_record(record, format) if whole else None
         if row is None:
             # A crash tears the last row (it has not ended yet); anything else is damage.
@@ -324,6 +336,8 @@ def read_resumable(
     resumed.has_header = bool(headers) or format != "csv"
     if repeated:
         resumed.repairs.append(f"dropped {repeated} repeated row{'s' * (repeated > 1)}")
+    if blank:
+        resumed.repairs.append(f"dropped {blank} blank line{'s' * (blank > 1)}")
     if format == "csv" and resumed.ids and headers != [1]:
         resumed.repairs.append(
             "put back the missing csv header" if not headers
@@ -394,8 +408,16 @@ def _records(handle: IO[bytes], quoted: bool) -> Iterator[tuple[bytes, int, bool
     """
     offset = 0
     record = b""
-    for line in handle:
+    while line := handle.readline(MAX_RECORD_BYTES + 1 - len(record)):
         record += line
+        if len(record) > MAX_RECORD_BYTES:  # no batch row is this long: skipped to its end
+            ended = line.endswith(b"\n")
+            while not ended and (line := handle.readline(1 << 16)):
+                ended = line.endswith(b"\n")
+            offset = handle.tell()
+            yield b"", offset, ended
+            record = b""
+            continue
         if not line.endswith(b"\n") or (quoted and record.count(b'"') % 2):
             continue
         offset += len(record)

@@ -453,6 +453,12 @@ def _varint(data: bytes, position: int) -> tuple[int, int]:
             raise ValueError("a varint past 64 bits")
 
 
+def _fits(data: bytes, position: int, size: int) -> None:
+    """Each element takes a byte at least: a count past the bytes left is a forged one."""
+    if size > len(data) - position:
+        raise ValueError("a Thrift collection larger than its bytes")
+
+
 def _unzigzag(value: int) -> int:
     return (value >> 1) ^ -(value & 1)
 
@@ -472,12 +478,13 @@ def _skip(data: bytes, position: int, kind: int, depth: int = 0) -> int:
     if kind == 8:
         size, position = _varint(data, position)
         return position + size
-    if kind in (9, 10):  # list, set
+    if kind in (9, 10):  # list, set (a boolean in one takes a byte)
         header = data[position]
         position += 1
         size, element = header >> 4, header & 0x0F
         if size == 15:
             size, position = _varint(data, position)
+        _fits(data, position, size)
         for _ in range(size):
             position = _skip(data, position, 3 if element in (1, 2) else element, depth + 1)
         return position
@@ -486,9 +493,11 @@ def _skip(data: bytes, position: int, kind: int, depth: int = 0) -> int:
         if size:
             types = data[position]
             position += 1
+            _fits(data, position, size)
+            key, value = (3 if t in (1, 2) else t for t in (types >> 4, types & 0x0F))
             for _ in range(size):
-                position = _skip(data, position, types >> 4, depth + 1)
-                position = _skip(data, position, types & 0x0F, depth + 1)
+                position = _skip(data, position, key, depth + 1)
+                position = _skip(data, position, value, depth + 1)
         return position
     if kind == 12:  # struct
         while True:

@@ -177,24 +177,25 @@ def _split(words: str, bounded: bool) -> list[str]:
     return _shared(words, str.split)
 
 
-# Texts longer than this are split a slice at a time (_shared).
+# Texts longer than this are split a slice at a time (_shared), cut after whitespace.
 _SLICE_CHARS = 1 << 18
+_WHITESPACE = re.compile("[ \t\n\r\x0b\x0c]")
 
 
 def _shared(text: str, split: Callable[[str], list[str]]) -> list[str]:
     """`split(text)` (str.split, or a token regex's findall), a slice at a time, with the
     words of a slice that repeats itself made the same string objects: a huge text of few
     distinct words (a line repeated a million times) then costs a pointer per word, not a
-    string (5 million tokens took 280 MB). Slices end just after a space, which no token
-    holds and after which no break depends on what follows."""
+    string (5 million tokens took 280 MB). Slices end just after ASCII whitespace, which no
+    token holds and after which no break depends on what follows."""
     if len(text) <= _SLICE_CHARS:
         return split(text)
     shared: dict[str, str] = {}
     words: list[str] = []
     start, end = 0, len(text)
     while start < end:
-        cut = text.find(" ", start + _SLICE_CHARS)
-        cut = end if cut < 0 else cut + 1
+        space = _WHITESPACE.search(text, start + _SLICE_CHARS)
+        cut = end if space is None else space.end()
         part = split(text[start:cut])
         if len(set(part)) * 4 < len(part):  # repetitive: one string per distinct word
             words.extend(map(shared.setdefault, part, part))
