@@ -700,3 +700,15 @@ def test_repetitive_in_limit_text_is_classified_in_bounded_memory(tmp_path, line
     code, _, rss, _, err = measured(["classify", path, "-f", "json"])
     assert code in (0, 3), err
     assert rss < 200, rss  # the build before: 638 MB on the ML lines, 432 MB on é
+
+
+@pytest.mark.slow
+def test_in_limit_text_is_classified_and_explained_under_ulimit(tmp_path):
+    # The probe's: 7.5 MB of `ML` lines under `ulimit -v 500000` ended in a MemoryError (exit 1).
+    path = tmp_path / "ml.txt"
+    path.write_bytes(b"ML\n" * 2_500_000)
+    for command in ("classify", "explain"):
+        code, _, _, out, err = measured([command, path, "-f", "json"],
+                                        address_space=500_000 * 1024)
+        assert code == 0, err
+        assert json.loads(out)["label"] == "engineer"
