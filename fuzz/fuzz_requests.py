@@ -4,8 +4,10 @@
 The first byte of an input picks the parser; the rest is a request body:
   0  a JSON body (`/v1/classify`, `/v1/explain`): `parse_json` then `posting_fields` return
      (text, title) or raise `RequestError` (status 400 or 422), nothing else;
-  1  a JSONL body (`/v1/batch`): `batch_items` never raises, and yields one Item per
-     non-blank line, each with a string id and either an error or text;
+  1  a JSONL body (`/v1/batch`): `batch_items` yields one Item per non-blank line (or
+     refuses with 413 past MAX_BATCH_ITEMS), each with a unique string id of at most
+     MAX_ID_CHARS characters (or "line N", "line N~2"...) and either an error or text;
+     the same bytes encoded as UTF-16 or UTF-32 are refused as a JSON body (400);
   2  the page's form: the bytes up to the first newline are the boundary, the rest the
      multipart body; `parse_form` returns a Form of strings or raises `RequestError` 400.
 Run it with fuzz/run.sh requests [SECONDS] (see fuzz/README.md).
@@ -21,6 +23,8 @@ with atheris.instrument_imports(include=["rolecli", "python_multipart"]):
     import python_multipart  # noqa: F401
 
     from rolecli.serve.requests import (
+        MAX_BATCH_ITEMS,
+        MAX_ID_CHARS,
         RequestError,
         batch_items,
         parse_form,
@@ -37,13 +41,28 @@ def check_json(body: bytes) -> None:
         return
     assert isinstance(text, str) and text.strip(), text
     assert title is None or isinstance(title, str), title
+    for encoding in ("utf-16", "utf-32-le"):  # JSON is UTF-8 only: these are refused
+        try:
+            parse_json(body.decode("utf-8").encode(encoding))
+        except RequestError as exc:
+            assert exc.status == 400
+        else:
+            raise AssertionError(f"a {encoding} body was accepted")
 
 
 def check_jsonl(body: bytes) -> None:
-    items = list(batch_items(body))
-    assert len(items) == sum(1 for line in body.split(b"\n") if line.strip())
+    lines = sum(1 for line in body.split(b"\n") if line.strip())
+    try:
+        items = list(batch_items(body))
+    except RequestError as exc:
+        assert exc.status == 413 and lines > MAX_BATCH_ITEMS, exc.message
+        return
+    assert len(items) == lines
+    assert len({item.id for item in items}) == len(items), "ids left equal"
     for item in items:
         assert isinstance(item.id, str) and item.id, item
+        base = item.id.split("~")[0]
+        assert len(base) <= MAX_ID_CHARS or base.startswith("line "), item.id
         assert (item.error is None) != (item.text is None), item
         item.id.encode("utf-8")  # every id can be written out
 

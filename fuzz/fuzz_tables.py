@@ -10,7 +10,14 @@ Each input picks a target and a file's bytes:
   return text ids and cut the file to a prefix of itself, or refuse with a UsageError;
 - a count file (`rolecli data build`'s form; the bytes are its JSON Lines, gzipped when
   the flag says so, raw otherwise): `counts.read` must return rows whose terms are the
-  header's, with positive counts and boilerplate counts within them, or raise InputError.
+  header's, with positive counts and boilerplate counts within them, or raise InputError;
+- bounded reading (issue #27): `tables.csv_record_texts` must split text into the records
+  the csv module reads (the same rows, record for record), and with a small limit give None
+  for exactly the records over it and the same text for the others (an oversized record never
+  shifts its neighbours); `tables.bounded_lines` likewise for JSON Lines;
+- a Parquet page header: `tables._page_header` returns sizes or raises IndexError or
+  ValueError, nothing else;
+- a `batch -` path list: `sources._path_list` returns paths that exist, or a UsageError.
 
 Anything else raised (RecursionError, ValueError, TypeError...) is a crash. Run it with
 fuzz/run.sh tables (see fuzz/README.md).
@@ -18,7 +25,9 @@ fuzz/run.sh tables (see fuzz/README.md).
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import os
 import sys
 import tempfile
@@ -31,14 +40,17 @@ with atheris.instrument_imports(include=["rolecli", "charset_normalizer"]):
 
     from rolecli import counts as count_form
     from rolecli.batch.resume import read_resumable
-    from rolecli.batch.sources import UniqueIds
+    from rolecli.batch.sources import UniqueIds, _path_list
     from rolecli.errors import InputError, RoleCliError, UsageError
+    from rolecli.io import tables
     from rolecli.io.labelled import read_labelled
-    from rolecli.io.tables import iter_table
+    from rolecli.io.tables import iter_table, unbounded_fields
 
 WORK = Path(tempfile.mkdtemp(prefix="rolecli-fuzz-tables-"))
 TARGETS = ("table.csv", "table.jsonl", "labelled.csv", "labelled.jsonl",
-           "resume.jsonl", "resume.csv", "counts.counts.jsonl.gz")
+           "resume.jsonl", "resume.csv", "counts.counts.jsonl.gz", "split.csv", "split.jsonl",
+           "page.parquet", "paths.txt")
+SMALL_LIMIT = 48
 
 
 def check_table(path: Path, id_column: str | None) -> None:
@@ -75,7 +87,60 @@ def check_resume(path: Path, fmt: str, data: bytes) -> None:
             assert "cannot resume" in exc.message, exc.message
             return
     assert all(isinstance(i, str) for i in resumed.ids)
-    assert data.startswith(path.read_bytes()), "resume cut the file to something else"
+    if resumed.repairs:  # the rows to keep: in order, inside the file
+        assert all(0 <= a < b <= b2 for (a, b), (b2, _) in
+                   zip(resumed.keep, [*resumed.keep[1:], (len(data), 0)])), resumed.keep
+    else:
+        assert data.startswith(path.read_bytes()), "resume cut the file to something else"
+
+
+def check_csv_split(text: str) -> None:
+    """The bounded splitter reads the records the csv module reads; a small limit marks
+    exactly the records over it."""
+    texts = list(tables.csv_record_texts(io.StringIO(text, newline=""), limit=1 << 30))
+    assert "".join(t for t in texts if t is not None) == text, "records lost or added text"
+    try:
+        with unbounded_fields():
+            expected = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+            each = [[row for row in csv.reader(io.StringIO(t, newline="")) if row]
+                    for t in texts if t is not None]
+    except csv.Error:
+        return
+    assert all(len(rows) <= 1 for rows in each), "a record held several rows"
+    assert [row for rows in each for row in rows] == expected, (each, expected)
+    small = list(tables.csv_record_texts(io.StringIO(text, newline=""), limit=SMALL_LIMIT))
+    assert len(small) == len(texts), "an oversized record shifted the others"
+    for whole, bounded in zip(texts, small):
+        assert bounded == (None if len(whole) > SMALL_LIMIT else whole), (whole, bounded)
+
+
+def check_line_split(text: str) -> None:
+    """bounded_lines gives each line, or None for exactly those over the limit (its line
+    end not counted), without shifting the others."""
+    small = list(tables.bounded_lines(io.StringIO(text, newline="\n"), limit=SMALL_LIMIT))
+    whole = io.StringIO(text, newline="\n").readlines()
+    assert len(small) == len(whole), "an oversized line shifted the others"
+    for line, bounded in zip(whole, small):
+        over = len(line.removesuffix("\n")) > SMALL_LIMIT
+        assert bounded == (None if over else line), (line, bounded)
+
+
+def check_page_header(data: bytes) -> None:
+    try:
+        unpacked, packed, length = tables._page_header(data)
+    except (IndexError, ValueError):
+        return
+    assert isinstance(unpacked, int) and isinstance(packed, int)
+    assert 0 < length <= len(data)
+
+
+def check_paths(path: Path) -> None:
+    try:
+        paths = _path_list(path)
+    except UsageError as exc:
+        assert "\n" not in exc.message
+        return
+    assert all(os.path.lexists(p) for p in paths)
 
 
 def check_counts(path: Path) -> None:
@@ -97,6 +162,17 @@ def test_one_input(raw: bytes) -> None:
     data = provider.ConsumeBytes(provider.remaining_bytes())
     kind, suffix = target.split(".", 1)
     path = WORK / f"input.{suffix}"
+    if kind == "split":
+        text = data.decode("utf-8", "replace")
+        (check_csv_split if suffix == "csv" else check_line_split)(text)
+        return
+    if kind == "page":
+        check_page_header(data)
+        return
+    if kind == "paths":
+        path.write_bytes(data)
+        check_paths(path)
+        return
     if kind == "counts":
         path.write_bytes(gzip.compress(data, mtime=0) if with_id else data)
         check_counts(path)

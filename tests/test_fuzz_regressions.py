@@ -8,9 +8,11 @@ keep their promises on the text.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -126,6 +128,30 @@ TABLE_CRASHES = [
     # and one nested 100,000 deep: RecursionError in read_resumable
     ("deep-resume", "resume.jsonl", b"[" * 100_000 + b"]" * 100_000 + b"\n"),
 ]
+
+
+# Found by fuzz/fuzz_tables.py's Parquet page header target (issue #27) in its first 90 s:
+# a Thrift map of a huge count of booleans, which took no bytes each, so skipping it never
+# ended. Booleans in a collection take a byte, and no count may pass the bytes left.
+PAGE_HEADER_CRASHES = [
+    ("bool-map", base64.b64decode(
+        "BABq6urq6urq6urq6urq6urqNTU1NTU1NTU3Nzc3Nzc3Nzc3Y3A1NTU1NTU1NTU1NTU1NTU1NTU1NTXLys3IyM"
+        "jIzjc3Nzc3NzdjcDTq6urq6uoy6urq6urq6urqNOrq6uo3Y3A06urq6urqMurq6urK6urq6jTq6urq6uqlpaWl"
+        "paWlpaWlpZWlpaWlpaUjIyMjI+rq6gBpZKxzg2E=")[2:]),
+    ("bool-map-made", bytes([0x1B, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x11])),
+    ("list-count", bytes([0x19, 0xF5, 0xFF, 0xFF, 0xFF, 0x0F])),
+]
+
+
+@pytest.mark.parametrize(("name", "data"), PAGE_HEADER_CRASHES,
+                         ids=[c[0] for c in PAGE_HEADER_CRASHES])
+def test_parquet_page_header_crashes_are_fixed(name, data):
+    from rolecli.io.tables import _page_header
+
+    started = time.monotonic()
+    with pytest.raises((IndexError, ValueError)):
+        _page_header(data)
+    assert time.monotonic() - started < 1
 
 
 @pytest.mark.parametrize(("name", "target", "data"), TABLE_CRASHES,

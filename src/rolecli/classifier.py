@@ -9,7 +9,7 @@ from typing import Any
 from .errors import InputError
 from .evidence import gather
 from .model.scorer import Scorer
-from .paths import default_model_dir
+from .paths import model_directory
 from .result import result_of
 
 
@@ -20,7 +20,7 @@ def _cached_scorer(directory: Path) -> Scorer:
 
 def load_scorer(model: str | Path | None = None) -> Scorer:
     """The verified compiled scorer of a model directory (default: the shipped model)."""
-    return _cached_scorer(Path(model).resolve() if model else default_model_dir().resolve())
+    return _cached_scorer(model_directory(model))
 
 
 def classify(

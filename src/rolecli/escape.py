@@ -4,12 +4,14 @@ break a line, becomes a visible backslash escape.
 
 `visible()` is for people (error lines, panels, tables: `render.literal` wraps it in a Rich
 Text so no markup is read either); `json_text()` is JSON whose every such character is a
-\\u escape, so rows stay exact data and still cannot drive a terminal they are printed on.
+\\u escape, so rows stay exact data and still cannot drive a terminal they are printed on;
+`spreadsheet_cell()` keeps a CSV cell from running as a formula when a spreadsheet opens it.
 Nothing here imports anything heavy: batch workers use it.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from typing import Any
@@ -44,6 +46,19 @@ def visible(text: str) -> str:
     return _INVISIBLE.sub(_escape, text)
 
 
+def blanked(text: str) -> str:
+    """`text` with each character `visible` would escape, but the line break, as a space:
+    the same length, so offsets into the text still point at the same words (for views
+    that shade a posting's words in place)."""
+    if text.isprintable() or _INVISIBLE.search(text) is None:
+        return text
+    return _BLANKED.sub(" ", text)
+
+
+# The class without the line break (C0 is its first range).
+_BLANKED = re.compile(f"[\x00-\x09\x0b-\x1f{_INVISIBLE_CLASS[3:]}]")
+
+
 def _escape(match: re.Match[str]) -> str:
     char = match.group()
     code = ord(char)
@@ -56,9 +71,13 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def json_text(data: Any) -> str:
+def json_text(data: Any, ascii_only: bool = False) -> str:
     """`json.dumps(data, ensure_ascii=False)`, with the characters `visible` escapes given
-    as \\u escapes: the same JSON value, but inert on a terminal and valid UTF-8."""
+    as \\u escapes: the same JSON value, but inert on a terminal and valid UTF-8.
+    `ascii_only`: every non-ASCII character escaped, for a stream whose encoding cannot
+    hold them all (the same JSON value still)."""
+    if ascii_only:
+        return json.dumps(data, ensure_ascii=True)
     text = json.dumps(data, ensure_ascii=False)
     if text.isprintable() or _JSON_INVISIBLE.search(text) is None:  # (see visible)
         return text
@@ -73,12 +92,23 @@ def _json_escape(match: re.Match[str]) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
-# What a spreadsheet reads as the start of a formula (or of a DDE command): = + - @, and a
-# tab or carriage return before one of them, which some programs strip first.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+def holds_unicode(stream: Any) -> bool:
+    """Whether a text stream's encoding can write every character (UTF-8, -16, -32): a
+    stream in ASCII or Latin-1 (PYTHONIOENCODING, a non-UTF-8 locale) cannot."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        return codecs.lookup(encoding).name.startswith("utf")
+    except LookupError:
+        return False
+
+
+# What makes a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula or
+# a command: = + - @ at its start, and tab or CR, which some of them skip before looking.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_cell(value: str) -> str:
-    """`value` as a cell no spreadsheet runs: one that starts with = + - @, a tab or a CR
-    comes back after a single quote ('), which makes the cell text; anything else unchanged."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    """A CSV cell that a spreadsheet shows as text: one that it would run as a formula
+    (starting with = + - @, tab or CR, as in `=cmd|' /C calc'!A0`) gets a leading single
+    quote, which spreadsheets read as "text follows"; anything else comes back unchanged."""
+    return "'" + value if value.startswith(_FORMULA_START) else value

@@ -33,6 +33,20 @@ def default_model_dir() -> Path:
     return Path(env) if env else shipped_model_dir()
 
 
+def model_directory(model: str | Path | None = None) -> Path:
+    """The resolved directory of a model (default: default_model_dir()); a path that
+    cannot be resolved (a symbolic link loop) is a ModelError, as any broken model is."""
+    from .errors import ModelError
+
+    path = Path(model) if model else default_model_dir()
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: Python 3.12 and older on a loop
+        reason = "a symbolic link loop" if "loop" in str(exc).lower() else \
+            getattr(exc, "strerror", None) or type(exc).__name__
+        raise ModelError(f"{path}: cannot resolve the model directory ({reason})") from None
+
+
 def default_train_output() -> Path | None:
     root = checkout_root()
     return root / "models" / "default" if root else None

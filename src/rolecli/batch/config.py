@@ -19,3 +19,4 @@ class BatchConfig:
     jobs: int = 1
     exclude: Path | None = None  # the output file, never read as an input
     scheduler: str | None = None  # --engine dask: its address; None starts a local cluster
+    follow_links: bool = False  # follow links out of the folders given (--follow-links)

@@ -65,7 +65,7 @@ class Scoring:
             text = (
                 posting_text(item.text, item.id)
                 if item.text is not None
-                else read_document(Path(str(item.path)))
+                else read_document(Path(str(item.path)), regular_only=True)
             )
             # The verdict alone: a batch row shows no top terms or reasons, so none are built.
             result = result_of(self.scorer, gather(self.scorer, text, item.title), words=False)

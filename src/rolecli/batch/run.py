@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import IO, Protocol
@@ -49,6 +50,7 @@ class BatchSummary:
     terminated: bool = False  # ... by SIGTERM
     titled: int = 0  # scored rows with a title that names a role
     title_grades: Counter[str] = field(default_factory=Counter)  # agrees, leans, contradicts
+    repairs: list[str] = field(default_factory=list)  # what --resume repaired in the output
 
     @property
     def items_per_second(self) -> float:
@@ -145,11 +147,16 @@ def run_batch(
     progress: ProgressSink | None = None,
     precision: int = DEFAULT_PRECISION,
     writers: Mapping[str, WriterFactory] = WRITERS,
+    raw_cells: bool = False,
+    follow_links: bool = False,
 ) -> BatchSummary:
     """Score every item under `paths`, writing one row per item to `output` (or `stream`).
 
     `precision`: decimals of probabilities and confidence in table and csv rows; JSON and
     JSONL keep every digit. `writers`: the formats, by name (the CLI adds its table).
+    `raw_cells`: csv cells exactly as they are, even those a spreadsheet would run as
+    formulas (by default those get a leading '). `follow_links`: follow symlinks that lead
+    out of the folders given (by default they are error rows).
 
     Raises UsageError / ModelError before writing anything; per-item failures become
     error rows. On Ctrl-C or SIGTERM it returns early (summary.interrupted, .terminated)
@@ -169,21 +176,28 @@ def run_batch(
         paths=tuple(str(p) for p in paths), globs=tuple(globs), text_column=text_column,
         id_column=id_column, title_column=title_column, title=title,
         model=str(scorer.directory), jobs=workers, exclude=output, scheduler=scheduler,
+        follow_links=follow_links,
     )
     check_inputs(config)
-    scoring_engine.check()
+    scoring_engine.check(config)
+    if raw_cells and "csv" in writers:
+        writers = {**writers, "csv": partial(writers["csv"], raw_cells=True)}  # type: ignore[call-arg]
     if output is not None:
         refuse_input_as_output(config, output)
-        record = run_record(config, scorer, format)
-        writer, resumed = open_output(output, format, resume, force, record, precision, writers)
+        record = run_record(config, scorer, format, raw_cells)
+        writer, resumed = open_output(
+            output, format, resume, force, record, precision, writers,
+            input_ids=lambda: (item.id for item in items(config)),
+        )
     else:
         out = Output(stream or sys.stdout, tail=JSON_TAIL if format == "json" else "")
         writer, resumed = writers[format](out, True, precision), Resumed()
-    summary = BatchSummary(resumed=len(resumed.ids), resumed_errors=resumed.errors)
+    summary = BatchSummary(resumed=len(resumed.ids), resumed_errors=resumed.errors,
+                           repairs=resumed.repairs)
     if progress is not None:
         total = count_items(config)
         progress.start(None if total is None else max(0, total - len(resumed.ids)))
-    done = resumed.ids.__contains__
+    done = resumed.has
     ids = UniqueIds()
     started = time.perf_counter()
     try:

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
-from ..errors import RoleCliError, UsageError
+from ..errors import InputError, RoleCliError, UsageError
 from ..io.labelled import TEXT_SUFFIXES
-from ..io.tables import TABLE_SUFFIXES, check_table, is_table, iter_table
-from ..io.walk import walk_files
+from ..io.tables import TABLE_SUFFIXES, check_table, is_table, iter_table, records
+from ..io.walk import file_kind, not_regular, walk_files
 from .config import BatchConfig
 from .items import Item, printable, reason
 
@@ -41,6 +40,9 @@ class UniqueIds:
 
     def __init__(self) -> None:
         self.seen: set[str] = set()
+        # Where the search for an id's next free suffix starts: ids are never freed, so the
+        # first free one is never below the last given (10,000 equal ids once took minutes).
+        self.next: dict[str, int] = {}
         self.renamed = 0
         self.first: tuple[str, str] = ("", "")
 
@@ -48,9 +50,10 @@ class UniqueIds:
         if item_id not in self.seen:
             self.seen.add(item_id)
             return item_id
-        number = 2
+        number = self.next.get(item_id, 2)
         while f"{item_id}~{number}" in self.seen:
             number += 1
+        self.next[item_id] = number + 1
         renamed = f"{item_id}~{number}"
         self.seen.add(renamed)
         if not self.renamed:
@@ -71,42 +74,49 @@ def check_inputs(config: BatchConfig) -> None:
             check_table(path, config.text_column, config.id_column, config.title_column)
 
 
-def sources(config: BatchConfig) -> Iterator[Source]:
-    """Every posting file and table under the PATHs, each folder walked in sorted order.
+def sources(config: BatchConfig, exclude: Path | None = None) -> Iterator[Source]:
+    """Every posting file and table under the PATHs, each folder walked in sorted order;
+    never the file `exclude` (the output, by identity: a link to it is left out too).
 
     Folder items' ids are POSIX paths relative to the PATH given (prefixed with that PATH
     when several are given, so ids stay unique); a file given directly keeps its path as given.
+    A PATH or folder entry that is no regular file (a FIFO, a device) is an error source.
     """
     several = len(config.paths) > 1
+    excluded = file_key(exclude) if exclude is not None else None
     for raw in config.paths:
         path = Path(raw)
         if path.is_dir():
             prefix = path.as_posix().rstrip("/") + "/" if several else ""
-            for source in walk(path, config.globs, config.exclude):
+            for source in walk(path, config.globs, excluded, config.follow_links):
                 yield source._replace(id=printable(prefix + source.id))
         else:
             kind = "table" if is_table(path) else "file"
-            yield Source(printable(raw), path, kind, prefix_rows=several)
+            special = _special(path)
+            yield Source(printable(raw), path, "error" if special else kind,
+                         not_regular(special) if special else None, prefix_rows=several)
 
 
-def walk(root: Path, globs: Sequence[str] = (), exclude: Path | None = None) -> Iterator[Source]:
+def walk(root: Path, globs: Sequence[str] = (), excluded: tuple[int, int] | None = None,
+         follow_links: bool = False) -> Iterator[Source]:
     """Posting files and tables under root, by io.walk's rules (sorted, hidden entries
-    skipped, symlink loops safe): files with a known suffix, filtered by the globs (on the
-    name, or on the relative path if the glob has a /), never the output file `exclude`."""
-    key = _file_key(exclude) if exclude is not None else None
-    excluded = (exclude.name, key) if exclude is not None and key is not None else None
-    for found in walk_files(root):
+    skipped, symlink loops safe, links out of root not followed): files with a known suffix,
+    filtered by the globs (on the name, or on the relative path if the glob has a /), never
+    the file whose (device, inode) is `excluded`. An entry that must not be read (a FIFO, a
+    link out of root) and passes those filters is an error source, as is an unlistable folder."""
+    for found in walk_files(root, follow_links):
         if found.entry is None:
             yield Source(found.relative, found.path, "error", found.error)
         elif kind := _kind(found.entry, found.relative, globs, excluded):
-            yield Source(found.relative, found.path, kind)
+            yield Source(found.relative, found.path, "error" if found.error else kind,
+                         found.error)
 
 
 def _kind(
     entry: os.DirEntry[str],
     relative: str,
     globs: Sequence[str],
-    excluded: tuple[str, tuple[int, int]] | None,
+    excluded: tuple[int, int] | None,
 ) -> str | None:
     """"file" or "table" for a file to score, None for one to leave out."""
     suffix = os.path.splitext(entry.name)[1].lower()
@@ -117,18 +127,56 @@ def _kind(
         fnmatch.fnmatchcase(relative if "/" in g else entry.name, g) for g in globs
     ):
         return None
-    # The output file (by name and inode) is never an input; stat only the candidates.
-    if excluded is None or (entry.name != excluded[0] and not entry.is_symlink()):
+    # The output file (by device and inode, so under any name) is never an input. The
+    # inode of a plain entry is known without a system call; only a match, or a link, is stat'ed.
+    if excluded is None:
         return kind
-    return kind if _file_key(Path(entry.path)) != excluded[1] else None
+    try:
+        if not entry.is_symlink() and entry.inode() != excluded[1]:
+            return kind
+    except OSError:
+        return kind
+    return kind if file_key(Path(entry.path)) != excluded else None
 
 
-def _file_key(path: Path) -> tuple[int, int] | None:
+def file_key(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file a path leads to; None when it leads nowhere."""
     try:
         stat = path.stat()
-    except OSError:
+    except (OSError, ValueError):
         return None
     return (stat.st_dev, stat.st_ino)
+
+
+def _special(path: Path) -> str | None:
+    try:
+        return file_kind(path.stat().st_mode)
+    except (OSError, ValueError):
+        return None
+
+
+def input_named_by(config: BatchConfig, key: tuple[int, int]) -> str | None:
+    """The input (a PATH, or PATH/relative inside a folder) that is the file with this
+    (device, inode), if batch would read it; None when no input is. By identity, so a link
+    or a hard link to an input is found whatever its name."""
+    for raw in config.paths:
+        path = Path(raw)
+        if not path.is_dir():
+            if file_key(path) == key:
+                return raw
+            continue
+        for found in walk_files(path, config.follow_links):
+            entry = found.entry
+            if entry is None or found.error is not None or \
+                    not _kind(entry, found.relative, config.globs, None):
+                continue
+            try:
+                maybe = entry.is_symlink() or entry.inode() == key[1]
+            except OSError:
+                maybe = True
+            if maybe and file_key(found.path) == key:
+                return f"{path.as_posix().rstrip('/')}/{found.relative}"
+    return None
 
 
 def items(
@@ -139,7 +187,7 @@ def items(
     """Every item to score, table rows expanded, ids made unique; items whose (unique) id
     `skip` accepts are left out."""
     unique = (ids or UniqueIds()).unique
-    for source in sources(config):
+    for source in sources(config, config.exclude):
         found = (
             table_items(source, config) if source.kind == "table"
             else (Item(source.id, path=str(source.path), error=source.error,
@@ -167,7 +215,7 @@ def table_items(source: Source, config: BatchConfig) -> Iterator[Item]:
 def count_items(config: BatchConfig) -> int | None:
     """How many items a run will see, for the progress bar; None when tables make it costly."""
     total = 0
-    for source in sources(config):
+    for source in sources(config, config.exclude):
         if source.kind != "table":
             total += 1
         elif source.path.suffix.lower() == ".parquet":
@@ -182,22 +230,57 @@ def count_items(config: BatchConfig) -> int | None:
     return total
 
 
-def stdin_paths(data: bytes, folder: Path) -> tuple[list[str], str | None]:
-    """What `rolecli batch -` read: a JSONL stream of postings (first non-blank character
-    `{`), kept as FOLDER/stdin.jsonl, with "id" as the id column when the rows have one;
-    else a list of paths, one per line. Returns (paths, id column)."""
-    text = data.decode("utf-8", "replace")
-    if text.lstrip()[:1] == "{":
-        table = folder / "stdin.jsonl"
-        table.write_bytes(data)
-        first = text.lstrip().split("\n", 1)[0]
-        try:
-            has_id = isinstance(json.loads(first), dict) and "id" in json.loads(first)
-        except ValueError:
-            has_id = False
+# `batch -` spools its stdin to a file, never holding it in memory; past this it is refused.
+STDIN_LIMIT = 512 * 1024 * 1024
+# A line of a path list longer than this (Linux's PATH_MAX) is no path.
+MAX_PATH_BYTES = 4096
+_SPOOL_BLOCK = 1 << 20
+
+
+def stdin_paths(stream: BinaryIO, folder: Path) -> tuple[list[str], str | None]:
+    """What `rolecli batch -` reads: a JSONL stream of postings (first non-blank character
+    `{`), kept as FOLDER/stdin.jsonl and read as any table, with "id" as the id column when
+    its first row has one; else a list of paths, one per line, each checked as it is read
+    (a line that is no path stops the run at once). Returns (paths, id column)."""
+    spool = folder / "stdin"
+    size = 0
+    first = b""
+    with spool.open("wb") as out:
+        while block := stream.read(_SPOOL_BLOCK):
+            size += len(block)
+            if size > STDIN_LIMIT:
+                raise InputError(f"stdin: larger than {STDIN_LIMIT >> 20} MiB; save it to a "
+                                 "file and give its path")
+            first = first or block.lstrip()[:1]
+            out.write(block)
+    if first == b"{":
+        table = spool.rename(folder / "stdin.jsonl")
+        found = next(iter(records(table)), None)
+        has_id = found is not None and isinstance(found[1], dict) and "id" in found[1]
         return [str(table)], "id" if has_id else None
-    paths = [line.strip() for line in text.splitlines() if line.strip()]
+    paths = _path_list(spool)
     if not paths:
         raise UsageError("batch -: stdin held no paths and no JSONL postings")
     return paths, None
 
+
+def _path_list(spool: Path) -> list[str]:
+    paths = []
+    with spool.open("rb") as handle:
+        number = 0
+        while line := handle.readline(MAX_PATH_BYTES + 2):
+            number += 1
+            if len(line) > MAX_PATH_BYTES + 1 or b"\0" in line:
+                raise UsageError(
+                    f"batch -: line {number} of stdin is no path ("
+                    + ("longer than any path" if b"\0" not in line else "it holds a NUL byte")
+                    + "); give paths one a line, or JSONL postings"
+                )
+            name = line.strip()
+            if not name:
+                continue
+            path = os.fsdecode(name)  # a name's undecodable bytes are kept, as the shell does
+            if not os.path.lexists(path):
+                raise UsageError(f"no such file or directory: {printable(path)}")
+            paths.append(path)
+    return paths

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import ExitCode, RoleCliError
-from ..escape import json_text, visible
+from ..escape import holds_unicode, json_text, spreadsheet_cell, visible
 from .items import Row
 
 DEFAULT_PRECISION = 4  # decimals of probabilities in table and csv (JSON: every digit)
@@ -45,6 +45,8 @@ class Output:
         # Rows shown on a terminal get control characters made visible (as `ls` does);
         # into a pipe or file they go exact.
         self.terminal = _isatty(stream)
+        # JSON rows on a stream that cannot hold every character are all ASCII (\u escapes).
+        self.ascii_only = not holds_unicode(stream)
 
     def write(self, text: str) -> None:
         if self.terminal:
@@ -76,6 +78,7 @@ class FileOutput(Output):
         self.path = path
         self.resumable = resumable
         self.tail = tail
+        self.ascii_only = False  # a file is written in UTF-8
         self.closing = tail.encode("utf-8")
         self.file = file  # unbuffered, locked, positioned after the rows to keep
         self.body = self.file.seek(0, os.SEEK_END)  # where the rows end and the tail begins
@@ -130,25 +133,32 @@ class RowWriter:
 
 class JsonlWriter(RowWriter):
     def text(self, row: Row) -> str:
-        return json_text(row) + "\n"
+        return json_text(row, self.out.ascii_only) + "\n"
 
 
 class CsvWriter(RowWriter):
+    """CSV rows; a cell a spreadsheet would run as a formula is escaped (`spreadsheet_cell`)
+    unless `raw_cells` (--raw-csv) asks for the values exactly."""
+
     def __init__(self, out: Output, header: bool = True,
-                 precision: int = DEFAULT_PRECISION) -> None:
+                 precision: int = DEFAULT_PRECISION, raw_cells: bool = False) -> None:
         super().__init__(out, header, precision)
         self.line = io.StringIO()
         self.csv = csv.writer(self.line, lineterminator="\n")
+        # The csv module quotes a field holding a line end only if the line terminator has
+        # it: with "\n" a CR would go unquoted and break the record in a reader.
+        self.quoted = csv.writer(self.line, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        self.cell = (lambda value: value) if raw_cells else spreadsheet_cell
         if header:
             out.write(self._record(CSV_COLUMNS))
 
     def text(self, row: Row) -> str:
-        return self._record(csv_fields(row, self.precision))
+        return self._record(list(map(self.cell, csv_fields(row, self.precision))))
 
     def _record(self, fields: Sequence[str]) -> str:
         self.line.seek(0)
         self.line.truncate()
-        self.csv.writerow(fields)
+        (self.quoted if any("\r" in f for f in fields) else self.csv).writerow(fields)
         return self.line.getvalue()
 
 
@@ -164,7 +174,7 @@ class JsonWriter(RowWriter):
     def text(self, row: Row) -> str:
         separator = "\n" if self.first else ",\n"
         self.first = False
-        return separator + json_text(row)
+        return separator + json_text(row, self.out.ascii_only)
 
 
 JSON_TAIL = "\n]\n"

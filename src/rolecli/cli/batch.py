@@ -24,9 +24,6 @@ class BatchFormat(str, Enum):
     json = "json"
 
 
-STDIN_LIMIT = 512 * 1024 * 1024  # `batch -` holds its stdin in memory: a JSONL export fits
-
-
 class Engine(str, Enum):
     local = "local"
     dask = "dask"
@@ -90,12 +87,23 @@ def batch_command(
         None, "--scheduler", metavar="ADDRESS", show_default=False,
         help="Dask scheduler ADDRESS [default: start a local cluster].",
     ),
+    raw_csv: bool = typer.Option(
+        False, "--raw-csv",
+        help="Write csv cells exactly, even those a spreadsheet would run as formulas "
+        "(by default a cell starting with = + - @, tab or CR gets a leading ').",
+    ),
+    follow_links: bool = typer.Option(
+        False, "--follow-links",
+        help="Follow symlinks that lead out of the folders given (by default each is an "
+        "error row).",
+    ),
 ) -> None:
     """Score many postings: one row per item, in a deterministic order.
 
     Folders are walked recursively in sorted order; hidden files and folders are skipped,
-    symlinked folders are followed once (loops are safe), and only .txt .md .html .htm .pdf
-    .docx files are read, plus .csv .jsonl .parquet tables, each row of which is an item.
+    symlinked folders are followed once (loops are safe) but never out of the folder given
+    (see --follow-links), and only .txt .md .html .htm .pdf .docx files are read, plus .csv
+    .jsonl .parquet tables, each row of which is an item; FIFOs and devices are error rows.
     Ids: paths relative to the folder given (prefixed with it when several PATHs are given);
     a file given directly keeps its path as given; a table row is its --id-column value or
     row number (1-based), after "TABLE#" inside folders or when several PATHs are given.
@@ -117,13 +125,13 @@ def batch_command(
     with tempfile.TemporaryDirectory(prefix="rolecli-stdin-") as folder:
         if paths == ["-"]:
             from ..batch.sources import stdin_paths
-            from ..io.documents import read_stdin_bytes
+            from ..io.documents import stdin_stream
 
-            paths, stdin_id = stdin_paths(read_stdin_bytes(STDIN_LIMIT), Path(folder))
+            paths, stdin_id = stdin_paths(stdin_stream(), Path(folder))
             id_column = id_column or stdin_id
         summary = _run(paths, chosen, output, resume, force, jobs, glob, text_column,
                        id_column, title_column, title, model, engine, scheduler, progress,
-                       precision)
+                       precision, raw_csv, follow_links)
     if not quiet:
         print_batch_summary(summary, output)
     if summary.exit_code:
@@ -141,7 +149,8 @@ def _format_for(output: Path | None, stream_is_terminal: bool) -> str:
 def _run(paths: list[str], chosen: str, output: Path | None, resume: bool, force: bool,
          jobs: int | None, glob: list[str] | None, text_column: str, id_column: str | None,
          title_column: str | None, title: str | None, model: Path | None, engine: Engine,
-         scheduler: str | None, progress: RichProgress | None, precision: int) -> BatchSummary:
+         scheduler: str | None, progress: RichProgress | None, precision: int,
+         raw_cells: bool, follow_links: bool) -> BatchSummary:
     from ..batch.run import run_batch
     from ..batch.writers import WRITERS
     from ..render.tables import TableWriter
@@ -153,6 +162,7 @@ def _run(paths: list[str], chosen: str, output: Path | None, resume: bool, force
             title_column=title_column, title=title, model=model,
             engine=engine.value, scheduler=scheduler, progress=progress, precision=precision,
             writers={"table": TableWriter, **WRITERS},  # the table is a view: render's
+            raw_cells=raw_cells, follow_links=follow_links,
         )
     finally:
         if progress is not None:

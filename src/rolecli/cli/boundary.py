@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..errors import ExitCode, RoleCliError, Terminated
-from ..escape import visible
+from ..escape import holds_unicode, visible
 
 T = TypeVar("T")
 
@@ -221,6 +221,16 @@ def _guard_std_streams() -> None:
         sys.stdout = _ClosedStdout()
     if sys.stderr is None:  # nobody can read diagnostics: drop them
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    for stream in (sys.stdout, sys.stderr):
+        _writable_in_any_encoding(stream)
+
+
+def _writable_in_any_encoding(stream: Any) -> None:
+    """A stream in ASCII or Latin-1 (PYTHONIOENCODING, a non-UTF-8 locale) writes what its
+    encoding lacks as backslash escapes instead of failing; JSON output escapes such
+    characters itself (jsonout, batch's writers), so it stays valid JSON."""
+    if not holds_unicode(stream) and isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(errors="backslashreplace")
 
 
 def _identity(file: int | str) -> tuple[int, int] | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 import typer
 
@@ -61,12 +63,30 @@ def explain_command(
 
         page = html_report(explanation, text, Path(name).name, top=top, all_lines=all_lines)
         try:
-            html.write_bytes(page.encode("utf-8"))
+            with _open_page(html) as out:
+                out.write(page.encode("utf-8"))
         except OSError as exc:
             raise UsageError(f"cannot write {html}: {exc.strerror or exc}") from None
         write_stderr(f"wrote {visible(str(html))}\n")
     if explanation["off_topic"]:
         off_topic_exit(name, format or Format.text)
+
+
+def _open_page(path: Path) -> BinaryIO:
+    """The --html file opened for writing without waiting: a FIFO that no one reads is
+    refused at once (ENXIO) rather than blocking; one with a reader is written to."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK | os.O_CLOEXEC,
+                     0o666)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise UsageError(f"cannot write {path}: a named pipe (FIFO) that nothing reads") \
+                from None
+        raise
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    return os.fdopen(fd, "wb")
 
 
 def _check_writable(path: Path, posting: str | None) -> None:

@@ -30,7 +30,9 @@ def serve_command(
     """Serve a web page for checking postings and a JSON API (see docs/serve.md)."""
     from ..serve.server import ServeSettings, serve
 
-    serve(ServeSettings(
+    code = serve(ServeSettings(
         host=host, port=port, model=str(model) if model else None, workers=workers,
         token=token, cors=tuple(cors or ()),
     ))
+    if code:  # stopped by a signal: the server has said so in its log, in one line
+        raise typer.Exit(code)

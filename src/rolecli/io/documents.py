@@ -2,43 +2,26 @@
 
 The work is bounded whatever the bytes: a file is read up to MAX_INPUT_BYTES, what a PDF,
 Word document or HTML page expands to is held to the limits below before it is parsed,
-and extraction stops after MAX_EXTRACT_SECONDS of CPU time (docs/bad-input.md).
+and the parsing itself runs in a worker process that is killed after MAX_EXTRACT_SECONDS
+of CPU time (io.extraction; docs/bad-input.md).
 """
 
 from __future__ import annotations
 
 import codecs
-import io
+import os
 import re
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import BinaryIO
 
 from ..errors import InputError, UsageError
-from ..quiet import quiet
 
 # Postings are a few KB; past this it is a data dump or the wrong file. The same limit
 # holds for the text a PDF, DOCX or HTML file gives.
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 _MIB = 1024 * 1024
 _READ_CHUNK = 64 * 1024
-# A PDF's pages and their drawing instructions (decoded content streams): pypdf's text
-# extraction slows down more than linearly on a long stream (1 MiB takes ~2 s).
-MAX_PDF_PAGES = 1000
-MAX_PDF_PAGE_CONTENT = 1 * _MIB
-MAX_PDF_CONTENT = 2 * _MIB
-# A Word file is a ZIP: its parts are held to these unpacked sizes (as the archive
-# declares them, which is also the most zipfile will unpack) before python-docx reads them.
-MAX_DOCX_DOCUMENT = 8 * _MIB  # word/document.xml, ~2.5 s to read at this size
-MAX_DOCX_UNPACKED = 32 * _MIB  # every part together
-# CPU time one file's extraction may take (a backstop for what the limits above miss).
-MAX_EXTRACT_SECONDS = 10.0
-
-T = TypeVar("T")
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -61,10 +44,14 @@ _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
 _HTML_START = re.compile(rb"\A\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
 
 
-def read_document(path: Path) -> str:
-    """The text of a posting file (.txt, .md, .html, .pdf, .docx, or sniffed from its bytes)."""
+def read_document(path: Path, regular_only: bool = False) -> str:
+    """The text of a posting file (.txt, .md, .html, .pdf, .docx, or sniffed from its bytes).
+
+    `regular_only` (batch): a FIFO, socket or device is refused without waiting on it,
+    however it got there (it is opened without blocking, then checked).
+    """
     try:
-        with path.open("rb") as handle:
+        with (open_regular(path) if regular_only else path.open("rb")) as handle:
             data = _read_limited(handle, str(path))
     except IsADirectoryError:
         raise UsageError(
@@ -79,18 +66,51 @@ def read_document(path: Path) -> str:
     return text_from_bytes(data, str(path), path.suffix.lower())
 
 
+def open_regular(path: Path) -> BinaryIO:
+    """`path` opened for reading if it is a regular file; else InputError, at once. Opening
+    does not block (a FIFO with no writer would wait for one), and the type is checked on
+    the file opened, so a file swapped for a FIFO after a check is caught too."""
+    import fcntl
+    import stat
+
+    from .walk import file_kind, not_regular
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(21, "Is a directory", str(path))
+            raise InputError(f"{path}: {not_regular(file_kind(mode) or 'not a file')}")
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
 def read_stdin() -> str:
     return text_from_bytes(read_stdin_bytes(), "stdin", "")
 
 
 def read_stdin_bytes(limit: int = MAX_INPUT_BYTES) -> bytes:
     stream = sys.stdin
+    try:
+        buffer = stdin_stream()
+        return _read_limited(buffer, "stdin", interactive=stream.isatty(), limit=limit)
+    except (OSError, ValueError):
+        raise UsageError("no input: stdin is closed; give a FILE") from None
+
+
+def stdin_stream() -> BinaryIO:
+    """stdin's bytes, or a UsageError when it is closed."""
+    stream = sys.stdin
     if stream is None or stream.closed:
         raise UsageError("no input: stdin is closed; give a FILE")
     try:
         buffer: BinaryIO = stream.buffer
-        return _read_limited(buffer, "stdin", interactive=stream.isatty(), limit=limit)
-    except (OSError, ValueError):
+        return buffer
+    except (AttributeError, ValueError):
         raise UsageError("no input: stdin is closed; give a FILE") from None
 
 
@@ -116,71 +136,29 @@ def _read_limited(handle: BinaryIO, name: str, interactive: bool = False,
 
 
 def text_from_bytes(data: bytes, name: str, suffix: str = "") -> str:
-    """Decode and extract posting text; raise InputError when there is none."""
+    """Decode and extract posting text; raise InputError when there is none. PDF, Word and
+    HTML are parsed in a worker process, within the CPU-time cap (io.extraction)."""
+    from .extraction import extract  # (plain text never needs it)
+
     if suffix == ".pdf" or data.startswith(b"%PDF"):
-        text = within_time(lambda: _pdf_text(data, name), name)
+        text = extract("pdf", data, name)
     elif suffix == ".docx" or (data.startswith(b"PK\x03\x04") and b"word/" in data[:4096]):
-        text = within_time(lambda: _docx_text(data, name), name)
+        text = extract("docx", data, name)
     else:
         text = decode_bytes(data, name)
         if suffix in {".html", ".htm"} or _HTML_START.match(data[:512]):
-            markup = text
-            text = within_time(lambda: _html_or_error(markup, name), name)
-    if len(text) > MAX_INPUT_BYTES // 4 and len(text.encode("utf-8", "replace")) > MAX_INPUT_BYTES:
-        raise InputError(f"{name}: holds more than {MAX_INPUT_BYTES // _MIB} MiB of text; "
-                         "a job description is a few KB")
+            text = extract("html", text.encode("utf-8", "surrogatepass"), name)
+    check_text_size(text, name)
     if not text.strip():
         raise InputError(f"{name}: no text to classify (empty or whitespace only)")
     return text
 
 
-class _OverTime(BaseException):
-    """Raised by the CPU timer inside a parser: a BaseException, so that no parser's own
-    `except Exception` can swallow it."""
-
-
-def within_time(work: Callable[[], T], name: str, seconds: float | None = None) -> T:
-    """`work()`, stopped with an InputError once it has used `seconds` of CPU time
-    (default MAX_EXTRACT_SECONDS).
-
-    CPU time, not wall time, so a busy machine does not fail a file that is merely slow
-    to get its turn. Needs the main thread and a free profiling timer (elsewhere, e.g. in
-    a Dask worker thread, the size limits alone bound the work).
-    """
-    seconds = MAX_EXTRACT_SECONDS if seconds is None else seconds
-    with _cpu_timer(seconds) as armed:
-        try:
-            return work()
-        except _OverTime:
-            if not armed:
-                raise
-    raise InputError(
-        f"{name}: took more than {seconds:g} s of CPU time to read (the limit per file); "
-        "a job description is a few pages"
-    )
-
-
-@contextmanager
-def _cpu_timer(seconds: float) -> Iterator[bool]:
-    usable = (
-        threading.current_thread() is threading.main_thread()
-        and signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
-        and signal.getsignal(signal.SIGPROF) in (signal.SIG_DFL, None)
-    )
-    if not usable:
-        yield False
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise _OverTime
-
-    signal.signal(signal.SIGPROF, expire)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-    try:
-        yield True
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, signal.SIG_DFL)
+def check_text_size(text: str, name: str) -> None:
+    """InputError when what a file gave is more text than a file may be."""
+    if len(text) > MAX_INPUT_BYTES // 4 and len(text.encode("utf-8", "replace")) > MAX_INPUT_BYTES:
+        raise InputError(f"{name}: holds more than {MAX_INPUT_BYTES // _MIB} MiB of text; "
+                         "a job description is a few KB")
 
 
 def posting_text(text: str, name: str) -> str:
@@ -258,133 +236,3 @@ def _reject_control(text: str, name: str) -> str:
     if controls and controls > 0.01 * min(len(text), 65536):
         raise InputError(f"{name}: binary data (control characters), not text")
     return _CONTROL.sub(" ", text) if controls else text
-
-
-_HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template", "head"})
-
-
-class _VisibleText:
-    """An lxml parser target collecting the visible text of a page as it streams by: no
-    tree is built, so time and memory stay linear however many or deeply nested the tags.
-    Each text node is one string (as BeautifulSoup's get_text("\\n") gives them)."""
-
-    def __init__(self) -> None:
-        self.strings: list[str] = []
-        self.pieces: list[str] = []
-        self.hidden = 0  # depth inside script, style, head...
-
-    def start(self, tag: Any, attrib: Any) -> None:
-        self._end_string()
-        if self.hidden or tag in _HIDDEN_TAGS:
-            self.hidden += 1
-
-    def end(self, tag: Any) -> None:
-        self._end_string()
-        if self.hidden:
-            self.hidden -= 1
-
-    def data(self, data: str) -> None:
-        if not self.hidden:
-            self.pieces.append(data)
-
-    def comment(self, text: str) -> None:
-        self._end_string()
-
-    def pi(self, target: str, data: str) -> None:
-        self._end_string()
-
-    def _end_string(self) -> None:
-        if self.pieces:
-            self.strings.append("".join(self.pieces))
-            self.pieces = []
-
-    def close(self) -> str:
-        self._end_string()
-        return "\n".join(self.strings)
-
-
-def html_text(markup: str) -> str:
-    """Visible text of an HTML page: scripts, styles and markup dropped, block breaks kept."""
-    from lxml import etree
-
-    # libxml2's HTML parser recovers from any markup (unknown `<![x[ ... ]]>` sections of
-    # Word exports included) and never reaches the network.
-    parser = etree.HTMLParser(target=_VisibleText(), recover=True, no_network=True)
-    parser.feed(markup)
-    return str(parser.close())
-
-
-def _html_or_error(markup: str, name: str) -> str:
-    try:
-        return html_text(markup)
-    except Exception as exc:  # like the PDF and Word parsers below: the file's fault
-        raise InputError(f"{name}: unreadable HTML ({type(exc).__name__})") from None
-
-
-# The PDF and Word parsers meet hostile bytes here, and raise whatever their internals do
-# (pypdf: PdfStreamError, IndexError, RecursionError...; python-docx: lxml's XMLSyntaxError,
-# PackageNotFoundError...). Any exception from parsing a file is that file's fault, so each
-# becomes one InputError line; a parser is never allowed to print a traceback.
-
-
-def _pdf_text(data: bytes, name: str) -> str:
-    # pypdf logs warnings ("EOF marker not found") on stderr; the one error line says it all.
-    with quiet("pypdf"):
-        return _pdf_reader_text(data, name)
-
-
-def _pdf_reader_text(data: bytes, name: str) -> str:
-    from pypdf import PdfReader
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if len(reader.pages) > MAX_PDF_PAGES:
-            raise InputError(f"{name}: a PDF of {len(reader.pages):,} pages "
-                             f"(the limit is {MAX_PDF_PAGES:,}); a job description is a few")
-        # Every page is measured before any is read (decoding is fast, reading is not).
-        content = 0
-        for page in reader.pages:
-            stream = page.get_contents()
-            size = len(stream.get_data()) if stream is not None else 0
-            content += size
-            if size > MAX_PDF_PAGE_CONTENT or content > MAX_PDF_CONTENT:
-                where, limit = (("a page holds", MAX_PDF_PAGE_CONTENT)
-                                if size > MAX_PDF_PAGE_CONTENT
-                                else ("its pages hold", MAX_PDF_CONTENT))
-                raise InputError(
-                    f"{name}: a PDF where {where} more than {limit // _MIB} MiB of drawing "
-                    "instructions (the limit); a job description is far smaller"
-                )
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
-    except InputError:
-        raise
-    except Exception as exc:  # see above: any parser failure is an unreadable file
-        raise InputError(f"{name}: unreadable PDF ({type(exc).__name__})") from None
-
-
-def _docx_text(data: bytes, name: str) -> str:
-    import zipfile
-
-    from docx import Document
-
-    try:
-        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
-        unpacked = sum(part.file_size for part in parts)
-        text_part = sum(p.file_size for p in parts if p.filename == "word/document.xml")
-        if text_part > MAX_DOCX_DOCUMENT or unpacked > MAX_DOCX_UNPACKED:
-            limit, what = ((MAX_DOCX_DOCUMENT, "text part unpacks") if text_part > MAX_DOCX_DOCUMENT
-                           else (MAX_DOCX_UNPACKED, "parts unpack"))
-            raise InputError(
-                f"{name}: a Word document whose {what} to more than {limit // _MIB} MiB "
-                "(the limit); a job description is far smaller"
-            )
-        document = Document(io.BytesIO(data))
-        lines = [p.text for p in document.paragraphs]
-        for table in document.tables:
-            for row in table.rows:
-                lines.append("\t".join(cell.text for cell in row.cells))
-    except InputError:
-        raise
-    except Exception as exc:  # see above: any parser failure is an unreadable file
-        raise InputError(f"{name}: unreadable Word document ({type(exc).__name__})") from None
-    return "\n".join(lines)

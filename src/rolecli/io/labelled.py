@@ -153,11 +153,13 @@ def _load_folder(path: Path) -> tuple[list[Example], list[BadRow]]:
         # batch's walk: hidden files skipped, symlink loops safe, unlistable folders reported
         for found in walk_files(label_dir):
             relative = label_dir.name + ("" if found.relative == "." else "/" + found.relative)
-            if found.error is not None:
+            wanted = found.path.suffix.lower() in TEXT_SUFFIXES
+            if found.error is not None and (found.entry is None or wanted):
                 bad.append(BadRow(relative, found.error))
-            elif found.path.suffix.lower() in TEXT_SUFFIXES:
+            elif wanted and found.error is None:
                 try:
-                    examples.append(Example(relative, read_document(found.path), label, path.name))
+                    examples.append(Example(relative, read_document(found.path, True), label,
+                                            path.name))
                 except RoleCliError as exc:  # as in batch: that file's reason, then on
                     bad.append(BadRow(relative, exc.message))
     if not examples and not bad:

@@ -2,26 +2,35 @@
 
 Nothing here holds more than one block of a table in memory, and nothing imports
 pandas: CSV and JSON Lines use the standard library, Parquet uses pyarrow's batch
-reader (the `rolecli[parquet]` extra).
+reader (the `rolecli[parquet]` extra). A CSV record or a JSON Lines line is read only up
+to MAX_RECORD_CHARS: one longer is never held whole but skipped, as one error row, and
+the rows around it are read as usual.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from ..errors import InputError, UsageError
-from .documents import guess_encoding, mostly_utf8
+from .documents import MAX_INPUT_BYTES, guess_encoding, mostly_utf8, open_regular
 
 TABLE_SUFFIXES = frozenset({".csv", ".jsonl", ".parquet"})
 PARQUET_BATCH_ROWS = 512
 _SNIFF_BYTES = 1 << 20
+# A record holds a posting (at most MAX_INPUT_BYTES, as a file) with its escapes (JSON's
+# \u00e9 is six characters for two bytes) and the other cells: past this it is no posting.
+MAX_RECORD_CHARS = 2 * MAX_INPUT_BYTES
+_READ_CHARS = 1 << 16
+# Column names shown in an error (a header may have 100,000 of them).
+_SHOWN_COLUMNS = 20
 
 
 class TableRow(NamedTuple):
@@ -63,9 +72,15 @@ def check_columns(path: Path, wanted: list[str], options: str) -> None:
         return
     missing = [c for c in wanted if c not in found]
     if missing:
-        raise UsageError(
-            f"{path}: no column {missing[0]!r} (use {options}); found {sorted(map(str, found))}"
-        )
+        raise UsageError(f"{path}: no column {missing[0]!r} (use {options}); found "
+                         f"{listed(sorted(map(str, found)))}")
+
+
+def listed(names: list[str]) -> str:
+    """Names for an error line: the first few, each cut short, and how many more."""
+    shown = ", ".join(repr(n if len(n) <= 40 else n[:40] + "...") for n in names[:_SHOWN_COLUMNS])
+    more = len(names) - _SHOWN_COLUMNS
+    return f"[{shown}{f', ... and {more:,} more' if more > 0 else ''}]"
 
 
 Record = tuple[int, "dict[str, Any] | str"]
@@ -143,41 +158,158 @@ def columns(path: Path) -> set[str] | None:
             for _, record in _jsonl_records(path):
                 return set(record) if isinstance(record, dict) else None
             return None
-        with _open_text(path) as handle, unbounded_fields():
-            header = next(csv.reader(handle), None)
-            return set(header) if header is not None else None
+        with _open_text(path) as handle:
+            for text in csv_record_texts(handle):
+                header = _csv_header(path, text)
+                if header:
+                    return set(header)
+            return None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
+_MIB_OF_RECORD = MAX_RECORD_CHARS // (1024 * 1024)
+
+
+def _too_long(number: int) -> str:
+    return (f"row {number}: a record over {_MIB_OF_RECORD} MiB of text, skipped unread; "
+            "a posting is at most 8 MiB")
+
+
+def _csv_fields(text: str) -> list[str]:
+    with unbounded_fields():  # (the record is already held to MAX_RECORD_CHARS)
+        return next(csv.reader((text,)), [])
+
+
+def _csv_header(path: Path, text: str | None) -> list[str]:
+    """The column names a CSV header record holds ([] for a blank line), or InputError."""
+    if text is None:
+        raise InputError(f"{path}: its header is over {_MIB_OF_RECORD} MiB; "
+                         "not a table of postings")
+    try:
+        return _csv_fields(text)
+    except csv.Error as exc:
+        raise InputError(f"{path}: its header is not a CSV record ({exc})") from None
+
+
 def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """csv.DictReader's records, numbered from 1, but each record read within bounds
+    (csv_record_texts) and parsed alone: a bad or oversized one is that row's reason."""
     with _open_text(path) as handle:
-        reader = csv.DictReader(handle)
+        header: list[str] = []
         number = 0
-        while True:
-            number += 1
+        for text in csv_record_texts(handle):
+            if not header:
+                header = _csv_header(path, text)
+                continue
+            if text is None:
+                number += 1
+                yield number, _too_long(number)
+                continue
             try:
-                with unbounded_fields():
-                    record = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:  # that line only: the reader carries on after it
+                fields = _csv_fields(text)
+            except csv.Error as exc:
+                number += 1
                 yield number, f"row {number}: not a CSV record ({exc})"
                 continue
+            if not fields:  # a blank line, as DictReader skips them
+                continue
+            number += 1
+            record: dict[Any, Any] = dict(zip(header, fields))
+            if len(fields) > len(header):  # DictReader's restkey and restval
+                record[None] = fields[len(header):]
+            else:
+                record.update(dict.fromkeys(header[len(fields):]))
             yield number, record
 
 
+# States of the csv module's reader (excel dialect) that decide where a record ends.
+_START, _FIELD, _QUOTED, _QUOTE_IN_QUOTED = range(4)
+
+
+def csv_record_texts(handle: IO[str], limit: int | None = None) -> Iterator[str | None]:
+    """The text of each record of a CSV file as the csv module splits them (a quoted field
+    may hold line breaks; a blank line is a record of its own), or None for a record longer
+    than `limit` characters (default MAX_RECORD_CHARS), which is skipped a block at a time
+    and never held whole."""
+    limit = MAX_RECORD_CHARS if limit is None else limit
+    parts: list[str] = []
+    size = 0
+    state = _START
+    while line := handle.readline(limit - size + 1 if size <= limit else _READ_CHARS):
+        size += len(line)
+        if size <= limit:
+            parts.append(line)
+        elif parts:
+            parts = []  # over the limit: the rest is read only to find where it ends
+        state = _state_after(line, state)
+        if line[-1] in "\r\n" and state != _QUOTED:  # a line end outside quotes ends it
+            yield "".join(parts) if size <= limit else None
+            parts, size, state = [], 0, _START
+    if size:
+        yield "".join(parts) if size <= limit else None
+
+
+def _state_after(text: str, state: int) -> int:
+    """The reader's state after `text`, from `state`: a quote opens a quoted field only at
+    a field's start, and a doubled quote inside one is a quote. It jumps with str.find over
+    quoted text and unquoted fields, so a long cell costs C time, not a step per character."""
+    i, n = 0, len(text)
+    while i < n:
+        if state == _QUOTED:
+            j = text.find('"', i)
+            if j < 0:
+                return _QUOTED
+            state, i = _QUOTE_IN_QUOTED, j + 1
+        elif state == _FIELD:
+            j = text.find(",", i)
+            if j < 0:
+                return _FIELD
+            state, i = _START, j + 1
+        else:  # at a field's start, or just after a quote inside a quoted field
+            c = text[i]
+            i += 1
+            if c == '"':
+                state = _QUOTED
+            elif c == ",":
+                state = _START
+            elif c in "\r\n":
+                return _START
+            else:
+                state = _FIELD
+    return state
+
+
 def _jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    with _open_text(path) as handle:
-        yield from jsonl_records(handle)
+    # Lines end at \n only: JSON Lines has no other line end.
+    with _open_text(path, newline="\n") as handle:
+        yield from jsonl_records(bounded_lines(handle))
+
+
+def bounded_lines(handle: IO[str], limit: int | None = None) -> Iterator[str | None]:
+    """Each line of a text file, or None for one longer than `limit` characters (default
+    MAX_RECORD_CHARS), which is skipped a block at a time and never held whole."""
+    limit = MAX_RECORD_CHARS if limit is None else limit
+    while line := handle.readline(limit + 1):
+        if len(line) <= limit or line.endswith("\n"):
+            yield line
+            continue
+        while (rest := handle.readline(_READ_CHARS)) and not rest.endswith("\n"):
+            pass
+        yield None
 
 
 def jsonl_records(
-    lines: Iterable[str], start: int = 1
+    lines: Iterable[str | None], start: int = 1
 ) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(row number, object or reason) for each non-blank line; rows are numbered from `start`."""
+    """(row number, object or reason) for each non-blank line; rows are numbered from `start`.
+    A line given as None was too long to read (bounded_lines)."""
     number = start - 1
     for line in lines:
+        if line is None:
+            number += 1
+            yield number, _too_long(number)
+            continue
         if not line.strip():
             continue
         number += 1
@@ -222,15 +354,166 @@ def _parquet_file(path: Path) -> Any:
 
 
 def _parquet_records(path: Path, columns: list[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Rows a row group at a time; a row group with a page that unpacks to more than
+    MAX_RECORD_CHARS (a compressed file can hold a huge value in a few KB) is never
+    decoded: each of its rows is an error row, and the other row groups are read."""
+    parquet = _parquet_file(path)
     number = 0
-    for batch in _parquet_file(path).iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns):
-        for record in batch.to_pylist():
-            number += 1
-            yield number, record
+    for group in range(parquet.metadata.num_row_groups):
+        rows = parquet.metadata.row_group(group).num_rows
+        largest = largest_parquet_page(path, parquet.metadata.row_group(group), columns)
+        if largest > MAX_RECORD_CHARS:
+            for _ in range(rows):
+                number += 1
+                yield number, (f"row {number}: in a Parquet page that unpacks to "
+                               f"{largest / (1024 * 1024):.0f} MiB (the limit is "
+                               f"{_MIB_OF_RECORD} MiB), not read")
+            continue
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, row_groups=[group],
+                                          columns=columns):
+            for record in batch.to_pylist():
+                number += 1
+                yield number, record
 
 
-def _open_text(path: Path) -> Any:
-    return path.open(encoding=text_encoding(path), errors="replace", newline="")
+_PAGE_HEADER_BYTES = 1 << 16  # a page header (with its statistics) is far smaller
+
+
+def largest_parquet_page(path: Path, group: Any, columns: list[str]) -> int:
+    """The largest unpacked size of a page of these columns in a row group, read from the
+    page headers alone (the Thrift compact encoding of Parquet's PageHeader); a header that
+    cannot be read counts as too large."""
+    largest = 0
+    with open_regular(path) as handle:
+        for index in range(group.num_columns):
+            chunk = group.column(index)
+            if columns and chunk.path_in_schema not in columns:
+                continue
+            try:
+                for unpacked, _, _ in parquet_pages(handle, chunk):
+                    largest = max(largest, unpacked)
+                    if largest > MAX_RECORD_CHARS:
+                        return largest
+            except (IndexError, ValueError):
+                return MAX_RECORD_CHARS + 1
+    return largest
+
+
+def parquet_pages(handle: IO[bytes], chunk: Any) -> Iterator[tuple[int, int, int]]:
+    """(unpacked size, packed size, header length) of each page of a column chunk."""
+    start = chunk.data_page_offset
+    if chunk.has_dictionary_page and chunk.dictionary_page_offset:
+        start = min(start, chunk.dictionary_page_offset)
+    offset, end = start, start + chunk.total_compressed_size
+    while offset < end:
+        handle.seek(offset)
+        unpacked, packed, length = _page_header(handle.read(_PAGE_HEADER_BYTES))
+        if unpacked < 0 or packed < 0:
+            raise ValueError("a page of negative size")
+        yield unpacked, packed, length
+        offset += length + packed
+
+
+def _page_header(data: bytes) -> tuple[int, int, int]:
+    """(uncompressed_page_size, compressed_page_size, header length) of a PageHeader."""
+    fields: dict[int, int] = {}
+    position, field = 0, 0
+    while True:
+        byte = data[position]
+        position += 1
+        kind = byte & 0x0F
+        if kind == 0:  # the struct's end
+            break
+        delta = byte >> 4
+        if delta:
+            field += delta
+        else:
+            raw, position = _varint(data, position)
+            field = _unzigzag(raw)
+        if kind == 5 and field in (2, 3):  # i32 sizes
+            raw, position = _varint(data, position)
+            fields[field] = _unzigzag(raw)
+        else:
+            position = _skip(data, position, kind)
+    if 2 not in fields or 3 not in fields:
+        raise ValueError("a page header without its sizes")
+    return fields[2], fields[3], position
+
+
+def _varint(data: bytes, position: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, position
+        shift += 7
+        if shift > 63:
+            raise ValueError("a varint past 64 bits")
+
+
+def _fits(data: bytes, position: int, size: int) -> None:
+    """Each element takes a byte at least: a count past the bytes left is a forged one."""
+    if size > len(data) - position:
+        raise ValueError("a Thrift collection larger than its bytes")
+
+
+def _unzigzag(value: int) -> int:
+    return (value >> 1) ^ -(value & 1)
+
+
+def _skip(data: bytes, position: int, kind: int, depth: int = 0) -> int:
+    """Past one Thrift compact value of this type."""
+    if depth > 32:
+        raise ValueError("Thrift values nested too deeply")
+    if kind in (1, 2):  # booleans: in the field header
+        return position
+    if kind == 3:
+        return position + 1
+    if kind in (4, 5, 6):
+        return _varint(data, position)[1]
+    if kind == 7:
+        return position + 8
+    if kind == 8:
+        size, position = _varint(data, position)
+        return position + size
+    if kind in (9, 10):  # list, set (a boolean in one takes a byte)
+        header = data[position]
+        position += 1
+        size, element = header >> 4, header & 0x0F
+        if size == 15:
+            size, position = _varint(data, position)
+        _fits(data, position, size)
+        for _ in range(size):
+            position = _skip(data, position, 3 if element in (1, 2) else element, depth + 1)
+        return position
+    if kind == 11:  # map
+        size, position = _varint(data, position)
+        if size:
+            types = data[position]
+            position += 1
+            _fits(data, position, size)
+            key, value = (3 if t in (1, 2) else t for t in (types >> 4, types & 0x0F))
+            for _ in range(size):
+                position = _skip(data, position, key, depth + 1)
+                position = _skip(data, position, value, depth + 1)
+        return position
+    if kind == 12:  # struct
+        while True:
+            byte = data[position]
+            position += 1
+            if byte & 0x0F == 0:
+                return position
+            if not byte >> 4:
+                position = _varint(data, position)[1]
+            position = _skip(data, position, byte & 0x0F, depth + 1)
+    raise ValueError(f"unknown Thrift type {kind}")
+
+
+def _open_text(path: Path, newline: str = "") -> Any:
+    return io.TextIOWrapper(open_regular(path), encoding=text_encoding(path), errors="replace",
+                            newline=newline)
 
 
 def text_encoding(path: Path) -> str:
@@ -238,7 +521,7 @@ def text_encoding(path: Path) -> str:
     `inputs.decode_bytes`, applied to the whole file block by block."""
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     invalid = non_ascii = 0
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         for block in iter(lambda: handle.read(_SNIFF_BYTES), b""):
             text = decoder.decode(block)
             # U+FFFD the decoder made, not those the file holds (as valid UTF-8).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import filterfalse
 
@@ -83,7 +83,7 @@ class Analyzer:
         table: dict[int, str] = self._split_table  # type: ignore[attr-defined]
         if dropped is not None and (words := _ascii_words(text, table)) is not None:
             return list(filterfalse(dropped.__contains__, words))
-        tokens: list[str] = self._regex.findall(text)  # type: ignore[attr-defined]
+        tokens = _shared(text, self._regex.findall)  # type: ignore[attr-defined]
         if not self.stop_words:
             return tokens
         return list(filterfalse(self.stop_words.__contains__, tokens))
@@ -174,7 +174,35 @@ def _split(words: str, bounded: bool) -> list[str]:
     punctuation (node.js, 3.5) splits words like a space."""
     if bounded:  # (a regex for the two-character marks: str.replace is slower at those)
         words = _MARKED_SENTENCE_END.sub(" \x03 ", words).replace("\x1e", " \x03 ")
-    return words.split()
+    return _shared(words, str.split)
+
+
+# Texts longer than this are split a slice at a time (_shared), cut after whitespace.
+_SLICE_CHARS = 1 << 18
+_WHITESPACE = re.compile("[ \t\n\r\x0b\x0c]")
+
+
+def _shared(text: str, split: Callable[[str], list[str]]) -> list[str]:
+    """`split(text)` (str.split, or a token regex's findall), a slice at a time, with the
+    words of a slice that repeats itself made the same string objects: a huge text of few
+    distinct words (a line repeated a million times) then costs a pointer per word, not a
+    string (5 million tokens took 280 MB). Slices end just after ASCII whitespace, which no
+    token holds and after which no break depends on what follows."""
+    if len(text) <= _SLICE_CHARS:
+        return split(text)
+    shared: dict[str, str] = {}
+    words: list[str] = []
+    start, end = 0, len(text)
+    while start < end:
+        space = _WHITESPACE.search(text, start + _SLICE_CHARS)
+        cut = end if space is None else space.end()
+        part = split(text[start:cut])
+        if len(set(part)) * 4 < len(part):  # repetitive: one string per distinct word
+            words.extend(map(shared.setdefault, part, part))
+        else:
+            words.extend(part)
+        start = cut
+    return words
 
 
 def _ascii_words(text: str, table: dict[int, str]) -> list[str] | None:

@@ -334,6 +334,10 @@ def decode(raw: bytes) -> ScorerData:
     )
 
 
+# Texts with more tokens than this are counted with the whole vocabulary's dict.
+PROBED_TOKENS = 50_000
+
+
 class Vocabulary:
     """Term -> slot, looked up in the file's own hash table or in a dict built from it.
 
@@ -531,6 +535,11 @@ class Scorer(NamedTuple):
             for n in range(low, high + 1)
         ])
         index = self.vocabulary.index
+        if index is None and len(tokens) > PROBED_TOKENS:
+            # A long text: building the whole dict (~30 ms) costs less than holding every
+            # one of its n-grams at once to probe them (a 7 MB text took 600 MB).
+            self.vocabulary.build_index()
+            index = self.vocabulary.index
         if index is None:
             grams = list(grams)
             return Counter(filter(None, map(self.vocabulary.lookup(grams), grams)))

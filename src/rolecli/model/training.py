@@ -836,8 +836,13 @@ def write_model_directory(output: Path, files: dict[str, bytes]) -> None:
 
 def check_model_output(output: Path) -> None:
     """UsageError unless `output` is absent, empty or a model directory (it will be replaced)."""
-    if not output.exists():
+    try:
+        os.stat(output)  # (exists() takes a symbolic link loop for "absent")
+    except FileNotFoundError:
         return
+    except OSError as exc:
+        raise UsageError(f"--output {output}: {exc.strerror or exc}; name another directory") \
+            from None
     if not output.is_dir():
         raise UsageError(f"--output {output} is a file; name a directory")
     foreign = sorted(p.name for p in output.iterdir() if p.name not in MODEL_FILES)

@@ -67,6 +67,8 @@ def print_batch_summary(summary: BatchSummary, output: Path | None) -> None:
             f"{summary.renamed} duplicate ids made unique with a ~N suffix "
             f"(the first: {first} became {renamed})"
         )
+    if summary.repairs:
+        lines.append(f"repaired {output} before resuming: {'; '.join(summary.repairs)}")
     if summary.resumed:
         lines.append(
             f"kept {summary.resumed} rows already in {output} ({summary.resumed_errors} errors)"

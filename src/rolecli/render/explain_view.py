@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..decision import ROLE_NAMES
+from ..escape import blanked
 from ..sections import BOILERPLATE, KIND_NAMES
 from .terminal import GRADE_STYLES, LABEL_STYLES, bar, label_text, literal
 
@@ -265,7 +266,8 @@ def _shaded(
 ) -> Text:
     """One line with its words shaded by direction and strength (inside the shaded window)."""
     start, end = sentence["start"], sentence["end"]
-    line = Text(display_text(sentence["text"]), style="bold" if sentence["decisive"] else "")
+    # Every invisible character (a bidi override would reorder the terminal's line) blanked.
+    line = Text(blanked(sentence["text"]), style="bold" if sentence["decisive"] else "")
     if sentence["section"] in BOILERPLATE or sentence["heading"]:
         line.stylize("dim")
     if start >= shown:

@@ -8,7 +8,8 @@ parse for `[markup]` and `:emoji:` codes.
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import IO, Any, cast
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -16,15 +17,48 @@ from rich.table import Table
 from rich.text import Text
 
 from ..decision import ROLE_NAMES
-from ..escape import visible
+from ..escape import holds_unicode, visible
 
 LABEL_STYLES = {"engineer": "bold cyan", "scientist": "bold magenta", "mixed": "bold yellow"}
 
 
 def console(stderr: bool = False) -> Console:
-    """A console that drops colour for pipes, NO_COLOR and TERM=dumb (Rich honours all three)."""
+    """A console that drops colour for pipes, NO_COLOR and TERM=dumb (Rich honours all three),
+    and writes its typography in ASCII on a stream whose encoding lacks it (Rich then
+    draws its boxes in ASCII too)."""
+    stream = sys.stderr if stderr else sys.stdout
+    file = None if holds_unicode(stream) else cast(IO[str], _PlainTypography(stream))
     # emoji=False: no `:code:` is ever meant as an emoji, and the emoji table takes ms to load.
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
+    return Console(file=file, stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
+
+
+# The views' typographic characters, as ASCII for a stream that cannot write them.
+_ASCII_TYPOGRAPHY = str.maketrans({
+    "█": "#", "░": ".", "“": '"', "”": '"', "‘": "'", "’": "'", "•": "*", "…": "...",
+    "—": "--", "–": "-", "·": "-", "◆": "*", "◀": "<", "▶": ">", "▪": "*",
+})
+
+
+class _PlainTypography:
+    """A text stream that writes the views' typography in ASCII (what its encoding still
+    cannot hold, posting text included, comes out as backslash escapes)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.encoding = str(getattr(stream, "encoding", "ascii"))  # what Rich reads
+
+    def write(self, text: str) -> int:
+        self.stream.write(text.translate(_ASCII_TYPOGRAPHY))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.stream.isatty())
+
+    def fileno(self) -> int:
+        return int(self.stream.fileno())
 
 
 def literal(value: object, style: str = "") -> Text:

@@ -1,22 +1,30 @@
 """The ASGI app: the page at `/`, the JSON API under `/v1`, `/healthz` and `/openapi.json`.
 
-Scoring runs in a small pool of threads, so the event loop keeps answering while a big
-posting is scored; the pool's size bounds how many requests score at once (and so memory).
-Every answer carries the security headers, no error shows a traceback, and each request
-is one line on stderr with no posting text in it.
+Scoring runs in a small pool of daemon threads, so the event loop keeps answering while a
+big posting is scored; the pool's size bounds how many requests score at once. An upload's
+file is read apart, in extraction workers (io.extraction) awaited from threads of their
+own, so slow files never hold the scoring threads. Memory is bounded before work starts:
+request bodies held at once share BODY_BUDGET bytes (a request waits its turn), and a
+request over LARGE_BODY is processed alone (one at a time per process). Every answer
+carries the security headers, no error shows a traceback, and each request is one line on
+stderr with no posting text in it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-import sys
+import os
+import queue
+import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from functools import partial
 from importlib.resources import files
 from typing import Any, TypeVar
 
-import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -31,9 +39,11 @@ from ..classifier import load_scorer
 from ..errors import InputError
 from ..escape import json_text, visible
 from ..io.documents import text_from_bytes
+from ..io.extraction import stop_workers, use_workers
 from ..io.sheets import SHEET_TYPES, XLSX_TYPE
 from ..model.scorer import Scorer
 from . import page, scoring
+from .connection import SECURITY_HEADERS, cut_at_shutdown, log
 from .live import live_answer
 from .openapi import openapi
 from .requests import (
@@ -55,14 +65,15 @@ from .server import ServeSettings
 from .spreadsheets import SheetAnswer, out_kind, sheet_answer, too_large_sheet
 
 SCORING_THREADS = 4
+EXTRACTION_THREADS = 2  # uploads whose file is being read at once (each in a worker process)
+MIB = 1024 * 1024
+# Bytes of request bodies held at once, per process; and the size past which a request is
+# processed alone. A request that cannot get its share in BODY_WAIT_SECONDS gets 503.
+BODY_BUDGET = 16 * MIB
+LARGE_BODY = 1 * MIB
+BODY_WAIT_SECONDS = 30
 T = TypeVar("T")
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-frame-options", b"DENY"),
-    (b"cross-origin-opener-policy", b"same-origin"),
-]
 NO_STORE = {"cache-control": "no-store"}  # answers hold posting text: never cache them
 
 
@@ -77,6 +88,111 @@ def error_response(status: int, message: str) -> Response:
     return json_response({"error": message}, status, headers)
 
 
+class DaemonThreads:
+    """A fixed pool of daemon threads for CPU work. Awaiting a result can be cancelled at
+    once (the result is then dropped), and a thread still busy never holds the process at
+    exit: a server told to stop stops within its grace period, however big the posting."""
+
+    def __init__(self, size: int, name: str) -> None:
+        self.jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for number in range(size):
+            threading.Thread(target=self._work, name=f"{name}-{number}", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            loop, future, job = self.jobs.get()
+            if future.cancelled():
+                continue
+            try:
+                result = job()
+            except BaseException as exc:
+                loop.call_soon_threadsafe(_settle, future, None, exc)
+            else:
+                loop.call_soon_threadsafe(_settle, future, result, None)
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self.jobs.put((loop, future, partial(function, *args)))
+        return await future
+
+
+def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.done():  # cancelled meanwhile
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
+
+
+class ByteBudget:
+    """Bytes shared by the request bodies held at once, given out in arrival order."""
+
+    def __init__(self, total: int) -> None:
+        self.free = total
+        self.waiting: deque[tuple[int, asyncio.Future[None]]] = deque()
+
+    async def take(self, size: int) -> None:
+        if not self.waiting and size <= self.free:
+            self.free -= size
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (size, future)
+        self.waiting.append(entry)
+        try:
+            await future
+        except BaseException:
+            if entry in self.waiting:
+                self.waiting.remove(entry)
+            elif future.done() and not future.cancelled():
+                self.give(size)  # granted as it was given up
+            self._grant()
+            raise
+
+    def give(self, size: int) -> None:
+        self.free += size
+        self._grant()
+
+    def _grant(self) -> None:
+        while self.waiting and self.waiting[0][0] <= self.free:
+            size, future = self.waiting.popleft()
+            if not future.done():
+                self.free -= size
+                future.set_result(None)
+
+
+class Held:
+    """What one request holds (its bytes of the budget, the large-request slot), given back
+    when its answer is done."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.bytes = 0
+        self.large = False
+
+    async def take_bytes(self, size: int) -> None:
+        try:
+            await asyncio.wait_for(self.app.budget.take(size), BODY_WAIT_SECONDS)
+        except TimeoutError:
+            raise RequestError(503, "the server is busy with other large requests; try again "
+                                    "in a moment") from None
+        self.bytes += size
+
+    async def take_large(self) -> None:
+        if not self.large:
+            await self.app.large.acquire()
+            self.large = True
+
+    def release(self) -> None:
+        if self.bytes:
+            self.app.budget.give(self.bytes)
+            self.bytes = 0
+        if self.large:
+            self.app.large.release()
+            self.large = False
+
+
 class App:
     """The routes, over one loaded scorer."""
 
@@ -84,13 +200,33 @@ class App:
         self.scorer = scorer
         self.scoring = Scoring(scorer)
         self.token = settings.token.encode("ascii") if settings.token else None
-        self.limiter = anyio.CapacityLimiter(SCORING_THREADS)
+        self.scorers = DaemonThreads(SCORING_THREADS, "rolecli-scoring")
+        self.readers = DaemonThreads(EXTRACTION_THREADS, "rolecli-reading")
+        self.budget = ByteBudget(BODY_BUDGET)
+        self.large = asyncio.Lock()
+        self.workers = settings.workers
         self.stylesheet = page.STYLESHEET.encode("utf-8")
         self.script = files("rolecli.serve").joinpath("static/page.js").read_bytes()
         self.schema = (json_text(openapi()) + "\n").encode("utf-8")
 
     async def work(self, function: Callable[..., T], *args: Any) -> T:
-        return await anyio.to_thread.run_sync(partial(function, *args), limiter=self.limiter)
+        return await self.scorers.run(function, *args)
+
+    async def body(self, request: Request) -> bytes:
+        """The request's body, within the byte budget; a large one is then processed alone."""
+        held: Held = request.scope["rolecli.held"]
+        body = await read_body(request, held.take_bytes)
+        if len(body) > LARGE_BODY:
+            await held.take_large()
+        return body
+
+    async def sheet_body(self, request: Request) -> bytes:
+        """A spreadsheet's body, within the budget; past the byte limit, the spreadsheet's
+        limits in one line."""
+        try:
+            return await self.body(request)
+        except RequestError as exc:
+            raise too_large_sheet() if exc.status == 413 else exc from None
 
     def check_token(self, given: str | None) -> None:
         if self.token is not None and not hmac.compare_digest(
@@ -107,7 +243,7 @@ class App:
     async def posting(self, request: Request) -> tuple[str, str | None]:
         self.authorize(request)  # before reading: a stranger's body is never buffered
         require_type(request, JSON_TYPES)
-        return posting_fields(parse_json(await read_body(request)))
+        return posting_fields(parse_json(await self.body(request)))
 
     async def classify(self, request: Request) -> Response:
         text, title = await self.posting(request)
@@ -122,10 +258,10 @@ class App:
         if _media_type(request) in SHEET_TYPES:
             return await self.sheet_batch(request)
         require_type(request, JSONL_TYPES)
-        body = await read_body(request)
+        body = await self.body(request)
         if not body.strip():
             raise RequestError(400, "no items: send one JSON object per line")
-        items = batch_items(body)
+        items = batch_items(body)  # (refuses a body of too many items before any is scored)
 
         async def rows() -> AsyncIterator[bytes]:
             while chunk := await self.work(scoring.next_rows, self.scoring, items):
@@ -135,7 +271,7 @@ class App:
 
     async def sheet_batch(self, request: Request) -> Response:
         """A CSV or .xlsx body: the same spreadsheet back with rolecli's columns added."""
-        data = await _sheet_body(request)
+        data = await self.sheet_body(request)
         name = "batch.xlsx" if _media_type(request) == XLSX_TYPE else "batch.csv"
         query = request.query_params
         answer = await self.work(
@@ -163,10 +299,15 @@ class App:
     async def submit(self, request: Request) -> Response:
         form = Form()
         try:
-            form = parse_form(request.headers.get("content-type", ""), await read_body(request))
+            form = parse_form(request.headers.get("content-type", ""), await self.body(request))
             self.check_token(form.token)
-            # A file is parsed in a scoring thread too: a slow PDF must not hold up the others.
-            report = await self.work(self.form_report, form)
+            # A file is read apart, in an extraction worker awaited from a thread of its own:
+            # a slow PDF never holds a scoring thread, and is stopped at the CPU-time cap.
+            text, title, name = await self.readers.run(self.form_posting, form)
+            if len(text) > LARGE_BODY:
+                await request.scope["rolecli.held"].take_large()
+            report = (await self.work(scoring.explain_posting, self.scorer, text, title),
+                      text, name)
         except RequestError as exc:
             return self.html(self.form_page(form, error=exc.message), exc.status)
         return self.html(self.form_page(form, report=report))
@@ -175,7 +316,7 @@ class App:
         """The page's update as the posting is written (or without some of its lines)."""
         self.authorize(request)
         require_type(request, JSON_TYPES)
-        text, title, without = live_fields(parse_json(await read_body(request)))
+        text, title, without = live_fields(parse_json(await self.body(request)))
         answer = await self.work(live_answer, self.scorer, text, title, without)
         return json_response(answer, headers={"server-timing": f"score;dur={answer['server_ms']}"})
 
@@ -183,7 +324,8 @@ class App:
         """The page's spreadsheet form: the file back, scored; an error on the page."""
         form = Form()
         try:
-            form = parse_form(request.headers.get("content-type", ""), await _sheet_body(request))
+            form = parse_form(request.headers.get("content-type", ""),
+                              await self.sheet_body(request))
             self.check_token(form.token)
             if form.file is None or not form.file.data:
                 raise RequestError(422, "choose a .csv or .xlsx file of postings")
@@ -198,11 +340,6 @@ class App:
             body = page.page(token_required=self.token is not None, sheet_error=exc.message)
             return self.html(body, exc.status)
         return _sheet_response(answer)
-
-    def form_report(self, form: Form) -> tuple[dict[str, Any], str, str]:
-        """(explanation, text, name) of what the form sent."""
-        text, title, name = self.form_posting(form)
-        return scoring.explain_posting(self.scorer, text, title), text, name
 
     def form_posting(self, form: Form) -> tuple[str, str | None, str]:
         """(text, title, name) from the form: the file if one was chosen, else the text."""
@@ -243,13 +380,6 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-async def _sheet_body(request: Request) -> bytes:
-    try:
-        return await read_body(request)
-    except RequestError as exc:  # past the byte limit: the spreadsheet's limits, in one line
-        raise too_large_sheet() if exc.status == 413 else exc from None
-
-
 def _sheet_response(answer: SheetAnswer) -> Response:
     return Response(answer.body, 200, {**NO_STORE, **answer.headers}, answer.media_type)
 
@@ -277,6 +407,13 @@ def create_app(settings: ServeSettings | None = None) -> ASGIApp:
     """The app for uvicorn's factory: settings from the environment `serve()` prepared."""
     settings = settings or ServeSettings.from_environment()
     app = App(settings, load_scorer(settings.model))
+    use_workers(EXTRACTION_THREADS)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        stop_workers()  # idle extraction workers; a busy one dies with its cut request
+        stopped(app.workers)
     routes = [
         Route("/", app.page, methods=["GET"]),
         Route("/", app.submit, methods=["POST"]),
@@ -299,17 +436,39 @@ def create_app(settings: ServeSettings | None = None) -> ASGIApp:
         middleware.append(Middleware(LoopbackHosts, hosts=hosts))
     if settings.cors:
         middleware.append(Middleware(
-            CORSMiddleware, allow_origins=list(settings.cors), allow_methods=["GET", "POST"],
+            JsonCORSMiddleware, allow_origins=list(settings.cors), allow_methods=["GET", "POST"],
             allow_headers=["authorization", "content-type"], max_age=600,
         ))
     starlette = Starlette(
         routes=routes,
         middleware=middleware,
+        lifespan=lifespan,
         exception_handlers={
             RequestError: _request_error, HTTPException: _http_error, Exception: _internal_error,
         },
     )
-    return RequestLog(starlette)
+    return RequestLog(starlette, app)
+
+
+def stopped(workers: int) -> None:
+    """The one line a stopping server writes: what it cut, if anything."""
+    who = f"worker {os.getpid()}" if workers > 1 else "rolecli serve"
+    cut = list(cut_at_shutdown)
+    detail = (f"; cut {len(cut)} request{'s' * (len(cut) > 1)} still running after "
+              f"the grace period: {', '.join(cut[:5])}" if cut else "")
+    log(f"{who}: stopped{detail}")
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, with its refusals of a preflight as JSON like every other error."""
+
+    def preflight_response(self, request_headers: Any) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code == 200:
+            return response
+        reason = bytes(response.body).decode("utf-8", "replace").strip()
+        return error_response(response.status_code, f"cross-origin request refused "
+                                                    f"({reason.removeprefix('Disallowed ')})")
 
 
 class LoopbackHosts:
@@ -334,10 +493,12 @@ class LoopbackHosts:
 
 
 class RequestLog:
-    """Outermost: one stderr line per request, security headers, and no traceback escapes."""
+    """Outermost: one stderr line per request, security headers, no traceback escapes, and
+    what the request held given back when it ends."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, routes: App) -> None:
         self.app = app
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -346,6 +507,7 @@ class RequestLog:
         started = time.perf_counter()
         status = 500
         responded = False
+        held = scope["rolecli.held"] = Held(self.routes)
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status, responded
@@ -358,12 +520,25 @@ class RequestLog:
         failure = ""
         try:
             await self.app(scope, receive, send_with_headers)
+        except asyncio.CancelledError:
+            # The server stopped and cut this request (its 503 is sent, and the stop line
+            # counts it): end quietly, with no traceback and no line of its own.
+            return
         except Exception as exc:  # a bug: the client gets a plain 500, the log one line
             failure = f" error {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
             if not responded:
                 await error_response(500, "internal error")(scope, receive, send_with_headers)
+        finally:
+            held.release()
+        if scope.get("rolecli.cut"):
+            return
         milliseconds = (time.perf_counter() - started) * 1000
-        log(f"{scope['method']} {_path(scope)} {status} {milliseconds:.1f} ms{failure}")
+        log(f"{_method(scope)} {_path(scope)} {status} {milliseconds:.1f} ms{failure}")
+
+
+def _method(scope: Scope) -> str:
+    method = visible(str(scope["method"]))
+    return method if len(method) <= 16 else method[:16] + "..."
 
 
 def _path(scope: Scope) -> str:
@@ -371,13 +546,3 @@ def _path(scope: Scope) -> str:
     raw = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
     text = visible(raw.decode("utf-8", "surrogateescape")).replace(" ", "%20")
     return text if len(text) <= 200 else text[:200] + "..."
-
-
-def log(line: str) -> None:
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
-    try:
-        sys.stderr.write(f"{stamp} {line}\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):  # stderr gone: serving matters more than the log
-        pass
-

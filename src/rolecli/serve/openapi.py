@@ -10,7 +10,15 @@ from typing import Any
 from .. import __version__
 from ..io.documents import MAX_INPUT_BYTES
 from ..io.sheets import SHEET_TYPES
-from .requests import BODY_SECONDS, JSON_TYPES, JSONL_TYPES, MAX_TITLE_CHARS
+from .connection import HEAD_SECONDS
+from .requests import (
+    BODY_SECONDS,
+    JSON_TYPES,
+    JSONL_TYPES,
+    MAX_BATCH_ITEMS,
+    MAX_ID_CHARS,
+    MAX_TITLE_CHARS,
+)
 
 _LABEL = {"type": ["string", "null"], "enum": ["engineer", "scientist", "mixed", None]}
 _PROBABILITIES = {
@@ -261,10 +269,12 @@ def _error(description: str) -> dict[str, Any]:
 _ERRORS = {
     "400": _error("Malformed JSON or body."),
     "401": _error("Missing or wrong bearer token (only when the server has a token)."),
-    "408": _error(f"The body took over {BODY_SECONDS} s to arrive."),
+    "408": _error(f"The request head took over {HEAD_SECONDS} s, or the body over "
+                  f"{BODY_SECONDS} s, to arrive."),
     "413": _error(f"The body is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB."),
     "415": _error("Wrong Content-Type."),
-    "503": {"description": "Too many open connections; retry."},
+    "503": _error("Too many open connections (from this client, or in all), a large request "
+                  "that waited too long for its turn, or a server that is stopping; retry."),
 }
 
 
@@ -310,7 +320,9 @@ def openapi() -> dict[str, Any]:
                 "description": "A JSONL body, one BatchItem per line (blank lines skipped), "
                 "answered as a JSONL stream of BatchRows in input order, as "
                 "`rolecli batch --format jsonl` writes them. A bad line (malformed JSON, "
-                "wrong types, unusable text) is an error row; the others are still scored. "
+                f"wrong types, unusable text, an id over {MAX_ID_CHARS} characters) is an "
+                "error row; the others are still scored. Repeated ids get ~2, ~3... as in the "
+                f"CLI. At most {MAX_BATCH_ITEMS:,} items per request (413 past that). "
                 + SHEET_DESCRIPTION,
                 "security": [{"bearer": []}],
                 "parameters": _sheet_parameters(),
@@ -329,6 +341,8 @@ def openapi() -> dict[str, Any]:
                     },
                     "400": _error("No items (an empty body), or a body that is not UTF-8."),
                     **{k: v for k, v in _ERRORS.items() if k != "400"},
+                    "413": _error(f"The body is larger than {MAX_INPUT_BYTES // (1024 * 1024)} "
+                                  f"MiB, or holds more than {MAX_BATCH_ITEMS:,} items."),
                 },
             }},
             "/v1/model": {"get": {

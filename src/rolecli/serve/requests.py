@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PureWindowsPath
 from typing import Any
@@ -18,9 +18,10 @@ from typing import Any
 import anyio
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from ..batch.items import Item, printable
+from ..batch.sources import UniqueIds
 from ..errors import InputError
 from ..io.documents import MAX_INPUT_BYTES, posting_text
 from ..quiet import quiet
@@ -59,14 +60,21 @@ def too_large() -> RequestError:
     )
 
 
-async def read_body(request: Request) -> bytes:
-    """The whole body, or RequestError 413 (too large), 408 (too slow) or 400."""
+async def read_body(
+    request: Request, take: Callable[[int], Awaitable[None]] | None = None
+) -> bytes:
+    """The whole body, or RequestError 413 (too large), 408 (too slow) or 400.
+
+    `take(n)` is awaited before n more bytes are held: the whole declared Content-Length at
+    once, a chunked body chunk by chunk (the server's byte budget)."""
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
             raise RequestError(400, "Content-Length is not a number")
         if int(declared) > MAX_INPUT_BYTES:
             raise too_large()
+        if take is not None:
+            await take(int(declared))
     chunks: list[bytes] = []
     size = 0
     try:
@@ -75,9 +83,13 @@ async def read_body(request: Request) -> bytes:
                 size += len(chunk)
                 if size > MAX_INPUT_BYTES:
                     raise too_large()
+                if take is not None and (declared is None or size > int(declared)):
+                    await take(len(chunk))
                 chunks.append(chunk)
     except TimeoutError:
         raise RequestError(408, f"the body took over {BODY_SECONDS} s to arrive") from None
+    except ClientDisconnect:
+        raise RequestError(400, "the client went away before its body arrived") from None
     return b"".join(chunks)
 
 
@@ -94,9 +106,12 @@ def _no_constants(name: str) -> None:
 
 
 def parse_json(data: bytes) -> Any:
-    """JSON as RFC 8259 has it (no NaN or Infinity), or RequestError 400 with the reason."""
+    """JSON as RFC 8259 has it (UTF-8 only, no NaN or Infinity), or RequestError 400 with
+    the reason. (json.loads would take UTF-16 and UTF-32 bytes too.)"""
+    if b"\0" in data:  # never in JSON; UTF-16 and UTF-32 text is full of them
+        raise RequestError(400, "malformed JSON: not UTF-8")
     try:
-        return json.loads(data, parse_constant=_no_constants)
+        return json.loads(data.decode("utf-8"), parse_constant=_no_constants)
     except RecursionError:
         raise RequestError(400, "malformed JSON: nested too deeply") from None
     except UnicodeDecodeError:
@@ -158,11 +173,30 @@ def _require_unicode(value: str, name: str) -> None:
 # -- batch --------------------------------------------------------------------------------
 
 
+# A batch request's items, and the length of an id it echoes in its row: with them an
+# answer is bounded (a row is a few hundred bytes past its id) whatever the body holds.
+MAX_BATCH_ITEMS = 10_000
+MAX_ID_CHARS = 256
+
+
 def batch_items(body: bytes) -> Iterator[Item]:
-    """One Item per non-blank JSONL line, in order; a bad line becomes an Item with its error."""
-    for number, line in enumerate(body.split(b"\n"), start=1):
-        if line.strip():
-            yield _batch_item(line, f"line {number}")
+    """One Item per non-blank JSONL line, in order, ids made unique as `rolecli batch` makes
+    them (a repeated id gets ~2, ~3...); a bad line becomes an Item with its error. A body
+    of more than MAX_BATCH_ITEMS items is refused (413) before any is scored."""
+    lines = body.split(b"\n")
+    count = sum(1 for line in lines if line.strip())
+    if count > MAX_BATCH_ITEMS:
+        raise RequestError(413, f"{count:,} items in one batch (the limit is "
+                                f"{MAX_BATCH_ITEMS:,}); send them as several requests")
+    return _unique(_batch_item(line, f"line {number}")
+                   for number, line in enumerate(lines, start=1) if line.strip())
+
+
+def _unique(items: Iterator[Item]) -> Iterator[Item]:
+    ids = UniqueIds()
+    for item in items:
+        unique = ids.unique(item.id)
+        yield item if unique == item.id else item._replace(id=unique)
 
 
 def _batch_item(line: bytes, where: str) -> Item:
@@ -175,6 +209,8 @@ def _batch_item(line: bytes, where: str) -> Item:
         item_id = str(item_id)
     if not isinstance(item_id, str) or not item_id:
         return Item(where, error=f'{where}: "id" is required and must be a string or an integer')
+    if len(item_id) > MAX_ID_CHARS:
+        return Item(where, error=f'{where}: "id" is longer than {MAX_ID_CHARS} characters')
     try:
         item_id.encode("utf-8")
     except UnicodeEncodeError:

@@ -8,8 +8,10 @@ import os
 import re
 import socket
 import sys
+from contextlib import suppress
 from dataclasses import asdict, dataclass, replace
 from importlib import import_module
+from typing import Any
 
 from ..errors import UsageError
 
@@ -17,9 +19,6 @@ from ..errors import UsageError
 # import string, so the settings travel in the environment they inherit.
 SETTINGS_ENV = "ROLECLI_SERVE_SETTINGS"
 MIN_TOKEN_LENGTH = 16
-# Open connections per process; past this uvicorn answers 503 at once instead of queueing.
-MAX_CONNECTIONS = 128
-KEEP_ALIVE_SECONDS = 5
 _ORIGIN = re.compile(r"\Ahttps?://[A-Za-z0-9.\-]+(:\d{1,5})?\Z|\Ahttps?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?\Z")
 _TOKEN = re.compile(r"\A[\x21-\x7e]+\Z")
 
@@ -111,8 +110,9 @@ def url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def serve(settings: ServeSettings) -> None:
-    """Check, load the model, listen, and serve until interrupted."""
+def serve(settings: ServeSettings) -> int:
+    """Check, load the model, listen, and serve until stopped; the exit code of the stop
+    (130 for Ctrl-C, 143 for SIGTERM)."""
     require_extra()
     check_settings(settings)
     from ..classifier import load_scorer
@@ -122,21 +122,25 @@ def serve(settings: ServeSettings) -> None:
     os.environ[SETTINGS_ENV] = settings.to_json()
 
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
+    from .connection import IDLE_SECONDS, LOG_CONFIG, SHUTDOWN_GRACE, GuardedProtocol
+
+    _more_open_files()
     config = uvicorn.Config(
         "rolecli.serve.app:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        log_level="warning",  # uvicorn's own lines are for problems; the app logs each request
+        http=GuardedProtocol,  # deadlines, connection caps, JSON refusals (serve/connection.py)
+        log_config=LOG_CONFIG,  # uvicorn's own lines (rare) as one line each, no traceback
+        log_level="warning",
         access_log=False,
         server_header=False,
         proxy_headers=False,
-        limit_concurrency=MAX_CONNECTIONS,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        timeout_graceful_shutdown=5,
+        timeout_keep_alive=IDLE_SECONDS,
+        # Requests the protocol cut at SHUTDOWN_GRACE are then cancelled quietly.
+        timeout_graceful_shutdown=int(SHUTDOWN_GRACE) + 1,
     )
     sock = listen(settings.host, settings.port)
     sys.stderr.write(
@@ -145,7 +149,48 @@ def serve(settings: ServeSettings) -> None:
         f"{', token required' if settings.token else ''}); Ctrl-C stops\n"
     )
     sys.stderr.flush()
-    if settings.workers == 1:
-        uvicorn.Server(config).run(sockets=[sock])
-    else:
-        Multiprocess(config, sockets=[sock]).run()
+    from ..errors import ExitCode, Terminated
+
+    try:
+        if settings.workers == 1:
+            uvicorn.Server(config).run(sockets=[sock])
+        else:
+            supervisor = _supervisor_class()(config, sockets=[sock])
+            supervisor.run()
+            return int(supervisor.stopped_by)
+    except KeyboardInterrupt as exc:  # uvicorn raises the signal it stopped for once done
+        return int(ExitCode.TERMINATED if isinstance(exc, Terminated) else ExitCode.INTERRUPTED)
+    return int(ExitCode.OK)
+
+
+def _more_open_files() -> None:
+    """Each connection is a file descriptor: raise the soft limit to the hard one (capped),
+    so that the connection caps, not the descriptor limit, decide who waits."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def _supervisor_class() -> Any:
+    from uvicorn.supervisors import Multiprocess
+
+    from ..errors import ExitCode
+
+    class Supervisor(Multiprocess):
+        """uvicorn's supervisor of --workers processes, remembering what stopped it."""
+
+        stopped_by = ExitCode.OK
+
+        def handle_int(self) -> None:
+            self.stopped_by = ExitCode.INTERRUPTED
+            super().handle_int()
+
+        def handle_term(self) -> None:
+            self.stopped_by = ExitCode.TERMINATED
+            super().handle_term()
+
+    return Supervisor

@@ -20,8 +20,9 @@ from .local import LocalEngine
 class Engine(Protocol):
     chunk_items: int  # items per chunk handed to rows()
 
-    def check(self) -> None:
-        """Raise UsageError if the engine cannot run here (a missing extra), before any output."""
+    def check(self, config: BatchConfig | None = None) -> None:
+        """Raise UsageError if the engine cannot run here (a missing extra, a scheduler that
+        does not answer), before any output."""
 
     def rows(
         self, chunks: Iterator[list[Item]], config: BatchConfig, scoring: Scoring,

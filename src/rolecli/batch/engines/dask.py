@@ -14,32 +14,42 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import import_module
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ...classifier import load_scorer
 from ...errors import UsageError
 from ..config import BatchConfig
 from ..items import Item, Row, Scoring
 
+T = TypeVar("T")
+
 # Items per partition: large enough that task overhead is small next to reading and scoring.
 ITEMS_PER_PARTITION = 256
 # Partitions in flight per worker: keeps workers busy while bounding the client's memory.
 PARTITIONS_PER_WORKER = 2
-SCHEDULER_TIMEOUT = "10s"
+# How long a --scheduler has to answer, to take the client and to have a worker. distributed's
+# own timeouts do not cover every step (a listener that accepts and says nothing held a
+# client for good), so each step runs in a thread of its own with this deadline.
+CONNECT_SECONDS = 10.0
+SCHEDULER_TIMEOUT = f"{CONNECT_SECONDS:g}s"
 
 
 class DaskEngine:
     chunk_items = ITEMS_PER_PARTITION
 
-    def check(self) -> None:
+    def check(self, config: BatchConfig | None = None) -> None:
+        """The extra is installed, and a --scheduler answers as a Dask scheduler, before
+        anything is written."""
         try:
             import_module("distributed")
         except ImportError:
             raise UsageError(
                 "--engine dask needs the optional extra: pip install 'rolecli[dask]'"
             ) from None
+        if config is not None and config.scheduler:
+            _probe(config.scheduler)
 
     def rows(
         self, chunks: Iterator[list[Item]], config: BatchConfig, scoring: Scoring,
@@ -79,17 +89,85 @@ class DaskEngine:
 
 
 def _connect(client_class: Any, scheduler: str) -> Any:
-    """A client of the scheduler at `scheduler`, or one UsageError line saying why not."""
+    """A client of the scheduler at `scheduler` with a worker to score on, or one UsageError
+    line saying why not, within CONNECT_SECONDS each."""
+
+    def connected() -> Any:
+        client = client_class(scheduler, timeout=SCHEDULER_TIMEOUT)
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+        except BaseException:
+            client.close()
+            raise
+        return client
+
     try:
-        return client_class(scheduler, timeout=SCHEDULER_TIMEOUT)
+        return _within(connected)
+    except TimeoutError:
+        raise _unusable(scheduler, f"no client and worker within {CONNECT_SECONDS:g} s") \
+            from None
     # distributed raises OSError (refused, timed out), ValueError or TypeError (a malformed
     # address), and others from its comm layer: any of them means no scheduler here.
     except Exception as exc:
-        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
-        raise UsageError(
-            f"cannot use the Dask scheduler at {scheduler!r} ({type(exc).__name__}: {reason}); "
-            "check --scheduler, or leave it out to start a local cluster"
-        ) from None
+        raise _unusable(scheduler, _reason(exc)) from None
+
+
+def _probe(scheduler: str) -> None:
+    """UsageError unless a Dask scheduler answers its `identity` at `scheduler` within
+    CONNECT_SECONDS: a silent listener, a web server or a typo is found at once."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def identity() -> Any:
+        comm = await connect(scheduler, timeout=CONNECT_SECONDS)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        reply = _within(lambda: asyncio.run(asyncio.wait_for(identity(), CONNECT_SECONDS)))
+    except TimeoutError:
+        raise _unusable(scheduler, f"no answer within {CONNECT_SECONDS:g} s") from None
+    except Exception as exc:
+        raise _unusable(scheduler, _reason(exc)) from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise _unusable(scheduler, "it answered, but not as a Dask scheduler")
+
+
+def _within(function: Callable[[], T]) -> T:
+    """function(), run in a daemon thread; TimeoutError (the thread left behind, which
+    cannot hold the process at exit) if it takes longer than CONNECT_SECONDS."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = function()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="rolecli-dask-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_SECONDS + 1)
+    if thread.is_alive():
+        raise TimeoutError
+    if "error" in box:
+        raise box["error"]
+    return cast(T, box["result"])
+
+
+def _reason(exc: BaseException) -> str:
+    detail = " ".join(str(exc).split())[:160]
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def _unusable(scheduler: str, reason: str) -> UsageError:
+    return UsageError(
+        f"cannot use the Dask scheduler at {scheduler!r} ({reason}); check --scheduler, or "
+        "leave it out to start a local cluster"
+    )
 
 
 def _score_items(items: list[Item], model: str | None) -> list[Row]:

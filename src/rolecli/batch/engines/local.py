@@ -60,7 +60,7 @@ def worker_count(jobs: int | None) -> int:
 class LocalEngine:
     chunk_items = CHUNK_ITEMS
 
-    def check(self) -> None:
+    def check(self, config: BatchConfig | None = None) -> None:
         """Nothing to check: the local engine needs no extra."""
 
     def rows(
