@@ -123,22 +123,42 @@ def too_little_text(signals: Signals, rule: OffTopicThresholds) -> bool:
     return signals.known_words < least
 
 
-def off_topic_reason(signals: Signals, rule: OffTopicThresholds) -> str | None:
-    """Why a text is not an ML job description (None when it is one)."""
+@dataclass(frozen=True)
+class OffTopic:
+    """Why a text is not an ML job description, and P(it is not one) by the rule that said so."""
+
+    reason: str
+    p_not: float
+    family: str  # the job family it reads as (FAMILY_READS, or other)
+    too_little: bool = False
+
+
+def off_topic(signals: Signals, rule: OffTopicThresholds) -> OffTopic | None:
+    """Why a text is not an ML job description (None when it is one): too little text to
+    read; the topic model's P(ML job description) under its floor (higher for a text that
+    never names ML work); or, for a text that never names ML work, the family head reading
+    it as another job more than as an ML one."""
     if too_little_text(signals, rule):
-        return (f"It has almost none of the words machine-learning job descriptions use "
-                f"({signals.known_words} the model knows)")
-    floor = rule.min_p_on_topic
-    if not signals.names_ml_work and rule.min_p_on_topic_unnamed is not None:
-        floor = rule.min_p_on_topic_unnamed
-    if signals.p_on_topic >= floor:
-        return None
+        # Too little to read: say so, never "surely not a job" from a few words.
+        return OffTopic(f"It has almost none of the words machine-learning job descriptions "
+                        f"use ({signals.known_words} the model knows)",
+                        min(1.0 - signals.p_on_topic, SHORT_TEXT_CONFIDENCE), "other", True)
     family = reads_as_family(signals.families)
     reads = (f"It reads as {FAMILY_READS[family]}" if family in FAMILY_READS else
              "It does not read like a machine-learning job description")
-    if signals.p_on_topic >= 0.5:  # under the floor only because it names no ML work
-        reads += ": it never names machine-learning work"
-    return reads
+    floor = rule.min_p_on_topic
+    if not signals.names_ml_work and rule.min_p_on_topic_unnamed is not None:
+        floor = rule.min_p_on_topic_unnamed
+    if signals.p_on_topic < floor:
+        unnamed = ", and never names machine-learning work" if signals.p_on_topic >= 0.5 else ""
+        return OffTopic(f"{reads} (P(ML job) {signals.p_on_topic:.2f}{unnamed})",
+                        1.0 - signals.p_on_topic, family)
+    p_ml = (signals.families or {}).get("ml", 1.0)
+    if (not signals.names_ml_work and rule.min_p_ml_family_unnamed is not None
+            and p_ml < rule.min_p_ml_family_unnamed):
+        return OffTopic(f"{reads}: it never names machine-learning work, and its words read as "
+                        f"another job (P(ML job) {p_ml:.2f} by job family)", 1.0 - p_ml, family)
+    return None
 
 
 def reads_as_data_engineering(signals: Signals, rule: DataRoleThresholds) -> bool:
@@ -148,15 +168,10 @@ def reads_as_data_engineering(signals: Signals, rule: DataRoleThresholds) -> boo
 
 def decide(signals: Signals, thresholds: Thresholds, every: bool = False) -> Verdict:
     """The verdict; `every` lists every mixed ground that holds (for the reasons)."""
-    off_topic = off_topic_reason(signals, thresholds.off_topic)
-    if off_topic is not None:
-        if too_little_text(signals, thresholds.off_topic):
-            # Too little to read: say so, never "surely not a job" from a few words.
-            return Verdict(None, True, round(min(1.0 - signals.p_on_topic,
-                                                 SHORT_TEXT_CONFIDENCE), 6),
-                           off_topic_reason=off_topic, family="other", short_text=True)
-        return Verdict(None, True, round(1.0 - signals.p_on_topic, 6),
-                       off_topic_reason=off_topic, family=reads_as_family(signals.families))
+    outside = off_topic(signals, thresholds.off_topic)
+    if outside is not None:
+        return Verdict(None, True, round(outside.p_not, 6), off_topic_reason=outside.reason,
+                       family=outside.family, short_text=outside.too_little)
     short = signals.known_words < thresholds.short_text.max_known_words
     p = signals.p_scientist
     grounds = mixed_grounds(signals, thresholds.mixed, every)

@@ -13,6 +13,7 @@ science or research (work.science_kind).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from .decision import DATA_ENGINEER, ROLE_NAMES, Verdict, confidence_word
@@ -123,9 +124,7 @@ def reasons(evidence: Evidence, verdict: Verdict) -> list[str]:
     """One to three plain-language reasons for the verdict."""
     p = evidence.p_scientist
     if verdict.off_topic:
-        if verdict.short_text:
-            return [str(verdict.off_topic_reason)]
-        return [f"{verdict.off_topic_reason} (P(ML job) {evidence.p_on_topic:.2f})"]
+        return [str(verdict.off_topic_reason)]
     decisive = evidence.decisive
     found: list[str] = []
     if verdict.label in SIDES:
@@ -239,7 +238,7 @@ def title_check(evidence: Evidence, verdict: Verdict, grade: str | None) -> str 
         return None
     shown = quote(title.text)
     if verdict.off_topic or verdict.label is None:
-        reads = str(verdict.off_topic_reason).split(":")[0].removeprefix("It ")
+        reads = re.split(r"[:(]", str(verdict.off_topic_reason))[0].strip().removeprefix("It ")
         return f"Titled {shown}, but the posting {reads}"
     if title.label is None:
         return (f"Titled {shown}, which names neither an ML engineer nor an ML scientist: "

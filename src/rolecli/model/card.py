@@ -137,12 +137,15 @@ Unit = Annotated[float, UNIT]
 
 
 class OffTopicThresholds(NamedTuple):
-    """When a text is not an ML job description (decision.off_topic_reason)."""
+    """When a text is not an ML job description (decision.off_topic)."""
 
     # P(ML/data job description) below which it is not one; below the higher
     # `min_p_on_topic_unnamed` when the text never names ML work (None: the same floor).
     min_p_on_topic: Unit
     min_p_on_topic_unnamed: Unit | None
+    # A text that never names ML work is also not one when the family head gives the ML
+    # family less than this: it reads as another job (a data-engineering one, say).
+    min_p_ml_family_unnamed: Unit | None
     # Fewer words the model knows than this: too little to read, unless the text names ML
     # work and has at least `min_known_words_named` (then it is a short-text verdict).
     min_known_words: Annotated[int, Range(0, 10_000)]
@@ -208,7 +211,8 @@ class Thresholds(NamedTuple):
 
 DEFAULT_THRESHOLDS = Thresholds(
     off_topic=OffTopicThresholds(min_p_on_topic=0.1, min_p_on_topic_unnamed=0.6,
-                                 min_known_words=5, min_known_words_named=2),
+                                 min_p_ml_family_unnamed=0.5, min_known_words=5,
+                                 min_known_words_named=2),
     short_text=ShortTextThresholds(max_known_words=20),
     data_roles=DataRoleThresholds(engineering_min_p=0.25),
     title=TitleThresholds(contradicts_min_p=0.75),
