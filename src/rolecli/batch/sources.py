@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from ..errors import RoleCliError, UsageError
 from ..io.labelled import TEXT_SUFFIXES
-from ..io.tables import TABLE_SUFFIXES, check_table, is_table, iter_table
+from ..io.tables import TABLE_SUFFIXES, check_table, count_rows, is_table, iter_table
 from ..io.walk import walk_files
 from .config import BatchConfig
 from .items import Item, printable, reason
@@ -102,6 +102,14 @@ def walk(root: Path, globs: Sequence[str] = (), exclude: Path | None = None) -> 
             yield Source(found.relative, found.path, kind)
 
 
+# A folder's own documents (README.md, LICENSE.txt...) describe the folder; they are not
+# postings. Found inside a folder they are left out; named as a PATH they are scored.
+FOLDER_DOCUMENTS = frozenset({
+    "readme", "license", "licence", "changelog", "contributing", "notice", "authors",
+    "copying", "code_of_conduct", "security",
+})
+
+
 def _kind(
     entry: os.DirEntry[str],
     relative: str,
@@ -109,9 +117,10 @@ def _kind(
     excluded: tuple[str, tuple[int, int]] | None,
 ) -> str | None:
     """"file" or "table" for a file to score, None for one to leave out."""
-    suffix = os.path.splitext(entry.name)[1].lower()
+    stem, suffix = os.path.splitext(entry.name)
+    suffix = suffix.lower()
     kind = "table" if suffix in TABLE_SUFFIXES else "file" if suffix in TEXT_SUFFIXES else None
-    if kind is None:
+    if kind is None or (kind == "file" and stem.lower() in FOLDER_DOCUMENTS):
         return None
     if globs and not any(
         fnmatch.fnmatchcase(relative if "/" in g else entry.name, g) for g in globs
@@ -165,20 +174,16 @@ def table_items(source: Source, config: BatchConfig) -> Iterator[Item]:
 
 
 def count_items(config: BatchConfig) -> int | None:
-    """How many items a run will see, for the progress bar; None when tables make it costly."""
+    """How many items a run will see, for the progress bar's total and ETA; None when a
+    table cannot be counted without reading it."""
     total = 0
     for source in sources(config):
         if source.kind != "table":
             total += 1
-        elif source.path.suffix.lower() == ".parquet":
-            try:
-                import pyarrow.parquet as pq
-
-                total += pq.ParquetFile(source.path).metadata.num_rows
-            except (ImportError, OSError, ValueError):
-                return None
-        else:
+        elif (rows := count_rows(source.path)) is None:
             return None
+        else:
+            total += rows
     return total
 
 

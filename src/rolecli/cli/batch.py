@@ -95,7 +95,8 @@ def batch_command(
 
     Folders are walked recursively in sorted order; hidden files and folders are skipped,
     symlinked folders are followed once (loops are safe), and only .txt .md .html .htm .pdf
-    .docx files are read, plus .csv .jsonl .parquet tables, each row of which is an item.
+    .docx files are read, plus .csv .jsonl .parquet tables, each row of which is an item;
+    a folder's README, LICENSE, CHANGELOG and the like are not postings, and left out.
     Ids: paths relative to the folder given (prefixed with it when several PATHs are given);
     a file given directly keeps its path as given; a table row is its --id-column value or
     row number (1-based), after "TABLE#" inside folders or when several PATHs are given.

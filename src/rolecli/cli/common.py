@@ -33,13 +33,20 @@ ALL_LINES_OPTION = typer.Option(
     False, "--all-lines", help="Show every line, not only the lines that decided the verdict.",
 )
 
-def _existing_model(path: Path | None) -> Path | None:
-    """A --model that does not exist is a typo (usage, exit 2); one that exists but is
-    broken stays a model problem (exit 4), reported when it is loaded."""
+def _existing_model(
+    ctx: typer.Context, param: typer.CallbackParam, path: Path | None
+) -> Path | None:
+    """A --model (or $ROLECLI_MODEL) that does not exist is a typo (usage, exit 2); one that
+    exists but is broken stays a model problem (exit 4), reported when it is loaded."""
     if path is not None and not os.path.lexists(path):
+        source = ctx.get_parameter_source(param.name or "model")
+        if getattr(source, "name", "") == "ENVIRONMENT":
+            given, unset = f"ROLECLI_MODEL={path}", "unset ROLECLI_MODEL"
+        else:
+            given, unset = f"--model {path}", "leave --model out"
         raise UsageError(
-            f"--model {path}: no such directory (give a model directory written by "
-            "`rolecli train`, or leave --model out for the shipped model)"
+            f"{visible(given)}: no such directory (give a model directory written by "
+            f"`rolecli train`, or {unset} for the shipped model)"
         )
     return path
 

@@ -10,18 +10,20 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, RoleCliError, UsageError
 from .documents import guess_encoding, mostly_utf8
 
 TABLE_SUFFIXES = frozenset({".csv", ".jsonl", ".parquet"})
 PARQUET_BATCH_ROWS = 512
 _SNIFF_BYTES = 1 << 20
+_LINE_BREAKS = re.compile(r"[\r\n]")
 
 
 class TableRow(NamedTuple):
@@ -148,6 +150,38 @@ def columns(path: Path) -> set[str] | None:
             return set(header) if header is not None else None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def count_rows(path: Path) -> int | None:
+    """How many rows `records` gives, read without parsing them (for a progress bar's
+    total); None when the file cannot be counted so."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return int(_parquet_file(path).metadata.num_rows)
+        with _open_text(path) as handle:
+            if suffix in (".jsonl", ".ndjson"):
+                return _non_blank_lines(iter(lambda: handle.read(_SNIFF_BYTES), ""))
+            with unbounded_fields():
+                reader = csv.reader(handle)
+                if next(reader, None) is None:  # no header: no rows
+                    return 0
+                return sum(1 for record in reader if record)  # DictReader skips blank ones
+    except (RoleCliError, OSError, ValueError, csv.Error):
+        return None
+
+
+def _non_blank_lines(blocks: Iterable[str]) -> int:
+    """Lines holding more than whitespace, as jsonl_records counts rows, a block at a time
+    (a line may span blocks; a CR LF counts as two breaks around a blank line)."""
+    rows, filled = 0, False
+    for block in blocks:
+        pieces = _LINE_BREAKS.split(block)
+        for piece in pieces[:-1]:
+            rows += filled or bool(piece.strip())
+            filled = False
+        filled = filled or bool(pieces[-1].strip())
+    return rows + filled
 
 
 def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
