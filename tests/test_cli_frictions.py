@@ -19,7 +19,7 @@ ANSI = re.compile(rb"\x1b\[[0-9;]*m")
 
 
 @pytest.mark.parametrize(("command", "option", "choices"), [
-    (["batch"], "--format", "[table|csv|jsonl|json]"),
+    (["batch"], "--format", "[table|csv|jsonl|json|parquet]"),
     (["batch"], "--engine", "[local|dask]"),
     (["classify"], "--format", "[text|json]"),
     (["explain"], "--format", "[text|json]"),

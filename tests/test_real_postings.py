@@ -87,13 +87,14 @@ def test_data_build_is_deterministic(rolecli, tmp_path):
 
 def test_data_build_refuses_a_table_without_labels_unless_given_one(rolecli, tmp_path):
     table = tmp_path / "other.csv"
-    table.write_text("source,text\nx,Registered nurse for a busy ward\n", encoding="utf-8")
+    table.write_text("source,text\nx,Registered nurse for a busy ward\n"
+                     "x,Registered nurse for a night ward\n", encoding="utf-8")
     result = rolecli("data", "build", table, "-o", tmp_path / "o.counts.jsonl.gz")
     assert result.returncode == 2
     assert "no column 'label'" in one_line(result.stderr)
     ok = rolecli("data", "build", table, "-o", tmp_path / "o.counts.jsonl.gz",
                  "--default-label", "off_topic", "--min-postings", "2", "--min-sources", "1")
-    assert ok.returncode == 0, ok.stderr  # (one posting: every n-gram is dropped)
+    assert ok.returncode == 0, ok.stderr  # "registered nurse" and "ward" are in both
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,15 @@ from .engines.local import worker_count
 from .items import Item, Row, Scoring
 from .resume import Resumed, open_output, refuse_input_as_output, run_record
 from .sources import UniqueIds, check_inputs, count_items, items
-from .writers import DEFAULT_PRECISION, JSON_TAIL, WRITERS, Output, WriterFactory
+from .writers import (
+    DEFAULT_PRECISION,
+    JSON_TAIL,
+    WRITERS,
+    Output,
+    WriterFactory,
+    is_stream,
+    stream_output,
+)
 
 
 @dataclass
@@ -162,6 +170,13 @@ def run_batch(
         raise UsageError(f"unknown format {format!r}; choose one of {', '.join(writers)}")
     if output is None and (resume or force):
         raise UsageError("--resume and --force apply to an --output file")
+    streamed = output is not None and is_stream(output)
+    if streamed and resume:
+        raise UsageError(f"--output {output} is a stream (a device, a pipe or /dev/stdout), "
+                         "written as stdout is: there is nothing to resume")
+    check_writer = getattr(writers[format], "check", None)
+    if check_writer is not None:
+        check_writer()  # a missing extra is said now, before any output is opened
     scorer = load_scorer(model)  # a broken model fails now, before any output
     scorer.build_index()
     config = BatchConfig(
@@ -171,12 +186,17 @@ def run_batch(
     )
     check_inputs(config)
     scoring_engine.check()
-    if output is not None:
+    tail = JSON_TAIL if format == "json" else ""
+    if output is not None and not streamed:
         refuse_input_as_output(config, output)
         record = run_record(config, scorer, format)
         writer, resumed = open_output(output, format, resume, force, record, precision, writers)
     else:
-        out = Output(stream or sys.stdout, tail=JSON_TAIL if format == "json" else "")
+        out = stream_output(output, tail) if output is not None else Output(
+            stream or sys.stdout, tail)
+        if getattr(writers[format], "binary", False) and out.terminal:
+            raise UsageError(f"{format} is binary, not for a terminal: give --output FILE, "
+                             "or send stdout to a file or a pipe")
         writer, resumed = writers[format](out, True, precision), Resumed()
     summary = BatchSummary(resumed=len(resumed.ids), resumed_errors=resumed.errors)
     if progress is not None:

@@ -22,6 +22,7 @@ class BatchFormat(str, Enum):
     csv = "csv"
     jsonl = "jsonl"
     json = "json"
+    parquet = "parquet"
 
 
 STDIN_LIMIT = 512 * 1024 * 1024  # `batch -` holds its stdin in memory: a JSONL export fits
@@ -40,11 +41,14 @@ def batch_command(
     ),
     format: BatchFormat = typer.Option(
         None, "--format", "-f", show_default=False,
-        help="Row format [default: --output's suffix; else table on a terminal, else jsonl].",
+        help="Row format [default: --output's suffix; else table on a terminal, else jsonl]. "
+        "parquet: the csv columns, typed (needs rolecli[parquet]).",
     ),
     output: Path = typer.Option(
         None, "--output", "-o", metavar="FILE", show_default=False,
-        help="Write rows to FILE (flushed as each chunk is scored) instead of stdout.",
+        help="Write rows to FILE (flushed as each chunk is scored) instead of stdout; its "
+        "suffix (.jsonl .csv .json .parquet) names the format unless --format does. A device, "
+        "a pipe or /dev/stdout is written as a stream: no lock, no run record, no --resume.",
     ),
     jobs: int = typer.Option(
         None, "--jobs", "-j", metavar="N", show_default=False,
@@ -126,17 +130,34 @@ def batch_command(
                        id_column, title_column, title, model, engine, scheduler, progress,
                        precision)
     if not quiet:
-        print_batch_summary(summary, output)
+        from ..batch.writers import is_stream
+
+        # A stream has nothing to resume: its summary gives no --resume hint.
+        print_batch_summary(summary, None if output and is_stream(output) else output)
     if summary.exit_code:
         raise typer.Exit(int(summary.exit_code))
 
 
 def _format_for(output: Path | None, stream_is_terminal: bool) -> str:
-    """The default --format: from the output's suffix, else table on a terminal, else jsonl."""
-    if output is not None:
-        suffix = output.suffix.lower().lstrip(".")
-        return suffix if suffix in {f.value for f in BatchFormat} else "jsonl"
-    return "table" if stream_is_terminal else "jsonl"
+    """The default --format: the output's suffix; without an output, table on a terminal,
+    else jsonl. A stream (/dev/null, /dev/stdout) without a known suffix gets jsonl; a file
+    whose suffix names no format is refused, never written as something it does not say."""
+    from ..batch.writers import SUFFIX_FORMATS, is_stream
+
+    if output is None:
+        return "table" if stream_is_terminal else "jsonl"
+    suffix = output.suffix.lower()
+    if suffix in SUFFIX_FORMATS:
+        return SUFFIX_FORMATS[suffix]
+    if is_stream(output) or output.is_dir():  # (a directory is refused when it is opened)
+        return "jsonl"
+    from ..errors import UsageError
+
+    said = f"its suffix {suffix!r} names no format" if suffix else "no suffix names its format"
+    raise UsageError(
+        f"--output {output}: {said}; end the name in {', '.join(SUFFIX_FORMATS)}, "
+        "or give --format"
+    )
 
 
 def _run(paths: list[str], chosen: str, output: Path | None, resume: bool, force: bool,
