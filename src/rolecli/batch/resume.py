@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from ..errors import UsageError
 from ..escape import json_text
-from ..io.tables import unbounded_fields
+from ..io.tables import ID_FIELD, unbounded_fields
 from ..model.scorer import Scorer
 from .config import BatchConfig
 from .items import Row
@@ -61,6 +61,8 @@ def run_record(config: BatchConfig, scorer: Scorer, format: str) -> dict[str, An
     inputs = {
         "paths": [os.path.abspath(p) for p in config.paths], "globs": list(config.globs),
         "text_column": config.text_column, "id_column": config.id_column,
+        # Ids come from this field without --id-column (records before it numbered rows).
+        "id_field": ID_FIELD,
     }
     return {
         "rolecli_batch_run": RUN_RECORD_VERSION, "format": format,

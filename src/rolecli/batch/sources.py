@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -16,7 +15,14 @@ from typing import NamedTuple
 
 from ..errors import RoleCliError, UsageError
 from ..io.labelled import TEXT_SUFFIXES
-from ..io.tables import TABLE_SUFFIXES, check_table, count_rows, is_table, iter_table
+from ..io.tables import (
+    TABLE_SUFFIXES,
+    TableRow,
+    check_table,
+    count_rows,
+    is_table,
+    iter_table,
+)
 from ..io.walk import walk_files
 from .config import BatchConfig
 from .items import Item, printable, reason
@@ -166,11 +172,18 @@ def table_items(source: Source, config: BatchConfig) -> Iterator[Item]:
         for row in iter_table(
             source.path, config.text_column, config.id_column, config.title_column
         ):
-            yield Item(prefix + row.id, text=row.text, error=row.error,
-                       title=row.title or config.title)
+            yield row_item(row, prefix, config.title, config.title_column is not None)
     except (RoleCliError, OSError, ValueError, csv.Error) as exc:
         # A table met inside a folder may not be an export of postings: one error row, go on.
         yield Item(source.id, error=reason(exc))
+
+
+def row_item(row: TableRow, prefix: str = "", title: str | None = None,
+             title_column: bool = False) -> Item:
+    """A table row as an Item. Options override fields: --title over a row's "title" field;
+    a --title-column cell over --title, which stands in where the cell is empty."""
+    given = (row.title or title) if title_column else (title or row.title)
+    return Item(prefix + row.id, text=row.text, error=row.error, title=given)
 
 
 def count_items(config: BatchConfig) -> int | None:
@@ -187,22 +200,16 @@ def count_items(config: BatchConfig) -> int | None:
     return total
 
 
-def stdin_paths(data: bytes, folder: Path) -> tuple[list[str], str | None]:
+def stdin_paths(data: bytes, folder: Path) -> list[str]:
     """What `rolecli batch -` read: a JSONL stream of postings (first non-blank character
-    `{`), kept as FOLDER/stdin.jsonl, with "id" as the id column when the rows have one;
-    else a list of paths, one per line. Returns (paths, id column)."""
-    text = data.decode("utf-8", "replace")
+    `{`), kept as FOLDER/stdin.jsonl and read as any JSONL file is; else a list of paths,
+    one per line."""
+    text = data.decode("utf-8-sig", "replace")
     if text.lstrip()[:1] == "{":
         table = folder / "stdin.jsonl"
         table.write_bytes(data)
-        first = text.lstrip().split("\n", 1)[0]
-        try:
-            has_id = isinstance(json.loads(first), dict) and "id" in json.loads(first)
-        except ValueError:
-            has_id = False
-        return [str(table)], "id" if has_id else None
+        return [str(table)]
     paths = [line.strip() for line in text.splitlines() if line.strip()]
     if not paths:
         raise UsageError("batch -: stdin held no paths and no JSONL postings")
-    return paths, None
-
+    return paths

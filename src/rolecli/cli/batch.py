@@ -70,15 +70,17 @@ def batch_command(
     ),
     id_column: str | None = typer.Option(
         None, "--id-column", metavar="COLUMN", show_default=False,
-        help="Tables: the column with the id [default: row number].",
+        help="Tables: the column with the id [default: a row's id field, else its number].",
     ),
     title_column: str = typer.Option(
         None, "--title-column", metavar="COLUMN", show_default=False,
-        help="Tables: the column with the job title, checked against each posting's body.",
+        help="Tables: the column with the job title, checked against each posting's body "
+        "[default: a row's title field].",
     ),
     title: str = typer.Option(
         None, "--title", "-t", metavar="TEXT", show_default=False,
-        help="One job title for every item (a table row's --title-column value wins).",
+        help="One job title for every item, over a row's title field (a --title-column "
+        "value wins where it has one).",
     ),
     model: Path = MODEL_OPTION,
     precision: int = typer.Option(
@@ -102,14 +104,17 @@ def batch_command(
     .docx files are read, plus .csv .jsonl .parquet tables, each row of which is an item;
     a folder's README, LICENSE, CHANGELOG and the like are not postings, and left out.
     Ids: paths relative to the folder given (prefixed with it when several PATHs are given);
-    a file given directly keeps its path as given; a table row is its --id-column value or
-    row number (1-based), after "TABLE#" inside folders or when several PATHs are given.
+    a file given directly keeps its path as given; a table row is its --id-column value, else
+    its "id" field or column, else its row number (1-based), after "TABLE#" inside folders or
+    when several PATHs are given. Files, stdin and `rolecli serve`'s POST /v1/batch read rows
+    alike: "id" and "title" are used when present; the options override them.
 
     Each row: id, status (ok/error), label (engineer, scientist, mixed; null when off-topic),
     probabilities, confidence, off_topic, title (text, label, agrees: false when the body
-    confidently reads as a role the title does not name), error. Without --title or
-    --title-column, a posting's own title line is read. An unreadable item becomes an error row and
-    the batch goes on. Rows go to stdout or --output; progress and the summary go to stderr.
+    confidently reads as a role the title does not name), error. Without a title
+    (--title, --title-column, a title field), a posting's own title line is read. An
+    unreadable item becomes an error row and the batch goes on. Rows go to stdout or
+    --output; progress and the summary go to stderr.
     """
     if scheduler and engine is not Engine.dask:
         from ..errors import UsageError
@@ -124,8 +129,7 @@ def batch_command(
             from ..batch.sources import stdin_paths
             from ..io.documents import read_stdin_bytes
 
-            paths, stdin_id = stdin_paths(read_stdin_bytes(STDIN_LIMIT), Path(folder))
-            id_column = id_column or stdin_id
+            paths = stdin_paths(read_stdin_bytes(STDIN_LIMIT), Path(folder))
         summary = _run(paths, chosen, output, resume, force, jobs, glob, text_column,
                        id_column, title_column, title, model, engine, scheduler, progress,
                        precision)

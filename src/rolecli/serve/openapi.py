@@ -77,10 +77,13 @@ SCHEMAS: dict[str, Any] = {
     },
     "BatchItem": {
         "type": "object",
-        "required": ["id", "text"],
-        "additionalProperties": False,
+        "description": "One row, read as `rolecli batch` reads a JSONL file: other fields "
+        "are ignored, as a table's other columns are.",
+        "required": ["text"],
         "properties": {
-            "id": {"type": ["string", "integer"], "description": "Echoed as a string."},
+            "id": {"type": ["string", "number"], "description": "Echoed as a string; without "
+                   "one, the row's number (1-based, blank lines not counted). A repeated id "
+                   "gets a ~2, ~3... suffix."},
             **_POSTING_PROPERTIES,
         },
     },
@@ -188,7 +191,7 @@ SCHEMAS: dict[str, Any] = {
             "error",
         ],
         "properties": {
-            "id": {"type": "string", "description": 'The id sent, or "line N" for none.'},
+            "id": {"type": "string", "description": "The id sent, or the row's number."},
             "status": {"type": "string", "enum": ["ok", "error"]},
             "label": _LABEL,
             "probabilities": {"oneOf": [_PROBABILITIES, {"type": "null"}]},
@@ -277,9 +280,10 @@ def openapi() -> dict[str, Any]:
             "/v1/batch": {"post": {
                 "summary": "Classify many postings",
                 "description": "A JSONL body, one BatchItem per line (blank lines skipped), "
-                "answered as a JSONL stream of BatchRows in input order, as "
-                "`rolecli batch --format jsonl` writes them. A bad line (malformed JSON, "
-                "wrong types, unusable text) is an error row; the others are still scored.",
+                "answered as a JSONL stream of BatchRows in input order, byte for byte as "
+                "`rolecli batch --format jsonl` writes them for the same lines in a file. A "
+                "bad line (malformed JSON, wrong types, unusable text) is an error row; the "
+                "others are still scored.",
                 "security": [{"bearer": []}],
                 "requestBody": {
                     "required": True,
@@ -292,7 +296,7 @@ def openapi() -> dict[str, Any]:
                         "description": "One row per item, in input order.",
                         "content": {"application/x-ndjson": {"schema": _ref("BatchRow")}},
                     },
-                    "400": _error("No items (an empty body), or a body that is not UTF-8."),
+                    "400": _error("No items (an empty body)."),
                     **{k: v for k, v in _ERRORS.items() if k != "400"},
                 },
             }},
