@@ -86,3 +86,28 @@ def off_topic_exit(name: str, format: Format) -> None:
     if format is Format.json:
         write_stderr(f"rolecli: {visible(name)}: not an ML job description (off-topic)\n")
     raise typer.Exit(int(ExitCode.UNUSABLE_INPUT))
+
+
+def check_html_target(path: Path, source: str | None, what: str) -> None:
+    """An --html FILE that can be written, and is not the input (`source`, `what` it is):
+    said before any work is done."""
+    if source not in (None, "-") and path.exists():
+        try:
+            same = os.path.samefile(path, source)
+        except OSError:
+            same = False
+        if same:
+            raise UsageError(f"--html {path} is {what} itself; name another file")
+    if path.is_dir():
+        raise UsageError(f"--html {path} is a directory; give a file name such as report.html")
+    if not path.parent.is_dir():
+        raise UsageError(f"--html {path}: no such directory {path.parent}")
+
+
+def write_page(path: Path, page: str) -> None:
+    """An HTML page to --html FILE, and one line on stderr saying so."""
+    try:
+        path.write_bytes(page.encode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_stderr(f"wrote {visible(str(path))}\n")
