@@ -163,3 +163,64 @@ def test_parquet_of_many_rows_is_written_in_row_groups(invoke, tmp_path):
     data = pq.ParquetFile(target)
     assert data.metadata.num_rows == rows and data.metadata.num_row_groups == 2
     assert pq.read_table(target, columns=["id"]).column("id").to_pylist()[-1] == f"r{rows - 1}"
+
+
+# -- --jobs auto ---------------------------------------------------------------------------
+
+
+def _big_table(tmp_path, rows: int = 2_500):
+    texts = [p.read_text(encoding="utf-8")[:400] for p in POSTINGS]
+    table = tmp_path / "big.jsonl"
+    table.write_text("".join(json.dumps({"id": f"r{i}", "text": texts[i % len(texts)]}) + "\n"
+                             for i in range(rows)), encoding="utf-8")
+    return table
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pool_faster", [True, False], ids=["pool-kept", "pool-dropped"])
+def test_jobs_auto_keeps_workers_only_when_they_score_faster(
+        invoke, tmp_path, monkeypatch, pool_faster):
+    import rolecli.batch.engines.local as local
+
+    table = _big_table(tmp_path, rows=12_000)
+    one = invoke("batch", table, "-f", "jsonl", "-q", "--jobs", "1")
+    trials: list[local._Trial] = []
+
+    class Trial(local._Trial):
+        """The real trial, with this process's rate set so the pool wins or loses."""
+
+        def __init__(self, here_rate: float, skip: int) -> None:
+            super().__init__(0.0 if pool_faster else float("inf"), skip)
+            trials.append(self)
+
+    monkeypatch.setattr(local, "_Trial", Trial)
+    monkeypatch.setattr(local, "default_jobs", lambda: 2)
+    auto = invoke("batch", table, "-f", "jsonl", "-q")  # --jobs auto is the default
+    assert auto.exit_code == 0, auto.stderr
+    assert auto.stdout == one.stdout  # the same rows, in the same order, either way
+    assert len(trials) == 1 and trials[0].kept is pool_faster
+    assert trials[0].items >= local.AUTO_ITEMS
+
+
+def test_jobs_auto_scores_a_small_input_in_process(invoke, tmp_path, monkeypatch):
+    import rolecli.batch.engines.local as local
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a pool was started for a small input")
+
+    monkeypatch.setattr(local, "_pool_rows", no_pool)
+    monkeypatch.setattr(local, "_OrderedPool", no_pool)
+    monkeypatch.setattr(local, "default_jobs", lambda: 2)
+    table = _big_table(tmp_path, rows=2 * local.AUTO_ITEMS - 1)  # not enough to try one
+    for jobs in ("auto", "AUTO"):
+        result = invoke("batch", table, "-f", "jsonl", "-q", "--jobs", jobs)
+        assert result.exit_code == 0, result.stderr
+        assert len(result.stdout.splitlines()) == 2 * local.AUTO_ITEMS - 1
+
+
+@pytest.mark.parametrize("value", ["two", "", "1.5"])
+def test_jobs_takes_a_number_or_auto(rolecli, value):
+    result = rolecli("batch", *POSTINGS, "--jobs", value)
+    assert result.returncode == 2
+    assert one_line(result.stderr) == (
+        f"rolecli: error: --jobs must be a number of processes or auto (got {value!r})")

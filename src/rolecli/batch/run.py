@@ -182,7 +182,8 @@ def run_batch(
     config = BatchConfig(
         paths=tuple(str(p) for p in paths), globs=tuple(globs), text_column=text_column,
         id_column=id_column, title_column=title_column, title=title,
-        model=str(scorer.directory), jobs=workers, exclude=output, scheduler=scheduler,
+        model=str(scorer.directory), jobs=workers, jobs_auto=jobs is None, exclude=output,
+        scheduler=scheduler,
     )
     check_inputs(config)
     scoring_engine.check()
