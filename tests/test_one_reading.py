@@ -69,14 +69,16 @@ def server():
         yield running
 
 
-def _three_ways(rolecli, server, tmp_path, body: bytes) -> tuple[bytes, bytes, bytes]:
+def _three_ways(rolecli, server, tmp_path, body: bytes,
+                code: int = 5) -> tuple[bytes, bytes, bytes]:
+    """The rows of `body` as a JSONL file, on stdin and posted to /v1/batch."""
     table = tmp_path / "rows.jsonl"
     table.write_bytes(body)
     from_file = rolecli("batch", table, "-f", "jsonl", "-q")
     from_stdin = rolecli("batch", "-", "-f", "jsonl", "-q", input=body)
     status, _, from_api = server.request("POST", "/v1/batch", body,
                                          {"Content-Type": "application/x-ndjson"})
-    assert from_file.returncode == from_stdin.returncode == 5, from_file.stderr
+    assert from_file.returncode == from_stdin.returncode == code, from_file.stderr
     assert status == 200, from_api
     return from_file.stdout, from_stdin.stdout, from_api
 
@@ -118,15 +120,9 @@ def test_windows_1252_rows_read_alike_in_all_three(rolecli, server, tmp_path):
              _line({"id": "naïve", "text": SCIENTIST + " Café – “quoted”"})]
     body = "".join(json.dumps(json.loads(line), ensure_ascii=False) + "\n"
                    for line in lines).encode("cp1252")
-    table = tmp_path / "rows.jsonl"
-    table.write_bytes(body)
-    from_file = rolecli("batch", table, "-f", "jsonl", "-q")
-    from_stdin = rolecli("batch", "-", "-f", "jsonl", "-q", input=body)
-    status, _, from_api = server.request("POST", "/v1/batch", body,
-                                         {"Content-Type": "application/x-ndjson"})
-    assert from_file.returncode == 0 and status == 200
-    assert from_stdin.stdout == from_file.stdout == from_api
-    rows = jsonl(from_file.stdout)
+    from_file, from_stdin, from_api = _three_ways(rolecli, server, tmp_path, body, code=0)
+    assert from_stdin == from_file == from_api
+    rows = jsonl(from_file)
     assert [row["id"] for row in rows] == ["café", "naïve"]
     assert rows[0]["title"]["text"] == "Ingénieur ML"
 

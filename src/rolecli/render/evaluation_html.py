@@ -16,8 +16,8 @@ from html import escape
 from typing import Any
 
 from ..decision import ROLE_NAMES
+from .html import page_head
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'"
 LABEL_NAMES = {**ROLE_NAMES, "mixed": "mixed", "off_topic": "off-topic"}
 
 CSS = """
@@ -85,17 +85,7 @@ def evaluation_page(report: dict[str, Any], figures: dict[str, Any], title: str)
     binary = report["engineer_vs_scientist"]
     heading = f"How the model does on {title}"
     return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<meta name="color-scheme" content="light dark">',
-        '<meta name="referrer" content="no-referrer">',
-        f"<title>{_e(heading)} (rolecli evaluate)</title>",
-        f"<style>{CSS}</style>",
-        "</head>",
+        *page_head(f"{heading} (rolecli evaluate)", CSS),
         "<body>",
         "<main>",
         f"<h1>{_e(heading)}</h1>",
