@@ -36,9 +36,10 @@ def _posting_lines() -> Counter[str]:
 
 def _repository_texts() -> list[tuple[str, str]]:
     paths = [*sorted((ROOT / "tests").glob("*.py")), *sorted((ROOT / "examples").iterdir()),
-             *sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
+             *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "docs" / "inputs").iterdir()),
+             ROOT / "README.md"]
     return [(p.relative_to(ROOT).as_posix(), p.read_text(encoding="utf-8")) for p in paths
-            if p.is_file() and p.suffix in (".py", ".md", ".txt", ".csv", ".jsonl")]
+            if p.is_file() and p.suffix in (".py", ".md", ".txt", ".csv", ".jsonl", ".json")]
 
 
 def test_no_line_of_a_shared_posting_is_in_the_repository():
