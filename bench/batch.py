@@ -12,9 +12,14 @@ dir, then, in the same run, alternating:
     a child forked from a large process would inherit its peak RSS in ru_maxrss;
   - a bare in-process `load_pipeline().predict_proba(texts)` over the same texts, already
     in memory (no file reading), with its wall and CPU time.
+  - the same commands with `--jobs 1` (and `--jobs N` with --also-jobs N), on both folders,
+    so the default (`--jobs auto`) is measured against one process in the same rounds;
+    --busy K keeps K busy-looping processes running meanwhile, as other work would.
 Prints medians of --runs runs and the ratios against the targets:
-throughput >= 1.5x bare scikit-learn, peak RSS < 200 MiB and flat from 2,000 to 20,000.
+throughput >= 1.5x bare scikit-learn, peak RSS < 200 MiB and flat from 2,000 to 20,000,
+and the default's items/s against `--jobs 1` at both sizes (target: >= 1.0x).
 Usage: python bench/batch.py [--runs 3] [--files 20000] [--small 2000] [--jobs N]
+                            [--also-jobs N] [--busy K]
 """
 
 from __future__ import annotations
@@ -194,6 +199,10 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20_000)
     parser.add_argument("--small", type=int, default=2_000)
     parser.add_argument("--jobs", type=int, default=None, help="rolecli --jobs (default: its own)")
+    parser.add_argument("--also-jobs", type=int, default=None,
+                        help="also measure rolecli --jobs N (e.g. every core) in each round")
+    parser.add_argument("--busy", type=int, default=0,
+                        help="keep K busy-looping processes running, as other work would")
     parser.add_argument("--baseline", help="another rolecli executable, run alternately on the "
                         "same folder (e.g. an install of the previous version)")
     args = parser.parse_args()
@@ -202,6 +211,8 @@ def main() -> None:
         return
 
     launcher = Launcher()  # first, while this process is small
+    busy = [subprocess.Popen([sys.executable, "-S", "-c", "while True: pass"])
+            for _ in range(args.busy)]
     from rolecli.model.training import load_pipeline
 
     rolecli = shutil.which("rolecli", path=str(Path(sys.executable).parent)) or "rolecli"
@@ -209,27 +220,48 @@ def main() -> None:
     big_texts = [texts[i % len(texts)] for i in range(args.files)]
     pipeline = load_pipeline()
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {len(texts)} distinct "
-          f"postings, {sum(map(len, texts)) / len(texts):.0f} characters on average")
+          f"postings, {sum(map(len, texts)) / len(texts):.0f} characters on average"
+          + (f"; {args.busy} busy-looping processes running" if args.busy else ""))
     with tempfile.TemporaryDirectory(prefix="rolecli-bench-") as tmp:
         big, small, output = Path(tmp) / "big", Path(tmp) / "small", Path(tmp) / "rows.jsonl"
         build_folder(big, texts, args.files)
         build_folder(small, texts, args.small)
         run_rolecli(launcher, rolecli, small, output, args.small, args.jobs)  # warm the cache
         big_runs, small_runs, bare, baseline_runs = [], [], [], []
+        one_big, one_small = [], []  # --jobs 1, in the same rounds
+        also_big, also_small = [], []  # --jobs N (--also-jobs), in the same rounds
         for number in range(1, args.runs + 1):
-            big_runs.append(run_rolecli(launcher, rolecli, big, output, args.files, args.jobs))
+            # The default and --jobs 1 take turns going first, so neither always gets the
+            # page cache or the quieter moment.
+            pair = [(big_runs, args.jobs), (one_big, 1)]
+            for runs, jobs in pair if number % 2 else reversed(pair):
+                runs.append(run_rolecli(launcher, rolecli, big, output, args.files, jobs))
+            if args.also_jobs:
+                also_big.append(
+                    run_rolecli(launcher, rolecli, big, output, args.files, args.also_jobs))
+                also_small.append(
+                    run_rolecli(launcher, rolecli, small, output, args.small, args.also_jobs))
             if args.baseline:
                 baseline_runs.append(
                     run_rolecli(launcher, args.baseline, big, output, args.files, args.jobs))
             bare.append(run_sklearn(pipeline, big_texts))
-            small_runs.append(run_rolecli(launcher, rolecli, small, output, args.small, args.jobs))
+            pair = [(small_runs, args.jobs), (one_small, 1)]
+            for runs, jobs in pair if number % 2 else reversed(pair):
+                runs.append(run_rolecli(launcher, rolecli, small, output, args.small, jobs))
             b = big_runs[-1]
             print(f"run {number}: rolecli {b.rate:.0f} items/s ({b.seconds:.1f}s, "
                   f"{b.cpu:.1f} CPU-s), tree RSS {b.tree_rss:.0f} MiB, PSS {b.tree_pss:.0f} MiB; "
+                  f"--jobs 1 {one_big[-1].rate:.0f} items/s; "
                   f"bare scikit-learn {args.files / bare[-1][0]:.0f} items/s "
                   f"({bare[-1][0]:.1f}s, {bare[-1][1]:.1f} CPU-s); "
-                  f"load average {os.getloadavg()[0]:.1f}")
+                  f"{args.small} files {small_runs[-1].rate:.0f} items/s, --jobs 1 "
+                  f"{one_small[-1].rate:.0f}"
+                  + (f"; --jobs {args.also_jobs} {also_big[-1].rate:.0f} and "
+                     f"{also_small[-1].rate:.0f} items/s" if args.also_jobs else "")
+                  + f"; load average {os.getloadavg()[0]:.1f}")
     launcher.close()
+    for process in busy:
+        process.kill()
 
     def median(values: list[float]) -> float:
         return statistics.median(values)
@@ -251,14 +283,29 @@ def main() -> None:
         print(f"  {'baseline rolecli':20} {baseline_rate:8.0f} "
               f"{args.files / median([r.cpu for r in baseline_runs]):12.0f}   "
               f"({args.baseline}; rolecli / baseline {rate / baseline_rate:.2f}x)")
+    jobs = f"--jobs {args.jobs}" if args.jobs else "the default (--jobs auto)"
+    print(f"{jobs} against --jobs 1, same rounds (target: >= 1.0x):")
+    for count, runs, ones, also in ((args.small, small_runs, one_small, also_small),
+                                    (args.files, big_runs, one_big, also_big)):
+        default_rate, one_rate = median([r.rate for r in runs]), median([r.rate for r in ones])
+        forced = median([r.rate for r in also]) if also else None
+        print(f"  {count:8d} files: {default_rate:6.0f} vs {one_rate:6.0f} items/s, "
+              f"{default_rate / one_rate:.2f}x"
+              + (f"; --jobs {args.also_jobs} {forced:.0f} items/s, {forced / one_rate:.2f}x"
+                 if forced else ""))
     print("peak memory of the rolecli process tree (MiB):")
-    print(f"  {'files':>8} {'sum RSS':>9} {'sum PSS':>9} {'largest process':>16}")
-    for count, runs in ((args.small, small_runs), (args.files, big_runs)):
-        rss, pss = median([r.tree_rss for r in runs]), median([r.tree_pss for r in runs])
-        print(f"  {count:8d} {rss:9.1f} {pss:9.1f} {median([r.max_rss for r in runs]):16.1f}")
-    big_rss = median([r.tree_rss for r in big_runs])
-    small_rss = median([r.tree_rss for r in small_runs])
-    print(f"  {args.files} vs {args.small}: sum RSS ratio {big_rss / small_rss:.2f} "
+    print(f"  {'':8} {'files':>8} {'sum RSS':>9} {'sum PSS':>9} {'largest process':>16}")
+    for name, small_set, big_set in (("default", small_runs, big_runs),
+                                     ("--jobs 1", one_small, one_big)):
+        for count, runs in ((args.small, small_set), (args.files, big_set)):
+            rss, pss = median([r.tree_rss for r in runs]), median([r.tree_pss for r in runs])
+            print(f"  {name:8} {count:8d} {rss:9.1f} {pss:9.1f} "
+                  f"{median([r.max_rss for r in runs]):16.1f}")
+    # The default may run one process on the small folder and a pool on the big one: the
+    # input's own weight shows in the same mode at both sizes.
+    big_rss = median([r.tree_rss for r in one_big])
+    small_rss = median([r.tree_rss for r in one_small])
+    print(f"  --jobs 1, {args.files} vs {args.small}: sum RSS ratio {big_rss / small_rss:.2f} "
           f"(target: flat, and < 200 MiB)")
 
 if __name__ == "__main__":

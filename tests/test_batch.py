@@ -91,7 +91,8 @@ def test_rows_agree_with_classify(invoke):
 
 @pytest.mark.slow
 def test_rows_agree_with_classify_on_every_dev_posting(rolecli, dev_postings):
-    """The batch counts terms its own way; its verdicts must still be classify()'s, exactly."""
+    """The batch counts terms its own way; its verdicts must still be classify()'s, exactly
+    (with the table's title column, which batch reads as the title)."""
     result = rolecli("batch", DEV_POSTINGS, "--id-column", "id", "--jobs", "2", "--quiet",
                      timeout=600)
     assert result.returncode == 0, result.stderr
@@ -99,7 +100,8 @@ def test_rows_agree_with_classify_on_every_dev_posting(rolecli, dev_postings):
     assert [r["id"] for r in rows] == [p["id"] for p in dev_postings]
     scorer = load_scorer(MODEL)
     for row, posting in zip(rows, dev_postings, strict=True):
-        expected = classify(posting["text"], scorer)
+        title = " ".join(posting["title"].split()) or None
+        expected = classify(posting["text"], scorer, title)
         for key in ("label", "probabilities", "confidence", "off_topic", "title"):
             assert row[key] == expected[key], (row["id"], key)
 
@@ -425,13 +427,26 @@ def test_table_exports_with_id_and_text_columns(invoke, tmp_path, kind):
     assert [r["id"] for r in by_number] == [str(n) for n in range(1, len(rows) + 1)]
 
 
-@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
 def test_missing_text_column_is_a_usage_error(invoke, tmp_path, kind):
     table = write_tables(tmp_path / "tables")[kind]
     result = invoke("batch", table)
     assert result.exit_code == 2
     assert "'text'" in result.stderr and "--text-column" in result.stderr
     assert result.stdout == ""
+
+
+def test_jsonl_rows_without_the_text_field_say_what_they_have(invoke, tmp_path):
+    # JSON Lines has no header: each row is read as POST /v1/batch reads it.
+    table = write_tables(tmp_path / "tables")["jsonl"]
+    result = invoke("batch", table)
+    assert result.exit_code == 5
+    rows = jsonl(result.stdout)
+    assert [row["error"] for row in rows] == [
+        f"row {n}: no 'text' field (its fields: 'body', 'posting_id')"
+        for n in range(1, len(rows) + 1)]
+    named = invoke("batch", table, "--text-column", "txet")  # an option's column: checked first
+    assert named.exit_code == 2 and "no column 'txet'" in named.stderr
 
 
 def test_tables_inside_folders_are_expanded_and_unreadable_ones_are_error_rows(invoke, tmp_path):

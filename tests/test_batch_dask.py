@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from batch_inputs import POSTINGS, copy_output, jsonl, make_tree, write_tables
+from conftest import one_line
 
 HAVE_DASK = all(
     importlib.util.find_spec(name) is not None for name in ("dask", "distributed", "pyarrow")
@@ -94,6 +95,26 @@ def test_dask_without_scheduler_starts_and_stops_a_local_cluster(rolecli, tmp_pa
     assert on_dask.returncode == 0, on_dask.stderr
     assert on_dask.stdout == local.stdout
     assert "Traceback" not in on_dask.stderr.decode()
+
+
+@needs_dask
+def test_a_local_cluster_prints_no_warning_when_the_dashboard_port_is_taken(rolecli, tmp_path):
+    import contextlib
+    import socket
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "p.txt").write_bytes(POSTINGS[0].read_bytes())
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        with contextlib.suppress(OSError):  # held by another process: the case itself
+            taken.bind(("", 8787))  # Dask's default dashboard port
+        taken.listen()
+        quiet = rolecli("batch", folder, "--engine", "dask", "-j", "1", "-q", timeout=300)
+        loud = rolecli("batch", folder, "--engine", "dask", "-j", "1", timeout=300)
+    assert quiet.returncode == 0 and quiet.stderr == b"", quiet.stderr
+    assert loud.returncode == 0
+    assert one_line(loud.stderr).startswith("scored 1 item in")
 
 
 def _both_engines(invoke, scheduler, *args):

@@ -95,7 +95,8 @@ def test_off_topic_json_keeps_its_schema_and_one_plain_line(rolecli):
 
 
 @pytest.mark.parametrize("command,choices", [
-    ("classify", "text, json"), ("explain", "text, json"), ("batch", "table, csv, jsonl, json"),
+    ("classify", "text, json"), ("explain", "text, json"),
+    ("batch", "table, csv, jsonl, json, parquet"),
 ])
 def test_a_bad_choice_is_said_plainly(rolecli, command, choices):
     result = rolecli(command, EXAMPLES / "ml-engineer.txt", "--format", "yaml")

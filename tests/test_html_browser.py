@@ -174,3 +174,85 @@ def test_hostile_posting_executes_nothing(chromium, rolecli, tmp_path):
     assert "<h1>" in dom and '<table class="lines">' in dom
 
     screenshot(chromium, page, tmp_path / "hostile.png", DESKTOP)
+
+
+# -- rolecli evaluate --html --------------------------------------------------------------
+
+EVALUATION_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "p", "div",
+    "section", "figure", "figcaption", "svg", "line", "text", "rect", "circle", "polyline",
+    "tspan", "table", "thead", "tbody", "tr", "th", "td", "span", "ol", "li", "footer", "b",
+    "br",
+}
+LAYOUT_SCRIPT = """
+return {
+  title: document.title,
+  pageWidth: document.documentElement.scrollWidth,
+  figures: [...document.querySelectorAll('svg')].map(svg => {
+    const box = svg.getBoundingClientRect();
+    return [svg.getAttribute('aria-label'), Math.round(box.width), Math.round(box.height),
+            svg.querySelectorAll('rect, polyline, circle').length];
+  }),
+};
+"""
+
+
+def _layout(chromium: str, page: Path, width: int) -> dict:
+    """The page's width and each figure's rendered size, read by WebDriver in Chromium."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    driver_path = "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").is_file() else \
+        shutil.which("chromedriver")
+    if driver_path is None:
+        pytest.skip("chromedriver is not installed (apt-get install chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    with tempfile.TemporaryDirectory() as profile:
+        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                     f"--window-size={width},1200", f"--user-data-dir={profile}"):
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+        try:
+            # A window is at least 500 px wide: a phone's viewport is emulated instead.
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": width, "height": 1200, "deviceScaleFactor": 1, "mobile": width < 500})
+            driver.get(page.as_uri())
+            return driver.execute_script(LAYOUT_SCRIPT)
+        finally:
+            driver.quit()
+
+
+def test_evaluation_report_renders_its_figures(chromium, rolecli, tmp_path):
+    from test_evaluate_html import HOSTILE_ID, HOSTILE_SOURCE, labelled_table
+
+    data = labelled_table(tmp_path / "labelled.csv")
+    page = tmp_path / "evaluation.html"
+    result = rolecli("evaluate", data, "--html", page)
+    assert result.returncode == 0, result.stderr
+    dom = dump_dom(chromium, page)
+    tags = elements(dom)
+    assert {re.match(r"<([a-zA-Z0-9]+)", t).group(1).lower() for t in tags} <= EVALUATION_TAGS
+    assert not [t for t in tags if re.search(r"\s(on\w+|src|href)\s*=", t, re.I)]
+    assert "<title>How the model does on labelled.csv (rolecli evaluate)</title>" in dom
+    for payload in (HOSTILE_ID, HOSTILE_SOURCE):
+        assert html.escape(payload, quote=False) in dom
+
+    for width in (1280, 390):
+        layout = _layout(chromium, page, width)
+        assert layout["title"] == "How the model does on labelled.csv (rolecli evaluate)"
+        assert layout["pageWidth"] <= width, layout  # no sideways scrolling, even on a phone
+        names = [name for name, *_ in layout["figures"]]
+        assert names[:3] == ["Reliability diagram of P(scientist)",
+                             names[1], "Confusion matrix: true label by verdict"], names
+        assert names[1].startswith("ROC curve of P(scientist), AUC ")
+        for name, figure_width, height, marks in layout["figures"]:
+            assert figure_width >= min(280, width - 80) and height >= 60, (name, width)
+            assert marks > 0, name
+
+    # The screenshots for the docs: the same table with plain names.
+    plain = tmp_path / "plain.html"
+    assert rolecli("evaluate", labelled_table(tmp_path / "labelled.csv", hostile=False),
+                   "--html", plain).returncode == 0
+    screenshot(chromium, plain, screenshot_path(tmp_path, "evaluate-report.png"), DESKTOP)
+    screenshot(chromium, plain, screenshot_path(tmp_path, "evaluate-report-phone.png"), PHONE)

@@ -432,7 +432,7 @@ def test_default_thresholds_fit_the_card_schema():
     data = json.loads(json.dumps(DEFAULT_THRESHOLDS.as_dict()))
     assert Thresholds.from_dict(data) == DEFAULT_THRESHOLDS
     del data["title"]
-    with pytest.raises(ValueError, match="lacks thresholds.title"):
+    with pytest.raises(ValueError, match=r"lacks thresholds\.title"):
         Thresholds.from_dict(data)
 
 

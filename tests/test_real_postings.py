@@ -24,7 +24,8 @@ FAMILY_COUNTS = DATA / "adjacent-family.counts.jsonl.gz"
 # How docs/training-data.md builds each count file from ../shared/data.
 BUILDS = {
     SHIPPED_COUNTS: (["postings_dev.csv", "postings_more.csv", "offtopic_dev.csv",
-                      "adjacent_dev.csv"], ["--default-label", "off_topic", "--where", "names_ml=0"]),
+                      "adjacent_dev.csv"],
+                     ["--default-label", "off_topic", "--where", "names_ml=0"]),
     FAMILY_COUNTS: (["adjacent_dev.csv"], ["--default-label", "family_only", "--where",
                                            "names_ml=1"]),
 }
@@ -96,13 +97,14 @@ def test_data_build_is_deterministic(rolecli, tmp_path):
 
 def test_data_build_refuses_a_table_without_labels_unless_given_one(rolecli, tmp_path):
     table = tmp_path / "other.csv"
-    table.write_text("source,text\nx,Registered nurse for a busy ward\n", encoding="utf-8")
+    table.write_text("source,text\nx,Registered nurse for a busy ward\n"
+                     "x,Registered nurse for a night ward\n", encoding="utf-8")
     result = rolecli("data", "build", table, "-o", tmp_path / "o.counts.jsonl.gz")
     assert result.returncode == 2
     assert "no column 'label'" in one_line(result.stderr)
     ok = rolecli("data", "build", table, "-o", tmp_path / "o.counts.jsonl.gz",
                  "--default-label", "off_topic", "--min-postings", "2", "--min-sources", "1")
-    assert ok.returncode == 0, ok.stderr  # (one posting: every n-gram is dropped)
+    assert ok.returncode == 0, ok.stderr  # "registered nurse" and "ward" are in both
 
 
 @pytest.mark.parametrize(

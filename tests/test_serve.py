@@ -148,18 +148,20 @@ def test_batch_rows_match_rolecli_batch_in_input_order(server, rolecli, schema, 
         check(schema, "BatchRow", row)
     ids = [row["id"] for row in rows]
     reversed_ids = [i for i, _ in reversed(texts)]
-    assert ids == [*reversed_ids[:2], "line 3", reversed_ids[2], "empty", "typed", "line 7",
-                   *reversed_ids[3:], "7"]
+    # Read as `rolecli batch` reads a JSONL file: rows are numbered without the blank line,
+    # and a row without an id gets its number.
+    assert ids == [*reversed_ids[:2], "3", reversed_ids[2], "empty", "typed", "7",
+                   *reversed_ids[3:], "7~2"]
     for row in rows:
         if row["id"] in expected:
             assert row == expected[row["id"]]
     errors = {row["id"]: row["error"] for row in rows if row["status"] == "error"}
-    assert set(errors) == {"line 3", "empty", "typed", "line 7"}
-    assert "malformed JSON" in errors["line 3"]
-    assert errors["empty"] == "empty: no text to classify (empty or whitespace only)"
-    assert '"text" must be a string' in errors["typed"]
-    assert '"id" is required' in errors["line 7"]
-    assert rows[-1]["status"] == "ok" and rows[-1]["label"] == "engineer"
+    assert set(errors) == {"3", "empty", "typed"}
+    assert errors["3"].startswith("row 3: not valid JSON")
+    assert errors["empty"] == "row 5: no text to classify (empty 'text')"
+    assert errors["typed"] == "row 6: 'text' is int, not text"
+    assert [row["status"] for row in rows if row["id"].startswith("7")] == ["ok", "ok"]
+    assert rows[-1]["label"] == "engineer"
 
 
 def test_batch_refuses_empty_bodies_and_other_types(server):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from .classifier import load_scorer
 from .decision import decide
 from .evidence import gather
 from .io.labelled import BadRow, Example, read_labelled
-from .model.calibration import expected_calibration_error, roc_auc
+from .model.calibration import ECE_BINS, expected_calibration_error, roc_auc
 from .model.card import Thresholds
 from .model.scorer import Scorer
 
@@ -32,6 +33,7 @@ class Scored:
     example: Example
     p_scientist: float
     label: str  # predicted, "off_topic" when flagged
+    p_on_topic: float = 1.0  # P(an ML or data-science job description)
 
 
 def score_examples(
@@ -55,7 +57,8 @@ def score_examples(
             text = example.text or ""
             evidence = gather(scorer, mask_role_words(text) if mask else text)
         label = decide(evidence, thresholds).label
-        scored.append(Scored(example, evidence.p_scientist, label or "off_topic"))
+        scored.append(Scored(example, evidence.p_scientist, label or "off_topic",
+                             evidence.p_on_topic))
     return scored
 
 
@@ -71,16 +74,40 @@ def evaluate(
     Rows that cannot be used (as batch would make error rows of them) are left out of the
     metrics and listed under "errors", each with its id (row number or file) and reason.
     """
+    return evaluation(data, model, text_column, label_column, mask).report
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """evaluate()'s report, with the scored rows and scorer behind it (for the figures)."""
+
+    report: dict[str, Any]
+    scored: list[Scored]
+    scorer: Scorer
+    default_group: str | None  # the group of rows with no source: the data file's name
+    mask: bool = False
+
+
+def evaluation(
+    data: str | Path | list[Example],
+    model: str | Path | Scorer | None = None,
+    text_column: str = "text",
+    label_column: str = "label",
+    mask: bool = False,
+) -> Evaluation:
     bad: list[BadRow] = []
     if isinstance(data, list):
         examples = data
     else:
         examples, bad = read_labelled(Path(data), text_column, label_column)
     scorer = model if isinstance(model, Scorer) else load_scorer(model)
-    return metrics(score_examples(scorer, examples, mask)) | {
+    scored = score_examples(scorer, examples, mask)
+    report = metrics(scored) | {
         "errors": [{"id": row.id, "error": row.error} for row in bad],
         "model": {"id": scorer.model_id, "sha256": scorer.sha256},
     }
+    default = None if isinstance(data, list) else Path(data).name
+    return Evaluation(report, scored, scorer, default, mask)
 
 
 def metrics(scored: list[Scored]) -> dict[str, Any]:
@@ -144,3 +171,120 @@ def _ratio(part: int, whole: int) -> float | None:
 
 def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
+
+
+# -- figures for the HTML report (`rolecli evaluate --html`) ------------------------------
+
+CONFIDENT_ERRORS = 10
+MAX_CURVE_POINTS = 400  # the ROC curve's vertices; more are thinned, keeping both ends
+DECISIVE_LINES = 3
+
+
+def figures(evaluation: Evaluation, errors: int = CONFIDENT_ERRORS) -> dict[str, Any]:
+    """What `evaluate --html` draws: the ROC curve and the reliability bins of P(scientist)
+    on the engineer-vs-scientist rows, per-source figures when the rows name sources, and
+    the most confident errors with the lines that decided them."""
+    scored = evaluation.scored
+    binary = [s for s in scored if s.example.label in ("engineer", "scientist")]
+    y = [int(s.example.label == "scientist") for s in binary]
+    p = [s.p_scientist for s in binary]
+    return {
+        "roc": roc_curve(y, p),
+        "reliability": reliability_bins(y, p),
+        "per_source": per_source(scored, evaluation.default_group),
+        "confident_errors": confident_errors(evaluation, errors),
+    }
+
+
+def roc_curve(y: list[int], p: list[float]) -> list[tuple[float, float]]:
+    """(false positive rate, true positive rate) at every threshold, from (0, 0) to (1, 1);
+    empty without both classes."""
+    positives = sum(y)
+    negatives = len(y) - positives
+    if not positives or not negatives:
+        return []
+    ranked = sorted(zip(p, y), reverse=True)
+    points = [(0.0, 0.0)]
+    tp = fp = 0
+    for index, (score, label) in enumerate(ranked):
+        tp += label
+        fp += 1 - label
+        if index + 1 == len(ranked) or ranked[index + 1][0] != score:  # ties: one step
+            points.append((fp / negatives, tp / positives))
+    if len(points) > MAX_CURVE_POINTS:
+        step = (len(points) - 1) / (MAX_CURVE_POINTS - 1)
+        points = [points[round(i * step)] for i in range(MAX_CURVE_POINTS)]
+    return points
+
+
+def reliability_bins(y: list[int], p: list[float], bins: int = ECE_BINS) -> list[dict[str, Any]]:
+    """The bins expected_calibration_error uses: rows, mean P(scientist), observed share."""
+    found = []
+    for number in range(bins):
+        members = [(q, t) for q, t in zip(p, y) if min(int(q * bins), bins - 1) == number]
+        found.append({
+            "low": number / bins, "high": (number + 1) / bins, "rows": len(members),
+            "mean_p": math.fsum(q for q, _ in members) / len(members) if members else None,
+            "observed": sum(t for _, t in members) / len(members) if members else None,
+        })
+    return found
+
+
+def per_source(scored: list[Scored], default_group: str | None) -> list[dict[str, Any]] | None:
+    """Each source's figures, or None when the rows name no source (a table without a
+    source column has one group: the file's name)."""
+    groups = sorted({s.example.group for s in scored})
+    if len(groups) < 2 and (not groups or groups[0] == default_group):
+        return None
+    rows = []
+    for group in groups:
+        found = metrics([s for s in scored if s.example.group == group])
+        rows.append({
+            "source": group, "rows": found["rows"], "labels": found["labels"],
+            "accuracy": found["accuracy"], "balanced_accuracy": found["balanced_accuracy"],
+            "roc_auc": found["engineer_vs_scientist"]["roc_auc"],
+            "ece": found["engineer_vs_scientist"]["ece"],
+            "off_topic_rate": found["off_topic_rate"],
+        })
+    return rows
+
+
+def error_confidence(scored: Scored) -> float:
+    """How far a wrong verdict's score was from the truth, 0 to 1: P(scientist) on an
+    engineer posting, P(engineer) on a scientist one, how one-sided P is on a mixed one;
+    P(not an ML job) on an ML posting called off-topic, P(an ML job) on an off-topic one."""
+    truth, p = scored.example.label, scored.p_scientist
+    if scored.label == "off_topic":
+        return 1.0 - scored.p_on_topic
+    if truth == "off_topic":
+        return scored.p_on_topic
+    if truth == "mixed":
+        return abs(2 * p - 1)
+    return p if truth == "engineer" else 1.0 - p
+
+
+def confident_errors(evaluation: Evaluation, count: int) -> list[dict[str, Any]]:
+    """The `count` errors said with most confidence, each with the lines that decided it
+    (a count row has no text, so no lines)."""
+    from .explanation import explain
+
+    wrong = [s for s in evaluation.scored if s.label != s.example.label]
+    wrong.sort(key=lambda s: (-error_confidence(s), s.example.id))
+    found = []
+    for scored in wrong[:count]:
+        lines: list[dict[str, Any]] = []
+        if scored.example.text:
+            text = scored.example.text
+            explained = explain(mask_role_words(text) if evaluation.mask else text,
+                                evaluation.scorer)
+            decisive = [line for line in explained["sentences"] if line["decisive"]]
+            decisive.sort(key=lambda line: -abs(line["contribution"]))
+            lines = [{"text": line["text"], "contribution": line["contribution"],
+                      "section": line["section"]} for line in decisive[:DECISIVE_LINES]]
+        found.append({
+            "id": scored.example.id, "source": scored.example.group,
+            "true": scored.example.label, "predicted": scored.label,
+            "p_scientist": scored.p_scientist, "p_on_topic": scored.p_on_topic,
+            "confidence": error_confidence(scored), "lines": lines,
+        })
+    return found

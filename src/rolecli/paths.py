@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -14,6 +15,29 @@ def checkout_root() -> Path | None:
     if (root / "pyproject.toml").is_file() and (root / "data" / "article.csv").is_file():
         return root
     return None
+
+
+_PROJECT_NAME = re.compile(r'^name\s*=\s*"rolecli"\s*$', re.M)
+
+
+def enclosing_checkout(directory: Path) -> Path | None:
+    """The rolecli checkout holding `directory` (it or a parent), if any."""
+    for root in (directory, *directory.parents):
+        project = root / "pyproject.toml"
+        if (root / "data" / "article.csv").is_file() and project.is_file():
+            try:
+                if _PROJECT_NAME.search(project.read_text(encoding="utf-8", errors="replace")):
+                    return root
+            except OSError:
+                continue
+    return None
+
+
+def training_checkout() -> Path | None:
+    """Where `rolecli train` finds data/ and writes models/default: the checkout this
+    package runs from (an editable install), else the one the current directory is in
+    (after `pip install .`, the package is a copy, but the checkout is still there)."""
+    return checkout_root() or enclosing_checkout(Path.cwd())
 
 
 def shipped_data_dir() -> Path:
@@ -48,5 +72,11 @@ def model_directory(model: str | Path | None = None) -> Path:
 
 
 def default_train_output() -> Path | None:
-    root = checkout_root()
+    root = training_checkout()
     return root / "models" / "default" if root else None
+
+
+def training_data_dir() -> Path:
+    """The data `rolecli train` reads by default: the checkout's data/, else the shipped copy."""
+    root = training_checkout()
+    return root / "data" if root else shipped_data_dir()

@@ -24,7 +24,7 @@ from typing import IO, Any
 from ..decision import ROLE_NAMES
 from ..errors import UsageError
 from ..escape import json_text, spreadsheet_cell
-from ..io.tables import unbounded_fields
+from ..io.tables import ID_FIELD, unbounded_fields
 from ..model.scorer import Scorer
 from .config import BatchConfig
 from .items import Row
@@ -85,6 +85,8 @@ def run_record(config: BatchConfig, scorer: Scorer, format: str,
     inputs: dict[str, Any] = {
         "paths": [os.path.abspath(p) for p in config.paths], "globs": list(config.globs),
         "text_column": config.text_column, "id_column": config.id_column,
+        # Ids come from this field without --id-column (records before it numbered rows).
+        "id_field": ID_FIELD,
     }
     if config.follow_links:  # (only then: the records of earlier runs stay valid)
         inputs["follow_links"] = True

@@ -29,7 +29,15 @@ from .engines.local import worker_count
 from .items import Item, Row, Scoring
 from .resume import Resumed, open_output, refuse_input_as_output, run_record
 from .sources import UniqueIds, check_inputs, count_items, items
-from .writers import DEFAULT_PRECISION, JSON_TAIL, WRITERS, Output, WriterFactory
+from .writers import (
+    DEFAULT_PRECISION,
+    JSON_TAIL,
+    WRITERS,
+    Output,
+    WriterFactory,
+    is_stream,
+    stream_output,
+)
 
 
 @dataclass
@@ -170,19 +178,27 @@ def run_batch(
         raise UsageError(f"unknown format {format!r}; choose one of {', '.join(writers)}")
     if output is None and (resume or force):
         raise UsageError("--resume and --force apply to an --output file")
+    streamed = output is not None and is_stream(output)
+    if streamed and resume:
+        raise UsageError(f"--output {output} is a stream (a device, a pipe or /dev/stdout), "
+                         "written as stdout is: there is nothing to resume")
+    check_writer = getattr(writers[format], "check", None)
+    if check_writer is not None:
+        check_writer()  # a missing extra is said now, before any output is opened
     scorer = load_scorer(model)  # a broken model fails now, before any output
     scorer.build_index()
     config = BatchConfig(
         paths=tuple(str(p) for p in paths), globs=tuple(globs), text_column=text_column,
         id_column=id_column, title_column=title_column, title=title,
-        model=str(scorer.directory), jobs=workers, exclude=output, scheduler=scheduler,
-        follow_links=follow_links,
+        model=str(scorer.directory), jobs=workers, jobs_auto=jobs is None, exclude=output,
+        scheduler=scheduler, follow_links=follow_links,
     )
     check_inputs(config)
     scoring_engine.check(config)
     if raw_cells and "csv" in writers:
         writers = {**writers, "csv": partial(writers["csv"], raw_cells=True)}  # type: ignore[call-arg]
-    if output is not None:
+    tail = JSON_TAIL if format == "json" else ""
+    if output is not None and not streamed:
         refuse_input_as_output(config, output)
         record = run_record(config, scorer, format, raw_cells)
         writer, resumed = open_output(
@@ -190,7 +206,11 @@ def run_batch(
             input_ids=lambda: (item.id for item in items(config)),
         )
     else:
-        out = Output(stream or sys.stdout, tail=JSON_TAIL if format == "json" else "")
+        out = stream_output(output, tail) if output is not None else Output(
+            stream or sys.stdout, tail)
+        if getattr(writers[format], "binary", False) and out.terminal:
+            raise UsageError(f"{format} is binary, not for a terminal: give --output FILE, "
+                             "or send stdout to a file or a pipe")
         writer, resumed = writers[format](out, True, precision), Resumed()
     summary = BatchSummary(resumed=len(resumed.ids), resumed_errors=resumed.errors,
                            repairs=resumed.repairs)

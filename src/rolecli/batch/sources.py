@@ -15,7 +15,14 @@ from typing import BinaryIO, NamedTuple
 
 from ..errors import InputError, RoleCliError, UsageError
 from ..io.labelled import TEXT_SUFFIXES
-from ..io.tables import TABLE_SUFFIXES, check_table, is_table, iter_table, records
+from ..io.tables import (
+    TABLE_SUFFIXES,
+    TableRow,
+    check_table,
+    count_rows,
+    is_table,
+    iter_table,
+)
 from ..io.walk import file_kind, not_regular, walk_files
 from .config import BatchConfig
 from .items import Item, printable, reason
@@ -112,6 +119,14 @@ def walk(root: Path, globs: Sequence[str] = (), excluded: tuple[int, int] | None
                          found.error)
 
 
+# A folder's own documents (README.md, LICENSE.txt...) describe the folder; they are not
+# postings. Found inside a folder they are left out; named as a PATH they are scored.
+FOLDER_DOCUMENTS = frozenset({
+    "readme", "license", "licence", "changelog", "contributing", "notice", "authors",
+    "copying", "code_of_conduct", "security",
+})
+
+
 def _kind(
     entry: os.DirEntry[str],
     relative: str,
@@ -119,9 +134,10 @@ def _kind(
     excluded: tuple[int, int] | None,
 ) -> str | None:
     """"file" or "table" for a file to score, None for one to leave out."""
-    suffix = os.path.splitext(entry.name)[1].lower()
+    stem, suffix = os.path.splitext(entry.name)
+    suffix = suffix.lower()
     kind = "table" if suffix in TABLE_SUFFIXES else "file" if suffix in TEXT_SUFFIXES else None
-    if kind is None:
+    if kind is None or (kind == "file" and stem.lower() in FOLDER_DOCUMENTS):
         return None
     if globs and not any(
         fnmatch.fnmatchcase(relative if "/" in g else entry.name, g) for g in globs
@@ -205,28 +221,31 @@ def table_items(source: Source, config: BatchConfig) -> Iterator[Item]:
         for row in iter_table(
             source.path, config.text_column, config.id_column, config.title_column
         ):
-            yield Item(prefix + row.id, text=row.text, error=row.error,
-                       title=row.title or config.title)
+            yield row_item(row, prefix, config.title, config.title_column is not None)
     except (RoleCliError, OSError, ValueError, csv.Error) as exc:
         # A table met inside a folder may not be an export of postings: one error row, go on.
         yield Item(source.id, error=reason(exc))
 
 
+def row_item(row: TableRow, prefix: str = "", title: str | None = None,
+             title_column: bool = False) -> Item:
+    """A table row as an Item. Options override fields: --title over a row's "title" field;
+    a --title-column cell over --title, which stands in where the cell is empty."""
+    given = (row.title or title) if title_column else (title or row.title)
+    return Item(prefix + row.id, text=row.text, error=row.error, title=given)
+
+
 def count_items(config: BatchConfig) -> int | None:
-    """How many items a run will see, for the progress bar; None when tables make it costly."""
+    """How many items a run will see, for the progress bar's total and ETA; None when a
+    table cannot be counted without reading it."""
     total = 0
     for source in sources(config, config.exclude):
         if source.kind != "table":
             total += 1
-        elif source.path.suffix.lower() == ".parquet":
-            try:
-                import pyarrow.parquet as pq
-
-                total += pq.ParquetFile(source.path).metadata.num_rows
-            except (ImportError, OSError, ValueError):
-                return None
-        else:
+        elif (rows := count_rows(source.path)) is None:
             return None
+        else:
+            total += rows
     return total
 
 
@@ -237,11 +256,11 @@ MAX_PATH_BYTES = 4096
 _SPOOL_BLOCK = 1 << 20
 
 
-def stdin_paths(stream: BinaryIO, folder: Path) -> tuple[list[str], str | None]:
+def stdin_paths(stream: BinaryIO, folder: Path) -> list[str]:
     """What `rolecli batch -` reads: a JSONL stream of postings (first non-blank character
-    `{`), kept as FOLDER/stdin.jsonl and read as any table, with "id" as the id column when
-    its first row has one; else a list of paths, one per line, each checked as it is read
-    (a line that is no path stops the run at once). Returns (paths, id column)."""
+    `{`), kept as FOLDER/stdin.jsonl and read as any JSONL file is; else a list of paths,
+    one per line, each checked as it is read (a line that is no path stops the run at
+    once)."""
     spool = folder / "stdin"
     size = 0
     first = b""
@@ -251,17 +270,14 @@ def stdin_paths(stream: BinaryIO, folder: Path) -> tuple[list[str], str | None]:
             if size > STDIN_LIMIT:
                 raise InputError(f"stdin: larger than {STDIN_LIMIT >> 20} MiB; save it to a "
                                  "file and give its path")
-            first = first or block.lstrip()[:1]
+            first = first or block.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
             out.write(block)
     if first == b"{":
-        table = spool.rename(folder / "stdin.jsonl")
-        found = next(iter(records(table)), None)
-        has_id = found is not None and isinstance(found[1], dict) and "id" in found[1]
-        return [str(table)], "id" if has_id else None
+        return [str(spool.rename(folder / "stdin.jsonl"))]
     paths = _path_list(spool)
     if not paths:
         raise UsageError("batch -: stdin held no paths and no JSONL postings")
-    return paths, None
+    return paths
 
 
 def _path_list(spool: Path) -> list[str]:

@@ -1,8 +1,10 @@
-"""Rows -> text: the jsonl, csv and json writers, and the outputs they write to.
+"""Rows -> text: the jsonl, csv and json writers, Parquet, and the outputs they write to.
 
-Each writer writes a chunk's rows in one write, flushed as scored, so an output holds
-whole rows only. The Rich table for people is a view: it lives in `render/tables.py` and
-the CLI adds it to `WRITERS` for run_batch, so batch never imports rendering.
+Each text writer writes a chunk's rows in one write, flushed as scored, so an output holds
+whole rows only; Parquet is written in row groups and is whole when the run ends. The Rich
+table for people is a view: it lives in `render/tables.py` and the CLI adds it to `WRITERS`
+for run_batch, so batch never imports rendering. An --output that is no regular file (a
+device, a pipe, /dev/stdout) is a stream: written as stdout is, with no lock or run record.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
+import stat
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import ExitCode, RoleCliError
+from ..errors import ExitCode, RoleCliError, UsageError
 from ..escape import holds_unicode, json_text, spreadsheet_cell, visible
 from .items import Row
 
@@ -57,6 +62,61 @@ class Output:
     def close(self) -> None:
         self.stream.write(self.tail)
         self.stream.flush()
+
+    def binary(self) -> IO[bytes]:
+        """The bytes under the text, for a binary format (Parquet)."""
+        self.stream.flush()
+        return self.stream.buffer  # type: ignore[attr-defined]
+
+
+class StreamOutput(Output):
+    """An --output that is no regular file (a device, a FIFO, /dev/stderr), opened for
+    appending and written as stdout is: no lock, no run record, nothing to resume."""
+
+    def __init__(self, path: Path, tail: str = "") -> None:
+        self.path = path
+        try:
+            stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed by close())
+        except OSError as exc:
+            raise UsageError(f"cannot write {path} ({exc.strerror or exc})") from None
+        super().__init__(stream, tail)
+
+    def write(self, text: str) -> None:
+        try:
+            super().write(text)
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path} ({exc.strerror or exc})") from None
+
+    def close(self) -> None:
+        try:
+            super().close()
+            self.stream.close()
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path} ({exc.strerror or exc})") from None
+
+
+# The process's own stdout and stderr under the names a shell user gives them.
+_OWN_STREAMS = re.compile(r"/dev/(stdout|stderr|fd/\d+)|/proc/self/fd/\d+")
+_STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+
+
+def is_stream(path: Path) -> bool:
+    """Whether an --output is written as a stream: a device (/dev/null), a FIFO, a socket,
+    or this process's stdout / stderr (/dev/stdout, /dev/fd/N), even when that is a file."""
+    if _OWN_STREAMS.fullmatch(os.fspath(path)):
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False  # nothing there yet: a new regular file
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def stream_output(path: Path, tail: str = "") -> Output:
+    """The output for a stream --output: stdout itself for /dev/stdout, else the stream opened."""
+    if os.fspath(path) in _STDOUT_NAMES:
+        return Output(sys.stdout, tail)
+    return StreamOutput(path, tail)
 
 
 def _isatty(stream: IO[str]) -> bool:
@@ -106,6 +166,9 @@ class FileOutput(Output):
 
     def close(self) -> None:
         self.file.close()
+
+    def binary(self) -> IO[bytes]:
+        return self.file
 
 
 class RowWriter:
@@ -177,25 +240,124 @@ class JsonWriter(RowWriter):
         return separator + json_text(row, self.out.ascii_only)
 
 
+class ParquetWriter(RowWriter):
+    """The csv columns, typed, with every digit (as JSON keeps them), in row groups of
+    PARQUET_ROW_GROUP rows. Parquet's index comes last, so the file is whole once the run
+    ends (Ctrl-C included), never before: for --resume, write jsonl or csv."""
+
+    binary = True
+
+    def __init__(self, out: Output, header: bool = True,
+                 precision: int = DEFAULT_PRECISION) -> None:
+        super().__init__(out, header, precision)
+        import pyarrow.parquet as pq
+
+        self.schema = parquet_schema()
+        self.pending: list[Row] = []
+        self.writer = self._guarded(pq.ParquetWriter, _WholeWrites(out.binary()), self.schema)
+
+    @staticmethod
+    def check() -> None:
+        """UsageError now, before any output is opened, when pyarrow is missing."""
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            raise UsageError(
+                "writing Parquet needs pyarrow: pip install 'rolecli[parquet]'"
+            ) from None
+
+    def write(self, rows: Sequence[Row]) -> None:
+        self.pending.extend(rows)
+        if len(self.pending) >= PARQUET_ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        import pyarrow as pa
+
+        columns = list(zip(*map(row_values, self.pending)))
+        table = pa.Table.from_arrays(
+            [pa.array(values, type=column.type) for values, column in zip(columns, self.schema)],
+            schema=self.schema,
+        )
+        self.pending = []
+        self._guarded(self.writer.write_table, table)
+
+    def close(self) -> None:
+        try:
+            self._flush()
+            self._guarded(self.writer.close)
+        finally:
+            self.out.close()
+
+    def _guarded(self, call: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return call(*args)
+        except OSError as exc:
+            where = getattr(self.out, "path", None)
+            if where is None:
+                raise  # stdout: the error boundary says why, as for any format
+            raise OutputError(f"cannot write {where} ({exc.strerror or exc})") from None
+
+
+class _WholeWrites:
+    """A binary stream for pyarrow whose write() writes every byte (an unbuffered file may
+    take part of them, as a nearly full disk does)."""
+
+    closed = False
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data)
+        while view:
+            view = view[self.stream.write(view) or 0 :]
+        return len(data)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+PARQUET_ROW_GROUP = 10_000
+_PARQUET_TYPES = {"probabilities.engineer": "float64", "probabilities.scientist": "float64",
+                  "confidence": "float64", "off_topic": "bool_", "title.agrees": "bool_"}
+
+
+def parquet_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([(name, getattr(pa, _PARQUET_TYPES.get(name, "string"))())
+                      for name in CSV_COLUMNS])
+
+
 JSON_TAIL = "\n]\n"
 
 WriterFactory = Callable[[Output, bool, int], RowWriter]  # (out, header, precision)
 # The formats batch writes itself, in the order error messages list them.
 WRITERS: Mapping[str, WriterFactory] = {
-    "csv": CsvWriter, "jsonl": JsonlWriter, "json": JsonWriter,
+    "csv": CsvWriter, "jsonl": JsonlWriter, "json": JsonWriter, "parquet": ParquetWriter,
 }
+# The format an --output's suffix names, when --format does not say.
+SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".json": "json",
+                  ".parquet": "parquet"}
 
 
-def csv_fields(row: Row, precision: int = DEFAULT_PRECISION) -> list[str]:
+def row_values(row: Row) -> tuple[Any, ...]:
+    """A row's values in CSV_COLUMNS order."""
     p = row["probabilities"] or {}
     title = row.get("title") or {}
-    values = (
+    return (
         row["id"], row["status"], row["label"], p.get("engineer"), p.get("scientist"),
         row["confidence"], row["off_topic"], row.get("off_topic_family"), row.get("short_text"),
         title.get("text"), title.get("label"), title.get("agrees"), title.get("grade"),
         row["error"],
     )
-    return [_csv_value(v, precision) for v in values]
+
+
+def csv_fields(row: Row, precision: int = DEFAULT_PRECISION) -> list[str]:
+    return [_csv_value(v, precision) for v in row_values(row)]
 
 
 def _csv_value(value: Any, precision: int) -> str:

@@ -49,7 +49,9 @@ def classify_command(
         if explanation is not None:
             from ..render.explain_view import explanation_view
 
-            console().print(explanation_view(explanation, text, all_lines=all_lines))
+            # The panel above gave the verdict, reasons and title check: the rest follows.
+            console().print(explanation_view(explanation, text, all_lines=all_lines,
+                                             verdict=False))
     if result["off_topic"]:
         from .common import off_topic_exit
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import BinaryIO
 
 import typer
 
@@ -33,13 +35,20 @@ ALL_LINES_OPTION = typer.Option(
     False, "--all-lines", help="Show every line, not only the lines that decided the verdict.",
 )
 
-def _existing_model(path: Path | None) -> Path | None:
-    """A --model that does not exist is a typo (usage, exit 2); one that exists but is
-    broken stays a model problem (exit 4), reported when it is loaded."""
+def _existing_model(
+    ctx: typer.Context, param: typer.CallbackParam, path: Path | None
+) -> Path | None:
+    """A --model (or $ROLECLI_MODEL) that does not exist is a typo (usage, exit 2); one that
+    exists but is broken stays a model problem (exit 4), reported when it is loaded."""
     if path is not None and not os.path.lexists(path):
+        source = ctx.get_parameter_source(param.name or "model")
+        if getattr(source, "name", "") == "ENVIRONMENT":
+            given, unset = f"ROLECLI_MODEL={path}", "unset ROLECLI_MODEL"
+        else:
+            given, unset = f"--model {path}", "leave --model out"
         raise UsageError(
-            f"--model {path}: no such directory (give a model directory written by "
-            "`rolecli train`, or leave --model out for the shipped model)"
+            f"{visible(given)}: no such directory (give a model directory written by "
+            f"`rolecli train`, or {unset} for the shipped model)"
         )
     return path
 
@@ -79,3 +88,46 @@ def off_topic_exit(name: str, format: Format) -> None:
     if format is Format.json:
         write_stderr(f"rolecli: {visible(name)}: not an ML job description (off-topic)\n")
     raise typer.Exit(int(ExitCode.UNUSABLE_INPUT))
+
+
+def check_html_target(path: Path, source: str | None, what: str) -> None:
+    """An --html FILE that can be written, and is not the input (`source`, `what` it is):
+    said before any work is done."""
+    if source not in (None, "-") and path.exists():
+        try:
+            same = os.path.samefile(path, source)
+        except OSError:
+            same = False
+        if same:
+            raise UsageError(f"--html {path} is {what} itself; name another file")
+    if path.is_dir():
+        raise UsageError(f"--html {path} is a directory; give a file name such as report.html")
+    if not path.parent.is_dir():
+        raise UsageError(f"--html {path}: no such directory {path.parent}")
+
+
+def write_page(path: Path, page: str) -> None:
+    """An HTML page to --html FILE, and one line on stderr saying so."""
+    try:
+        with _open_page(path) as out:
+            out.write(page.encode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_stderr(f"wrote {visible(str(path))}\n")
+
+
+def _open_page(path: Path) -> BinaryIO:
+    """The --html file opened for writing without waiting: a FIFO that no one reads is
+    refused at once (ENXIO) rather than blocking; one with a reader is written to."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK | os.O_CLOEXEC,
+                     0o666)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise UsageError(f"cannot write {path}: a named pipe (FIFO) that nothing reads") \
+                from None
+        raise
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    return os.fdopen(fd, "wb")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .common import FORMAT_OPTION, MODEL_OPTION, Format
+from .common import MODEL_OPTION, Format
 
 DATA_ARGUMENT = typer.Argument(
     ..., help="Labelled postings: CSV, JSONL, or a folder of label folders."
@@ -23,18 +23,39 @@ def evaluate_command(
     mask_role_words: bool = typer.Option(
         False, "--mask-role-words", help="Blank out engineer/scientist/engineering first."
     ),
-    format: Format = FORMAT_OPTION,
+    format: Format | None = typer.Option(
+        None, "--format", "-f", show_default=False,
+        help="Output format: text (the default) or json. With --html, nothing goes to stdout "
+        "unless --format is given.",
+    ),
+    html: Path = typer.Option(
+        None, "--html", metavar="FILE", show_default=False,
+        help="Also write a self-contained HTML page: reliability diagram, ROC curve, "
+        "confusion matrix, per-source figures and the most confident errors.",
+    ),
 ) -> None:
     """Report accuracy, AUC, calibration, mixed and off-topic rates on labelled postings."""
-    from ..evaluation import evaluate
+    from ..evaluation import evaluation
     from ..jsonout import write_json
     from ..render.terminal import console, evaluation_view
+    from .common import check_html_target
 
-    report = evaluate(data, model, text_column, label_column, mask_role_words)
+    if html is not None:
+        check_html_target(html, str(data), "the labelled data")  # before any scoring
+    result = evaluation(data, model, text_column, label_column, mask_role_words)
+    report = result.report
+    if format is None:
+        format = Format.text if html is None else None
     if format is Format.json:
         write_json(report)
-    else:
+    elif format is Format.text:
         console().print(evaluation_view(report, title=str(data)))
+    if html is not None:
+        from ..evaluation import figures
+        from ..render.evaluation_html import evaluation_page
+        from .common import write_page
+
+        write_page(html, evaluation_page(report, figures(result), Path(data).name))
     if report["errors"]:
         from ..errors import PartialError
 

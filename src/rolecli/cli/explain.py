@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import errno
-import os
 from pathlib import Path
-from typing import BinaryIO
 
 import typer
 
-from ..errors import UsageError
-from ..escape import visible
-from .boundary import write_stderr
 from .common import (
     ALL_LINES_OPTION,
     MODEL_OPTION,
     POSTING_ARGUMENT,
     TITLE_OPTION,
     Format,
+    check_html_target,
     off_topic_exit,
     read_posting,
+    write_page,
 )
 
 
@@ -47,7 +43,7 @@ def explain_command(
     from ..render.terminal import console
 
     if html is not None:
-        _check_writable(html, file)  # fail on a bad path before doing any work
+        check_html_target(html, file, "the posting")  # fail on a bad path before any work
     text, name = read_posting(file, "explain")
     explanation = explain(text, load_scorer(model), title)
     if format is None:
@@ -61,43 +57,7 @@ def explain_command(
     if html is not None:
         from ..render.html import html_report
 
-        page = html_report(explanation, text, Path(name).name, top=top, all_lines=all_lines)
-        try:
-            with _open_page(html) as out:
-                out.write(page.encode("utf-8"))
-        except OSError as exc:
-            raise UsageError(f"cannot write {html}: {exc.strerror or exc}") from None
-        write_stderr(f"wrote {visible(str(html))}\n")
+        write_page(html, html_report(explanation, text, Path(name).name, top=top,
+                                     all_lines=all_lines))
     if explanation["off_topic"]:
         off_topic_exit(name, format or Format.text)
-
-
-def _open_page(path: Path) -> BinaryIO:
-    """The --html file opened for writing without waiting: a FIFO that no one reads is
-    refused at once (ENXIO) rather than blocking; one with a reader is written to."""
-    import fcntl
-
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK | os.O_CLOEXEC,
-                     0o666)
-    except OSError as exc:
-        if exc.errno == errno.ENXIO:
-            raise UsageError(f"cannot write {path}: a named pipe (FIFO) that nothing reads") \
-                from None
-        raise
-    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
-    return os.fdopen(fd, "wb")
-
-
-def _check_writable(path: Path, posting: str | None) -> None:
-    if posting not in (None, "-") and path.exists():
-        try:
-            same = os.path.samefile(path, posting)
-        except OSError:
-            same = False
-        if same:
-            raise UsageError(f"--html {path} is the posting itself; name another file")
-    if path.is_dir():
-        raise UsageError(f"--html {path} is a directory; give a file name such as report.html")
-    if not path.parent.is_dir():
-        raise UsageError(f"--html {path}: no such directory {path.parent}")

@@ -19,9 +19,9 @@ from . import boundary
 # What each exit code means, and which a command can return (its --help footer lists those).
 _EXIT_MEANINGS = {
     ExitCode.OK: "ok",
-    ExitCode.USAGE: "usage error (bad option, missing path, directory given as FILE)",
+    ExitCode.USAGE: "usage error (bad option, missing path or --model, directory given as FILE)",
     ExitCode.UNUSABLE_INPUT: "unusable input (empty, binary, too large, not a job description)",
-    ExitCode.MODEL: "model missing, corrupted or incompatible",
+    ExitCode.MODEL: "model files missing, corrupted or incompatible",
     ExitCode.BATCH_PARTIAL: "batch finished with failed items",
     ExitCode.BUG: "an unexpected error (a bug: please report it)",
     ExitCode.INTERRUPTED: "interrupted",
@@ -102,7 +102,7 @@ def _plain_metavars(command: Any) -> Any:
         if param.param_type_name != "option" or param.is_flag:
             continue
         kind = type(param.type).__name__
-        if kind == "Choice":
+        if hasattr(param.type, "choices"):  # click's Choice, Typer's enum TyperChoice
             param.metavar = "[" + "|".join(str(c) for c in param.type.choices) + "]"
         elif kind in ("IntRange", "IntParamType"):
             param.metavar = "N"
@@ -144,12 +144,33 @@ class LazyCommands(_Boundary):
                 commands, name=cmd_name, no_args_is_help=True, callback=callback
             ))
             group.short_help = SHORT_HELP[cmd_name]
+            for sub in getattr(group, "commands", {}).values():
+                _add_color_option(sub)
             return _plain_metavars(group)
         if cmd_name not in COMMANDS:
             return None
         command = get_command(_typer_app({cmd_name: COMMANDS[cmd_name]}))
         command.name = cmd_name
-        return _plain_metavars(command)
+        return _plain_metavars(_add_color_option(command))
+
+
+COLOR_HELP = ("Colour: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), "
+              "always, or never.")
+
+
+def _add_color_option(command: Any) -> Any:
+    """--color after the command too (`rolecli batch x --color never`), as before it."""
+    from typer.core import TyperOption
+
+    def chosen(ctx: Any, param: Any, value: str | None) -> None:
+        if value is not None:
+            _set_color(value)
+
+    command.params.append(TyperOption(
+        param_decls=["--color"], metavar="[auto|always|never]", default=None,
+        expose_value=False, is_eager=True, callback=chosen, help=COLOR_HELP,
+    ))
+    return command
 
 
 app = typer.Typer(
@@ -188,9 +209,7 @@ def main(
         help="Show the traceback of an unexpected error (a bug) instead of one line.",
     ),
     color: str = typer.Option(
-        "auto", "--color", metavar="[auto|always|never]",
-        help="Colour: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), "
-        "always, or never.",
+        "auto", "--color", metavar="[auto|always|never]", help=COLOR_HELP,
     ),
 ) -> None:
     """Is this machine-learning job an ML engineer, an ML scientist, or mixed?"""

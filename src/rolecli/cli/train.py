@@ -54,19 +54,20 @@ def train_command(
 ) -> None:
     """Train a model (TF-IDF + logistic regression) and write pipeline, scorer and card."""
     from ..model.training import CALIBRATION_FILE, default_data_files, train
-    from ..paths import default_train_output, shipped_data_dir
+    from ..paths import default_train_output, training_data_dir
     from ..render.terminal import console, literal
 
     files = list(data or [])
     if with_shipped or not files:
-        files = default_data_files() + files
+        files = default_data_files(training_data_dir()) + files
     if no_calibration:
         calibration = None
     elif calibration is None and not data:
-        calibration = shipped_data_dir() / CALIBRATION_FILE
+        calibration = training_data_dir() / CALIBRATION_FILE
     target = output or default_train_output()
     if target is None:
-        raise UsageError("not in a checkout: pass --output DIR for the new model")
+        raise UsageError("not in a rolecli checkout: pass --output DIR for the new model "
+                         "(or run this inside the checkout, to rebuild its models/default)")
     if cv < 2:
         raise UsageError("--cv needs at least 2 folds")
     err = console(stderr=True)
@@ -85,3 +86,21 @@ def train_command(
     if "note" in card["calibration"]:
         err.print(literal(f"warning: {card['calibration']['note']}", style="yellow"))
     err.print(literal(f"saved model {card['model_id']} to {result.output}"))
+    _say_if_installed_elsewhere(result.output, err)
+
+
+def _say_if_installed_elsewhere(written: Path, err: Any) -> None:
+    """After `pip install .`, rolecli scores with its own copy of the shipped model: a
+    models/default rebuilt in the checkout is used once it is installed again."""
+    from ..paths import checkout_root, enclosing_checkout, shipped_model_dir
+    from ..render.terminal import literal
+
+    checkout = enclosing_checkout(written.resolve())
+    if checkout_root() is not None or checkout is None:
+        return
+    if written.resolve() == (checkout / "models" / "default").resolve():
+        err.print(literal(
+            f"note: this rolecli is installed from a copy of the checkout and scores with "
+            f"{shipped_model_dir()}; run `pip install .` in {checkout} again to use the new "
+            f"model, or pass --model {written}"
+        ), soft_wrap=True)

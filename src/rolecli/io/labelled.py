@@ -199,7 +199,14 @@ def build_count_file(
         rows = load_examples(path, text_column, label_column, default_label, where)
         postings.extend((e.label, e.group, e.family, e.text or "") for e in rows)
         described.append((path.name, sha256_file(path), len(rows)))
+    _require_sources(postings, inputs, min_sources)
     built = count_form.build(postings, analyzer, min_postings, min_sources)
+    if not built.rows:
+        raise InputError(
+            f"no n-gram is in {min_postings:,} or more of the {len(postings):,} postings from "
+            f"{min_sources} or more sources, so no posting has counts to keep; nothing written "
+            "(lower --min-postings or --min-sources, or give more postings)"
+        )
     output.parent.mkdir(parents=True, exist_ok=True)
     data = count_form.write(built, output)
     info = count_form.manifest(built, described, output.name, data)
@@ -208,6 +215,24 @@ def build_count_file(
     manifest_path = output.with_name(output.name[: -len(count_form.SUFFIX)] + ".manifest.json")
     manifest_path.write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return info
+
+
+def _require_sources(
+    postings: Sequence[tuple[str, str, str | None, str]],
+    inputs: Sequence[tuple[Path, str | None]], min_sources: int,
+) -> None:
+    """InputError before any counting when the postings come from fewer sources than the
+    n-gram filter needs: it would keep nothing, and write an empty count file."""
+    sources = {source for _, source, _, _ in postings}
+    if len(sources) >= min_sources:
+        return
+    found = "1 source" if len(sources) == 1 else f"{len(sources)} sources"
+    tables = ", ".join(path.name for path, _ in inputs)
+    raise InputError(
+        f"{tables}: the postings come from {found} (a table without a 'source' column is one "
+        f"source), and an n-gram is kept only when {min_sources} or more sources use it; "
+        "add a source column, give more tables, or lower --min-sources"
+    )
 
 
 def describe(path: Path, examples: list[Example], display: str | None = None) -> DatasetInfo:

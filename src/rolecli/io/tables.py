@@ -13,13 +13,14 @@ import codecs
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, RoleCliError, UsageError
 from .documents import MAX_INPUT_BYTES, guess_encoding, mostly_utf8, open_regular
 
 TABLE_SUFFIXES = frozenset({".csv", ".jsonl", ".parquet"})
@@ -31,6 +32,8 @@ MAX_RECORD_CHARS = 2 * MAX_INPUT_BYTES
 _READ_CHARS = 1 << 16
 # Column names shown in an error (a header may have 100,000 of them).
 _SHOWN_COLUMNS = 20
+_LINE_BREAKS = re.compile(r"[\r\n]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 class TableRow(NamedTuple):
@@ -60,8 +63,14 @@ def is_table(path: Path) -> bool:
 def check_table(
     path: Path, text_column: str, id_column: str | None, title_column: str | None = None
 ) -> None:
-    """Raise UsageError now if the table lacks a requested column (before any row is scored)."""
-    check_columns(path, [text_column] + [c for c in (id_column, title_column) if c],
+    """Raise UsageError now if the table lacks a requested column (before any row is scored).
+
+    JSON Lines has no header: its first row stands in for one, for the columns the options
+    name (a typo is caught before any scoring), but a row without the default "text" field
+    is that row's error, as it is in POST /v1/batch (one reading of every table)."""
+    jsonl = path.suffix.lower() in (".jsonl", ".ndjson")
+    wanted = [] if jsonl and text_column == TEXT_FIELD else [text_column]
+    check_columns(path, wanted + [c for c in (id_column, title_column) if c],
                   "--text-column / --id-column / --title-column")
 
 
@@ -86,13 +95,42 @@ def listed(names: list[str]) -> str:
 Record = tuple[int, "dict[str, Any] | str"]
 
 
+# What every table is read by, files, stdin and POST /v1/batch alike: a row's "id" and
+# "title" fields are its id and title when it has them; --id-column / --title-column name
+# other columns instead (and must then exist).
+TEXT_FIELD = "text"
+ID_FIELD = "id"
+TITLE_FIELD = "title"
+# A job title is a line; past this a cell is not one. An id is a name, and not much longer.
+MAX_TITLE_CHARS = 300
+MAX_ID_CHARS = 256
+
+
 def iter_table(
     path: Path, text_column: str, id_column: str | None, title_column: str | None = None
 ) -> Iterator[TableRow]:
-    """Every row of a table in file order; ids: the id column's value, else the row number."""
+    """Every row of a table in file order, read by `table_rows`."""
     check_table(path, text_column, id_column, title_column)
-    for number, record in records(path, [c for c in (text_column, id_column, title_column) if c]):
-        yield table_row(number, record, text_column, id_column, title_column)
+    wanted = [text_column, id_column or ID_FIELD, title_column or TITLE_FIELD]
+    yield from table_rows(records(path, wanted), text_column, id_column, title_column)
+
+
+def table_rows(
+    found: Iterable[Record], text_column: str = TEXT_FIELD, id_column: str | None = None,
+    title_column: str | None = None,
+) -> Iterator[TableRow]:
+    """The one reading of a table's records: the id is the id column's value (--id-column,
+    else the row's "id" field), or the row number when there is none; the title likewise
+    (--title-column, else the "title" field)."""
+    for number, record in found:
+        yield table_row(number, record, text_column, id_column or ID_FIELD,
+                        title_column or TITLE_FIELD)
+
+
+def byte_records(data: bytes) -> Iterator[Record]:
+    """The records of JSON Lines held in memory (a request body), decoded and split into
+    lines as a file of the same bytes is."""
+    return jsonl_records(io.StringIO(data.decode(bytes_encoding(data), "replace"), newline=""))
 
 
 def records(path: Path, columns: list[str] | None = None) -> Iterator[Record]:
@@ -124,16 +162,34 @@ def table_row(
         kind = type(raw_id).__name__
         return TableRow(str(number), None, f"row {number}: {id_column!r} is {kind}, not an id")
     row_id = _row_id(raw_id, number)
+    if len(row_id) > MAX_ID_CHARS:  # ids name rows in every output: a line, not a document
+        return TableRow(row_id[:MAX_ID_CHARS] + "…", None, f"row {number}: {id_column!r} is "
+                        f"longer than {MAX_ID_CHARS} characters, not an id")
     title = record.get(title_column) if title_column else None
-    if not isinstance(title, str):  # an empty cell, or a value that is not text
-        title = None
+    if title is not None and not isinstance(title, str):
+        kind = type(title).__name__
+        return TableRow(row_id, None, f"row {number}: {title_column!r} is {kind}, not a title")
+    if title is not None:
+        title = _valid_unicode(" ".join(title.split()), escape=False) or None  # one line
+        if title is not None and len(title) > MAX_TITLE_CHARS:
+            return TableRow(row_id, None, f"row {number}: {title_column!r} is longer than "
+                            f"{MAX_TITLE_CHARS} characters, not a job title")
     text = record.get(text_column)
+    if text_column not in record:  # JSON Lines: say what the row has instead
+        return TableRow(row_id, None, f"row {number}: no {text_column!r} field "
+                        f"(its fields: {_field_names(record)})")
     if text is None or (isinstance(text, str) and not text.strip()):
         return TableRow(row_id, None, f"row {number}: no text to classify (empty {text_column!r})")
     if not isinstance(text, str):
         kind = type(text).__name__
         return TableRow(row_id, None, f"row {number}: {text_column!r} is {kind}, not text")
     return TableRow(row_id, text, None, title)
+
+
+def _field_names(record: dict[str, Any], shown: int = 8, chars: int = 40) -> str:
+    names = sorted(map(str, record))
+    listed = [repr(name if len(name) <= chars else name[:chars] + "…") for name in names[:shown]]
+    return ", ".join(listed + (["…"] if len(names) > shown else [])) or "none"
 
 
 def _usable_id(value: Any) -> bool:
@@ -144,7 +200,19 @@ def _usable_id(value: Any) -> bool:
 def _row_id(value: Any, number: int) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         return str(number)
-    return str(value)
+    return _valid_unicode(str(value), escape=True)
+
+
+def _valid_unicode(value: str, escape: bool) -> str:
+    """JSON may hold lone surrogates ("\\ud800"), which no output can encode: an id gets
+    them as backslash escapes (`escape`), a title as U+FFFD."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        if escape:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return _SURROGATES.sub("\ufffd", value)
+    return value
 
 
 def columns(path: Path) -> set[str] | None:
@@ -190,6 +258,38 @@ def _csv_header(path: Path, text: str | None) -> list[str]:
         return _csv_fields(text)
     except csv.Error as exc:
         raise InputError(f"{path}: its header is not a CSV record ({exc})") from None
+
+
+def count_rows(path: Path) -> int | None:
+    """How many rows `records` gives, read without parsing them (for a progress bar's
+    total); None when the file cannot be counted so."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return int(_parquet_file(path).metadata.num_rows)
+        with _open_text(path) as handle:
+            if suffix in (".jsonl", ".ndjson"):
+                return _non_blank_lines(iter(lambda: handle.read(_SNIFF_BYTES), ""))
+            # Record by record within bounds, as the rows are read; blank lines are no rows.
+            texts = csv_record_texts(handle)
+            if next(texts, None) is None:  # no header: no rows
+                return 0
+            return sum(1 for text in texts if text is None or text.strip())
+    except (RoleCliError, OSError, ValueError, csv.Error):
+        return None
+
+
+def _non_blank_lines(blocks: Iterable[str]) -> int:
+    """Lines holding more than whitespace, as jsonl_records counts rows, a block at a time
+    (a line may span blocks; a CR LF counts as two breaks around a blank line)."""
+    rows, filled = 0, False
+    for block in blocks:
+        pieces = _LINE_BREAKS.split(block)
+        for piece in pieces[:-1]:
+            rows += filled or bool(piece.strip())
+            filled = False
+        filled = filled or bool(pieces[-1].strip())
+    return rows + filled
 
 
 def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -358,6 +458,8 @@ def _parquet_records(path: Path, columns: list[str]) -> Iterator[tuple[int, dict
     MAX_RECORD_CHARS (a compressed file can hold a huge value in a few KB) is never
     decoded: each of its rows is an error row, and the other row groups are read."""
     parquet = _parquet_file(path)
+    # Only the columns the table has (a row's id and title fields are asked for by default).
+    columns = [c for c in dict.fromkeys(columns) if c in parquet.schema_arrow.names]
     number = 0
     for group in range(parquet.metadata.num_row_groups):
         rows = parquet.metadata.row_group(group).num_rows
@@ -519,18 +621,28 @@ def _open_text(path: Path, newline: str = "") -> Any:
 def text_encoding(path: Path) -> str:
     """UTF-8 when the file is (mostly) UTF-8, else a detected encoding; the rules of
     `inputs.decode_bytes`, applied to the whole file block by block."""
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    invalid = non_ascii = 0
     with open_regular(path) as handle:
-        for block in iter(lambda: handle.read(_SNIFF_BYTES), b""):
-            text = decoder.decode(block)
-            # U+FFFD the decoder made, not those the file holds (as valid UTF-8).
-            bad = text.count("\ufffd") - block.count(b"\xef\xbf\xbd")
-            invalid += bad
-            non_ascii += len(text) - len(text.encode("ascii", "ignore")) - bad
-        invalid += decoder.decode(b"", final=True).count("\ufffd")
-        if mostly_utf8(invalid, non_ascii):
+        if _mostly_utf8(iter(lambda: handle.read(_SNIFF_BYTES), b"")):
             return "utf-8-sig"  # (stray bad bytes become U+FFFD: errors="replace")
         handle.seek(0)
         sample = handle.read(_SNIFF_BYTES)
     return guess_encoding(sample)
+
+
+def bytes_encoding(data: bytes) -> str:
+    """`text_encoding` of bytes in memory."""
+    blocks = (data[at : at + _SNIFF_BYTES] for at in range(0, len(data), _SNIFF_BYTES))
+    return "utf-8-sig" if _mostly_utf8(blocks) else guess_encoding(data[:_SNIFF_BYTES])
+
+
+def _mostly_utf8(blocks: Iterable[bytes]) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    invalid = non_ascii = 0
+    for block in blocks:
+        text = decoder.decode(block)
+        # U+FFFD the decoder made, not those the file holds (as valid UTF-8).
+        bad = text.count("\ufffd") - block.count(b"\xef\xbf\xbd")
+        invalid += bad
+        non_ascii += len(text) - len(text.encode("ascii", "ignore")) - bad
+    invalid += decoder.decode(b"", final=True).count("\ufffd")
+    return mostly_utf8(invalid, non_ascii)

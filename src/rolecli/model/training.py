@@ -164,8 +164,9 @@ class TrainResult:
     warnings: list[str]  # the libraries' warnings during the fit, in plain lines
 
 
-def default_data_files() -> list[Path]:
-    data = shipped_data_dir()
+def default_data_files(data: Path | None = None) -> list[Path]:
+    """The training files in `data` (default: the shipped data/)."""
+    data = data or shipped_data_dir()
     return sorted([*data.glob("*.csv"), *data.glob("*" + count_form.SUFFIX)])
 
 
@@ -864,9 +865,9 @@ def _sibling(output: Path, kind: str) -> Path:
 
 
 def _display_path(path: Path) -> str:
-    from ..paths import checkout_root
+    from ..paths import training_checkout
 
-    root = checkout_root()
+    root = training_checkout()
     resolved = path.resolve()
     if root and resolved.is_relative_to(root):
         return resolved.relative_to(root).as_posix()

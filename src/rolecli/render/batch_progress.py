@@ -51,7 +51,7 @@ def print_batch_summary(summary: BatchSummary, output: Path | None) -> None:
 
     labels = ", ".join(f"{label} {n}" for label, n in sorted(summary.labels.items())) or "none"
     lines = [
-        f"scored {summary.rows} items in {summary.seconds:.1f}s "
+        f"scored {summary.rows} item{'' if summary.rows == 1 else 's'} in {summary.seconds:.1f}s "
         f"({summary.items_per_second:.0f} items/s): {labels}; "
         f"off-topic {summary.off_topic}; errors {summary.errors}"
     ]
@@ -79,4 +79,5 @@ def print_batch_summary(summary: BatchSummary, output: Path | None) -> None:
         lines.append(f"{stopped} after {summary.rows} rows{hint}")
     err = console(stderr=True)
     for line in lines:
-        err.print(literal(line), soft_wrap=True)
+        # A terminal gets lines wrapped between words at its width; a log, one line each.
+        err.print(literal(line), soft_wrap=not err.is_terminal)

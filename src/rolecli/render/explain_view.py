@@ -156,13 +156,15 @@ def section_summary(explanation: dict[str, Any]) -> list[tuple[str, int, bool]]:
 
 
 def explanation_view(
-    explanation: dict[str, Any], text: str, top: int = TOP_TERMS, all_lines: bool = False
+    explanation: dict[str, Any], text: str, top: int = TOP_TERMS, all_lines: bool = False,
+    verdict: bool = True,
 ) -> RenderableType:
-    """Verdict, reasons, title check, sections and decisive lines; then the arithmetic."""
+    """Verdict, reasons, title check, sections and decisive lines; then the arithmetic.
+    `verdict=False` leaves out the first four, for a view under classify's panel (which
+    shows them)."""
     model = explanation["model"]
     return Group(
-        _verdict(explanation),
-        Text(""),
+        *((_verdict(explanation), Text("")) if verdict else ()),
         _sections(explanation),
         _lines_table(explanation, text, all_lines),
         Text(""),

@@ -57,17 +57,7 @@ def html_report(
     label = explanation["label"]
     verdict = verdict_heading(label)
     return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<meta name="color-scheme" content="light dark">',
-        '<meta name="referrer" content="no-referrer">',
-        f"<title>{_e(verdict)}: {_e(title)} (rolecli)</title>",
-        f"<style>\n{CSS}</style>",
-        "</head>",
+        *page_head(f"{verdict}: {title} (rolecli)", CSS),
         f'<body class="{verdict_class(label)}">',
         '<main class="wrap">',
         *report_sections(explanation, text, title, top, all_lines),
@@ -76,6 +66,24 @@ def html_report(
         "</html>",
         "",
     ])
+
+
+def page_head(title: str, css: str) -> list[str]:
+    """A self-contained page's start, to its <head>'s end: nothing may load but inline
+    styles (CSP), it fits a phone, follows the light or dark scheme, sends no referrer."""
+    return [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="color-scheme" content="light dark">',
+        '<meta name="referrer" content="no-referrer">',
+        f"<title>{_e(title)}</title>",
+        f"<style>\n{css}</style>",
+        "</head>",
+    ]
 
 
 def report_sections(

@@ -19,12 +19,25 @@ from .terminal import LABEL_STYLES, literal
 
 
 def _flat(data: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """Nested card sections as dotted key / value rows, whatever keys a card grows."""
+    """Nested card sections as dotted key / value rows, whatever keys a card grows: a list
+    of scalars is one row, a list holding objects gives each its rows (numbered when more
+    than one), so no value is ever shown as a Python repr."""
     if isinstance(data, dict):
         return [row for key, value in data.items() for row in _flat(value, f"{prefix}{key}.")]
+    if isinstance(data, list) and any(isinstance(v, (dict, list)) for v in data):
+        return [row for number, value in enumerate(data, 1)
+                for row in _flat(value, prefix if len(data) == 1 else f"{prefix}{number}.")]
     if isinstance(data, list):
-        return [(prefix.rstrip("."), ", ".join(str(v) for v in data))]
-    return [(prefix.rstrip("."), f"{data:.4g}" if isinstance(data, float) else str(data))]
+        return [(prefix.rstrip("."), ", ".join(map(_scalar, data)))]
+    return [(prefix.rstrip("."), _scalar(data))]
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):  # the card is JSON: true / false, not Python's True
+        return "true" if value else "false"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _count(value: Any) -> str:
@@ -73,15 +86,6 @@ def model_card_view(info: dict[str, Any]) -> Panel:
         data.add_row(literal(item.get("path")), literal(_count(item.get("rows"))),
                      literal(labels), literal(str(item.get("sha256"))[:12]))
 
-    calibration = dict(card.get("calibration", {}))
-    fitted = calibration.pop("fitted_on", None)
-    calibration_rows = _flat(calibration)
-    if isinstance(fitted, dict):
-        calibration_rows.append((
-            "fitted on",
-            f"{fitted.get('file')} ({fitted.get('rows', '?')} rows, "
-            f"sha256 {str(fitted.get('sha256', ''))[:12]})",
-        ))
 
     terms = Table(title=f"global top {TOP_TERMS} terms (coefficient per unit of tf-idf)",
                   title_justify="left", title_style="bold")
@@ -101,7 +105,7 @@ def model_card_view(info: dict[str, Any]) -> Panel:
         overview, Text(""), data, Text(""),
         _section("metrics", _flat(card.get("metrics", {}))), Text(""),
         _section("thresholds", _flat(card.get("thresholds", {}))), Text(""),
-        _section("calibration", calibration_rows), Text(""),
+        _section("calibration", _flat(card.get("calibration", {}))), Text(""),
         _section("hyperparameters", _flat(card.get("hyperparameters", {}))), Text(""),
         _section("libraries", [("versions", libraries)]), Text(""),
         _section("file hashes (sha256)", sorted(card.get("files", {}).items()), clip=True),

@@ -10,15 +10,9 @@ from typing import Any
 from .. import __version__
 from ..io.documents import MAX_INPUT_BYTES
 from ..io.sheets import SHEET_TYPES
+from ..io.tables import MAX_ID_CHARS, MAX_TITLE_CHARS
 from .connection import HEAD_SECONDS
-from .requests import (
-    BODY_SECONDS,
-    JSON_TYPES,
-    JSONL_TYPES,
-    MAX_BATCH_ITEMS,
-    MAX_ID_CHARS,
-    MAX_TITLE_CHARS,
-)
+from .requests import BODY_SECONDS, JSON_TYPES, JSONL_TYPES, MAX_BATCH_ITEMS
 
 _LABEL = {"type": ["string", "null"], "enum": ["engineer", "scientist", "mixed", None]}
 _PROBABILITIES = {
@@ -114,10 +108,13 @@ SCHEMAS: dict[str, Any] = {
     },
     "BatchItem": {
         "type": "object",
-        "required": ["id", "text"],
-        "additionalProperties": False,
+        "description": "One row, read as `rolecli batch` reads a JSONL file: other fields "
+        "are ignored, as a table's other columns are.",
+        "required": ["text"],
         "properties": {
-            "id": {"type": ["string", "integer"], "description": "Echoed as a string."},
+            "id": {"type": ["string", "number"], "description": "Echoed as a string; without "
+                   "one, the row's number (1-based, blank lines not counted). A repeated id "
+                   "gets a ~2, ~3... suffix."},
             **_POSTING_PROPERTIES,
         },
     },
@@ -225,7 +222,7 @@ SCHEMAS: dict[str, Any] = {
             "off_topic_family", "short_text", "title", "error",
         ],
         "properties": {
-            "id": {"type": "string", "description": 'The id sent, or "line N" for none.'},
+            "id": {"type": "string", "description": "The id sent, or the row's number."},
             "status": {"type": "string", "enum": ["ok", "error"]},
             "label": _LABEL,
             "probabilities": {"oneOf": [_PROBABILITIES, {"type": "null"}]},
@@ -318,11 +315,12 @@ def openapi() -> dict[str, Any]:
             "/v1/batch": {"post": {
                 "summary": "Classify many postings",
                 "description": "A JSONL body, one BatchItem per line (blank lines skipped), "
-                "answered as a JSONL stream of BatchRows in input order, as "
-                "`rolecli batch --format jsonl` writes them. A bad line (malformed JSON, "
-                f"wrong types, unusable text, an id over {MAX_ID_CHARS} characters) is an "
-                "error row; the others are still scored. Repeated ids get ~2, ~3... as in the "
-                f"CLI. At most {MAX_BATCH_ITEMS:,} items per request (413 past that). "
+                "answered as a JSONL stream of BatchRows in input order, byte for byte as "
+                "`rolecli batch --format jsonl` writes them for the same lines in a file. A "
+                "bad line (malformed JSON, wrong types, unusable text, an id over "
+                f"{MAX_ID_CHARS} characters) is an error row; the others are still scored. "
+                "Repeated ids get ~2, ~3... as in the CLI. At most "
+                f"{MAX_BATCH_ITEMS:,} items per request (413 past that). "
                 + SHEET_DESCRIPTION,
                 "security": [{"bearer": []}],
                 "parameters": _sheet_parameters(),
@@ -339,7 +337,7 @@ def openapi() -> dict[str, Any]:
                         "content": {"application/x-ndjson": {"schema": _ref("BatchRow")},
                                     **_sheet_content()},
                     },
-                    "400": _error("No items (an empty body), or a body that is not UTF-8."),
+                    "400": _error("No items (an empty body)."),
                     **{k: v for k, v in _ERRORS.items() if k != "400"},
                     "413": _error(f"The body is larger than {MAX_INPUT_BYTES // (1024 * 1024)} "
                                   f"MiB, or holds more than {MAX_BATCH_ITEMS:,} items."),

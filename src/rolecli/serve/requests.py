@@ -21,16 +21,14 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from ..batch.items import Item, printable
-from ..batch.sources import UniqueIds
+from ..batch.sources import UniqueIds, row_item
 from ..errors import InputError
 from ..io.documents import MAX_INPUT_BYTES, posting_text
+from ..io.tables import MAX_TITLE_CHARS, byte_records, table_rows
 from ..quiet import quiet
-from .scoring import batch_item
 
 # A slow client may take this long to send its body; then it gets 408.
 BODY_SECONDS = 30
-# A job title is a line; past this it is not one.
-MAX_TITLE_CHARS = 300
 MAX_NAME_CHARS = 200
 MIB = 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -176,50 +174,24 @@ def _require_unicode(value: str, name: str) -> None:
 # A batch request's items, and the length of an id it echoes in its row: with them an
 # answer is bounded (a row is a few hundred bytes past its id) whatever the body holds.
 MAX_BATCH_ITEMS = 10_000
-MAX_ID_CHARS = 256
 
 
 def batch_items(body: bytes) -> Iterator[Item]:
-    """One Item per non-blank JSONL line, in order, ids made unique as `rolecli batch` makes
-    them (a repeated id gets ~2, ~3...); a bad line becomes an Item with its error. A body
-    of more than MAX_BATCH_ITEMS items is refused (413) before any is scored."""
-    lines = body.split(b"\n")
-    count = sum(1 for line in lines if line.strip())
+    """The items of a JSONL body, read as `rolecli batch` reads a JSONL file (one reading of
+    every table: io.tables.table_rows), ids made unique as it makes them. A body of more
+    than MAX_BATCH_ITEMS items is refused (413) before any is scored."""
+    count = sum(1 for line in body.splitlines() if line.strip())
     if count > MAX_BATCH_ITEMS:
         raise RequestError(413, f"{count:,} items in one batch (the limit is "
                                 f"{MAX_BATCH_ITEMS:,}); send them as several requests")
-    return _unique(_batch_item(line, f"line {number}")
-                   for number, line in enumerate(lines, start=1) if line.strip())
+    return _unique(row_item(row) for row in table_rows(byte_records(body)))
 
 
 def _unique(items: Iterator[Item]) -> Iterator[Item]:
-    ids = UniqueIds()
+    unique = UniqueIds().unique
     for item in items:
-        unique = ids.unique(item.id)
-        yield item if unique == item.id else item._replace(id=unique)
-
-
-def _batch_item(line: bytes, where: str) -> Item:
-    try:
-        data = parse_json(line)
-    except RequestError as exc:
-        return Item(where, error=f"{where}: {exc.message}")
-    item_id = data.get("id") if isinstance(data, dict) else None
-    if isinstance(item_id, int) and not isinstance(item_id, bool):
-        item_id = str(item_id)
-    if not isinstance(item_id, str) or not item_id:
-        return Item(where, error=f'{where}: "id" is required and must be a string or an integer')
-    if len(item_id) > MAX_ID_CHARS:
-        return Item(where, error=f'{where}: "id" is longer than {MAX_ID_CHARS} characters')
-    try:
-        item_id.encode("utf-8")
-    except UnicodeEncodeError:
-        return Item(printable(item_id), error=f'{where}: "id" holds a lone surrogate')
-    try:
-        text, title = typed_fields(data, _FIELDS | {"id"})
-    except RequestError as exc:
-        return Item(item_id, error=exc.message)
-    return batch_item(item_id, text, title)  # its text meets the rules as `rolecli batch` rows do
+        item_id = unique(item.id)
+        yield item if item_id == item.id else item._replace(id=item_id)
 
 
 # -- the page's form ------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The library calls behind the API and the page: the same functions the CLI calls.
 
 A request's `title` goes to the library wherever the library takes one: `classify()` and
-`explain()` by a `title` parameter, batch rows by a `title` field of `batch.items.Item`
-(issue #12 adds them). Where it takes none yet, the title is validated and not used, and
+`explain()` by a `title` parameter (batch rows are read by `io.tables.table_rows`, as
+`rolecli batch` reads them). Where it takes none, the title is validated and not used, and
 the answers keep exactly the CLI's shape. This module is the one place that decides.
 """
 
@@ -30,7 +30,6 @@ def _takes_title(function: Callable[..., Any]) -> bool:
 
 _CLASSIFY_TITLE = _takes_title(classify)
 _EXPLAIN_TITLE = _takes_title(explain)
-_ITEM_TITLE = "title" in Item._fields
 
 
 def _title(taken: bool, title: str | None) -> dict[str, Any]:
@@ -45,10 +44,6 @@ def classify_posting(scorer: Scorer, text: str, title: str | None) -> dict[str, 
 def explain_posting(scorer: Scorer, text: str, title: str | None) -> dict[str, Any]:
     """What `rolecli explain --format json` prints for this text."""
     return explain(text, scorer, **_title(_EXPLAIN_TITLE, title))
-
-
-def batch_item(item_id: str, text: str, title: str | None) -> Item:
-    return Item(item_id, text=text, **_title(_ITEM_TITLE, title))
 
 
 def next_rows(scoring: Scoring, items: Iterator[Item]) -> list[Row]:

@@ -66,7 +66,9 @@ class DaskEngine:
         else:
             cluster = distributed.LocalCluster(
                 n_workers=config.jobs, threads_per_worker=1, processes=True,
-                dashboard_address=None,
+                # No dashboard; the scheduler's HTTP endpoints still listen, on a free port
+                # (its default, 8787, warns in several lines when another cluster holds it).
+                dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
             )
             client = distributed.Client(cluster)
         try:

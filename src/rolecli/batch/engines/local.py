@@ -4,6 +4,11 @@ One job, or a single chunk, is scored in-process (starting processes would cost 
 Otherwise chunks go to `jobs` workers, each loading the scorer once, and come back in
 submission order; a worker that dies is replaced, and the item that killed it gets an
 error row. Ctrl-C and SIGTERM are the parent's to handle (the run's `stop`).
+
+The default, --jobs auto, starts in-process and moves the rest of a large input to a
+pool only when the machine has cores to spare: workers cost more CPU than they save
+when other work holds the cores, and more than they save on a small input
+(bench/batch.py measures both; docs/speed.md has the runs).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -57,6 +62,16 @@ def worker_count(jobs: int | None) -> int:
     return min(jobs, default_jobs())
 
 
+# --jobs auto: an input of fewer than twice this many items is scored in-process (starting
+# worker processes would cost more than they save). A larger one starts the workers, scores
+# at least this many items here while they start (timing the last half of them once they
+# are ready), then gives the workers the rest on trial: they keep it only if they score
+# this many items clearly faster than this process did (on a machine whose cores are
+# busy with other work, workers can cost more CPU than they bring).
+# bench/batch.py measures it against --jobs 1 and --jobs N; docs/speed.md has the runs.
+AUTO_ITEMS = 2_000
+
+
 class LocalEngine:
     chunk_items = CHUNK_ITEMS
 
@@ -68,14 +83,101 @@ class LocalEngine:
         stop: threading.Event,
     ) -> Iterator[list[Row]]:
         """Rows chunk by chunk, in input order; when `stop` is set, ends after what is finished."""
+        if config.jobs_auto and config.jobs > 1:
+            yield from _auto_rows(chunks, config, scoring, stop)
+            return
         head = list(islice(chunks, 2))
         if config.jobs == 1 or len(head) < 2:  # one chunk: starting processes would cost more
-            for chunk in chain(head, chunks):
-                yield scoring.rows(chunk)
-                if stop.is_set():
-                    return
+            yield from _in_process(chain(head, chunks), scoring, stop)
             return
         yield from _pool_rows(chain(head, chunks), config, stop)
+
+
+def _in_process(
+    chunks: Iterable[list[Item]], scoring: Scoring, stop: threading.Event, items: int = 0
+) -> Iterator[list[Row]]:
+    """Rows scored here, until the chunks end, `stop` is set, or (with `items`) that many
+    items are scored."""
+    scored = 0
+    for chunk in chunks:
+        yield scoring.rows(chunk)
+        scored += len(chunk)
+        if stop.is_set() or (items and scored >= items):
+            return
+
+
+def _auto_rows(
+    chunks: Iterator[list[Item]], config: BatchConfig, scoring: Scoring, stop: threading.Event
+) -> Iterator[list[Row]]:
+    """--jobs auto: a small input in-process; a large one in-process while workers start,
+    then on the workers, kept only if they are faster."""
+    ahead: list[list[Item]] = []
+    while sum(map(len, ahead)) < 2 * AUTO_ITEMS and (chunk := next(chunks, None)) is not None:
+        ahead.append(chunk)
+    rest = chain(ahead, chunks)
+    if sum(map(len, ahead)) < 2 * AUTO_ITEMS:
+        yield from _in_process(rest, scoring, stop)
+        return
+    pool = _OrderedPool(config, stop)
+    ready = pool.warm()  # the workers start (import, load the scorer) while this process scores
+    try:
+        # This process's own rate is timed once the workers are ready, as starting them
+        # would slow it: half of AUTO_ITEMS, after AUTO_ITEMS in all.
+        scored, timed, since = 0, 0, None
+        for chunk in rest:
+            yield scoring.rows(chunk)
+            scored += len(chunk)
+            if stop.is_set():
+                return
+            if since is not None:
+                timed += len(chunk)
+            elif all(future.done() for future in ready):
+                since = time.perf_counter()
+            if scored >= AUTO_ITEMS and timed >= AUTO_ITEMS // 2:
+                break
+        else:
+            return  # all of it scored here while the workers started
+        trial = _Trial(timed / max(time.perf_counter() - (since or 0.0), 1e-9),
+                       skip=config.jobs * TASKS_PER_WORKER)
+        yield from _pool_rows(rest, config, stop, trial.keep, pool)
+    finally:
+        pool.executor.shutdown(wait=True, cancel_futures=True)
+    if not stop.is_set() and not trial.kept:
+        yield from _in_process(rest, scoring, stop)  # the workers were slower: the rest here
+
+
+# The workers keep the input only if they are at least this much faster than this process
+# alone: they use more CPU in all (which other work on the machine pays for), and a
+# second's timing on a busy machine is noisy.
+AUTO_MARGIN = 1.1
+
+
+class _Trial:
+    """Whether a pool beats `here_rate` (items/s in-process) by AUTO_MARGIN. Its rate is
+    timed in its steady state: after its first `skip` results (the chunks that were in
+    flight, partly scored, when the first came back), over AUTO_ITEMS items."""
+
+    def __init__(self, here_rate: float, skip: int) -> None:
+        self.here_rate = here_rate
+        self.skip = skip
+        self.started: float | None = None
+        self.items = 0
+        self.kept = False
+
+    def keep(self, rows: int) -> bool:
+        if self.kept:
+            return True
+        if self.skip > 0:
+            self.skip -= 1
+            if not self.skip:
+                self.started = time.perf_counter()
+            return True
+        self.items += rows
+        if self.items < AUTO_ITEMS or self.started is None:
+            return True
+        rate = self.items / max(time.perf_counter() - self.started, 1e-9)
+        self.kept = rate >= AUTO_MARGIN * self.here_rate
+        return self.kept
 
 
 _worker: Scoring | None = None
@@ -137,16 +239,21 @@ def _pool_context() -> Any:
 
 
 def _pool_rows(
-    chunks: Iterator[list[Item]], config: BatchConfig, stop: threading.Event
+    chunks: Iterator[list[Item]], config: BatchConfig, stop: threading.Event,
+    keep: Callable[[int], bool] | None = None, pool: _OrderedPool | None = None,
 ) -> Iterator[list[Row]]:
-    pool = _OrderedPool(config, stop)
+    """Rows scored by a pool of `config.jobs` workers (`pool`, or a new one), in order.
+    `keep(rows)` is asked after each chunk's rows: once it says no, no more chunks are
+    taken (the caller scores the rest of `chunks`) and the ones in flight are finished."""
+    pool = pool or _OrderedPool(config, stop)
     window = config.jobs * TASKS_PER_WORKER
     try:
         for chunk in chunks:
             pool.submit(chunk)
             if len(pool.pending) >= window:
-                yield pool.next_rows()
-                if stop.is_set():
+                rows = pool.next_rows()
+                yield rows
+                if stop.is_set() or (keep is not None and not keep(len(rows))):
                     break
         while pool.pending and not stop.is_set():
             yield pool.next_rows()
@@ -183,6 +290,12 @@ class _OrderedPool:
             self.config.jobs, mp_context=_pool_context(), initializer=_init_worker,
             initargs=(self.config.model,),
         )
+
+    def warm(self) -> list[Future[list[Row]]]:
+        """Start every worker now (each loads the scorer), without waiting: each future
+        is done once a worker has taken it."""
+        with _sigint_held():
+            return [self.executor.submit(_score_chunk, []) for _ in range(self.config.jobs)]
 
     def submit(self, chunk: list[Item]) -> None:
         with _sigint_held():
