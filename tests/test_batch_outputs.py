@@ -83,7 +83,8 @@ def test_a_suffix_that_names_no_format_is_a_usage_error(rolecli, folder, tmp_pat
     assert ".jsonl" in line and ".parquet" in line and "--format" in line
     assert not target.exists()
     chosen = rolecli("batch", folder, "-o", target, "--format", "jsonl", "-q")
-    assert chosen.returncode == 5 and len(jsonl(target.read_bytes())) == 7
+    postings = len(list(folder.iterdir()))
+    assert chosen.returncode == 5 and len(jsonl(target.read_bytes())) == postings
 
 
 @pytest.mark.parametrize(("name", "format"), [
@@ -101,7 +102,7 @@ def test_dev_null_is_written_as_a_stream(rolecli, folder):
     for extra in ([], ["--force"]):
         result = rolecli("batch", folder, "-o", "/dev/null", *extra)
         assert result.returncode == 5, result.stderr
-        assert one_line(result.stderr).startswith("scored 7 items")
+        assert one_line(result.stderr).startswith(f"scored {len(list(folder.iterdir()))} items")
         assert result.stdout == b""
     resumed = rolecli("batch", folder, "-o", "/dev/null", "--resume")
     assert resumed.returncode == 2

@@ -15,7 +15,10 @@ EXPECTED = {
     "llm-platform-engineer.txt": "engineer",
     "data-scientist.txt": "scientist",
     "research-scientist.txt": "scientist",
-    "mixed-research-engineer.txt": "mixed",
+    "ranking-scientist-engineer.txt": "mixed",
+    # Half research, half production by its own account, but its lines read mostly as
+    # engineering to the model (docs/verdicts.md, "Limits"): the title check says so.
+    "mixed-research-engineer.txt": "engineer",
 }
 
 

@@ -65,7 +65,7 @@ def test_the_check_fails_on_a_stale_example_and_not_on_a_timing(tmp_path):
                      encoding="utf-8")
     assert _check(root).returncode == 0
     # A verdict differs: stale, and the diff says where.
-    panel = text.index("<!-- example: rolecli classify examples/mixed-research-engineer.txt -->")
+    panel = text.index("<!-- example: rolecli classify examples/ranking-scientist-engineer.txt -->")
     stale = text[:panel] + text[panel:].replace("verdict mixed", "verdict engineer", 1)
     usage.write_text(stale, encoding="utf-8")
     result = _check(root)

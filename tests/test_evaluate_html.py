@@ -18,7 +18,7 @@ HOSTILE_ID = "</td><script>document.title='pwned'</script>"
 LABELS = {
     "ml-engineer.txt": "engineer", "llm-platform-engineer.txt": "engineer",
     "data-scientist.txt": "scientist", "research-scientist.txt": "scientist",
-    "mixed-research-engineer.txt": "mixed", "not-a-job.txt": "off_topic",
+    "ranking-scientist-engineer.txt": "mixed", "not-a-job.txt": "off_topic",
 }
 
 

@@ -111,7 +111,7 @@ def test_generated_postings_add_up_and_both_views_show_the_whole_text(text):
 
 
 def test_json_schema(invoke):
-    path = EXAMPLES / "mixed-research-engineer.txt"
+    path = EXAMPLES / "ranking-scientist-engineer.txt"
     text = path.read_text(encoding="utf-8")
     data = _json(invoke("explain", path, "-f", "json").stdout)
     assert set(data) >= REQUIRED_KEYS
@@ -157,7 +157,7 @@ def test_python_api_matches_cli(invoke):
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_same_input_same_bytes(rolecli, fmt):
-    path = EXAMPLES / "mixed-research-engineer.txt"
+    path = EXAMPLES / "ranking-scientist-engineer.txt"
     env = {"FORCE_COLOR": "1", "COLUMNS": "100"}  # styled output, so the shading is compared too
     first = rolecli("explain", path, "--format", fmt, env=env)
     second = rolecli("explain", "-", "--format", fmt, env=env, input=path.read_bytes())
@@ -181,7 +181,7 @@ def test_same_input_same_html(rolecli, tmp_path):
 
 
 def test_text_view_has_every_part(invoke):
-    path = EXAMPLES / "mixed-research-engineer.txt"
+    path = EXAMPLES / "ranking-scientist-engineer.txt"
     data = _json(invoke("explain", path, "-f", "json").stdout)
     result = invoke("explain", path)
     assert result.exit_code == 0
@@ -201,7 +201,7 @@ def test_text_view_has_every_part(invoke):
 
 
 def test_long_postings_show_their_decisive_lines_unless_all_lines(invoke):
-    path = EXAMPLES / "mixed-research-engineer.txt"
+    path = EXAMPLES / "ranking-scientist-engineer.txt"
     data = _json(invoke("explain", path, "-f", "json").stdout)
     decisive = [s for s in data["sentences"] if s["decisive"]]
     quiet = [s for s in data["sentences"] if not s["decisive"] and s["contribution"]]

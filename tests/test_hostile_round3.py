@@ -344,7 +344,7 @@ def test_an_output_that_is_any_input_is_refused_before_anything_is_written(
         rolecli, postings_folder, tmp_path, flag):
     before = {p: p.read_bytes() for p in postings_folder.iterdir()}
     for name, (paths, output) in clobber_targets(postings_folder, tmp_path).items():
-        result = rolecli("batch", *paths, "-o", output, flag)
+        result = rolecli("batch", *paths, "-o", output, "-f", "jsonl", flag)
         assert result.returncode == 2, (name, result.stderr)
         assert "is one of the inputs" in error_line(result.stderr), name
         assert {p: p.read_bytes() for p in postings_folder.iterdir()} == before, name

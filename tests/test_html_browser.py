@@ -29,7 +29,7 @@ EXAMPLE_FILES = sorted(EXAMPLES.glob("*.txt"))
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 DESKTOP = (1280, 2400)
 PHONE = (390, 2400)
-PHONE_EXAMPLE = "mixed-research-engineer.txt"
+PHONE_EXAMPLE = "ranking-scientist-engineer.txt"
 HEADINGS = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "Mixed role",
             None: "Off-topic"}
 # Every element the report itself uses; anything else in the DOM came from the posting.

@@ -16,7 +16,7 @@ pytest.importorskip("starlette", reason="pip install 'rolecli[serve]'")
 
 ENGINEER = (EXAMPLES / "ml-engineer.txt").read_text(encoding="utf-8")
 SCIENTIST = (EXAMPLES / "data-scientist.txt").read_text(encoding="utf-8")
-MIXED = (EXAMPLES / "mixed-research-engineer.txt").read_text(encoding="utf-8")
+MIXED = (EXAMPLES / "ranking-scientist-engineer.txt").read_text(encoding="utf-8")
 RECIPE = (EXAMPLES / "not-a-job.txt").read_text(encoding="utf-8")
 SHORT = "Deploy and monitor ML models in production; build training pipelines on Kubernetes."
 
@@ -94,7 +94,7 @@ def test_a_file_stdin_and_the_api_give_the_same_rows_byte_for_byte(rolecli, serv
         "sur\\ud800rogate", "separator", "21", "22", "23",
     ]
     assert rows["a-1"]["title"] == {"text": "Senior Data Scientist", "label": "scientist",
-                                    "agrees": False}
+                                    "agrees": False, "grade": "contradicts"}
     assert rows["two-lines"]["title"]["text"] == "Machine Learning Engineer"
     assert rows["sur\\ud800rogate"]["title"]["text"] == "ML \ufffd Engineer"
     assert rows["3"]["status"] == "ok" and rows["recipe"]["off_topic"] is True

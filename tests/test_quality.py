@@ -72,7 +72,7 @@ def test_evaluate_cli_json_carries_every_figure(invoke, tmp_path):
             ("ml-engineer.txt", "engineer"),
             ("data-scientist.txt", "scientist"),
             ("research-scientist.txt", "scientist"),
-            ("mixed-research-engineer.txt", "mixed"),
+            ("ranking-scientist-engineer.txt", "mixed"),
             ("llm-platform-engineer.txt", "engineer"),
         ):
             writer.writerow([(EXAMPLES / name).read_text(), label])

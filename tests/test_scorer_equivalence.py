@@ -152,7 +152,11 @@ def test_scorer_file_is_plain_data_without_code():
     assert header["format"] == "rolecli-scorer" and header["format_version"] == 5
     data = decode(raw)
     assert len(data.terms) == len(data.idf) == len(data.role_coef) == len(data.domain_coef)
-    assert data.tech_coef is not None and len(data.tech_coef) == len(data.terms)
+    assert data.family_classes is not None and data.family_coef is not None
+    assert "ml" in data.family_classes and len(data.family_coef) == len(data.family_classes)
+    assert all(len(column) == len(data.terms) for column in data.family_coef)
+    assert data.family_intercepts is not None and len(data.family_intercepts) == len(
+        data.family_classes)
     assert len(data.terms) == header["terms"]
     assert all(math.isfinite(x) for x in data.role_coef + data.domain_coef + data.idf)
 

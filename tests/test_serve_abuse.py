@@ -380,8 +380,8 @@ def test_batch_ids_are_made_unique_like_the_cli_and_long_ids_refused(server, rol
                             {"Content-Type": "application/x-ndjson"})
     assert status == 200
     rows = [json.loads(row) for row in answer.splitlines()]
-    assert [row["id"] for row in rows] == ["a", "a~2", "a~2~2", "line 4"]
-    assert '"id" is longer than 256 characters' in rows[3]["error"]
+    assert [row["id"] for row in rows] == ["a", "a~2", "a~2~2", "x" * 256 + "…"]
+    assert "'id' is longer than 256 characters" in rows[3]["error"]
     table = tmp_path / "items.jsonl"
     table.write_bytes(b"".join(json.dumps(item).encode() + b"\n" for item in items[:3]))
     cli = rolecli("batch", table, "--id-column", "id", "-f", "jsonl")

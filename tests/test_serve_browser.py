@@ -39,7 +39,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 pytestmark = pytest.mark.slow
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-SCREENSHOT_POSTING = EXAMPLES / "mixed-research-engineer.txt"
+SCREENSHOT_POSTING = EXAMPLES / "ranking-scientist-engineer.txt"
 DESKTOP = (1280, 2000)
 PHONE = (390, 2000)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -72,7 +72,7 @@ def test_live_title_changes_the_title_check(server):
 
 
 def test_without_a_line_is_the_text_scored_again_without_it(server):
-    text = (EXAMPLES / "mixed-research-engineer.txt").read_text(encoding="utf-8")
+    text = (EXAMPLES / "ranking-scientist-engineer.txt").read_text(encoding="utf-8")
     lines = [s for s in explain(text)["sentences"] if s["decisive"]]
     for line in lines[:4]:
         start, end = line["start"], line["end"]

@@ -88,6 +88,8 @@ def decisive_lines(evidence: Evidence, decision: Verdict) -> set[int]:
     """The lines the reasons count (Evidence.decisive, both ways), and the lines naming a
     role that is both."""
     lines = evidence.lines
+    if decision.off_topic:  # no line decides between roles in a text that is no ML posting
+        return set()
     decisive = evidence.decisive
     starts = {line.start for line in (*decisive.engineer, *decisive.scientist)}
     if "named" in decision.grounds:

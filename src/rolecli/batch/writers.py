@@ -322,7 +322,8 @@ class _WholeWrites:
 
 PARQUET_ROW_GROUP = 10_000
 _PARQUET_TYPES = {"probabilities.engineer": "float64", "probabilities.scientist": "float64",
-                  "confidence": "float64", "off_topic": "bool_", "title.agrees": "bool_"}
+                  "confidence": "float64", "off_topic": "bool_", "short_text": "bool_",
+                  "title.agrees": "bool_"}
 
 
 def parquet_schema() -> Any:

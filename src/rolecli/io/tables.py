@@ -32,7 +32,7 @@ MAX_RECORD_CHARS = 2 * MAX_INPUT_BYTES
 _READ_CHARS = 1 << 16
 # Column names shown in an error (a header may have 100,000 of them).
 _SHOWN_COLUMNS = 20
-_LINE_BREAKS = re.compile(r"[\r\n]")
+_LINE_BREAKS = re.compile(r"\n")  # JSON Lines end at \n only (a \r is whitespace)
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
@@ -130,7 +130,8 @@ def table_rows(
 def byte_records(data: bytes) -> Iterator[Record]:
     """The records of JSON Lines held in memory (a request body), decoded and split into
     lines as a file of the same bytes is."""
-    return jsonl_records(io.StringIO(data.decode(bytes_encoding(data), "replace"), newline=""))
+    text = io.StringIO(data.decode(bytes_encoding(data), "replace"), newline="\n")
+    return jsonl_records(bounded_lines(text))
 
 
 def records(path: Path, columns: list[str] | None = None) -> Iterator[Record]:
@@ -281,7 +282,7 @@ def count_rows(path: Path) -> int | None:
 
 def _non_blank_lines(blocks: Iterable[str]) -> int:
     """Lines holding more than whitespace, as jsonl_records counts rows, a block at a time
-    (a line may span blocks; a CR LF counts as two breaks around a blank line)."""
+    (a line may span blocks)."""
     rows, filled = 0, False
     for block in blocks:
         pieces = _LINE_BREAKS.split(block)

@@ -39,6 +39,7 @@ ML_WORK = re.compile(
     r"(?i:\b(?:machine[- ]learning|data[- ]scien(?:ce|tists?)|artificial intelligence"
     r"|deep[- ]learning|neural net(?:work)?s?|natural language processing|computer vision"
     r"|predictive (?:model(?:l?ing|s)?|analytics)|statistical model(?:l?ing|s)?"
+    r"|forecasting models?|causal inference"
     r"|large language models?|generative ai|reinforcement learning|tensorflow|pytorch"
     r"|keras|scikit-learn|sklearn|mlops|chatgpt|gpt-?\d*)\b)"
     r"|\b(?:AI|ML|NLP|LLMs?|GenAI)\b"

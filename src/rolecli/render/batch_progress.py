@@ -50,17 +50,14 @@ def print_batch_summary(summary: BatchSummary, output: Path | None) -> None:
     from .terminal import console, literal
 
     labels = ", ".join(f"{label} {n}" for label, n in sorted(summary.labels.items())) or "none"
+    grades = summary.title_grades
+    titles = (f"; titles against their body: {grades['agrees']} agree, {grades['leans']} lean "
+              f"the other way, {grades['contradicts']} contradict" if summary.titled else "")
     lines = [
         f"scored {summary.rows} item{'' if summary.rows == 1 else 's'} in {summary.seconds:.1f}s "
         f"({summary.items_per_second:.0f} items/s): {labels}; "
-        f"off-topic {summary.off_topic}; errors {summary.errors}"
+        f"off-topic {summary.off_topic}; errors {summary.errors}{titles}"
     ]
-    if summary.titled:
-        grades = summary.title_grades
-        lines.append(
-            f"titles against their body: {grades['agrees']} agree, {grades['leans']} lean the "
-            f"other way, {grades['contradicts']} contradict (of {summary.titled} naming a role)"
-        )
     if summary.renamed:
         first, renamed = summary.first_renamed
         lines.append(
