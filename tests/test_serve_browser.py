@@ -600,6 +600,8 @@ def test_spreadsheet_in_spreadsheet_out(either_browser, server, tmp_path, kind, 
         status = browser.find_element(By.ID, "sheet-status").text
         assert status.startswith(f"{len(rows)} rows scored (") and status.endswith(
             f"postings-rolecli.{out} is downloaded. Download postings-rolecli.{out} again")
+        if any(r["rolecli_title_grade"] for r in back):  # and each title grade's count
+            assert "titles against their body: " in status
 
 
 def test_spreadsheet_errors_show_on_the_page(either_browser, server, tmp_path):

@@ -25,7 +25,7 @@ from rolecli.serve.requests import MAX_LIVE_CHARS  # noqa: E402
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.txt"))
 TOKEN = "s3cret-token-for-the-tests-0123"
-ADDED = ["rolecli_label", "rolecli_confidence", "rolecli_title_check",
+ADDED = ["rolecli_label", "rolecli_confidence", "rolecli_title_check", "rolecli_title_grade",
          "rolecli_off_topic_reason", "rolecli_top_reason", "rolecli_error"]
 SHARED_ROWS = 120  # real postings in the label comparison, when ../shared/data is there
 
@@ -229,6 +229,13 @@ def test_the_page_the_api_and_rolecli_batch_give_the_same_labels(server, rolecli
             assert answer_headers["content-disposition"].startswith(
                 f'attachment; filename="jobs-rolecli.{out}"')
             assert answer_headers["x-rolecli-rows"].startswith(f"{len(rows)}; engineer=")
+            # How many bodies agree with their titles, lean the other way, or contradict them.
+            grades = dict(pair.split("=") for pair in
+                          answer_headers["x-rolecli-titles"].split("; "))
+            assert list(grades) == ["agrees", "leans", "contradicts"]
+            back = (read_csv if out == "csv" else read_xlsx)(answer)
+            assert sum(map(int, grades.values())) == sum(
+                1 for r in back if r["rolecli_title_grade"])
             got[f"page {kind}->{out}"] = (read_csv if out == "csv" else read_xlsx)(answer)
         media = "text/csv" if kind == "csv" else XLSX_TYPE
         status, answer_headers, answer = server.request("POST", "/v1/batch", data,

@@ -374,7 +374,8 @@ def openapi() -> dict[str, Any]:
 SHEET_DESCRIPTION = (
     "A CSV (`text/csv`) or Excel (.xlsx) body is a spreadsheet of postings, one a row, with "
     "a header: it is answered with the same rows and rolecli's columns added (rolecli_label, "
-    "rolecli_confidence, rolecli_title_check, rolecli_off_topic_reason, rolecli_top_reason, "
+    "rolecli_confidence, rolecli_title_check, rolecli_title_grade, rolecli_off_topic_reason, "
+    "rolecli_top_reason, "
     "rolecli_error), in the format sent or the one `Accept` names. The text, title and id "
     "columns are picked from the header unless named. At most 5,000 rows and 8 MiB (413 or "
     "422 past them); cells that would start a formula are escaped with a leading '."

@@ -54,11 +54,8 @@ def next_rows(scoring: Scoring, items: Iterator[Item]) -> list[Row]:
 # -- spreadsheets: the same rows back, with rolecli's columns --------------------------------
 
 SHEET_COLUMNS = ("rolecli_label", "rolecli_confidence", "rolecli_title_check",
-                 "rolecli_off_topic_reason", "rolecli_top_reason", "rolecli_error")
-OFF_TOPIC_FAMILIES = {
-    "data_engineer": "a data engineering job", "data_analyst": "a data analyst job",
-    "software": "a software job", "other": "another kind of job",
-}
+                 "rolecli_title_grade", "rolecli_off_topic_reason", "rolecli_top_reason",
+                 "rolecli_error")
 
 
 def score_sheet(scorer: Scorer, sheet: Sheet, columns: Columns) -> ScoredSheet:
@@ -68,11 +65,14 @@ def score_sheet(scorer: Scorer, sheet: Sheet, columns: Columns) -> ScoredSheet:
     header = [*sheet.header, *[""] * (width - len(sheet.header)), *SHEET_COLUMNS]
     rows: list[list[Any]] = []
     counts: Counter[str] = Counter()
+    grades: Counter[str] = Counter()
     for number, row in enumerate(sheet.rows, start=1):
         added = sheet_row(scorer, number, row, columns, sheet.header)
         counts[added[0] or "error"] += 1
+        if added[3]:
+            grades[added[3]] += 1
         rows.append([*row, *[None] * (width - len(row)), *added])
-    return ScoredSheet(header, rows, counts)
+    return ScoredSheet(header, rows, counts, grades)
 
 
 def sheet_row(scorer: Scorer, number: int, row: Sequence[Any], columns: Columns,
@@ -91,18 +91,18 @@ def sheet_row(scorer: Scorer, number: int, row: Sequence[Any], columns: Columns,
         result = classify_posting(scorer, posting_text(text, row_id),
                                   cell_text(row, columns.title))
     except InputError as exc:
-        return [None, None, None, None, None, " ".join(exc.message.split())]
-    reason = result["reasons"][0] if result["reasons"] else None
+        return [None, None, None, None, None, None, " ".join(exc.message.split())]
+    reason = result["reasons"][0] if result["reasons"] else None  # (it names the family)
+    grade = result["title"]["grade"]
     if result["off_topic"]:
-        family = OFF_TOPIC_FAMILIES.get(result.get("off_topic_family") or "")
-        off_topic = f"Reads as {family}. {reason}" if family else reason
-        return ["off-topic", round(result["confidence"], 4), result["title_check"], off_topic,
-                None, None]
-    return [result["label"], round(result["confidence"], 4), result["title_check"], None,
-            reason, None]
+        return ["off-topic", round(result["confidence"], 4), result["title_check"], grade,
+                reason, None, None]
+    return [result["label"], round(result["confidence"], 4), result["title_check"], grade,
+            None, reason, None]
 
 
 class ScoredSheet(NamedTuple):
     header: list[str]
     rows: list[list[Any]]
     counts: Counter[str]  # rows by label ("off-topic", "error" included)
+    grades: Counter[str]  # rows by title grade (agrees, leans, contradicts)

@@ -56,6 +56,8 @@ def sheet_answer(
                                f"filename*=UTF-8''{quote(filename)}",
         # What the page shows once the file is back: how many rows, read from which columns.
         "x-rolecli-rows": f"{len(scored.rows)}; {counts}",
+        "x-rolecli-titles": "; ".join(f"{grade}={scored.grades[grade]}"
+                                      for grade in ("agrees", "leans", "contradicts")),
         "x-rolecli-columns": "; ".join(
             f"{what}={quote(column)}" for what, column in found.items() if column is not None),
     })

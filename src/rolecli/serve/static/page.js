@@ -318,7 +318,13 @@ function rowsSummary(response) {
   const parts = counts.map((pair) => pair.split("="))
     .filter(([, count]) => Number(count) > 0)
     .map(([label, count]) => `${count} ${names[label] || label}`);
-  return `${rows} rows scored${parts.length ? ` (${parts.join(", ")})` : ""}`;
+  // "agrees=200; leans=30; contradicts=20": how the bodies compare with their titles
+  const grades = Object.fromEntries((response.headers.get("x-rolecli-titles") || "")
+    .split("; ").filter(Boolean).map((pair) => pair.split("=")));
+  const titled = ["agrees", "leans", "contradicts"].reduce((n, g) => n + Number(grades[g] || 0), 0);
+  const titles = titled ? `; titles against their body: ${grades.agrees || 0} agree, ` +
+    `${grades.leans || 0} lean the other way, ${grades.contradicts || 0} contradict` : "";
+  return `${rows} rows scored${parts.length ? ` (${parts.join(", ")})` : ""}${titles}`;
 }
 
 sheetForm.addEventListener("submit", async (event) => {
