@@ -59,10 +59,9 @@ def test_the_check_fails_on_a_stale_example_and_not_on_a_timing(tmp_path):
     usage = root / "docs" / "usage.md"
     text = usage.read_text(encoding="utf-8")
     # A run's timing differs: still today's output.
-    timing = re.search(r"scored \d+ items in [\d.]+s \(\d+ items/s\)", text)
+    timing = re.search(r"(?<=items in )[\d.]+s \(\d+ items/s\)", text)
     assert timing is not None
-    usage.write_text(text.replace(timing.group(), "scored 6 items in 12.5s (1 items/s)"),
-                     encoding="utf-8")
+    usage.write_text(text.replace(timing.group(), "12.5s (1 items/s)"), encoding="utf-8")
     assert _check(root).returncode == 0
     # A verdict differs: stale, and the diff says where.
     panel = text.index("<!-- example: rolecli classify examples/ranking-scientist-engineer.txt -->")

@@ -31,7 +31,7 @@ def wheel(tmp_path_factory):
 
 def test_wheel_carries_model_and_data(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for file in ("card.json", "scorer.bin", "pipeline.joblib", "domain.joblib", "tech.joblib"):
+    for file in ("card.json", "scorer.bin", "pipeline.joblib", "domain.joblib", "family.joblib"):
         assert f"rolecli/_shipped/models/default/{file}" in names
     for file in ("article.csv", "responsibilities.csv", "offtopic.csv", "boilerplate.csv",
                  "calibration.json", "postings.counts.jsonl.gz", "postings.manifest.json"):

@@ -88,24 +88,46 @@ class Title:
 
 
 class Lines:
-    """Every line of a posting, held compactly (a huge input can have a million)."""
+    """Every line of a posting, held compactly (a huge input can have a million). A line's
+    section is found when first asked for: the mixed rule asks only for the lines that carry
+    evidence, and finding a section is the costly part."""
 
-    def __init__(self) -> None:
+    def __init__(self, section_of: Callable[[int], tuple[str, bool]]) -> None:
         self.starts = array("q")
         self.ends = array("q")
         self.contributions = array("d")
-        self.kinds: list[str] = []
-        self.headings = bytearray()
+        self._section_of = section_of  # line number -> (kind, heading)
+        self._kinds: list[str | None] = []
+        self._headings = bytearray()
 
     def __len__(self) -> int:
         return len(self.starts)
 
+    def append(self, start: int, end: int, contribution: float, kind: str | None = None) -> None:
+        self.starts.append(start)
+        self.ends.append(end)
+        self.contributions.append(contribution)
+        self._kinds.append(kind)
+        self._headings.append(0)
+
+    def section(self, i: int) -> tuple[str, bool]:
+        """(section kind, whether it is a heading) of line i."""
+        kind = self._kinds[i]
+        if kind is None:
+            kind, heading = self._section_of(i)
+            self._kinds[i], self._headings[i] = kind, heading
+        return kind, bool(self._headings[i])
+
     def __getitem__(self, i: int) -> Line:
-        return Line(self.starts[i], self.ends[i], self.contributions[i], self.kinds[i],
-                    bool(self.headings[i]))
+        return Line(self.starts[i], self.ends[i], self.contributions[i], *self.section(i))
 
     def __iter__(self) -> Iterator[Line]:
         return (self[i] for i in range(len(self)))
+
+    def with_evidence(self) -> Iterator[Line]:
+        """The lines that carry any evidence (sections are found for these only)."""
+        contributions = self.contributions
+        return (self[i] for i in range(len(self)) if contributions[i])
 
 
 class Evidence:
@@ -195,19 +217,25 @@ class Evidence:
         after LINE_CHARS are one line of kind REST.
         """
         shares = self.scorer.occurrence_shares(self._counts)
-        lines = Lines()
-        spans = []
+        spans: list[tuple[int, int]] = []
         rest = None
         for start, end in sentence_spans(self.text):
             if start >= LINE_CHARS:
                 rest = start
                 break
             spans.append((start, end))
-            lines.starts.append(start)
-            lines.ends.append(end)
         # (A line's tokens also serve content_kind's prefilter in the section rules.)
         read = self.body[: spans[-1][1]] if spans else ""
         per_line = self.scorer.analyzer.tokens_of_spans(read, spans)
+        title = self.title_line.line if self.title_line is not None else (-1, -1)
+
+        def section_of(number: int) -> tuple[str, bool]:
+            start, end = spans[number]
+            if title[0] <= start < title[1]:
+                return TITLE, False
+            return self.sections.of_line(start, end, per_line[number])
+
+        lines = Lines(section_of)
         tokens = list(chain.from_iterable(per_line))
         bounds = [0, *accumulate(map(len, per_line))]  # where each line's tokens start
         # The share of every n-gram, at the position of its first token (None: not a term);
@@ -220,27 +248,13 @@ class Evidence:
         slot = self.scorer.vocabulary.lookup(list(chain.from_iterable(keys)))
         share: Callable[[int | None], float | None] = shares.get  # type: ignore[assignment]
         grams = [list(map(share, map(slot, n_grams))) for n_grams in keys]
-        title = self.title_line.line if self.title_line is not None else (-1, -1)
-        for number, (first, after) in enumerate(pairwise(bounds)):
-            lines.contributions.append(
-                sum(filter(None, chain.from_iterable(g[first:after] for g in grams)))
-            )
-            start, end = lines.starts[number], lines.ends[number]
-            kind, heading = (
-                (TITLE, False) if title[0] <= start < title[1]
-                else self.sections.of_line(start, end, per_line[number])
-            )
-            lines.kinds.append(kind)
-            lines.headings.append(heading)
+        for (start, end), (first, after) in zip(spans, pairwise(bounds)):
+            lines.append(start, end,
+                         sum(filter(None, chain.from_iterable(g[first:after] for g in grams))))
         if rest is not None:
-            lines.starts.append(rest)
-            lines.ends.append(len(self.text))
             # What the read lines leave of the logit (the intercept aside) is theirs.
-            lines.contributions.append(
-                math.fsum([self.logit - self.intercept, *(-c for c in lines.contributions)])
-            )
-            lines.kinds.append(REST)
-            lines.headings.append(False)
+            lines.append(rest, len(self.text), math.fsum(
+                [self.logit - self.intercept, *(-c for c in lines.contributions)]), REST)
         return lines
 
     @cached_property
@@ -274,7 +288,7 @@ class Evidence:
     def strong_job_lines(self, strong_share: float) -> tuple[list[Line], list[Line]]:
         """(engineering, research) job lines that each carry at least `strong_share` of the
         evidence of all job lines: the lines the split ground counts, and the reasons quote."""
-        job = [line for line in self.lines if line.job and line.contribution]
+        job = [line for line in self.lines.with_evidence() if line.job]
         cut = strong_share * math.fsum(abs(line.contribution) for line in job)
         if not cut:
             return [], []
@@ -291,7 +305,7 @@ class Evidence:
         engineering, research = self.strong_job_lines(self.scorer.thresholds.mixed.strong_share)
         if engineering or research:
             return Decisive(tuple(engineering), tuple(research), True)
-        job = [line for line in self.lines if line.job and line.contribution]
+        job = [line for line in self.lines.with_evidence() if line.job]
         weightiest = sorted(heapq.nlargest(DECISIVE_FALLBACK, job,
                                            key=lambda line: abs(line.contribution)),
                             key=lambda line: line.start)

@@ -121,8 +121,8 @@ def _sentences(
             "end": lines.ends[i],
             "contribution": lines.contributions[i],
             "decisive": i in decisive,
-            "section": lines.kinds[i],
-            "heading": bool(lines.headings[i]),
+            "section": lines.section(i)[0],
+            "heading": lines.section(i)[1],
         }
         for i in shown
     ], {"count": len(unlisted), "contribution": math.fsum(unlisted)}
