@@ -54,12 +54,12 @@ DATA_ENGINEER_AS_SCIENTIST_BUDGET = 0.03  # the target is 5%: a margin for unsee
 # Candidates, strictest first where it matters (ties keep the earlier one).
 CONTRADICTS_LEVELS = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85)  # <= "high" confidence (0.85)
 STRONG_SHARES = (0.02, 0.025, 0.03, 0.035, 0.04, 0.05)
-MIN_LINES = (1, 2, 3)
+MIN_LINES = (2, 3)  # "both kinds of work substantial": one strong line a side is not
 MIN_BALANCES = (0.45, 0.4, 0.36, 0.33, 0.3)
-# No wider than P 0.05 to 0.95: wider bands fitted better in sample but called more clear
+# No wider than P 0.03 to 0.97: wider bands fitted better in sample but called more clear
 # postings mixed on held-out sources (bench/quality.py), and every posting in the band has
 # its lines read, which is most of what scoring one costs.
-SPLIT_BANDS = ((0.2, 0.8), (0.1, 0.9), (0.05, 0.95))
+SPLIT_BANDS = ((0.2, 0.8), (0.1, 0.9), (0.05, 0.95), (0.03, 0.97))
 BAND_WIDTHS: tuple[float | None, ...] = (None, 0.05, 0.1, 0.15, 0.2)
 NAMED_BANDS: tuple[float | None, ...] = (None, 0.2, 0.3, 0.45)
 SHORT_LEVELS = (5, 10, 15, 20, 25, 30, 40, 50)
