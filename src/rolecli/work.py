@@ -15,39 +15,47 @@ a pair of words the posting does not write side by side ("looking for a data").
 from __future__ import annotations
 
 import re
+from functools import cache
 
-RESEARCH = re.compile(
+_RESEARCH = (
     r"\b(?:research\w*|publish\w*|publications?|papers?|conferences?|journals?|neurips|nips"
     r"|icml|iclr|cvpr|iccv|eccv|acl|emnlp|naacl|kdd|aaai|ijcai|novel|state[- ]of[- ]the[- ]art"
     r"|sota|phd|ph\.d|doctorate|literature|theor(?:y|ies|etical)|first[- ]author|peer[- ]review\w*"
     r"|patents?|inventions?|breakthroughs?"
-    r"|new (?:methods|algorithms|architectures|approaches|techniques))\b",
-    re.IGNORECASE,
+    r"|new (?:methods|algorithms|architectures|approaches|techniques))\b"
 )
-DATA_SCIENCE = re.compile(
+_DATA_SCIENCE = (
     r"\b(?:statistic\w*|analy[sz](?:e|es|ed|ing|is)\b|analyses|analytic(?:al|s)?|experiment\w*"
     r"|a/b|ab test\w*|split test\w*|hypothes[ie]s|causal|forecast\w*|time[- ]series|regression"
     r"|predictive"
     r"|propensity|churn|insights?|exploratory|econometric\w*|bayesian|probabilit\w*"
     r"|segmentation|clustering|optimi[sz]ation|simulation\w*|kpis?|metrics|measurement"
-    r"|stakeholders?|business (?:questions|problems|decisions|impact)|data[- ]driven)\b",
-    re.IGNORECASE,
+    r"|stakeholders?|business (?:questions|problems|decisions|impact)|data[- ]driven)\b"
 )
 # Engineering words that name ML engineering work and nothing else: not "tests" (A/B tests
 # are science) nor "implement" or "maintain" (everyone implements and maintains).
-ENGINEERING = re.compile(
+_ENGINEERING = (
     r"\b(?:production|productioni[sz]\w*|deploy\w*|pipelines?|infrastructure|serving|inference"
     r"|latency|throughput|scalab\w*|monitoring|observability|reliability|on-call|oncall"
     r"|docker|kubernetes|containers?|containeri[sz]\w*|mlops|devops|apis?|microservices?"
-    r"|backend|orchestration)\b",
-    re.IGNORECASE,
+    r"|backend|orchestration)\b"
 )
-REPORTING = re.compile(
+_REPORTING = (
     r"^(?:sql|mysql|t-sql|tsql|pl/sql|excel|vba|tableau|power\s?bi|powerbi|looker|qlik\w*"
     r"|ssrs|ssis|dashboard\w*|report|reports|reporting|spreadsheets?|google sheets"
-    r"|data studio|pivot tables?|microstrategy|cognos|sas|spss)$",
-    re.IGNORECASE,
+    r"|data studio|pivot tables?|microstrategy|cognos|sas|spss)$"
 )
+WORDS = {"research": _RESEARCH, "data science": _DATA_SCIENCE, "engineering": _ENGINEERING,
+         "reporting": _REPORTING}
+
+
+@cache
+def pattern(name: str) -> re.Pattern[str]:
+    """One of the WORDS lists, compiled on first use (a verdict for a batch row never names
+    its words, and compiling them is a visible share of a one-posting classify)."""
+    return re.compile(WORDS[name], re.IGNORECASE)
+
+
 # Words that name no work: a reason never quotes them (alone or as a phrase of only these).
 GENERIC = frozenset({
     "ability", "able", "across", "additional", "also", "apply", "applicants", "based",
@@ -70,8 +78,8 @@ GENERIC = frozenset({
 def names_work(term: str) -> bool:
     """Whether one of a term's words names ML work of either side (research, data science,
     engineering): training keeps such terms even where other jobs' ads use them too."""
-    return any(pattern.fullmatch(word) for word in term.split()
-               for pattern in (RESEARCH, DATA_SCIENCE, ENGINEERING))
+    return any(pattern(name).fullmatch(word) for word in term.split()
+               for name in ("research", "data science", "engineering"))
 
 
 def science_kind(texts: list[str]) -> str:
@@ -81,8 +89,8 @@ def science_kind(texts: list[str]) -> str:
     names 76% of research-scientist postings research, and 14% of data-scientist ones.)"""
     research = data_science = 0
     for text in texts:
-        research += len(RESEARCH.findall(text))
-        data_science += len(DATA_SCIENCE.findall(text))
+        research += len(pattern("research").findall(text))
+        data_science += len(pattern("data science").findall(text))
     return "research" if research >= 2 and 2 * research >= data_science else "data science"
 
 
@@ -95,4 +103,4 @@ def quotable(term: str, surface: str, scientist_side: bool) -> bool:
         return False
     if all(word in GENERIC for word in words):
         return False
-    return not (scientist_side and REPORTING.match(surface.strip()))
+    return not (scientist_side and pattern("reporting").match(surface.strip()))
