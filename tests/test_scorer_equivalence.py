@@ -39,7 +39,7 @@ def _assert_equal(scorer, pipelines, texts):
     expected_role = role.predict_proba(texts)[:, 1]
     expected_domain = domain.predict_proba(texts)[:, 1]
     for text, p_role, p_domain in zip(texts, expected_role, expected_domain):
-        role_logit, domain_logit = scorer.logits(scorer.term_counts(text))
+        role_logit, domain_logit = scorer.logits(scorer.weigh(scorer.term_counts(text)))
         assert abs(sigmoid(role_logit) - p_role) <= TOLERANCE, text[:80]
         assert abs(sigmoid(domain_logit) - p_domain) <= TOLERANCE, text[:80]
 

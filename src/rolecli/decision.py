@@ -143,22 +143,29 @@ def off_topic(signals: Signals, rule: OffTopicThresholds) -> OffTopic | None:
         return OffTopic(f"It has almost none of the words machine-learning job descriptions "
                         f"use ({signals.known_words} the model knows)",
                         min(1.0 - signals.p_on_topic, SHORT_TEXT_CONFIDENCE), "other", True)
-    family = reads_as_family(signals.families)
-    reads = (f"It reads as {FAMILY_READS[family]}" if family in FAMILY_READS else
-             "It does not read like a machine-learning job description")
+    # (The family head is read only when a rule needs it: most postings get by without.)
     floor = rule.min_p_on_topic
     if not signals.names_ml_work and rule.min_p_on_topic_unnamed is not None:
         floor = rule.min_p_on_topic_unnamed
     if signals.p_on_topic < floor:
+        family = reads_as_family(signals.families)
         unnamed = ", and never names machine-learning work" if signals.p_on_topic >= 0.5 else ""
-        return OffTopic(f"{reads} (P(ML job) {signals.p_on_topic:.2f}{unnamed})",
+        return OffTopic(f"{_reads(family)} (P(ML job) {signals.p_on_topic:.2f}{unnamed})",
                         1.0 - signals.p_on_topic, family)
+    if signals.names_ml_work or rule.min_p_ml_family_unnamed is None:
+        return None
     p_ml = (signals.families or {}).get("ml", 1.0)
-    if (not signals.names_ml_work and rule.min_p_ml_family_unnamed is not None
-            and p_ml < rule.min_p_ml_family_unnamed):
-        return OffTopic(f"{reads}: it never names machine-learning work, and its words read as "
-                        f"another job (P(ML job) {p_ml:.2f} by job family)", 1.0 - p_ml, family)
+    if p_ml < rule.min_p_ml_family_unnamed:
+        family = reads_as_family(signals.families)
+        return OffTopic(f"{_reads(family)}: it never names machine-learning work, and its words "
+                        f"read as another job (P(ML job) {p_ml:.2f} by job family)",
+                        1.0 - p_ml, family)
     return None
+
+
+def _reads(family: str) -> str:
+    return (f"It reads as {FAMILY_READS[family]}" if family in FAMILY_READS else
+            "It does not read like a machine-learning job description")
 
 
 def reads_as_data_engineering(signals: Signals, rule: DataRoleThresholds) -> bool:

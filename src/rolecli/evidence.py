@@ -18,7 +18,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import accumulate, chain, pairwise
+from itertools import accumulate, chain, pairwise, repeat
+from operator import add
 
 from .decision import names_hybrid
 from .model.analyzer import names_ml_work, sentence_spans
@@ -142,8 +143,9 @@ class Evidence:
         self.title_line = leading_title(text)
         self.body = text if self.title_line is None else blank(text, self.title_line.line)
         self._counts = scorer.term_counts(self.body) if counts is None else counts
+        self._weighted = scorer.weigh(self._counts)
         self.intercept = scorer.role_intercept
-        self.logit, domain_logit = scorer.logits(self._counts)
+        self.logit, domain_logit = scorer.logits(self._weighted)
         self.p_scientist = sigmoid(self.logit)
         self.p_on_topic = sigmoid(domain_logit)
         self.known_words = scorer.known_words(self._counts)
@@ -153,7 +155,7 @@ class Evidence:
     def families(self) -> dict[str, float] | None:
         """P(each job family) (ml, data_engineer, ...): read to word an off-topic verdict
         and by the data-role rule; None for a model without the family head."""
-        return self.scorer.family_probabilities(self._counts)
+        return self.scorer.family_probabilities(self._weighted)
 
     @cached_property
     def title(self) -> Title | None:
@@ -168,7 +170,7 @@ class Evidence:
     @cached_property
     def contributions(self) -> dict[str, float]:
         """Term -> its share of the role logit (explanations need it; a verdict does not)."""
-        return self.scorer.contributions(self._counts)
+        return self.scorer.contributions(self._weighted)
 
     @cached_property
     def occurrences(self) -> dict[str, int]:
@@ -216,7 +218,8 @@ class Evidence:
         to the logit exactly. The title line is a line with no evidence; lines starting
         after LINE_CHARS are one line of kind REST.
         """
-        shares = self.scorer.occurrence_shares(self._counts)
+        by_slot = self.scorer.occurrence_shares(self._weighted)
+        shares: dict[int | None, float] = dict(by_slot.items())  # looked up by slot or None
         spans: list[tuple[int, int]] = []
         rest = None
         for start, end in sentence_spans(self.text):
@@ -238,19 +241,20 @@ class Evidence:
         lines = Lines(section_of)
         tokens = list(chain.from_iterable(per_line))
         bounds = [0, *accumulate(map(len, per_line))]  # where each line's tokens start
-        # The share of every n-gram, at the position of its first token (None: not a term);
-        # a line's evidence is then one slice per n, summed in C.
+        # The shares of the n-grams starting at each token (0.0: not a term), summed per
+        # token; a line's evidence is then the sum of one slice, in C.
         low, high = self.scorer.analyzer.ngram_range
         keys: list[list[str | tuple[str, ...]]] = [
             tokens if n == 1 else list(zip(*(tokens[i:] for i in range(n))))  # type: ignore[misc]
             for n in range(low, high + 1)
         ]
         slot = self.scorer.vocabulary.lookup(list(chain.from_iterable(keys)))
-        share: Callable[[int | None], float | None] = shares.get  # type: ignore[assignment]
-        grams = [list(map(share, map(slot, n_grams))) for n_grams in keys]
+        at_token = [0.0] * len(tokens)
+        for n_grams in keys:
+            at_token = list(map(add, at_token, chain(
+                map(shares.get, map(slot, n_grams), repeat(0.0)), repeat(0.0))))
         for (start, end), (first, after) in zip(spans, pairwise(bounds)):
-            lines.append(start, end,
-                         sum(filter(None, chain.from_iterable(g[first:after] for g in grams))))
+            lines.append(start, end, sum(at_token[first:after]))
         if rest is not None:
             # What the read lines leave of the logit (the intercept aside) is theirs.
             lines.append(rest, len(self.text), math.fsum(

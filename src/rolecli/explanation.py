@@ -142,10 +142,10 @@ def article_bullets() -> tuple[tuple[str, str, str], ...]:
 
 def closest_article(scorer: Scorer, text: str) -> list[dict[str, Any]]:
     """The article bullets nearest the posting by tf-idf cosine similarity."""
-    posting = scorer.tfidf(scorer.term_counts(text))
+    posting = scorer.tfidf(scorer.weigh(scorer.term_counts(text)))
     ranked = []
     for bullet_id, label, bullet in article_bullets():
-        similarity = _cosine(posting, scorer.tfidf(scorer.term_counts(bullet)))
+        similarity = _cosine(posting, scorer.tfidf(scorer.weigh(scorer.term_counts(bullet))))
         ranked.append((-similarity, bullet_id, label, bullet))
     ranked.sort()
     return [

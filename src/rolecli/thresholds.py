@@ -121,7 +121,7 @@ def excerpts(scorer: Scorer, lines: list[str]) -> tuple[tuple[int, float], ...]:
             counts[slot] = counts.get(slot, 0) + n
         known = scorer.known_words(counts)
         while level and known >= level:
-            found.append((level, sigmoid(scorer.logits(counts)[0])))
+            found.append((level, sigmoid(scorer.logits(scorer.weigh(counts))[0])))
             level = next(levels, 0)
     return tuple(found)
 

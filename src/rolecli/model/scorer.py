@@ -88,6 +88,14 @@ def sigmoid(z: float) -> float:
 # -- the header's schema ---------------------------------------------------------------------
 
 
+class Weighted(NamedTuple):
+    """A posting's counted terms with their tf-idf before normalising (Scorer.weigh)."""
+
+    counts: dict[int, int]  # slot -> count
+    values: list[float]  # in the counts' order
+    norm: float  # l2 norm of the values
+
+
 class AnalyzerSettings(NamedTuple):
     lowercase: bool
     token_pattern: str
@@ -545,19 +553,20 @@ class Scorer(NamedTuple):
             return Counter(filter(None, map(self.vocabulary.lookup(grams), grams)))
         return Counter(filter(None, map(index.get, grams)))
 
-    def _tfidf(self, counts: dict[int, int]) -> tuple[list[float], float]:
-        """(sublinear tf-idf of each counted term before normalising, their l2 norm).
+    def weigh(self, counts: dict[int, int]) -> Weighted:
+        """The sublinear tf-idf of each counted term before normalising, and their l2 norm
+        (computed once per posting; every head and explanation reads them).
 
         Plain sums in the counts' (deterministic) order: a posting gets the same bits in
         every process and every run.
         """
         values = list(map(mul, map(_SUBLINEAR_TF.__getitem__, counts.values()),
                           map(self.idf.__getitem__, counts)))
-        return values, math.sqrt(sum(map(mul, values, values)))
+        return Weighted(counts, values, math.sqrt(sum(map(mul, values, values))))
 
-    def logits(self, counts: dict[int, int]) -> tuple[float, float]:
-        """(role logit, domain logit) of a text's term counts."""
-        values, norm = self._tfidf(counts)
+    def logits(self, weighted: Weighted) -> tuple[float, float]:
+        """(role logit, domain logit) of a text's weighted terms."""
+        counts, values, norm = weighted
         if norm == 0:
             return self.role_intercept, self.domain_intercept
         role = sum(map(mul, values, map(self.role_coef.__getitem__, counts)))
@@ -567,12 +576,12 @@ class Scorer(NamedTuple):
             raise ModelError(f"{self.vocabulary.source}: malformed scorer (weights overflow)")
         return role, domain
 
-    def family_probabilities(self, counts: dict[int, int]) -> dict[str, float] | None:
+    def family_probabilities(self, weighted: Weighted) -> dict[str, float] | None:
         """P(each job family) of a text (a softmax over the family head), None without it."""
         if self.family is None:
             return None
         classes, columns, intercepts = self.family
-        values, norm = self._tfidf(counts)
+        counts, values, norm = weighted
         logits = [
             b + (sum(map(mul, values, map(coef.__getitem__, counts))) / norm if norm else 0.0)
             for coef, b in zip(columns, intercepts)
@@ -595,21 +604,21 @@ class Scorer(NamedTuple):
                 found[slot] = n
         return found
 
-    def tfidf(self, counts: dict[int, int]) -> dict[str, float]:
+    def tfidf(self, weighted: Weighted) -> dict[str, float]:
         """l2-normalised sublinear tf-idf values of the in-vocabulary terms, as scikit-learn."""
-        values, norm = self._tfidf(counts)
+        counts, values, norm = weighted
         if norm == 0:
             return {}
         term = self.vocabulary.term
         return {term(slot): v / norm for slot, v in zip(counts, values)}
 
-    def contributions(self, counts: dict[int, int]) -> dict[str, float]:
+    def contributions(self, weighted: Weighted) -> dict[str, float]:
         """Each term's share of the role logit: its tf-idf value times its coefficient.
 
         Terms with a zero coefficient are left out; with the intercept the shares sum to
         the role logit (up to rounding in the last bits).
         """
-        values, norm = self._tfidf(counts)
+        counts, values, norm = weighted
         if norm == 0:
             return {}
         term, coef = self.vocabulary.term, self.role_coef
@@ -624,10 +633,10 @@ class Scorer(NamedTuple):
         """The per-term checks loading skips (`rolecli model info --verify` runs them)."""
         self.vocabulary.check(self.words)
 
-    def occurrence_shares(self, counts: dict[int, int]) -> dict[int, float]:
+    def occurrence_shares(self, weighted: Weighted) -> dict[int, float]:
         """Slot -> each counted term's share of the role logit per occurrence (contribution
         / count); a term with a zero coefficient has a share of 0.0."""
-        values, norm = self._tfidf(counts)
+        counts, values, norm = weighted
         if norm == 0:
             return {}
         # value * coefficient / (norm * count), in C.

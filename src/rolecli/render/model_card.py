@@ -6,6 +6,7 @@ Everything from the card is outside text: shown through `literal`, never as mark
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -16,6 +17,15 @@ from rich.text import Text
 from ..decision import ROLE_NAMES
 from ..model_info import TOP_TERMS
 from .terminal import LABEL_STYLES, literal
+
+
+def _shown_path(directory: str) -> str:
+    """Relative to the working directory when under it (as `git status` shows paths);
+    JSON keeps the absolute path."""
+    try:
+        return Path(directory).relative_to(Path.cwd()).as_posix()
+    except (ValueError, OSError):  # elsewhere, or the working directory is gone
+        return directory
 
 
 def _flat(data: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -69,7 +79,7 @@ def model_card_view(info: dict[str, Any]) -> Panel:
     )
     overview = _section("model", [
         ("id", info["model"]["id"]),
-        ("directory", info["model"]["directory"]),
+        ("directory", _shown_path(info["model"]["directory"])),
         # Only older cards carry a timestamp (training is reproducible, so cards hold none).
         *([("created", str(card["created"]))] if "created" in card else []),
         ("verified", verified),
