@@ -58,6 +58,8 @@ VARYING = [
     (re.compile(r"\b\d+(?:\.\d+)? ms\b"), "N ms"),
     (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"), "YYYY-MM-DD hh:mm:ss"),
     (re.compile(r"(127\.0\.0\.1|localhost):\d+"), r"\1:PORT"),
+    # Where the model is installed (the checkout, or site-packages) differs per machine.
+    (re.compile(r"^│ directory +\S+ +│$", re.M), "│ directory PATH │"),
 ]
 # A long JSON array is cut after this many items in a shortened example.
 SHORT_ITEMS = 4
