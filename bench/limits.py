@@ -39,6 +39,21 @@ MAX_RSS_MIB = 400.0
 MAX_SERVE_RSS_MIB = 300.0  # docs/serve.md
 
 
+def _pdf(objects: list[bytes]) -> bytes:
+    """A PDF file of these numbered objects (1 is the catalog), with its cross-reference
+    table."""
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return out
+
+
 def pdf_with_content(content: bytes, pages: int = 1) -> bytes:
     """A minimal PDF whose every page draws `content` (one compressed stream)."""
     stream = zlib.compress(content, 9)
@@ -51,16 +66,7 @@ def pdf_with_content(content: bytes, pages: int = 1) -> bytes:
                        f"{5 + 2 * i} 0 R /Resources << /Font << /F1 3 0 R >> >> >>".encode())
         objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream)
                        + stream + b"\nendstream")
-    out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return out
+    return _pdf(objects)
 
 
 def pdf_drawing_forms(form: bytes, draws: int, depth: int = 1, loop: bool = False) -> bytes:
@@ -85,16 +91,7 @@ def pdf_drawing_forms(form: bytes, draws: int, depth: int = 1, loop: bool = Fals
         objects.append(b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << "
                        b"/Font << /F1 3 0 R >>%s >> /Length %d /Filter /FlateDecode >>\nstream\n"
                        % (xobject, len(stream)) + stream + b"\nendstream")
-    out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return out
+    return _pdf(objects)
 
 
 def text_content(megabytes: float) -> bytes:

@@ -89,6 +89,22 @@ def server_rss(pid: int) -> float:
     return total / MIB
 
 
+def _post(server: Server, connection: http.client.HTTPConnection, path: str, body: bytes,
+          headers: dict[str, str]) -> tuple[http.client.HTTPConnection, bytes | None]:
+    """POST on a kept-alive connection: (the connection to use next, the answer's body, or
+    None when the request failed, in which case the connection is a new one)."""
+    try:
+        connection.request("POST", path, body, headers)
+        response = connection.getresponse()
+        answer = response.read()
+        if response.status == 200:
+            return connection, answer
+    except (OSError, http.client.HTTPException):
+        connection.close()
+        connection = server.connection(timeout=30)
+    return connection, None
+
+
 def load(server: Server, bodies: list[bytes], requests: int, concurrency: int) -> Load:
     work = iter(range(requests))
     lock = threading.Lock()
@@ -107,16 +123,9 @@ def load(server: Server, bodies: list[bytes], requests: int, concurrency: int) -
             if number is None:
                 break
             started = time.perf_counter()
-            try:
-                connection.request("POST", "/v1/classify", bodies[number % len(bodies)], headers)
-                response = connection.getresponse()
-                response.read()
-                ok = response.status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-                connection.close()
-                connection = server.connection(timeout=30)
-            if ok:
+            connection, answer = _post(server, connection, "/v1/classify",
+                                       bodies[number % len(bodies)], headers)
+            if answer is not None:
                 mine.append(time.perf_counter() - started)
             else:
                 failed += 1
@@ -205,16 +214,8 @@ def typing(server: Server, writing: list[list[str]], updates: int, writers: int,
                     break
             body = json.dumps({"text": next(prefixes), "title": None}).encode("utf-8")
             started = time.perf_counter()
-            try:
-                connection.request("POST", "/live", body, headers)
-                response = connection.getresponse()
-                answer = response.read()
-                ok = response.status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-                connection.close()
-                connection = server.connection(timeout=30)
-            if ok:
+            connection, answer = _post(server, connection, "/live", body, headers)
+            if answer is not None:
                 mine.append((time.perf_counter() - started, json.loads(answer)["server_ms"]))
             else:
                 failed += 1
