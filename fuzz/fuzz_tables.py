@@ -38,10 +38,10 @@ import atheris
 with atheris.instrument_imports(include=["rolecli", "charset_normalizer"]):
     import charset_normalizer  # noqa: F401
 
-    from rolecli import counts as count_form
     from rolecli.batch.resume import read_resumable
     from rolecli.batch.sources import UniqueIds, _path_list
     from rolecli.errors import InputError, RoleCliError, UsageError
+    from rolecli.io import counts as count_form
     from rolecli.io import tables
     from rolecli.io.labelled import read_labelled
     from rolecli.io.tables import iter_table, unbounded_fields

@@ -611,10 +611,10 @@ def test_explain_refuses_to_write_its_page_over_the_posting(rolecli, tmp_path):
 # -- 11. unexpected errors -------------------------------------------------------------------
 
 BUGGY = (
-    "import sys, rolecli.classifier as c\n"
+    "import sys, rolecli.tasks.classify as c\n"
     "def broken(*args, **kwargs):\n"
     "    raise ZeroDivisionError('division by zero in\\nthe \\x1b[31mscorer')\n"
-    "c.classify = broken\n"
+    "c.classify_result = broken\n"
     "from rolecli.cli.main import run\n"
     "sys.argv = ['rolecli', *sys.argv[1:]]\n"
     "run()\n"

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rolecli import classify, explain
-from rolecli.model.analyzer import sentence_spans
-from rolecli.sections import Sections, heading_kind
-from rolecli.title import leading_title, named_roles, title_label
+from rolecli.text.sections import Sections, heading_kind
+from rolecli.text.sentences import sentence_spans
+from rolecli.text.title import leading_title, named_roles, title_label
 
 ENGINEER_BODY = """About the team
 We run the platform that serves every model in the product.
@@ -540,7 +540,7 @@ def test_explanation_output_is_bounded_on_huge_input(rolecli, tmp_path):
 
 
 def test_explanation_json_sums_every_line_even_when_not_listed():
-    from rolecli.explanation import LISTED_LINES
+    from rolecli.tasks.explain import LISTED_LINES
 
     text = "\n".join(f"- Deploy model {i} to production" for i in range(LISTED_LINES + 500))
     result = explain(text)

@@ -53,7 +53,7 @@ def train_command(
     ),
 ) -> None:
     """Train a model (TF-IDF + logistic regression) and write pipeline, scorer and card."""
-    from ..model.training import CALIBRATION_FILE, default_data_files, train
+    from ..model.training import THRESHOLD_SETTINGS_FILE, default_data_files, train
     from ..paths import default_train_output, training_data_dir
     from ..render.terminal import console, literal
 
@@ -63,7 +63,7 @@ def train_command(
     if no_calibration:
         calibration = None
     elif calibration is None and not data:
-        calibration = training_data_dir() / CALIBRATION_FILE
+        calibration = training_data_dir() / THRESHOLD_SETTINGS_FILE
     target = output or default_train_output()
     if target is None:
         raise UsageError("not in a rolecli checkout: pass --output DIR for the new model "

@@ -7,7 +7,7 @@ A model is three logistic-regression heads over one TF-IDF vocabulary:
           it words the off-topic verdict and keeps a data-engineering posting from reading
           as ML science.
 Rows are posting texts (CSV, JSONL, label folders) or the text-free n-gram counts of real
-postings (`*.counts.jsonl.gz`, see counts.py): both become the same term counts.
+postings (`*.counts.jsonl.gz`, see io/counts.py): both become the same term counts.
 """
 
 from __future__ import annotations
@@ -30,19 +30,13 @@ from types import MappingProxyType
 from typing import Any
 
 from .. import __version__
-from .. import counts as count_form
 from ..errors import InputError, ModelError, UsageError
-from ..io.labelled import (
-    FAMILY_ONLY,
-    ROLE_LABELS,
-    DatasetInfo,
-    Example,
-    describe,
-    load_examples,
-)
+from ..io import counts as count_form
+from ..io.labelled import DatasetInfo, Example, describe, load_examples
 from ..paths import shipped_data_dir
-from ..work import names_work
-from .analyzer import BOUNDED_TOKEN_PATTERN, ROLE_WORDS, TOKEN_PATTERN, Analyzer
+from ..text.roles import FAMILY_ONLY, ROLES, WEIGHTED_DOWN_ROLE_WORDS
+from ..text.work import names_work
+from .analyzer import BOUNDED_TOKEN_PATTERN, TOKEN_PATTERN, Analyzer
 from .card import (
     CARD_FILE,
     CARD_FORMAT_VERSION,
@@ -55,7 +49,7 @@ from .scorer import LEGACY_SCORER_FILE, SCORER_FILE, ScorerData, encode, verifie
 PIPELINE_FILE = "pipeline.joblib"
 DOMAIN_FILE = "domain.joblib"
 FAMILY_FILE = "family.joblib"
-CALIBRATION_FILE = "calibration.json"
+THRESHOLD_SETTINGS_FILE = "calibration.json"
 OFFTOPIC_FILE = "offtopic.csv"
 BOILERPLATE_FILE = "boilerplate.csv"
 SEED = 0
@@ -177,10 +171,10 @@ def stop_words() -> list[str]:
 
 
 def role_words_scaled(idf: Any, vocabulary: Sequence[str], weight: float) -> Any:
-    """The idf with every term that names a role (ROLE_WORDS) scaled by `weight`."""
+    """The idf with every term that names a role (WEIGHTED_DOWN_ROLE_WORDS) scaled by `weight`."""
     scaled = idf.copy()
     for j, term in enumerate(vocabulary):
-        if ROLE_WORDS.intersection(term.split(" ")):
+        if WEIGHTED_DOWN_ROLE_WORDS.intersection(term.split(" ")):
             scaled[j] *= weight
     return scaled
 
@@ -385,8 +379,8 @@ class RoleModel:
         terms, in_boilerplate = example_terms(examples, analyzer)
         vocabulary = select_vocabulary(examples, terms, settings["vocabulary"], blocks,
                                        in_boilerplate)
-        roles = [e for e in examples if e.label in ROLE_LABELS]
-        if {e.label for e in roles} != set(ROLE_LABELS):
+        roles = [e for e in examples if e.label in ROLES]
+        if {e.label for e in roles} != set(ROLES):
             raise UsageError("training data needs both engineer and scientist rows")
         if not any(e.label == "off_topic" for e in examples):
             raise UsageError("training data needs off_topic rows")
@@ -406,7 +400,7 @@ class RoleModel:
         vectorizer.idf_ = transformer.idf_
 
         labels = [e.label for e in examples]
-        role_rows = np.array([i for i, label in enumerate(labels) if label in ROLE_LABELS])
+        role_rows = np.array([i for i, label in enumerate(labels) if label in ROLES])
         mixed_rows = np.array([i for i, label in enumerate(labels) if label == "mixed"], dtype=int)
         keys = [(e.group, e.label) for e in examples]
         weight = cell_weights([keys[i] for i in [*role_rows, *mixed_rows]])
@@ -447,7 +441,7 @@ class RoleModel:
 
         out_of_fold = _out_of_fold(role_y, folds, fit_role,
                                    lambda c, test: c.decision_function(features[role_rows[test]]))
-        from .calibration import fit_platt
+        from .platt import fit_platt
 
         a, b = fit_platt(list(out_of_fold), list(role_y), weights=list(role_weight))
         role = fit_role(np.arange(len(role_rows)))
@@ -465,7 +459,7 @@ class RoleModel:
 
         family = fit_family(examples, features, settings["family"])
 
-        from .calibration import expected_calibration_error, roc_auc
+        from .platt import expected_calibration_error, roc_auc
 
         p = 1.0 / (1.0 + np.exp(-(a * out_of_fold + b)))
         metrics = {
@@ -505,7 +499,7 @@ class RoleModel:
                 "sublinear_tf": vectorizer.sublinear_tf,
                 "norm": vectorizer.norm,
             },
-            classes=list(ROLE_LABELS),
+            classes=list(ROLES),
             terms=vocabulary,
             idf=[float(x) for x in vectorizer.idf_],
             role_coef=[float(x) for x in self.role_.coef_[0]],
@@ -536,7 +530,7 @@ class RoleModel:
                           "rows": self.metrics_["out_of_fold"]["rows"]},
         }
         thresholds = DEFAULT_THRESHOLDS.as_dict()
-        calibrated = load_calibration(calibration)
+        calibrated = load_threshold_settings(calibration)
         if calibrated is not None:
             if calibrated.get("training_fingerprint") == fingerprint:
                 thresholds = Thresholds.from_dict(calibrated["thresholds"]).as_dict()
@@ -662,7 +656,7 @@ def training_fingerprint(
     return hashlib.sha256(_dump_json(inputs)).hexdigest()
 
 
-def load_calibration(path: Path | None) -> dict[str, Any] | None:
+def load_threshold_settings(path: Path | None) -> dict[str, Any] | None:
     if path is None or not path.is_file():
         return None
     try:
@@ -720,7 +714,7 @@ def train(
     files = data or default_data_files()
     if not files:
         raise UsageError("no training data found (pass --data FILE)")
-    load_calibration(calibration)  # a bad file or output is refused before any work
+    load_threshold_settings(calibration)  # a bad file or output is refused before any work
     check_model_output(output)
     if not force and output.is_dir() and any(output.iterdir()):
         raise UsageError(f"--output {output} already holds a model; pass --force to replace it")
@@ -751,7 +745,7 @@ _MORE_DATA_HINT = "add rows, or pass --with-shipped-data to train on yours and t
 def check_enough_rows(examples: Sequence[Example]) -> None:
     """InputError when a role has too few rows to learn from."""
     counts = Counter(e.label for e in examples)
-    short = [f"{counts[label]} {label}" for label in ROLE_LABELS
+    short = [f"{counts[label]} {label}" for label in ROLES
              if counts[label] < MIN_ROWS_PER_ROLE]
     if short:
         raise InputError(

@@ -35,13 +35,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..batch.items import Scoring
-from ..classifier import load_scorer
 from ..errors import InputError
 from ..escape import json_text, visible
 from ..io.documents import text_from_bytes
 from ..io.extraction import stop_workers, use_workers
 from ..io.sheets import SHEET_TYPES, XLSX_TYPE
 from ..model.scorer import Scorer
+from ..tasks.classify import load_scorer
 from . import page, scoring
 from .connection import SECURITY_HEADERS, cut_at_shutdown, log
 from .live import live_answer
@@ -306,7 +306,7 @@ class App:
             text, title, name = await self.readers.run(self.form_posting, form)
             if len(text) > LARGE_BODY:
                 await request.scope["rolecli.held"].take_large()
-            report = (await self.work(scoring.explain_posting, self.scorer, text, title),
+            report = (await self.work(scoring.posting_explanation, self.scorer, text, title),
                       text, name)
         except RequestError as exc:
             return self.html(self.form_page(form, error=exc.message), exc.status)

@@ -115,7 +115,7 @@ def serve(settings: ServeSettings) -> int:
     (130 for Ctrl-C, 143 for SIGTERM)."""
     require_extra()
     check_settings(settings)
-    from ..classifier import load_scorer
+    from ..tasks.classify import load_scorer
 
     scorer = load_scorer(settings.model)  # a broken model fails now (exit 4), not per request
     settings = replace(settings, model=str(scorer.directory))

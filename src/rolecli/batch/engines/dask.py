@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from importlib import import_module
 from typing import Any, TypeVar, cast
 
-from ...classifier import load_scorer
 from ...errors import UsageError
+from ...tasks.classify import load_scorer
 from ..config import BatchConfig
 from ..items import Item, Row, Scoring
 

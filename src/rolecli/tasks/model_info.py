@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .classifier import load_scorer
-from .model.scorer import verify_model
-from .paths import default_model_dir
+from ..model.scorer import verify_model
+from ..paths import default_model_dir
+from .classify import load_scorer
 
 TOP_TERMS = 15
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..model.scorer import Scorer
 from .decision import decide, title_grade
 from .evidence import Evidence
-from .model.scorer import Scorer
 
 if TYPE_CHECKING:
     from .whatif import WhatIf

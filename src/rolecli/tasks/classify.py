@@ -6,11 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .evidence import gather
-from .model.scorer import Scorer
-from .paths import model_directory
-from .result import result_of
+from ..errors import InputError
+from ..model.scorer import Scorer
+from ..paths import model_directory
+from ..verdict.evidence import gather
+from ..verdict.result import Result, result_of
 
 
 @lru_cache(maxsize=8)
@@ -29,9 +29,16 @@ def classify(
     """Label a job description: the same object `rolecli classify --format json` prints.
 
     `title` is the posting's job title when it is not the posting's first line; it is read
-    by its own rule (see rolecli.title) and never by the body model.
+    by its own rule (see rolecli.text.title) and never by the body model.
     """
+    return classify_result(text, model, title).to_json()
+
+
+def classify_result(
+    text: str, model: str | Path | Scorer | None = None, title: str | None = None
+) -> Result:
+    """classify()'s verdict as the typed `Result` the renderers take."""
     scorer = model if isinstance(model, Scorer) else load_scorer(model)
     if not isinstance(text, str) or not text.strip():
         raise InputError("no text to classify (empty or whitespace only)")
-    return result_of(scorer, gather(scorer, text, title)).to_json()
+    return result_of(scorer, gather(scorer, text, title))

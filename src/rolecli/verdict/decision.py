@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .model.card import DataRoleThresholds, MixedThresholds, OffTopicThresholds, Thresholds
+from ..model.card import DataRoleThresholds, MixedThresholds, OffTopicThresholds, Thresholds
 
 GROUNDS = ("split", "named", "band")
-ROLE_NAMES = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "mixed"}
 # What an off-topic text reads as, by the family head's most likely class other than ML.
 FAMILY_READS = {
     "data_engineer": "a data-engineering job without ML work",
