@@ -44,7 +44,8 @@ from typing import Any
 from rolecli.io import counts as count_form
 from rolecli.io.labelled import Example, load_examples
 from rolecli.model.card import Thresholds
-from rolecli.model.training import RoleModel, training_analyzer
+from rolecli.model.training import RoleModel
+from rolecli.model.vocabulary import training_analyzer
 from rolecli.tasks.classify import load_scorer
 from rolecli.tasks.evaluate import Scored, mask_role_words, metrics, roc_auc
 from rolecli.tasks.fit_thresholds import (

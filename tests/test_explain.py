@@ -314,7 +314,7 @@ def test_html_title_attribute_names_term_and_contribution(invoke, tmp_path):
 
 def test_model_info_shows_card_and_top_terms(invoke):
     card = json.loads((MODEL / "card.json").read_text())
-    from rolecli.model.scorer import SCORER_FILE, decode
+    from rolecli.model.scorer_file import SCORER_FILE, decode
 
     scorer = decode((MODEL / SCORER_FILE).read_bytes())
     coef = dict(zip(scorer.terms, scorer.role_coef, strict=True))

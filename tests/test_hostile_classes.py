@@ -381,7 +381,7 @@ def test_resume_with_another_model_or_other_inputs_is_refused(rolecli, tmp_path)
     assert rolecli("batch", folder, "-o", output).returncode == 0
     before = output.read_bytes()
     model = _model_copy(tmp_path)
-    from rolecli.model.scorer import SCORER_FILE, decode, encode
+    from rolecli.model.scorer_file import SCORER_FILE, decode, encode
 
     card = json.loads((model / "card.json").read_text(encoding="utf-8"))
     data = decode((model / SCORER_FILE).read_bytes())

@@ -15,16 +15,17 @@ PACKAGE = SRC / "rolecli"
 
 # Lowest first. A module may import its own layer and those below it, never one above.
 LAYERS = (
-    ("errors", "escape", "paths", "quiet"),
+    ("errors", "escape", "paths", "quiet", "extras"),
     ("text", "text.roles", "text.sentences", "text.sections", "text.title", "text.work"),
-    ("io", "io.walk", "io.documents", "io.tables"),
-    ("model", "model.analyzer", "model.card", "model.check_cache", "model.scorer", "io.counts"),
+    ("io", "io.walk", "io.documents", "io.parquet", "io.tables"),
+    ("model", "model.analyzer", "model.card", "model.check_cache", "model.scorer_file",
+     "model.scorer", "model.hyperparameters", "io.counts"),
     ("io.labelled",),
-    ("model.platt", "model.training"),
+    ("model.platt", "model.vocabulary", "model.training", "model.directory"),
     ("verdict", "verdict.decision", "verdict.evidence"),  # the label rule reads typed thresholds
     ("verdict.reasons", "verdict.result", "verdict.whatif"),
     ("tasks", "tasks.classify", "tasks.explain", "tasks.evaluate", "tasks.model_info",
-     "tasks.fit_thresholds"),
+     "tasks.fit_thresholds", "tasks.train"),
     ("batch", "batch.items"),  # the package holds only a docstring
     ("batch.config",),
     ("batch.sources", "batch.writers"),

@@ -273,7 +273,7 @@ _PIECES = ["Benefits:", "- 401(k) with a 5% match", "- Free snacks", "Deploy mod
 @given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=30)), max_size=25)
        .map("".join))
 def test_boilerplate_counts_are_part_of_the_counts(text):
-    from rolecli.model.training import training_analyzer
+    from rolecli.model.vocabulary import training_analyzer
 
     counts, boilerplate = count_form.posting_counts(text, training_analyzer())
     assert all(0 < n <= counts[term] for term, n in boilerplate.items())

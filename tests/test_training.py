@@ -157,7 +157,7 @@ def test_label_folders_are_walked_as_batch_walks(tmp_path, invoke):
 def test_train_replaces_a_model_directory_whole(tmp_path, invoke):
     """The new model takes the old one's place by renames: no old file lingers, no staging
     directory is left beside it."""
-    from rolecli.model.scorer import LEGACY_SCORER_FILE
+    from rolecli.model.scorer_file import LEGACY_SCORER_FILE
 
     output = tmp_path / "model"
     output.mkdir()
@@ -185,22 +185,22 @@ def test_train_refuses_a_directory_that_is_not_a_model(tmp_path, invoke):
 def test_role_model_reads_as_an_estimator(tmp_path):
     """Parameters verbatim from __init__, learned state set by fit, the defaults read-only,
     and save writes what compile gives."""
-    from rolecli.model.scorer import SCORER_FILE, encode
-    from rolecli.model.training import (
-        DEFAULT_HYPERPARAMETERS,
-        RoleModel,
-        default_data_files,
-        load_training_data,
-    )
+    from dataclasses import FrozenInstanceError
+
+    from rolecli.model.directory import save_model
+    from rolecli.model.hyperparameters import DEFAULT_HYPERPARAMETERS
+    from rolecli.model.scorer_file import SCORER_FILE, encode
+    from rolecli.model.training import RoleModel
+    from rolecli.tasks.train import default_data_files, load_training_data
 
     model = RoleModel(folds=2)
     assert model.hyperparameters is DEFAULT_HYPERPARAMETERS and model.folds == 2
     assert not hasattr(model, "role_")
-    with pytest.raises(TypeError):
-        DEFAULT_HYPERPARAMETERS["role"]["C"] = 10.0  # type: ignore[index]
+    with pytest.raises(FrozenInstanceError):
+        DEFAULT_HYPERPARAMETERS.role.C = 10.0  # type: ignore[misc]
     examples, infos = load_training_data(default_data_files())
     assert model.fit(examples) is model
-    card = model.save(tmp_path / "model", infos, examples)
+    card = save_model(model, tmp_path / "model", infos, examples)
     assert (tmp_path / "model" / SCORER_FILE).read_bytes() == encode(model.compile())
     assert card["hyperparameters"]["role"]["C"] == 2.0
     assert card["metrics"]["out_of_fold"]["folds"] == 2
@@ -254,7 +254,7 @@ def test_library_warnings_become_one_plain_line_per_kind():
 
     from sklearn.exceptions import ConvergenceWarning
 
-    from rolecli.model.training import plain_warnings
+    from rolecli.tasks.train import plain_warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -271,3 +271,26 @@ def test_train_help_explains_the_column_options(invoke):
     shown = " ".join(invoke("train", "--help").stdout.split())
     assert "--text-column COLUMN Column holding the posting text." in shown
     assert "--label-column COLUMN Column holding the label" in shown
+
+
+def test_hyperparameters_refuse_unknown_names_and_keep_the_card_shape():
+    """As fastText's read_args refuses an unknown option: a misspelt name is an error that
+    lists the known ones, never silently ignored; the card's JSON is the shipped card's."""
+    import json
+
+    from rolecli.model.hyperparameters import DEFAULT_HYPERPARAMETERS, Hyperparameters
+    from rolecli.paths import shipped_model_dir
+
+    shipped = json.loads((shipped_model_dir() / "card.json").read_text(encoding="utf-8"))
+    assert DEFAULT_HYPERPARAMETERS.to_json() == shipped["hyperparameters"]
+    assert Hyperparameters.from_mapping(shipped["hyperparameters"]) == DEFAULT_HYPERPARAMETERS
+    changed = Hyperparameters.from_mapping({"role": {"C": 1.5}, "ngram_range": [1, 3]})
+    assert changed.role.C == 1.5 and changed.role.solver == "liblinear"
+    assert changed.ngram_range == (1, 3) and changed.domain == DEFAULT_HYPERPARAMETERS.domain
+    with pytest.raises(ValueError, match=r"hyperparameters: unknown setting 'ngram' \(known: "):
+        Hyperparameters.from_mapping({"ngram": [1, 2]})
+    with pytest.raises(ValueError, match=r"hyperparameters\.role: unknown setting 'c' "
+                                         r"\(known: C, boilerplate_copies, "):
+        Hyperparameters.from_mapping({"role": {"c": 1.0}})
+    with pytest.raises(ValueError, match="weighting is a description of a fixed rule"):
+        Hyperparameters.from_mapping({"weighting": "uniform"})

@@ -29,10 +29,14 @@ def __getattr__(name: str) -> Any:
         from .tasks.explain import explain
 
         return explain
-    if name in {"train", "load_pipeline"}:
-        from .model import training
+    if name == "train":
+        from .tasks.train import train
 
-        return getattr(training, name)
+        return train
+    if name == "load_pipeline":
+        from .model.directory import load_pipeline
+
+        return load_pipeline
     if name == "evaluate":
         from .tasks.evaluate import evaluate
 

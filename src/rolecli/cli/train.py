@@ -53,9 +53,10 @@ def train_command(
     ),
 ) -> None:
     """Train a model (TF-IDF + logistic regression) and write pipeline, scorer and card."""
-    from ..model.training import THRESHOLD_SETTINGS_FILE, default_data_files, train
+    from ..model.directory import THRESHOLD_SETTINGS_FILE
     from ..paths import default_train_output, training_data_dir
     from ..render.terminal import console, literal
+    from ..tasks.train import default_data_files, train
 
     files = list(data or [])
     if with_shipped or not files:
