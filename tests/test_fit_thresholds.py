@@ -5,6 +5,7 @@ is refused. The postings' signals are built here, so each case says exactly what
 from __future__ import annotations
 
 import pytest
+from conftest import labelled_csv
 
 from rolecli.errors import UsageError
 from rolecli.model.card import DEFAULT_THRESHOLDS, Thresholds
@@ -137,18 +138,8 @@ def test_data_engineers_the_family_head_misses_keep_the_level():
 # -- bad input --------------------------------------------------------------------------------
 
 
-def _csv(path, rows):
-    import csv
-
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        writer.writerows(rows)
-    return path
-
-
 def test_threshold_settings_need_both_roles(tmp_path):
-    only = _csv(tmp_path / "engineers.csv", [
+    only = labelled_csv(tmp_path / "engineers.csv", [
         ("Deploy models to Kubernetes and keep the serving API under 50 ms", "engineer"),
         ("Own the feature pipelines and the model registry in production", "engineer"),
     ])

@@ -507,7 +507,8 @@ def test_load_pipeline_refuses_every_fault_with_a_model_error(tmp_path, damage):
     with pytest.raises(ModelError) as raised:
         load_pipeline(model, trusted=True)
     assert reason in raised.value.message
-    assert raised.value.message.endswith(HINT)
+    assert "--model" not in raised.value.message  # a library caller is not told of flags
+    assert raised.value.cli_line().endswith(HINT)  # the CLI's line is
     assert raised.value.exit_code == ExitCode.MODEL == 4
 
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import EXAMPLES, MODEL, ROOT, one_line
+from conftest import EXAMPLES, MODEL, ROOT, labelled_csv, one_line
 
 # card.json too: it holds no timestamp, so the same data gives the same card.
 MODEL_FILES = ("pipeline.joblib", "domain.joblib", "family.joblib", "scorer.bin", "card.json")
@@ -206,18 +206,8 @@ def test_role_model_reads_as_an_estimator(tmp_path):
     assert card["metrics"]["out_of_fold"]["folds"] == 2
 
 
-def _labelled_csv(path, rows):
-    import csv
-
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        writer.writerows(rows)
-    return path
-
-
 def test_train_refuses_too_few_rows_and_points_to_shipped_data(tmp_path, invoke):
-    small = _labelled_csv(tmp_path / "small.csv", [
+    small = labelled_csv(tmp_path / "small.csv", [
         ("Deploy models to Kubernetes and keep the serving API fast", "engineer"),
         ("Run A/B tests and present statistical insights to leaders", "scientist"),
     ] * 7)
@@ -239,7 +229,7 @@ def test_train_refuses_labels_it_cannot_learn(tmp_path, invoke):
     rng = random.Random(1)
     words = ["model", "data", "pipeline", "deploy", "analysis", "statistics", "kubernetes",
              "experiment", "serving", "research", "python", "sql", "team", "build"]
-    noise = _labelled_csv(tmp_path / "noise.csv", [
+    noise = labelled_csv(tmp_path / "noise.csv", [
         (" ".join(rng.choice(words) for _ in range(30)), rng.choice(["engineer", "scientist"]))
         for _ in range(60)
     ])
@@ -294,3 +284,41 @@ def test_hyperparameters_refuse_unknown_names_and_keep_the_card_shape():
         Hyperparameters.from_mapping({"role": {"c": 1.0}})
     with pytest.raises(ValueError, match="weighting is a description of a fixed rule"):
         Hyperparameters.from_mapping({"weighting": "uniform"})
+
+
+def test_library_errors_name_parameters_and_only_the_cli_names_flags(tmp_path, invoke):
+    """A Python caller of train() is told about its parameters; the CLI's line (the hint,
+    printed by cli/boundary.py alone) names the flags, as it always has."""
+    from rolecli import train
+    from rolecli.errors import ModelError, UsageError
+
+    output = tmp_path / "model"
+    output.mkdir()
+    (output / "card.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        train(output=output)
+    assert str(caught.value) == (
+        f"output {output} already holds a model; pass force=True to replace it")
+    assert caught.value.cli_line() == (
+        f"--output {output} already holds a model; pass --force to replace it")
+    result = invoke("train", "--output", output)
+    assert result.exit_code == 2
+    assert one_line(result.stderr) == "rolecli: error: " + caught.value.cli_line()
+    with pytest.raises(UsageError, match=r"^no output directory: pass output$"):
+        train()
+    broken = ModelError("card.json: unreadable")
+    assert str(broken) == "card.json: unreadable"
+    assert broken.cli_line() == (
+        "card.json: unreadable (rebuild it with `rolecli train`, or pass --model DIR)")
+
+
+def test_a_missing_extra_is_one_check_naming_the_extra(monkeypatch):
+    from rolecli.errors import UsageError
+    from rolecli.extras import EXTRAS, Extra, require_extra
+
+    monkeypatch.setitem(EXTRAS, "dask", Extra(("rolecli_no_such_module",), "the optional extra"))
+    with pytest.raises(UsageError) as caught:
+        require_extra("dask", "--engine dask")
+    assert caught.value.message == (
+        "--engine dask needs the optional extra: pip install 'rolecli[dask]'")
+    require_extra("train", "rolecli train")  # installed here: no error

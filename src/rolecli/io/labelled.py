@@ -186,7 +186,9 @@ def build_count_file(
     import json
 
     if not count_form.is_counts_file(output):
-        raise UsageError(f"--output {output}: a count file's name ends in {count_form.SUFFIX}")
+        raise UsageError(f"output {output}: a count file's name ends in {count_form.SUFFIX}",
+                         cli_message=f"--output {output}: a count file's name ends in "
+                                     f"{count_form.SUFFIX}")
     postings: list[tuple[str, str, str | None, str]] = []
     described = []
     for path, default_label in inputs:

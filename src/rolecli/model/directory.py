@@ -238,14 +238,16 @@ def check_model_output(output: Path) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise UsageError(f"--output {output}: {exc.strerror or exc}; name another directory") \
-            from None
+        raise UsageError(f"output {output}: {exc.strerror or exc}", "name another directory",
+                         cli_message=f"--output {output}: {exc.strerror or exc}") from None
     if not output.is_dir():
-        raise UsageError(f"--output {output} is a file; name a directory")
+        raise UsageError(f"output {output} is a file", "name a directory",
+                         cli_message=f"--output {output} is a file")
     foreign = sorted(p.name for p in output.iterdir() if p.name not in MODEL_FILES)
     if foreign:
-        raise UsageError(f"--output {output} holds files that are not a model's "
-                         f"({', '.join(foreign[:3])}); name an empty or model directory")
+        held = f"{output} holds files that are not a model's ({', '.join(foreign[:3])})"
+        raise UsageError(f"output {held}", "name an empty or model directory",
+                         cli_message=f"--output {held}")
 
 
 

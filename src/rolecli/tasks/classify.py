@@ -38,7 +38,14 @@ def classify_result(
     text: str, model: str | Path | Scorer | None = None, title: str | None = None
 ) -> Result:
     """classify()'s verdict as the typed `Result` the renderers take."""
+    scorer = scorer_for(model, text, "classify")
+    return result_of(scorer, gather(scorer, text, title))
+
+
+def scorer_for(model: str | Path | Scorer | None, text: str, task: str) -> Scorer:
+    """The scorer a task uses (the model first: a bad model is reported before bad text),
+    once the text is known to hold something to read."""
     scorer = model if isinstance(model, Scorer) else load_scorer(model)
     if not isinstance(text, str) or not text.strip():
-        raise InputError("no text to classify (empty or whitespace only)")
-    return result_of(scorer, gather(scorer, text, title))
+        raise InputError(f"no text to {task} (empty or whitespace only)")
+    return scorer

@@ -16,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypedDict
 
-from ..errors import InputError
 from ..io.tables import unbounded_fields
 from ..model.scorer import Scorer
 from ..paths import shipped_data_dir
@@ -24,7 +23,7 @@ from ..verdict.decision import Verdict, decide
 from ..verdict.evidence import Evidence, gather
 from ..verdict.result import Result, Words, result_of
 from ..verdict.whatif import WhatIf
-from .classify import load_scorer
+from .classify import scorer_for
 
 CLOSEST = 3
 # Bounds on what an explanation lists, whatever the input's size: term spans and lines
@@ -143,9 +142,7 @@ def explanation_of(
     text: str, model: str | Path | Scorer | None = None, title: str | None = None
 ) -> Explanation:
     """explain()'s answer as the typed `Explanation` the renderers take."""
-    scorer = model if isinstance(model, Scorer) else load_scorer(model)
-    if not isinstance(text, str) or not text.strip():
-        raise InputError("no text to explain (empty or whitespace only)")
+    scorer = scorer_for(model, text, "explain")
     evidence = gather(scorer, text, title)
     decision = decide(evidence, scorer.thresholds, every=True)
     calibration = scorer.card.get("calibration", {})

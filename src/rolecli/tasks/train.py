@@ -80,16 +80,20 @@ def train(
     is refused (InputError) before anything is written.
     """
     if output is None:
-        raise UsageError("no output directory: pass --output DIR")
+        raise UsageError("no output directory: pass output", "pass --output DIR",
+                         cli_message="no output directory", join=": ")
     pin_blas_kernel()
     require_extra("train", "rolecli train")
     files = data or default_data_files()
     if not files:
-        raise UsageError("no training data found (pass --data FILE)")
+        raise UsageError("no training data found (pass data)",
+                         cli_message="no training data found (pass --data FILE)")
     load_threshold_settings(calibration)  # a bad file or output is refused before any work
     check_model_output(output)
     if not force and output.is_dir() and any(output.iterdir()):
-        raise UsageError(f"--output {output} already holds a model; pass --force to replace it")
+        raise UsageError(f"output {output} already holds a model; pass force=True to replace it",
+                         "pass --force to replace it",
+                         cli_message=f"--output {output} already holds a model")
     examples, infos = load_training_data(files, text_column, label_column)
     check_enough_rows(examples)
     from threadpoolctl import threadpool_limits
@@ -121,7 +125,15 @@ MIN_OUT_OF_FOLD_AUC = 0.7
 
 
 
+# The remedy for too little data, to a library caller (parameters) and on the CLI (flags).
+_MORE_DATA = "add rows, or pass the shipped data (default_data_files()) with yours"
 _MORE_DATA_HINT = "add rows, or pass --with-shipped-data to train on yours and the shipped data"
+
+
+def _too_little(problem: str, join: str = "; ") -> InputError:
+    """InputError: `problem`, then how to get more data (on the CLI, the flag)."""
+    return InputError(f"{problem}{join}{_MORE_DATA}", _MORE_DATA_HINT, cli_message=problem,
+                      join=join)
 
 
 
@@ -131,10 +143,8 @@ def check_enough_rows(examples: Sequence[Example]) -> None:
     short = [f"{counts[label]} {label}" for label in ROLES
              if counts[label] < MIN_ROWS_PER_ROLE]
     if short:
-        raise InputError(
-            f"too little data for a model: {' and '.join(short)} rows (at least "
-            f"{MIN_ROWS_PER_ROLE} of each role are needed); {_MORE_DATA_HINT}"
-        )
+        raise _too_little(f"too little data for a model: {' and '.join(short)} rows (at least "
+                          f"{MIN_ROWS_PER_ROLE} of each role are needed)")
 
 
 
@@ -143,13 +153,11 @@ def check_fit(model: RoleModel) -> None:
     terms = int((model.role_.coef_ != 0).sum())
     auc = model.metrics_["out_of_fold"]["roc_auc"]
     if terms < MIN_ROLE_TERMS:
-        raise InputError(f"the fit is degenerate: only {terms} terms carry any weight; "
-                         f"{_MORE_DATA_HINT}")
+        raise _too_little(f"the fit is degenerate: only {terms} terms carry any weight")
     if auc < MIN_OUT_OF_FOLD_AUC:
-        raise InputError(
+        raise _too_little(
             f"the model would be little better than chance: out-of-fold ROC AUC {auc:.2f} "
-            f"(needs {MIN_OUT_OF_FOLD_AUC}); check the labels, or {_MORE_DATA_HINT}"
-        )
+            f"(needs {MIN_OUT_OF_FOLD_AUC}); check the labels, or", join=" ")
 
 
 
