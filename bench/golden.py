@@ -138,6 +138,15 @@ class Golden:
                           ("scientist", ROOT / "examples" / "research-scientist.txt")))),
             encoding="utf-8")
         (self.scratch / "rows.parquet").write_bytes(b"PAR1 not really")
+        no_text = self.scratch / "no-text.csv"
+        no_text.write_text("id,body\n1,Deploy models to production\n", encoding="utf-8")
+        self.run("error-no-text-column", "batch", str(no_text), "-f", "jsonl")
+        self.run("error-no-title-column", "batch", str(labels), "--title-column", "job",
+                 "-f", "jsonl")
+        self.run("error-train-onto-a-model", "train", "-d", str(labels), "-o", str(tampered))
+        self.run("error-train-onto-a-file", "train", "-d", str(labels), "-o", str(no_text))
+        self.run("error-train-too-little", "train", "-d", str(labels), "-o",
+                 str(self.scratch / "small-model"))
         for extra, args in (
             ("dask", ("batch", "examples/", "--engine", "dask", "-f", "jsonl")),
             ("pyarrow", ("batch", "examples/", "-f", "parquet", "-o",

@@ -137,7 +137,9 @@ def common(
     """Rows cut down to the n-grams in at least `min_postings` of them from `min_sources`
     sources; a row none of whose n-grams survive is left out."""
     if min_postings < 2 or min_sources < 1:
-        raise UsageError("the n-gram filter needs --min-postings >= 2 and --min-sources >= 1")
+        raise UsageError(
+            "the n-gram filter needs min_postings >= 2 and min_sources >= 1",
+            cli_message="the n-gram filter needs --min-postings >= 2 and --min-sources >= 1")
     keep = kept_terms(((row.source, row.counts) for row in rows), min_postings, min_sources)
     kept = []
     for row in rows:

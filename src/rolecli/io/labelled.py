@@ -105,7 +105,7 @@ def read_labelled(
     fixed = default_label if default_label and label_column not in header else None
     keep = where if where is not None and where[0] in header else None
     check_columns(path, [text_column] + ([] if fixed else [label_column]),
-                  "--text-column / --label-column")
+                  ("text_column", "label_column"))
     examples: list[Example] = []
     bad: list[BadRow] = []
     try:

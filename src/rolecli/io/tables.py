@@ -71,18 +71,23 @@ def check_table(
     jsonl = path.suffix.lower() in (".jsonl", ".ndjson")
     wanted = [] if jsonl and text_column == TEXT_FIELD else [text_column]
     check_columns(path, wanted + [c for c in (id_column, title_column) if c],
-                  "--text-column / --id-column / --title-column")
+                  ("text_column", "id_column", "title_column"))
 
 
-def check_columns(path: Path, wanted: list[str], options: str) -> None:
-    """UsageError naming the first of `wanted` the table's header (or first record) lacks."""
+def check_columns(path: Path, wanted: list[str], parameters: tuple[str, ...]) -> None:
+    """UsageError naming the first of `wanted` the table's header (or first record) lacks,
+    and the `parameters` that name columns (on the CLI, their flags)."""
     found = columns(path)
     if found is None:  # an empty table has no columns to check, and no rows
         return
     missing = [c for c in wanted if c not in found]
     if missing:
-        raise UsageError(f"{path}: no column {missing[0]!r} (use {options}); found "
-                         f"{listed(sorted(map(str, found)))}")
+        def said(names: list[str]) -> str:
+            return (f"{path}: no column {missing[0]!r} (use {' / '.join(names)}); found "
+                    f"{listed(sorted(map(str, found)))}")
+
+        raise UsageError(said(list(parameters)), cli_message=said(
+            ["--" + name.replace("_", "-") for name in parameters]))
 
 
 def listed(names: list[str]) -> str:
