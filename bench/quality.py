@@ -44,6 +44,7 @@ from typing import Any
 from rolecli.io import counts as count_form
 from rolecli.io.labelled import Example, load_examples
 from rolecli.model.card import Thresholds
+from rolecli.model.directory import save_model
 from rolecli.model.training import RoleModel
 from rolecli.model.vocabulary import training_analyzer
 from rolecli.tasks.classify import load_scorer
@@ -169,7 +170,7 @@ def fold_model(
                 settings, count_form.MIN_POSTINGS, count_form.MIN_SOURCES).rows]
     examples = team + [Example(f"count:{i}", None, r.label, r.source, r.family, r.counts,
                                settings, r.boilerplate) for i, r in enumerate(rows)]
-    RoleModel().fit(examples).save(work, [], examples)
+    save_model(RoleModel().fit(examples), work, [], examples)
     return work
 
 

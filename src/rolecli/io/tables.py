@@ -82,12 +82,10 @@ def check_columns(path: Path, wanted: list[str], parameters: tuple[str, ...]) ->
         return
     missing = [c for c in wanted if c not in found]
     if missing:
-        def said(names: list[str]) -> str:
-            return (f"{path}: no column {missing[0]!r} (use {' / '.join(names)}); found "
-                    f"{listed(sorted(map(str, found)))}")
-
-        raise UsageError(said(list(parameters)), cli_message=said(
-            ["--" + name.replace("_", "-") for name in parameters]))
+        flags = ["--" + name.replace("_", "-") for name in parameters]
+        said = [f"{path}: no column {missing[0]!r} (use {' / '.join(names)}); found "
+                f"{listed(sorted(map(str, found)))}" for names in (parameters, flags)]
+        raise UsageError(said[0], cli_message=said[1])
 
 
 def listed(names: list[str]) -> str:
