@@ -213,7 +213,7 @@ def main() -> None:
     launcher = Launcher()  # first, while this process is small
     busy = [subprocess.Popen([sys.executable, "-S", "-c", "while True: pass"])
             for _ in range(args.busy)]
-    from rolecli.model.training import load_pipeline
+    from rolecli.model.directory import load_pipeline
 
     rolecli = shutil.which("rolecli", path=str(Path(sys.executable).parent)) or "rolecli"
     texts = posting_texts()

@@ -41,23 +41,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from rolecli import counts as count_form
-from rolecli.classifier import load_scorer
-from rolecli.decision import decide, title_grade
-from rolecli.evaluation import Scored, mask_role_words, metrics, roc_auc
-from rolecli.evidence import gather
-from rolecli.io.labelled import FAMILY_ONLY, Example, load_examples
+from rolecli.io import counts as count_form
+from rolecli.io.labelled import Example, load_examples
 from rolecli.model.card import Thresholds
-from rolecli.model.training import RoleModel, training_analyzer
-from rolecli.thresholds import (
+from rolecli.model.directory import save_model
+from rolecli.model.training import RoleModel
+from rolecli.model.vocabulary import training_analyzer
+from rolecli.tasks.classify import load_scorer
+from rolecli.tasks.evaluate import Scored, mask_role_words, metrics, roc_auc
+from rolecli.tasks.fit_thresholds import (
     Labelled,
     PostingSignals,
     fit_data_roles,
     fit_thresholds,
     posting_signals,
-    save_calibration,
+    save_threshold_settings,
 )
-from rolecli.title import title_label
+from rolecli.text.roles import FAMILY_ONLY
+from rolecli.text.title import title_label
+from rolecli.verdict.decision import decide, title_grade
+from rolecli.verdict.evidence import gather
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -167,7 +170,7 @@ def fold_model(
                 settings, count_form.MIN_POSTINGS, count_form.MIN_SOURCES).rows]
     examples = team + [Example(f"count:{i}", None, r.label, r.source, r.family, r.counts,
                                settings, r.boilerplate) for i, r in enumerate(rows)]
-    RoleModel().fit(examples).save(work, [], examples)
+    save_model(RoleModel().fit(examples), work, [], examples)
     return work
 
 
@@ -175,7 +178,7 @@ def boilerplate_share(scorer: Any, postings: list[Example]) -> list[tuple[str, f
     """(label, share of the evidence |contribution| in boilerplate lines) of each posting:
     how much of a verdict comes from benefits, equal-opportunity, about-the-company,
     how-to-apply and job-detail lines."""
-    from rolecli.sections import BOILERPLATE
+    from rolecli.text.sections import BOILERPLATE
 
     shares = []
     for example in postings:
@@ -319,7 +322,7 @@ def main() -> int:
     if args.save_calibration:
         shipped = load_scorer(ROOT / "models" / "default")
         thresholds, fitted = fit_for(folds, data, sources, shipped.thresholds)
-        save_calibration({
+        save_threshold_settings({
             "training_fingerprint": shipped.card["training_fingerprint"],
             "thresholds": thresholds.as_dict(),
             "fitted": fitted,

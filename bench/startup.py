@@ -80,7 +80,7 @@ def synthetic_model(target: Path, terms: int) -> None:
     import hashlib
     import json
 
-    from rolecli.model.scorer import SCORER_FILE, decode, encode
+    from rolecli.model.scorer_file import SCORER_FILE, decode, encode
 
     source = ROOT / "models" / "default"
     shutil.copytree(source, target)

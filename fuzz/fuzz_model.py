@@ -21,10 +21,11 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports(include=["rolecli"]):
-    from rolecli.decision import decide
     from rolecli.errors import ModelError
     from rolecli.model.card import load_card, parse_card, strict_json
-    from rolecli.model.scorer import SCORER_FILE, Scorer, ScorerData, decode, encode
+    from rolecli.model.scorer import Scorer
+    from rolecli.model.scorer_file import SCORER_FILE, ScorerData, decode, encode
+    from rolecli.verdict.decision import decide
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "default"

@@ -28,13 +28,13 @@ with atheris.instrument_imports(include=["rolecli", "charset_normalizer", "pypdf
     import docx  # noqa: F401
     import pypdf  # noqa: F401
 
-    from rolecli.classifier import classify, load_scorer
     from rolecli.errors import InputError
-    from rolecli.explanation import explain
     from rolecli.io import extraction
     from rolecli.io.documents import text_from_bytes
     from rolecli.io.parsers import PARSERS
     from rolecli.model.analyzer import BREAK_TOKEN, is_break
+    from rolecli.tasks.classify import classify, load_scorer
+    from rolecli.tasks.explain import explain
 
 # The harness runs the parsers in its own process, where atheris sees their coverage (the CLI
 # runs them in extraction workers; -timeout stands in for the CPU cap).

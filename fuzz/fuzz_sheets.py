@@ -21,7 +21,6 @@ import atheris
 with atheris.instrument_imports(include=["rolecli", "openpyxl", "charset_normalizer"]):
     import openpyxl
 
-    from rolecli.classifier import load_scorer
     from rolecli.io.sheets import (
         SheetError,
         pick_columns,
@@ -30,6 +29,7 @@ with atheris.instrument_imports(include=["rolecli", "openpyxl", "charset_normali
         write_xlsx,
     )
     from rolecli.serve.scoring import SHEET_COLUMNS, score_sheet
+    from rolecli.tasks.classify import load_scorer
 
 SCORER = load_scorer()
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -15,7 +15,7 @@ Each input picks a target and a file's bytes:
   the csv module reads (the same rows, record for record), and with a small limit give None
   for exactly the records over it and the same text for the others (an oversized record never
   shifts its neighbours); `tables.bounded_lines` likewise for JSON Lines;
-- a Parquet page header: `tables._page_header` returns sizes or raises IndexError or
+- a Parquet page header: `parquet.page_header` returns sizes or raises IndexError or
   ValueError, nothing else;
 - a `batch -` path list: `sources._path_list` returns paths that exist, or a UsageError.
 
@@ -38,11 +38,11 @@ import atheris
 with atheris.instrument_imports(include=["rolecli", "charset_normalizer"]):
     import charset_normalizer  # noqa: F401
 
-    from rolecli import counts as count_form
     from rolecli.batch.resume import read_resumable
     from rolecli.batch.sources import UniqueIds, _path_list
     from rolecli.errors import InputError, RoleCliError, UsageError
-    from rolecli.io import tables
+    from rolecli.io import counts as count_form
+    from rolecli.io import parquet, tables
     from rolecli.io.labelled import read_labelled
     from rolecli.io.tables import iter_table, unbounded_fields
 
@@ -127,7 +127,7 @@ def check_line_split(text: str) -> None:
 
 def check_page_header(data: bytes) -> None:
     try:
-        unpacked, packed, length = tables._page_header(data)
+        unpacked, packed, length = parquet.page_header(data)
     except (IndexError, ValueError):
         return
     assert isinstance(unpacked, int) and isinstance(packed, int)

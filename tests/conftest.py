@@ -166,3 +166,14 @@ def shared_rows(name: str = DEV_POSTINGS.name) -> list[dict[str, str]]:
 @pytest.fixture(scope="session")
 def dev_postings() -> list[dict[str, str]]:
     return shared_rows()
+
+
+def labelled_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
+    """A labelled CSV (text, label) written for a test."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return path

@@ -24,7 +24,7 @@ from batch_inputs import (
 )
 from conftest import DEV_POSTINGS, EXAMPLES, MODEL, OFFTOPIC_DIR, rolecli_executable
 
-from rolecli.classifier import classify, load_scorer
+from rolecli.tasks.classify import classify, load_scorer
 
 
 @pytest.fixture

@@ -286,7 +286,7 @@ def test_submitting_to_a_pool_whose_worker_just_died_loses_nothing(tmp_path):
     from rolecli.batch.config import BatchConfig
     from rolecli.batch.engines.local import _OrderedPool
     from rolecli.batch.items import Item, Scoring
-    from rolecli.classifier import load_scorer
+    from rolecli.tasks.classify import load_scorer
 
     def refuses_work() -> bool:
         try:

@@ -88,21 +88,22 @@ WORDS = ["Deploy", "models", "to", "Kubernetes.", "Run", "A/B", "tests", "and", 
 def test_generated_postings_add_up_and_both_views_show_the_whole_text(text):
     from rich.console import Console
 
-    from rolecli import explain
     from rolecli.render.explain_view import display_text, explanation_view
     from rolecli.render.html import html_report
+    from rolecli.tasks.explain import explanation_of
 
     if not text.strip():
         return
-    explanation = explain(text)
+    explained = explanation_of(text)
+    explanation = explained.to_json()
     assert_exact(explanation, text)
     # The highlighted posting loses nothing: strip the marks, unescape, and it is the text.
-    page = html_report(explanation, text, "generated")
+    page = html_report(explained, text, "generated")
     body = re.search(r'<div class="posting">(.*?)</div>', page, re.S)
     assert body is not None
     assert html.unescape(re.sub(r"<[^>]+>", "", body.group(1))) == display_text(text)
     console = Console(width=100, record=True, file=io.StringIO())
-    console.print(explanation_view(explanation, text, all_lines=True))
+    console.print(explanation_view(explained, text, all_lines=True))
     shown = console.export_text()
     assert "every line" in shown and "The exact arithmetic" in shown
 
@@ -313,7 +314,7 @@ def test_html_title_attribute_names_term_and_contribution(invoke, tmp_path):
 
 def test_model_info_shows_card_and_top_terms(invoke):
     card = json.loads((MODEL / "card.json").read_text())
-    from rolecli.model.scorer import SCORER_FILE, decode
+    from rolecli.model.scorer_file import SCORER_FILE, decode
 
     scorer = decode((MODEL / SCORER_FILE).read_bytes())
     coef = dict(zip(scorer.terms, scorer.role_coef, strict=True))

@@ -85,7 +85,7 @@ MODEL_CRASH_DIR = Path(__file__).parent / "data" / "fuzz-model"
 @pytest.mark.parametrize("name", sorted(MODEL_CRASHES))
 @pytest.mark.parametrize("command", [["classify", "-f", "json"], ["model", "info", "--verify"]])
 def test_model_loading_crash_is_one_line_and_exit_4_at_most(rolecli, tmp_path, name, command):
-    from rolecli.model.scorer import SCORER_FILE
+    from rolecli.model.scorer_file import SCORER_FILE
 
     data = (MODEL_CRASH_DIR / name).read_bytes()
     raw = data[2 + data[1] :]
@@ -146,11 +146,11 @@ PAGE_HEADER_CRASHES = [
 @pytest.mark.parametrize(("name", "data"), PAGE_HEADER_CRASHES,
                          ids=[c[0] for c in PAGE_HEADER_CRASHES])
 def test_parquet_page_header_crashes_are_fixed(name, data):
-    from rolecli.io.tables import _page_header
+    from rolecli.io.parquet import page_header
 
     started = time.monotonic()
     with pytest.raises((IndexError, ValueError)):
-        _page_header(data)
+        page_header(data)
     assert time.monotonic() - started < 1
 
 

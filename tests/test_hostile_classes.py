@@ -381,7 +381,7 @@ def test_resume_with_another_model_or_other_inputs_is_refused(rolecli, tmp_path)
     assert rolecli("batch", folder, "-o", output).returncode == 0
     before = output.read_bytes()
     model = _model_copy(tmp_path)
-    from rolecli.model.scorer import SCORER_FILE, decode, encode
+    from rolecli.model.scorer_file import SCORER_FILE, decode, encode
 
     card = json.loads((model / "card.json").read_text(encoding="utf-8"))
     data = decode((model / SCORER_FILE).read_bytes())
@@ -611,10 +611,10 @@ def test_explain_refuses_to_write_its_page_over_the_posting(rolecli, tmp_path):
 # -- 11. unexpected errors -------------------------------------------------------------------
 
 BUGGY = (
-    "import sys, rolecli.classifier as c\n"
+    "import sys, rolecli.tasks.classify as c\n"
     "def broken(*args, **kwargs):\n"
     "    raise ZeroDivisionError('division by zero in\\nthe \\x1b[31mscorer')\n"
-    "c.classify = broken\n"
+    "c.classify_result = broken\n"
     "from rolecli.cli.main import run\n"
     "sys.argv = ['rolecli', *sys.argv[1:]]\n"
     "run()\n"

@@ -623,7 +623,7 @@ def test_parquet_page_headers_are_read_exactly(tmp_path, options):
     pq = pytest.importorskip("pyarrow.parquet")
     import pyarrow as pa
 
-    from rolecli.io.tables import parquet_pages
+    from rolecli.io.parquet import parquet_pages
 
     path = tmp_path / "t.parquet"
     texts = [TEXT[: 100 * (i % 30 + 1)] for i in range(3000)]

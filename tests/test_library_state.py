@@ -63,7 +63,7 @@ def test_a_damaged_pdf_logs_nothing_and_leaves_pypdf_logging_as_it_was(tmp_path,
 
 def test_batch_scoring_leaves_pypdf_logging_as_it_was(caplog):
     from rolecli.batch.items import Item, Scoring
-    from rolecli.classifier import load_scorer
+    from rolecli.tasks.classify import load_scorer
 
     caplog.set_level(logging.WARNING, logger="pypdf")
     path = next(EXAMPLES.glob("*.txt"))

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, MODEL, one_line
 
-from rolecli.model.scorer import SCORER_FILE, ScorerData, decode, encode, join_file, split_file
+from rolecli.model.scorer_file import SCORER_FILE, ScorerData, decode, encode, join_file, split_file
 
 HINT = "(rebuild it with `rolecli train`, or pass --model DIR)"
 POSTING = EXAMPLES / "ml-engineer.txt"
@@ -499,7 +499,7 @@ PIPELINE_DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
 @pytest.mark.parametrize("damage", sorted(PIPELINE_DAMAGE))
 def test_load_pipeline_refuses_every_fault_with_a_model_error(tmp_path, damage):
     from rolecli.errors import ExitCode, ModelError
-    from rolecli.model.training import load_pipeline
+    from rolecli.model.directory import load_pipeline
 
     model = copy_model(tmp_path)
     make, reason = PIPELINE_DAMAGE[damage]
@@ -507,7 +507,8 @@ def test_load_pipeline_refuses_every_fault_with_a_model_error(tmp_path, damage):
     with pytest.raises(ModelError) as raised:
         load_pipeline(model, trusted=True)
     assert reason in raised.value.message
-    assert raised.value.message.endswith(HINT)
+    assert "--model" not in raised.value.message  # a library caller is not told of flags
+    assert raised.value.cli_line().endswith(HINT)  # the CLI's line is
     assert raised.value.exit_code == ExitCode.MODEL == 4
 
 
@@ -515,7 +516,7 @@ def test_load_pipeline_refuses_an_untrusted_directory(tmp_path):
     """Unpickling runs code and the hash comes from the same directory: only the shipped
     model, or a directory the caller vouches for with trusted=True, is unpickled."""
     from rolecli.errors import UsageError
-    from rolecli.model.training import load_pipeline
+    from rolecli.model.directory import load_pipeline
 
     model = copy_model(tmp_path)
     with pytest.raises(UsageError, match="trusted=True"):
@@ -525,7 +526,7 @@ def test_load_pipeline_refuses_an_untrusted_directory(tmp_path):
 
 def test_load_pipeline_ignores_rolecli_model_for_trust(tmp_path, monkeypatch):
     from rolecli.errors import UsageError
-    from rolecli.model.training import load_pipeline
+    from rolecli.model.directory import load_pipeline
 
     monkeypatch.setenv("ROLECLI_MODEL", str(copy_model(tmp_path)))
     with pytest.raises(UsageError, match="trusted=True"):
@@ -534,7 +535,7 @@ def test_load_pipeline_ignores_rolecli_model_for_trust(tmp_path, monkeypatch):
 
 def test_load_pipeline_of_an_intact_copy_still_works(tmp_path):
     """The faults above are the faults: an untouched copy loads and predicts."""
-    from rolecli.model.training import load_pipeline
+    from rolecli.model.directory import load_pipeline
 
     pipeline = load_pipeline(copy_model(tmp_path), trusted=True)
     p = pipeline.predict_proba([POSTING.read_text(encoding="utf-8")])[0]

@@ -15,7 +15,7 @@ from conftest import DEV_POSTINGS, MODEL, OFFTOPIC_DIR, shared_rows
 
 @pytest.fixture(scope="module")
 def dev_report():
-    from rolecli.evaluation import evaluate
+    from rolecli.tasks.evaluate import evaluate
 
     shared_rows()  # skips with a reason when ../shared/data is absent
     return evaluate(DEV_POSTINGS, MODEL), evaluate(DEV_POSTINGS, MODEL, mask=True)

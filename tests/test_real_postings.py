@@ -15,7 +15,7 @@ from conftest import EXAMPLES, OFFTOPIC_DIR, ROOT, one_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rolecli import counts as count_form
+from rolecli.io import counts as count_form
 
 DATA = ROOT / "data"
 SHIPPED_COUNTS = DATA / "postings.counts.jsonl.gz"
@@ -154,7 +154,7 @@ def test_a_count_row_with_a_wrong_boilerplate_list_is_refused(rolecli, tmp_path,
 def test_terms_mostly_in_boilerplate_lines_are_not_features():
     """What the postings say mostly in benefits, equal-opportunity, about-the-company and
     how-to-apply lines cannot tilt a verdict: the shipped model has no weight for it."""
-    from rolecli.classifier import load_scorer
+    from rolecli.tasks.classify import load_scorer
 
     total: Counter[str] = Counter()
     in_boilerplate: Counter[str] = Counter()
@@ -273,7 +273,7 @@ _PIECES = ["Benefits:", "- 401(k) with a 5% match", "- Free snacks", "Deploy mod
 @given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=30)), max_size=25)
        .map("".join))
 def test_boilerplate_counts_are_part_of_the_counts(text):
-    from rolecli.model.training import training_analyzer
+    from rolecli.model.vocabulary import training_analyzer
 
     counts, boilerplate = count_form.posting_counts(text, training_analyzer())
     assert all(0 < n <= counts[term] for term, n in boilerplate.items())

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 
 import pytest
 from conftest import EXAMPLES
 
-from rolecli import explain
 from rolecli.render.html import html_report, report_sections, verdict_heading
+from rolecli.tasks.explain import explanation_of
+from rolecli.verdict.whatif import WhatIf
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.txt"))
 
@@ -27,8 +29,9 @@ def fold(page: str) -> tuple[str, str]:
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
 def test_plain_words_first_and_the_maths_folded(path):
     text = path.read_text(encoding="utf-8")
-    explanation = explain(text)
-    page = html_report(explanation, text, path.name)
+    explained = explanation_of(text)
+    explanation = explained.to_json()
+    page = html_report(explained, text, path.name)
     plain, maths = fold(page)
     assert f"<h1>{verdict_heading(explanation['label'])}</h1>" in plain
     assert "Title check." in plain
@@ -53,8 +56,9 @@ def test_plain_words_first_and_the_maths_folded(path):
 
 def test_line_reasons_name_the_words_that_pull():
     text = (EXAMPLES / "ml-engineer.txt").read_text(encoding="utf-8")
-    explanation = explain(text)
-    page = html_report(explanation, text, "ml-engineer.txt")
+    explained = explanation_of(text)
+    explanation = explained.to_json()
+    page = html_report(explained, text, "ml-engineer.txt")
     reasons = re.findall(r'<p class="why">.*?</span> (.*?)</p>', page)
     assert reasons and all(r.startswith("Pulls") or r.startswith("The job title") for r in reasons)
     words = re.findall(r"“(.*?)”", " ".join(reasons))
@@ -64,10 +68,11 @@ def test_line_reasons_name_the_words_that_pull():
 
 def test_what_if_is_shown_beside_the_decisive_lines_and_marks_its_lines():
     text = (EXAMPLES / "ranking-scientist-engineer.txt").read_text(encoding="utf-8")
-    explanation = explain(text)
+    explained = explanation_of(text)
+    explanation = explained.to_json()
     what_if = explanation["what_if"]
     assert what_if["changed"] and what_if["lines"]
-    page = "".join(report_sections(explanation, text, "t"))
+    page = "".join(report_sections(explained, text, "t"))
     plain, _ = fold(page)
     assert f'<p class="what-if"><b>What would change it.</b> {what_if["sentence"]}</p>' in plain
     marked = re.findall(r'<li class="line [esz] would"><p class="said">(.*?)</p>', plain)
@@ -77,20 +82,23 @@ def test_what_if_is_shown_beside_the_decisive_lines_and_marks_its_lines():
     assert plain.count("One of the lines that would have to go") == len(named)
 
 
-@pytest.mark.parametrize("what_if", [None, {}, {"sentence": "", "lines": []}])
+@pytest.mark.parametrize("what_if", [None, WhatIf((), None, 0.5, False, "")])
 def test_no_what_if_changes_nothing(what_if):
     text = (EXAMPLES / "ml-engineer.txt").read_text(encoding="utf-8")
-    explanation = explain(text)
-    plain = report_sections(explanation, text, "t")
-    assert report_sections({**explanation, "what_if": what_if}, text, "t") == plain
+    explained = explanation_of(text)
+    plain = report_sections(explained, text, "t")
+    words = replace(explained.words, what_if=what_if)
+    other = replace(explained, result=replace(explained.result, words=words))
+    assert report_sections(other, text, "t") == plain
     assert "What would change it" not in "".join(plain)
 
 
 def test_the_page_gets_line_buttons_and_the_report_none():
     text = (EXAMPLES / "research-scientist.txt").read_text(encoding="utf-8")
-    explanation = explain(text)
-    report = "".join(report_sections(explanation, text, "t"))
-    page = "".join(report_sections(explanation, text, "t", interactive=True))
+    explained = explanation_of(text)
+    explanation = explained.to_json()
+    report = "".join(report_sections(explained, text, "t"))
+    page = "".join(report_sections(explained, text, "t", interactive=True))
     assert "<button" not in report
     buttons = re.findall(r'<button type="button" class="without" data-start="(\d+)" '
                          r'data-end="(\d+)" hidden>', page)
@@ -102,9 +110,10 @@ def test_the_page_gets_line_buttons_and_the_report_none():
 
 def test_off_topic_text_says_no_line_decides_between_the_roles():
     text = (EXAMPLES / "not-a-job.txt").read_text(encoding="utf-8")
-    explanation = explain(text)
+    explained = explanation_of(text)
+    explanation = explained.to_json()
     assert explanation["off_topic"]
-    plain, _ = fold(html_report(explanation, text, "not-a-job.txt"))
+    plain, _ = fold(html_report(explained, text, "not-a-job.txt"))
     assert "<h1>Off-topic</h1>" in plain
     assert ("does not read as a machine-learning job, so no line decides between the two "
             "roles") in plain

@@ -20,7 +20,7 @@ TOLERANCE = 1e-9
 
 @pytest.fixture(scope="module")
 def pipelines():
-    from rolecli.model.training import DOMAIN_FILE, load_pipeline
+    from rolecli.model.directory import DOMAIN_FILE, load_pipeline
 
     return load_pipeline(MODEL), load_pipeline(MODEL, DOMAIN_FILE)  # the shipped model
 
@@ -145,7 +145,7 @@ def test_generated_text_matches_pipeline(scorer, pipelines, text):
 
 def test_scorer_file_is_plain_data_without_code():
     """Magic bytes, a JSON header and packed numbers: nothing in it can run."""
-    from rolecli.model.scorer import SCORER_FILE, decode, split_file
+    from rolecli.model.scorer_file import SCORER_FILE, decode, split_file
 
     raw = (MODEL / SCORER_FILE).read_bytes()
     header, _ = split_file(raw)
@@ -162,7 +162,7 @@ def test_scorer_file_is_plain_data_without_code():
 
 
 def test_scorer_round_trips_through_its_writer():
-    from rolecli.model.scorer import SCORER_FILE, decode, encode
+    from rolecli.model.scorer_file import SCORER_FILE, decode, encode
 
     raw = (MODEL / SCORER_FILE).read_bytes()
     assert encode(decode(raw)) == raw
@@ -170,7 +170,7 @@ def test_scorer_round_trips_through_its_writer():
 
 def test_scorer_matches_the_pipelines_weights_exactly(pipelines):
     """The packed arrays hold scikit-learn's float64 values bit for bit, column by column."""
-    from rolecli.model.scorer import SCORER_FILE, decode
+    from rolecli.model.scorer_file import SCORER_FILE, decode
 
     data = decode((MODEL / SCORER_FILE).read_bytes())
     role, domain = pipelines
@@ -241,7 +241,7 @@ def test_help_never_imports_sklearn():
 
 def test_load_pipeline_refuses_tampered_pickle(tmp_path):
     from rolecli.errors import ModelError
-    from rolecli.model.training import load_pipeline
+    from rolecli.model.directory import load_pipeline
 
     model = tmp_path / "model"
     shutil.copytree(MODEL, model)
@@ -277,7 +277,7 @@ def test_scorer_with_hash_matching_but_bad_content_exits_4(rolecli, tmp_path):
     """A consistent but incompatible scorer (as from a future version) is refused clearly."""
     import hashlib
 
-    from rolecli.model.scorer import join_file, split_file
+    from rolecli.model.scorer_file import join_file, split_file
 
     model = tmp_path / "model"
     shutil.copytree(MODEL, model)

@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import EXAMPLES, MODEL, ROOT, one_line
+from conftest import EXAMPLES, MODEL, ROOT, labelled_csv, one_line
 
 # card.json too: it holds no timestamp, so the same data gives the same card.
 MODEL_FILES = ("pipeline.joblib", "domain.joblib", "family.joblib", "scorer.bin", "card.json")
@@ -157,7 +157,7 @@ def test_label_folders_are_walked_as_batch_walks(tmp_path, invoke):
 def test_train_replaces_a_model_directory_whole(tmp_path, invoke):
     """The new model takes the old one's place by renames: no old file lingers, no staging
     directory is left beside it."""
-    from rolecli.model.scorer import LEGACY_SCORER_FILE
+    from rolecli.model.scorer_file import LEGACY_SCORER_FILE
 
     output = tmp_path / "model"
     output.mkdir()
@@ -185,39 +185,29 @@ def test_train_refuses_a_directory_that_is_not_a_model(tmp_path, invoke):
 def test_role_model_reads_as_an_estimator(tmp_path):
     """Parameters verbatim from __init__, learned state set by fit, the defaults read-only,
     and save writes what compile gives."""
-    from rolecli.model.scorer import SCORER_FILE, encode
-    from rolecli.model.training import (
-        DEFAULT_HYPERPARAMETERS,
-        RoleModel,
-        default_data_files,
-        load_training_data,
-    )
+    from dataclasses import FrozenInstanceError
+
+    from rolecli.model.directory import save_model
+    from rolecli.model.hyperparameters import DEFAULT_HYPERPARAMETERS
+    from rolecli.model.scorer_file import SCORER_FILE, encode
+    from rolecli.model.training import RoleModel
+    from rolecli.tasks.train import default_data_files, load_training_data
 
     model = RoleModel(folds=2)
     assert model.hyperparameters is DEFAULT_HYPERPARAMETERS and model.folds == 2
     assert not hasattr(model, "role_")
-    with pytest.raises(TypeError):
-        DEFAULT_HYPERPARAMETERS["role"]["C"] = 10.0  # type: ignore[index]
+    with pytest.raises(FrozenInstanceError):
+        DEFAULT_HYPERPARAMETERS.role.C = 10.0  # type: ignore[misc]
     examples, infos = load_training_data(default_data_files())
     assert model.fit(examples) is model
-    card = model.save(tmp_path / "model", infos, examples)
+    card = save_model(model, tmp_path / "model", infos, examples)
     assert (tmp_path / "model" / SCORER_FILE).read_bytes() == encode(model.compile())
     assert card["hyperparameters"]["role"]["C"] == 2.0
     assert card["metrics"]["out_of_fold"]["folds"] == 2
 
 
-def _labelled_csv(path, rows):
-    import csv
-
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        writer.writerows(rows)
-    return path
-
-
 def test_train_refuses_too_few_rows_and_points_to_shipped_data(tmp_path, invoke):
-    small = _labelled_csv(tmp_path / "small.csv", [
+    small = labelled_csv(tmp_path / "small.csv", [
         ("Deploy models to Kubernetes and keep the serving API fast", "engineer"),
         ("Run A/B tests and present statistical insights to leaders", "scientist"),
     ] * 7)
@@ -239,7 +229,7 @@ def test_train_refuses_labels_it_cannot_learn(tmp_path, invoke):
     rng = random.Random(1)
     words = ["model", "data", "pipeline", "deploy", "analysis", "statistics", "kubernetes",
              "experiment", "serving", "research", "python", "sql", "team", "build"]
-    noise = _labelled_csv(tmp_path / "noise.csv", [
+    noise = labelled_csv(tmp_path / "noise.csv", [
         (" ".join(rng.choice(words) for _ in range(30)), rng.choice(["engineer", "scientist"]))
         for _ in range(60)
     ])
@@ -254,7 +244,7 @@ def test_library_warnings_become_one_plain_line_per_kind():
 
     from sklearn.exceptions import ConvergenceWarning
 
-    from rolecli.model.training import plain_warnings
+    from rolecli.tasks.train import plain_warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -271,3 +261,64 @@ def test_train_help_explains_the_column_options(invoke):
     shown = " ".join(invoke("train", "--help").stdout.split())
     assert "--text-column COLUMN Column holding the posting text." in shown
     assert "--label-column COLUMN Column holding the label" in shown
+
+
+def test_hyperparameters_refuse_unknown_names_and_keep_the_card_shape():
+    """As fastText's read_args refuses an unknown option: a misspelt name is an error that
+    lists the known ones, never silently ignored; the card's JSON is the shipped card's."""
+    import json
+
+    from rolecli.model.hyperparameters import DEFAULT_HYPERPARAMETERS, Hyperparameters
+    from rolecli.paths import shipped_model_dir
+
+    shipped = json.loads((shipped_model_dir() / "card.json").read_text(encoding="utf-8"))
+    assert DEFAULT_HYPERPARAMETERS.to_json() == shipped["hyperparameters"]
+    assert Hyperparameters.from_mapping(shipped["hyperparameters"]) == DEFAULT_HYPERPARAMETERS
+    changed = Hyperparameters.from_mapping({"role": {"C": 1.5}, "ngram_range": [1, 3]})
+    assert changed.role.C == 1.5 and changed.role.solver == "liblinear"
+    assert changed.ngram_range == (1, 3) and changed.domain == DEFAULT_HYPERPARAMETERS.domain
+    with pytest.raises(ValueError, match=r"hyperparameters: unknown setting 'ngram' \(known: "):
+        Hyperparameters.from_mapping({"ngram": [1, 2]})
+    with pytest.raises(ValueError, match=r"hyperparameters\.role: unknown setting 'c' "
+                                         r"\(known: C, boilerplate_copies, "):
+        Hyperparameters.from_mapping({"role": {"c": 1.0}})
+    with pytest.raises(ValueError, match="weighting is a description of a fixed rule"):
+        Hyperparameters.from_mapping({"weighting": "uniform"})
+
+
+def test_library_errors_name_parameters_and_only_the_cli_names_flags(tmp_path, invoke):
+    """A Python caller of train() is told about its parameters; the CLI's line (the hint,
+    printed by cli/boundary.py alone) names the flags, as it always has."""
+    from rolecli import train
+    from rolecli.errors import ModelError, UsageError
+
+    output = tmp_path / "model"
+    output.mkdir()
+    (output / "card.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        train(output=output)
+    assert str(caught.value) == (
+        f"output {output} already holds a model; pass force=True to replace it")
+    assert caught.value.cli_line() == (
+        f"--output {output} already holds a model; pass --force to replace it")
+    result = invoke("train", "--output", output)
+    assert result.exit_code == 2
+    assert one_line(result.stderr) == "rolecli: error: " + caught.value.cli_line()
+    with pytest.raises(UsageError, match=r"^no output directory: pass output$"):
+        train()
+    broken = ModelError("card.json: unreadable")
+    assert str(broken) == "card.json: unreadable"
+    assert broken.cli_line() == (
+        "card.json: unreadable (rebuild it with `rolecli train`, or pass --model DIR)")
+
+
+def test_a_missing_extra_is_one_check_naming_the_extra(monkeypatch):
+    from rolecli.errors import UsageError
+    from rolecli.extras import EXTRAS, Extra, require_extra
+
+    monkeypatch.setitem(EXTRAS, "dask", Extra(("rolecli_no_such_module",), "the optional extra"))
+    with pytest.raises(UsageError) as caught:
+        require_extra("dask", "--engine dask")
+    assert caught.value.message == (
+        "--engine dask needs the optional extra: pip install 'rolecli[dask]'")
+    require_extra("train", "rolecli train")  # installed here: no error

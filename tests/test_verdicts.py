@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rolecli import classify, explain
-from rolecli.classifier import load_scorer
-from rolecli.decision import CONFIDENCE_WORDS
-from rolecli.title import blank
+from rolecli.tasks.classify import load_scorer
+from rolecli.text.title import blank
+from rolecli.verdict.decision import CONFIDENCE_WORDS
 
 VERDICTS = Path(__file__).parent / "data" / "verdicts"
 RESEARCH = VERDICTS / "research-body.txt"

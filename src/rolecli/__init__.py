@@ -13,6 +13,8 @@ __all__ = [
     "explain",
     "load_pipeline",
     "load_scorer",
+    "model_info",
+    "threshold_settings",
     "train",
 ]
 
@@ -20,19 +22,31 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # Lazy so that `import rolecli` stays light: scikit-learn loads only for train/evaluate.
     if name in {"classify", "load_scorer"}:
-        from . import classifier
+        from .tasks import classify
 
-        return getattr(classifier, name)
+        return getattr(classify, name)
     if name == "explain":
-        from .explanation import explain
+        from .tasks.explain import explain
 
         return explain
-    if name in {"train", "load_pipeline"}:
-        from .model import training
+    if name == "train":
+        from .tasks.train import train
 
-        return getattr(training, name)
+        return train
+    if name == "load_pipeline":
+        from .model.directory import load_pipeline
+
+        return load_pipeline
     if name == "evaluate":
-        from .evaluation import evaluate
+        from .tasks.evaluate import evaluate
 
         return evaluate
+    if name == "model_info":
+        from .tasks.model_info import model_info
+
+        return model_info
+    if name == "threshold_settings":
+        from .tasks.fit_thresholds import threshold_settings
+
+        return threshold_settings
     raise AttributeError(f"module 'rolecli' has no attribute {name!r}")

@@ -1,3 +1,3 @@
-from rolecli.launch import main
+from rolecli.cli.launch import main
 
 main()

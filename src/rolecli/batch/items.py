@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import RoleCliError
-from ..evidence import gather
 from ..io.documents import posting_text, read_document
 from ..model.scorer import Scorer
-from ..result import result_of
+from ..verdict.evidence import gather
+from ..verdict.result import result_of
 
 Row = dict[str, Any]
 

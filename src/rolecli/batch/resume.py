@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ..decision import ROLE_NAMES
 from ..errors import UsageError
 from ..escape import json_text, spreadsheet_cell
 from ..io.tables import ID_FIELD, unbounded_fields
 from ..model.scorer import Scorer
+from ..text.roles import ROLE_NAMES
 from .config import BatchConfig
 from .items import Row
 from .sources import file_key, input_named_by

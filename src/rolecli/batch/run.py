@@ -21,8 +21,8 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Protocol
 
-from ..classifier import load_scorer
 from ..errors import ExitCode, Terminated, UsageError
+from ..tasks.classify import load_scorer
 from .config import BatchConfig
 from .engines import engine as find_engine
 from .engines.local import worker_count

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from ..errors import ExitCode, RoleCliError, UsageError
 from ..escape import holds_unicode, json_text, spreadsheet_cell, visible
+from ..extras import require_extra
 from .items import Row
 
 DEFAULT_PRECISION = 4  # decimals of probabilities in table and csv (JSON: every digit)
@@ -259,12 +260,7 @@ class ParquetWriter(RowWriter):
     @staticmethod
     def check() -> None:
         """UsageError now, before any output is opened, when pyarrow is missing."""
-        try:
-            import pyarrow.parquet  # noqa: F401
-        except ImportError:
-            raise UsageError(
-                "writing Parquet needs pyarrow: pip install 'rolecli[parquet]'"
-            ) from None
+        require_extra("parquet", "writing Parquet")
 
     def write(self, rows: Sequence[Row]) -> None:
         self.pending.extend(rows)

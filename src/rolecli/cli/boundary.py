@@ -99,7 +99,7 @@ def exit_code_for(exc: BaseException) -> int:
         write_stderr(error_line(exc.format_message()))
         return int(exc.exit_code)
     if isinstance(exc, RoleCliError):
-        write_stderr(error_line(exc.message))
+        write_stderr(error_line(exc.cli_line()))
         return int(exc.exit_code)
     if isinstance(exc, Terminated):
         write_stderr(TERMINATED)

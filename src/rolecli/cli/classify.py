@@ -28,20 +28,21 @@ def classify_command(
     model: Path = MODEL_OPTION,
 ) -> None:
     """Classify one job description as ML engineer, ML scientist or mixed."""
-    from ..classifier import classify, load_scorer
+    from ..tasks.classify import classify_result, load_scorer
 
     text, name = read_posting(file, "classify")
     scorer = load_scorer(model)
-    result = classify(text, scorer, title)
+    result = classify_result(text, scorer, title)
     explanation = None
     if explain:
-        from ..explanation import explain as explain_posting
+        from ..tasks.explain import explanation_of
 
-        explanation = explain_posting(text, scorer, title)
+        explanation = explanation_of(text, scorer, title)
     if format is Format.json:
-        from ..jsonout import write_json  # not Rich: the JSON path imports only what it uses
+        from ..render.jsonout import write_json  # not Rich: the JSON path imports only what it uses
 
-        write_json(result if explanation is None else {**result, "explanation": explanation})
+        write_json(result.to_json() if explanation is None else
+                   {**result.to_json(), "explanation": explanation.to_json()})
     else:
         from ..render.terminal import classification_panel, console
 
@@ -52,7 +53,7 @@ def classify_command(
             # The panel above gave the verdict, reasons and title check: the rest follows.
             console().print(explanation_view(explanation, text, all_lines=all_lines,
                                              verdict=False))
-    if result["off_topic"]:
+    if result.off_topic:
         from .common import off_topic_exit
 
         off_topic_exit(name, format)

@@ -44,14 +44,15 @@ def data_build_command(
     least --min-postings postings from at least --min-sources sources. Same input, same
     bytes. Train on the result with `rolecli train --data FILE`.
     """
+    from ..extras import require_extra
     from ..io.labelled import build_count_file
-    from ..model.training import require_training_libraries, training_analyzer
+    from ..model.vocabulary import training_analyzer
     from ..render.terminal import console, literal
 
     column, equals, value = (where or "").partition("=")
     if where is not None and not (column and equals):
         raise typer.BadParameter(f"{where!r} is not COLUMN=VALUE", param_hint="--where")
-    require_training_libraries("rolecli data build")
+    require_extra("train", "rolecli data build")
     manifest = build_count_file(
         [(path, default_label) for path in inputs], output, training_analyzer(),
         text_column, label_column, min_postings, min_sources,

@@ -35,9 +35,9 @@ def evaluate_command(
     ),
 ) -> None:
     """Report accuracy, AUC, calibration, mixed and off-topic rates on labelled postings."""
-    from ..evaluation import evaluation
-    from ..jsonout import write_json
+    from ..render.jsonout import write_json
     from ..render.terminal import console, evaluation_view
+    from ..tasks.evaluate import evaluation
     from .common import check_html_target
 
     if html is not None:
@@ -51,8 +51,8 @@ def evaluate_command(
     elif format is Format.text:
         console().print(evaluation_view(report, title=str(data)))
     if html is not None:
-        from ..evaluation import figures
         from ..render.evaluation_html import evaluation_page
+        from ..tasks.evaluate import figures
         from .common import write_page
 
         write_page(html, evaluation_page(report, figures(result), Path(data).name))
@@ -80,15 +80,15 @@ def calibrate_command(
     label_column: str = LABEL_COLUMN,
 ) -> None:
     """Fit the label thresholds (mixed rule, title check, short text) on labelled postings."""
-    from ..jsonout import write_json
+    from ..render.jsonout import write_json
     from ..render.terminal import console, literal
-    from ..thresholds import calibrate, save_calibration
+    from ..tasks.fit_thresholds import save_threshold_settings, threshold_settings
 
-    settings = calibrate(data, model, text_column, label_column)
+    settings = threshold_settings(data, model, text_column, label_column)
     if save is None:
         write_json(settings)
         return
-    save_calibration(settings, save)
+    save_threshold_settings(settings, save)
     console(stderr=True).print(
         literal(f"saved calibration to {save}; run `rolecli train` to build a model that uses it")
     )

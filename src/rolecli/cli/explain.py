@@ -37,19 +37,19 @@ def explain_command(
 ) -> None:
     """Explain a verdict: its reasons, the title check, the lines and words that decided it,
     and the exact arithmetic (term contributions, line sums, closest article bullets)."""
-    from ..classifier import load_scorer
-    from ..explanation import explain
-    from ..jsonout import write_json
+    from ..render.jsonout import write_json
     from ..render.terminal import console
+    from ..tasks.classify import load_scorer
+    from ..tasks.explain import explanation_of
 
     if html is not None:
         check_html_target(html, file, "the posting")  # fail on a bad path before any work
     text, name = read_posting(file, "explain")
-    explanation = explain(text, load_scorer(model), title)
+    explanation = explanation_of(text, load_scorer(model), title)
     if format is None:
         format = Format.text if html is None else None
     if format is Format.json:
-        write_json(explanation)
+        write_json(explanation.to_json())
     elif format is Format.text:
         from ..render.explain_view import explanation_view
 
@@ -59,5 +59,5 @@ def explain_command(
 
         write_page(html, html_report(explanation, text, Path(name).name, top=top,
                                      all_lines=all_lines))
-    if explanation["off_topic"]:
+    if explanation.result.off_topic:
         off_topic_exit(name, format or Format.text)

@@ -188,8 +188,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from ..classifier import load_scorer
         from ..errors import RoleCliError
+        from ..tasks.classify import load_scorer
 
         try:
             model = load_scorer().model_id

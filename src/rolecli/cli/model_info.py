@@ -19,11 +19,11 @@ def model_info_command(
     ),
 ) -> None:
     """Show the model card: training data, sizes, metrics, thresholds, hashes and top terms."""
-    from ..model_info import model_info
+    from ..tasks.model_info import model_info
 
     info = model_info(model, verify)
     if format is Format.json:
-        from ..jsonout import write_json
+        from ..render.jsonout import write_json
 
         write_json(info)
     else:

@@ -53,9 +53,10 @@ def train_command(
     ),
 ) -> None:
     """Train a model (TF-IDF + logistic regression) and write pipeline, scorer and card."""
-    from ..model.training import CALIBRATION_FILE, default_data_files, train
+    from ..model.directory import THRESHOLD_SETTINGS_FILE
     from ..paths import default_train_output, training_data_dir
     from ..render.terminal import console, literal
+    from ..tasks.train import default_data_files, train
 
     files = list(data or [])
     if with_shipped or not files:
@@ -63,7 +64,7 @@ def train_command(
     if no_calibration:
         calibration = None
     elif calibration is None and not data:
-        calibration = training_data_dir() / CALIBRATION_FILE
+        calibration = training_data_dir() / THRESHOLD_SETTINGS_FILE
     target = output or default_train_output()
     if target is None:
         raise UsageError("not in a rolecli checkout: pass --output DIR for the new model "

@@ -9,16 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import counts as count_form
 from ..errors import InputError, UsageError
+from ..text.roles import DATA_LABELS
+from . import counts as count_form
 from .walk import walk_files
 
-# family_only: a posting whose job family is known (its `family` column) but not whether it
-# describes ML work, such as a data-engineering posting that mentions data scientists: it
-# teaches the job-family head only.
-FAMILY_ONLY = "family_only"
-LABELS = ("engineer", "scientist", "mixed", "off_topic", FAMILY_ONLY)
-ROLE_LABELS = ("engineer", "scientist")
 _ALIASES = {"off-topic": "off_topic", "offtopic": "off_topic"}
 TEXT_SUFFIXES = {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
 
@@ -103,13 +98,14 @@ def read_labelled(
 
     if default_label is not None:
         default_label = normalise_label(default_label)
-        if default_label not in LABELS:
-            raise UsageError(f"unknown label {default_label!r}; labels are {', '.join(LABELS)}")
+        if default_label not in DATA_LABELS:
+            raise UsageError(
+                f"unknown label {default_label!r}; labels are {', '.join(DATA_LABELS)}")
     header = columns(path) or ()
     fixed = default_label if default_label and label_column not in header else None
     keep = where if where is not None and where[0] in header else None
     check_columns(path, [text_column] + ([] if fixed else [label_column]),
-                  "--text-column / --label-column")
+                  ("text_column", "label_column"))
     examples: list[Example] = []
     bad: list[BadRow] = []
     try:
@@ -124,7 +120,7 @@ def read_labelled(
                 continue
             raw = fixed or record.get(label_column)
             label = normalise_label(raw) if isinstance(raw, str) else None
-            if label not in LABELS:
+            if label not in DATA_LABELS:
                 bad.append(BadRow(row.id, f"row {number}: unknown label {raw!r}"))
                 continue
             try:
@@ -148,8 +144,8 @@ def _load_folder(path: Path) -> tuple[list[Example], list[BadRow]]:
     examples, bad = [], []
     for label_dir in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
         label = normalise_label(label_dir.name)
-        if label not in LABELS:
-            raise InputError(f"{label_dir}: folder name is not a label ({', '.join(LABELS)})")
+        if label not in DATA_LABELS:
+            raise InputError(f"{label_dir}: folder name is not a label ({', '.join(DATA_LABELS)})")
         # batch's walk: hidden files skipped, symlink loops safe, unlistable folders reported
         for found in walk_files(label_dir):
             relative = label_dir.name + ("" if found.relative == "." else "/" + found.relative)
@@ -190,7 +186,9 @@ def build_count_file(
     import json
 
     if not count_form.is_counts_file(output):
-        raise UsageError(f"--output {output}: a count file's name ends in {count_form.SUFFIX}")
+        raise UsageError(f"output {output}: a count file's name ends in {count_form.SUFFIX}",
+                         cli_message=f"--output {output}: a count file's name ends in "
+                                     f"{count_form.SUFFIX}")
     postings: list[tuple[str, str, str | None, str]] = []
     described = []
     for path, default_label in inputs:

@@ -22,9 +22,9 @@ from typing import IO, Any, NamedTuple
 
 from ..errors import InputError, RoleCliError, UsageError
 from .documents import MAX_INPUT_BYTES, guess_encoding, mostly_utf8, open_regular
+from .parquet import parquet_file, parquet_records
 
 TABLE_SUFFIXES = frozenset({".csv", ".jsonl", ".parquet"})
-PARQUET_BATCH_ROWS = 512
 _SNIFF_BYTES = 1 << 20
 # A record holds a posting (at most MAX_INPUT_BYTES, as a file) with its escapes (JSON's
 # \u00e9 is six characters for two bytes) and the other cells: past this it is no posting.
@@ -71,18 +71,21 @@ def check_table(
     jsonl = path.suffix.lower() in (".jsonl", ".ndjson")
     wanted = [] if jsonl and text_column == TEXT_FIELD else [text_column]
     check_columns(path, wanted + [c for c in (id_column, title_column) if c],
-                  "--text-column / --id-column / --title-column")
+                  ("text_column", "id_column", "title_column"))
 
 
-def check_columns(path: Path, wanted: list[str], options: str) -> None:
-    """UsageError naming the first of `wanted` the table's header (or first record) lacks."""
+def check_columns(path: Path, wanted: list[str], parameters: tuple[str, ...]) -> None:
+    """UsageError naming the first of `wanted` the table's header (or first record) lacks,
+    and the `parameters` that name columns (on the CLI, their flags)."""
     found = columns(path)
     if found is None:  # an empty table has no columns to check, and no rows
         return
     missing = [c for c in wanted if c not in found]
     if missing:
-        raise UsageError(f"{path}: no column {missing[0]!r} (use {options}); found "
-                         f"{listed(sorted(map(str, found)))}")
+        flags = ["--" + name.replace("_", "-") for name in parameters]
+        said = [f"{path}: no column {missing[0]!r} (use {' / '.join(names)}); found "
+                f"{listed(sorted(map(str, found)))}" for names in (parameters, flags)]
+        raise UsageError(said[0], cli_message=said[1])
 
 
 def listed(names: list[str]) -> str:
@@ -142,7 +145,7 @@ def records(path: Path, columns: list[str] | None = None) -> Iterator[Record]:
     """
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return _parquet_records(path, columns or [])
+        return parquet_records(path, columns or [], MAX_RECORD_CHARS)
     if suffix in (".jsonl", ".ndjson"):
         return _jsonl_records(path)
     return _csv_records(path)
@@ -221,7 +224,7 @@ def columns(path: Path) -> set[str] | None:
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
-            return set(_parquet_file(path).schema_arrow.names)
+            return set(parquet_file(path).schema_arrow.names)
         if suffix in (".jsonl", ".ndjson"):
             # A first line that is not an object is that row's error, not a missing column.
             for _, record in _jsonl_records(path):
@@ -267,7 +270,7 @@ def count_rows(path: Path) -> int | None:
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
-            return int(_parquet_file(path).metadata.num_rows)
+            return int(parquet_file(path).metadata.num_rows)
         with _open_text(path) as handle:
             if suffix in (".jsonl", ".ndjson"):
                 return _non_blank_lines(iter(lambda: handle.read(_SNIFF_BYTES), ""))
@@ -441,177 +444,24 @@ def _json_kind(value: Any) -> str:
     return "array" if isinstance(value, list) else "string"
 
 
-def _parquet_file(path: Path) -> Any:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise UsageError(
-            f"{path}: reading Parquet needs pyarrow: pip install 'rolecli[parquet]'"
-        ) from None
-    try:
-        return pq.ParquetFile(path)
-    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        raise InputError(f"{path}: unreadable Parquet file ({exc})") from None
 
 
-def _parquet_records(path: Path, columns: list[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Rows a row group at a time; a row group with a page that unpacks to more than
-    MAX_RECORD_CHARS (a compressed file can hold a huge value in a few KB) is never
-    decoded: each of its rows is an error row, and the other row groups are read."""
-    parquet = _parquet_file(path)
-    # Only the columns the table has (a row's id and title fields are asked for by default).
-    columns = [c for c in dict.fromkeys(columns) if c in parquet.schema_arrow.names]
-    number = 0
-    for group in range(parquet.metadata.num_row_groups):
-        rows = parquet.metadata.row_group(group).num_rows
-        largest = largest_parquet_page(path, parquet.metadata.row_group(group), columns)
-        if largest > MAX_RECORD_CHARS:
-            for _ in range(rows):
-                number += 1
-                yield number, (f"row {number}: in a Parquet page that unpacks to "
-                               f"{largest / (1024 * 1024):.0f} MiB (the limit is "
-                               f"{_MIB_OF_RECORD} MiB), not read")
-            continue
-        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, row_groups=[group],
-                                          columns=columns):
-            for record in batch.to_pylist():
-                number += 1
-                yield number, record
 
 
-_PAGE_HEADER_BYTES = 1 << 16  # a page header (with its statistics) is far smaller
 
 
-def largest_parquet_page(path: Path, group: Any, columns: list[str]) -> int:
-    """The largest unpacked size of a page of these columns in a row group, read from the
-    page headers alone (the Thrift compact encoding of Parquet's PageHeader); a header that
-    cannot be read counts as too large."""
-    largest = 0
-    with open_regular(path) as handle:
-        for index in range(group.num_columns):
-            chunk = group.column(index)
-            if columns and chunk.path_in_schema not in columns:
-                continue
-            try:
-                for unpacked, _, _ in parquet_pages(handle, chunk):
-                    largest = max(largest, unpacked)
-                    if largest > MAX_RECORD_CHARS:
-                        return largest
-            except (IndexError, ValueError):
-                return MAX_RECORD_CHARS + 1
-    return largest
 
 
-def parquet_pages(handle: IO[bytes], chunk: Any) -> Iterator[tuple[int, int, int]]:
-    """(unpacked size, packed size, header length) of each page of a column chunk."""
-    start = chunk.data_page_offset
-    if chunk.has_dictionary_page and chunk.dictionary_page_offset:
-        start = min(start, chunk.dictionary_page_offset)
-    offset, end = start, start + chunk.total_compressed_size
-    while offset < end:
-        handle.seek(offset)
-        unpacked, packed, length = _page_header(handle.read(_PAGE_HEADER_BYTES))
-        if unpacked < 0 or packed < 0:
-            raise ValueError("a page of negative size")
-        yield unpacked, packed, length
-        offset += length + packed
 
 
-def _page_header(data: bytes) -> tuple[int, int, int]:
-    """(uncompressed_page_size, compressed_page_size, header length) of a PageHeader."""
-    fields: dict[int, int] = {}
-    position, field = 0, 0
-    while True:
-        byte = data[position]
-        position += 1
-        kind = byte & 0x0F
-        if kind == 0:  # the struct's end
-            break
-        delta = byte >> 4
-        if delta:
-            field += delta
-        else:
-            raw, position = _varint(data, position)
-            field = _unzigzag(raw)
-        if kind == 5 and field in (2, 3):  # i32 sizes
-            raw, position = _varint(data, position)
-            fields[field] = _unzigzag(raw)
-        else:
-            position = _skip(data, position, kind)
-    if 2 not in fields or 3 not in fields:
-        raise ValueError("a page header without its sizes")
-    return fields[2], fields[3], position
 
 
-def _varint(data: bytes, position: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[position]
-        position += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, position
-        shift += 7
-        if shift > 63:
-            raise ValueError("a varint past 64 bits")
 
 
-def _fits(data: bytes, position: int, size: int) -> None:
-    """Each element takes a byte at least: a count past the bytes left is a forged one."""
-    if size > len(data) - position:
-        raise ValueError("a Thrift collection larger than its bytes")
 
 
-def _unzigzag(value: int) -> int:
-    return (value >> 1) ^ -(value & 1)
 
 
-def _skip(data: bytes, position: int, kind: int, depth: int = 0) -> int:
-    """Past one Thrift compact value of this type."""
-    if depth > 32:
-        raise ValueError("Thrift values nested too deeply")
-    if kind in (1, 2):  # booleans: in the field header
-        return position
-    if kind == 3:
-        return position + 1
-    if kind in (4, 5, 6):
-        return _varint(data, position)[1]
-    if kind == 7:
-        return position + 8
-    if kind == 8:
-        size, position = _varint(data, position)
-        return position + size
-    if kind in (9, 10):  # list, set (a boolean in one takes a byte)
-        header = data[position]
-        position += 1
-        size, element = header >> 4, header & 0x0F
-        if size == 15:
-            size, position = _varint(data, position)
-        _fits(data, position, size)
-        for _ in range(size):
-            position = _skip(data, position, 3 if element in (1, 2) else element, depth + 1)
-        return position
-    if kind == 11:  # map
-        size, position = _varint(data, position)
-        if size:
-            types = data[position]
-            position += 1
-            _fits(data, position, size)
-            key, value = (3 if t in (1, 2) else t for t in (types >> 4, types & 0x0F))
-            for _ in range(size):
-                position = _skip(data, position, key, depth + 1)
-                position = _skip(data, position, value, depth + 1)
-        return position
-    if kind == 12:  # struct
-        while True:
-            byte = data[position]
-            position += 1
-            if byte & 0x0F == 0:
-                return position
-            if not byte >> 4:
-                position = _varint(data, position)[1]
-            position = _skip(data, position, byte & 0x0F, depth + 1)
-    raise ValueError(f"unknown Thrift type {kind}")
 
 
 def _open_text(path: Path, newline: str = "") -> Any:

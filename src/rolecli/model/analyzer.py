@@ -25,31 +25,6 @@ _BREAK = r"[.!;:](?=[ \t\n\r\x0b\x0c])|[\n\r\x0b\x0c]"
 # lists tilt verdicts, docs/quality.md). scikit-learn's vectorizer takes it as it is.
 BOUNDED_TOKEN_PATTERN = TOKEN_PATTERN + "|" + _BREAK
 
-# Words that name the role rather than describe the work: training weighs the terms that
-# hold them down (model/training.py, "role_words"), so the work described decides.
-ROLE_WORDS = frozenset(
-    {"engineer", "engineers", "engineering", "scientist", "scientists"}
-)
-
-# Words that name machine-learning or data-science work. An ML job description almost
-# always uses one (99% of 2,258 real ones); an ad for another job rarely does, so the topic
-# model needs less evidence to set aside a text without any. The acronyms only in capitals:
-# "ml" is also a millilitre.
-ML_WORK = re.compile(
-    r"(?i:\b(?:machine[- ]learning|data[- ]scien(?:ce|tists?)|artificial intelligence"
-    r"|deep[- ]learning|neural net(?:work)?s?|natural language processing|computer vision"
-    r"|predictive (?:model(?:l?ing|s)?|analytics)|statistical model(?:l?ing|s)?"
-    r"|forecasting models?|causal inference"
-    r"|large language models?|generative ai|reinforcement learning|tensorflow|pytorch"
-    r"|keras|scikit-learn|sklearn|mlops|chatgpt|gpt-?\d*)\b)"
-    r"|\b(?:AI|ML|NLP|LLMs?|GenAI)\b"
-)
-
-
-def names_ml_work(text: str) -> bool:
-    return ML_WORK.search(text) is not None
-
-
 @dataclass(frozen=True)
 class Analyzer:
     token_pattern: str = TOKEN_PATTERN
@@ -247,47 +222,3 @@ def _offset_map(text: str) -> list[int]:
         offsets.extend([i] * len(char.lower()))
     offsets.append(len(text))
     return offsets
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[^\sa-z])")
-
-
-# A list number or letter ("1.", "a.", "iv.") is the start of its line, not a sentence.
-_ENUMERATOR = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]")
-
-
-def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Spans of the lines and sentences of a posting (bullets are lines), blank ones skipped.
-
-    Every token of the text lies inside one span: the gaps between them are whitespace.
-    """
-    for line in _LINE.finditer(text):
-        body = line.group()
-        if "." in body or "!" in body or "?" in body or ";" in body:
-            yield from _sentences(body, line.start())
-            continue
-        stripped = body.strip()
-        if stripped:  # one sentence: the whole line
-            start = line.start() + len(body) - len(body.lstrip())
-            yield start, start + len(stripped)
-
-
-_LINE = re.compile(r"[^\n\r]+")
-
-
-def _sentences(body: str, offset: int) -> Iterator[tuple[int, int]]:
-    begin = 0
-    for split in _SENTENCE_END.finditer(body):
-        if _ENUMERATOR.fullmatch(body[begin : split.start()].strip()):
-            continue
-        yield from _stripped(body, offset, begin, split.start())
-        begin = split.end()
-    yield from _stripped(body, offset, begin, len(body))
-
-
-def _stripped(body: str, offset: int, start: int, end: int) -> Iterator[tuple[int, int]]:
-    piece = body[start:end]
-    stripped = piece.strip()
-    if stripped:
-        lead = len(piece) - len(piece.lstrip())
-        yield offset + start + lead, offset + start + lead + len(stripped)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from ..decision import ROLE_NAMES
+from ..text.roles import ROLE_NAMES
 from .html import page_head
 
 LABEL_NAMES = {**ROLE_NAMES, "mixed": "mixed", "off_topic": "off-topic"}

@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..decision import ROLE_NAMES
 from ..escape import blanked
-from ..sections import BOILERPLATE, KIND_NAMES
+from ..text.roles import ROLE_NAMES
+from ..text.sections import BOILERPLATE, KIND_NAMES
 from .terminal import GRADE_STYLES, LABEL_STYLES, bar, label_text, literal
+
+if TYPE_CHECKING:
+    from ..tasks.explain import Explanation, ListedLine
 
 TOP_TERMS = 10
 # Shading cut-offs as fractions of the posting's strongest per-character weight: the
@@ -68,16 +71,16 @@ class Piece:
     end: int
     weight: float  # summed per-occurrence share of the covering terms, in logit units
     level: int  # 0 (no evidence), else 1 to len(LEVEL_NAMES)
-    terms: tuple[int, ...]  # indices into explanation["terms"]
+    terms: tuple[int, ...]  # indices into explanation.terms
 
 
-def highlight_pieces(explanation: dict[str, Any], length: int) -> list[Piece]:
+def highlight_pieces(explanation: Explanation, length: int) -> list[Piece]:
     """Split [0, length) at every term-occurrence boundary and weigh each piece.
 
     A term's contribution is shared equally among its occurrences (as the line sums
     do), and a piece weighs the shares of every occurrence covering it, n-grams included.
     """
-    terms = explanation["terms"]
+    terms = explanation.terms
     shares = [t["contribution"] / max(1, t["occurrences"]) for t in terms]
     events: dict[int, list[tuple[int, int]]] = {0: [], length: []}
     for index, term in enumerate(terms):
@@ -118,36 +121,36 @@ def strength_marks(value: float, strongest: float) -> str:
     return STRENGTH_MARKS[direction(value)] * level if level else ""
 
 
-def logit_statement(explanation: dict[str, Any]) -> str:
+def logit_statement(explanation: Explanation) -> str:
     """The arithmetic from term contributions to the probability, with this posting's numbers."""
-    engineer = math.fsum(t["contribution"] for t in explanation["terms"] if t["contribution"] < 0)
-    scientist = math.fsum(t["contribution"] for t in explanation["terms"] if t["contribution"] > 0)
-    logit = explanation["logit"]
-    p = explanation["probabilities"]["scientist"]
+    engineer = math.fsum(t["contribution"] for t in explanation.terms if t["contribution"] < 0)
+    scientist = math.fsum(t["contribution"] for t in explanation.terms if t["contribution"] > 0)
+    logit = explanation.logit
+    p = explanation.result.probabilities()["scientist"]
     return (
-        f"logit = intercept {signed(explanation['intercept'])} "
+        f"logit = intercept {signed(explanation.intercept)} "
         f"+ engineer terms {signed(engineer)} + scientist terms {signed(scientist)} "
         f"= {signed(logit)}; P(scientist) = 1/(1+e^({signed(-logit)})) = {p:.3f}, "
         f"P(engineer) = {1 - p:.3f}"
     )
 
 
-def shows_every_line(explanation: dict[str, Any], all_lines: bool) -> bool:
-    return all_lines or len(explanation["sentences"]) <= SHORT_POSTING_LINES
+def shows_every_line(explanation: Explanation, all_lines: bool) -> bool:
+    return all_lines or len(explanation.sentences) <= SHORT_POSTING_LINES
 
 
-def shown_lines(explanation: dict[str, Any], all_lines: bool) -> list[dict[str, Any]]:
+def shown_lines(explanation: Explanation, all_lines: bool) -> list[ListedLine]:
     """The lines a view lists: every listed line, or only the decisive ones."""
     if shows_every_line(explanation, all_lines):
-        return list(explanation["sentences"])
-    return [s for s in explanation["sentences"] if s["decisive"]]
+        return list(explanation.sentences)
+    return [s for s in explanation.sentences if s["decisive"]]
 
 
-def section_summary(explanation: dict[str, Any]) -> list[tuple[str, int, bool]]:
+def section_summary(explanation: Explanation) -> list[tuple[str, int, bool]]:
     """(section name, lines, boilerplate) in the order the sections first appear."""
     counts: Counter[str] = Counter()
     order: list[str] = []
-    for sentence in explanation["sentences"]:
+    for sentence in explanation.sentences:
         kind = sentence["section"]
         if kind not in counts:
             order.append(kind)
@@ -156,13 +159,13 @@ def section_summary(explanation: dict[str, Any]) -> list[tuple[str, int, bool]]:
 
 
 def explanation_view(
-    explanation: dict[str, Any], text: str, top: int = TOP_TERMS, all_lines: bool = False,
+    explanation: Explanation, text: str, top: int = TOP_TERMS, all_lines: bool = False,
     verdict: bool = True,
 ) -> RenderableType:
     """Verdict, reasons, title check, sections and decisive lines; then the arithmetic.
     `verdict=False` leaves out the first four, for a view under classify's panel (which
     shows them)."""
-    model = explanation["model"]
+    model = explanation.result.model
     return Group(
         *((_verdict(explanation), Text("")) if verdict else ()),
         _sections(explanation),
@@ -170,39 +173,39 @@ def explanation_view(
         Text(""),
         Text("The exact arithmetic", style="bold underline"),
         Text(logit_statement(explanation)),
-        Text(explanation["how"], style="dim"),
+        Text(explanation.how, style="dim"),
         _terms_table(explanation, top),
         _article(explanation),
         literal(f"model {model['id']} (scorer sha256 {model['sha256'][:12]})", style="dim"),
     )
 
 
-def _verdict(explanation: dict[str, Any]) -> Table:
-    p = explanation["probabilities"]
+def _verdict(explanation: Explanation) -> Table:
+    p = explanation.result.probabilities()
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
-    verdict = label_text(explanation["label"])
-    if not explanation["off_topic"]:  # role odds and confidence mean nothing off-topic
+    verdict = label_text(explanation.result.label)
+    if not explanation.result.off_topic:  # role odds and confidence mean nothing off-topic
         verdict.append(f"   P(engineer) {p['engineer']:.3f} · P(scientist) {p['scientist']:.3f}",
                        style="not bold default")
     grid.add_row("verdict", verdict)
-    if not explanation["off_topic"]:
-        grid.add_row("confidence", Text(explanation["confidence_text"]))
-    for number, reason in enumerate(explanation["reasons"]):
+    if not explanation.result.off_topic:
+        grid.add_row("confidence", Text(explanation.words.confidence_text))
+    for number, reason in enumerate(explanation.words.reasons):
         grid.add_row("why" if number == 0 else "", literal("• " + reason))
-    check = explanation["title_check"]
+    check = explanation.words.title_check
     if check:
-        grid.add_row("title", literal(check,
-                                      style=GRADE_STYLES.get(explanation["title"]["grade"], "")))
+        grade = explanation.result.title.grade or ""
+        grid.add_row("title", literal(check, style=GRADE_STYLES.get(grade, "")))
     else:
         grid.add_row("title", Text("none given or found (give one with --title)", style="dim"))
-    if explanation["what_if"] and not explanation["off_topic"]:
-        grid.add_row("what if", literal(explanation["what_if"]["sentence"]))
+    if explanation.what_if is not None and not explanation.result.off_topic:
+        grid.add_row("what if", literal(explanation.what_if.sentence))
     return grid
 
 
-def _sections(explanation: dict[str, Any]) -> Text:
+def _sections(explanation: Explanation) -> Text:
     line = Text()
     line.append("sections: ", style="bold")
     parts = section_summary(explanation)
@@ -223,11 +226,11 @@ VIEW_CHARS = 20_000
 VIEW_LINES = 300
 
 
-def _lines_table(explanation: dict[str, Any], text: str, all_lines: bool) -> Table:
-    sentences = explanation["sentences"]
+def _lines_table(explanation: Explanation, text: str, all_lines: bool) -> Table:
+    sentences = explanation.sentences
     lines = shown_lines(explanation, all_lines)
     every = shows_every_line(explanation, all_lines)
-    total = len(sentences) + explanation["unlisted_lines"]["count"]
+    total = len(sentences) + explanation.unlisted_lines["count"]
     if every:
         title = f"every line ({len(lines)})"
     else:
@@ -257,14 +260,14 @@ def _lines_table(explanation: dict[str, Any], text: str, all_lines: bool) -> Tab
             SECTION_LABELS[sentence["section"]] if not sentence["heading"] else "heading",
             _shaded(sentence, pieces, starts, shown),
         )
-    hidden = len(lines) - VIEW_LINES + (explanation["unlisted_lines"]["count"] if every else 0)
+    hidden = len(lines) - VIEW_LINES + (explanation.unlisted_lines["count"] if every else 0)
     if hidden > 0:
         table.add_row("", "", "", "", _more(hidden, "lines"))
     return table
 
 
 def _shaded(
-    sentence: dict[str, Any], pieces: list[Piece], starts: list[int], shown: int
+    sentence: ListedLine, pieces: list[Piece], starts: list[int], shown: int
 ) -> Text:
     """One line with its words shaded by direction and strength (inside the shaded window)."""
     start, end = sentence["start"], sentence["end"]
@@ -288,12 +291,12 @@ def _more(hidden: int, what: str) -> Text:
     return Text(note, style="dim")
 
 
-def _terms_table(explanation: dict[str, Any], top: int) -> Table:
+def _terms_table(explanation: Explanation, top: int) -> Table:
     sides = {
-        role: [t for t in explanation["terms"] if direction(t["contribution"]) == role][:top]
+        role: [t for t in explanation.terms if direction(t["contribution"]) == role][:top]
         for role in ("engineer", "scientist")
     }
-    strongest = max((abs(t["contribution"]) for t in explanation["terms"]), default=0.0) or 1.0
+    strongest = max((abs(t["contribution"]) for t in explanation.terms), default=0.0) or 1.0
     table = Table(title=f"top {top} terms each way (logit contribution, occurrences)")
     for role in ("engineer", "scientist"):
         colour = LABEL_STYLES[role].split()[-1]
@@ -316,9 +319,9 @@ def _terms_table(explanation: dict[str, Any], top: int) -> Table:
     return table
 
 
-def _article(explanation: dict[str, Any]) -> Group:
+def _article(explanation: Explanation) -> Group:
     lines: list[RenderableType] = [Text("closest article responsibilities", style="bold")]
-    for bullet in explanation["closest_article"]:
+    for bullet in explanation.closest_article:
         line = Text("  • ")
         line.append(f"[{bullet['label']}] ", style=LABEL_STYLES.get(bullet["label"], ""))
         line.append(bullet["text"])
@@ -335,33 +338,33 @@ LINE_WORDS = 3
 PULL_WORDS = ("slightly", "", "strongly")
 
 
-def decided_lines(explanation: dict[str, Any]) -> list[dict[str, Any]]:
+def decided_lines(explanation: Explanation) -> list[ListedLine]:
     """The few lines that decided the verdict, in posting order: a decisive title line, then
     the decisive lines that pull hardest, and every line `what_if` says would have to go."""
-    decisive = [s for s in explanation["sentences"] if s["decisive"]]
+    decisive = [s for s in explanation.sentences if s["decisive"]]
     titles = [s for s in decisive if s["section"] == "title"]
     pulls = sorted((s for s in decisive if s["section"] != "title"),
                    key=lambda s: -abs(s["contribution"]))
     chosen = (titles + pulls)[:DECIDED_LINES]
     for span in what_if_spans(explanation):
-        chosen += [s for s in explanation["sentences"] if _overlaps(s, span) and s not in chosen]
+        chosen += [s for s in explanation.sentences if _overlaps(s, span) and s not in chosen]
     return sorted(chosen, key=lambda s: s["start"])
 
 
-def what_if_spans(explanation: dict[str, Any]) -> list[tuple[int, int]]:
+def what_if_spans(explanation: Explanation) -> list[tuple[int, int]]:
     """(start, end) of the lines whose removal `what_if` says changes the verdict (none when
     the result has no what_if, or nothing short of rewriting changes it)."""
-    what_if = explanation.get("what_if")
-    if not isinstance(what_if, dict) or not what_if.get("changed"):
+    what_if = explanation.what_if
+    if what_if is None or not what_if.changed:
         return []
-    return [(line["start"], line["end"]) for line in what_if.get("lines") or []]
+    return [(start, end) for start, end in what_if.lines]
 
 
-def decided_summary(explanation: dict[str, Any], shown: int) -> str:
+def decided_summary(explanation: Explanation, shown: int) -> str:
     """How many lines decide it, each way (the lines the reasons count), and how many of
     them are shown: "9 lines decide it: 5 toward ML engineer, 4 toward ML scientist. The
     4 that pull hardest:"."""
-    decisive = [s for s in explanation["sentences"]
+    decisive = [s for s in explanation.sentences
                 if s["decisive"] and s["section"] != "title" and s["contribution"]]
     if not decisive:
         return ""
@@ -376,22 +379,22 @@ def decided_summary(explanation: dict[str, Any], shown: int) -> str:
     return said
 
 
-def in_what_if(sentence: dict[str, Any], spans: list[tuple[int, int]]) -> bool:
+def in_what_if(sentence: ListedLine, spans: list[tuple[int, int]]) -> bool:
     return any(_overlaps(sentence, span) for span in spans)
 
 
-def _overlaps(sentence: dict[str, Any], span: tuple[int, int]) -> bool:
+def _overlaps(sentence: ListedLine, span: tuple[int, int]) -> bool:
     return sentence["start"] < span[1] and span[0] < sentence["end"]
 
 
-def line_pull(explanation: dict[str, Any], sentence: dict[str, Any]) -> str:
+def line_pull(explanation: Explanation, sentence: ListedLine) -> str:
     """A line's reason in plain words: which way it pulls, how hard, and its strongest words."""
     if sentence["section"] == "title":
         return "The job title: read by its own rule (see the title check)"
     value = sentence["contribution"]
     if not value:
         return "No weighed words: it adds nothing either way"
-    strongest = max(abs(s["contribution"]) for s in explanation["sentences"])
+    strongest = max(abs(s["contribution"]) for s in explanation.sentences)
     how = PULL_WORDS[max(1, _level(abs(value), strongest)) - 1]
     words = line_words(explanation, sentence)
     said = ", ".join(f"“{word}”" for word in words)
@@ -399,15 +402,15 @@ def line_pull(explanation: dict[str, Any], sentence: dict[str, Any]) -> str:
     return f"Pulls {how} toward {role}".replace("  ", " ") + (f": {said}" if said else "")
 
 
-def line_words(explanation: dict[str, Any], sentence: dict[str, Any]) -> list[str]:
+def line_words(explanation: Explanation, sentence: ListedLine) -> list[str]:
     """The terms inside a line that pull its way hardest (their share of each occurrence)."""
     start, end, sign = sentence["start"], sentence["end"], sentence["contribution"] > 0
-    weights: Counter[str] = Counter()
-    for term in explanation["terms"]:
+    weights: defaultdict[str, float] = defaultdict(float)
+    for term in explanation.terms:
         if (term["contribution"] > 0) != sign or not term["contribution"]:
             continue
         inside = sum(start <= a and b <= end for a, b in term["spans"])
         if inside:
             share = abs(term["contribution"]) / max(1, term["occurrences"])
             weights[term["term"]] += share * inside
-    return [word for word, _ in weights.most_common(LINE_WORDS)]
+    return sorted(weights, key=weights.__getitem__, reverse=True)[:LINE_WORDS]

@@ -10,10 +10,10 @@ import math
 import re
 from html import escape
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ..decision import ROLE_NAMES
-from ..sections import BOILERPLATE
+from ..text.roles import ROLE_NAMES
+from ..text.sections import BOILERPLATE
 from .explain_view import (
     DECISIVE_MARK,
     LEVEL_NAMES,
@@ -34,6 +34,9 @@ from .explain_view import (
     what_if_spans,
 )
 
+if TYPE_CHECKING:
+    from ..tasks.explain import Explanation
+
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _CLASS = {"engineer": "e", "scientist": "s"}
 _HEADINGS = {**ROLE_NAMES, "mixed": "Mixed role"}
@@ -46,7 +49,7 @@ CSS = files("rolecli.render").joinpath("report.css").read_text(encoding="utf-8")
 
 
 def html_report(
-    explanation: dict[str, Any], text: str, title: str, top: int = TOP_TERMS,
+    explanation: Explanation, text: str, title: str, top: int = TOP_TERMS,
     all_lines: bool = False,
 ) -> str:
     """The complete page; the same explanation and text always give the same bytes.
@@ -54,7 +57,7 @@ def html_report(
     Its size is bounded: the shaded posting holds at most the explanation's listed
     characters, and the line table its decisive lines (every listed line with all_lines).
     """
-    label = explanation["label"]
+    label = explanation.result.label
     verdict = verdict_heading(label)
     return "\n".join([
         *page_head(f"{verdict}: {title} (rolecli)", CSS),
@@ -87,7 +90,7 @@ def page_head(title: str, css: str) -> list[str]:
 
 
 def report_sections(
-    explanation: dict[str, Any], text: str, title: str, top: int = TOP_TERMS,
+    explanation: Explanation, text: str, title: str, top: int = TOP_TERMS,
     all_lines: bool = False, interactive: bool = False,
 ) -> list[str]:
     """The report's cards and footer, for `html_report` and for a page that brings its own
@@ -97,14 +100,14 @@ def report_sections(
     each with its reason; then the shaded posting; then one fold, closed, with how the
     score is computed (probabilities, arithmetic, terms, every line, the article).
     `interactive`: each decided line gets a (hidden) button a page script can show."""
-    verdict = verdict_heading(explanation["label"])
+    verdict = verdict_heading(explanation.result.label)
     sections = [
         _hero(explanation, title, verdict),
         _decided(explanation, interactive),
         _posting(explanation, text, open_=shows_every_line(explanation, all_lines)),
         _how(explanation, top, all_lines),
     ]
-    model = explanation["model"]
+    model = explanation.result.model
     return [
         *sections,
         f"<footer>rolecli explanation · model {_e(model['id'])} · "
@@ -133,27 +136,25 @@ def _pct(fraction: float) -> str:
     return f"{max(0.0, min(1.0, fraction)) * 100:.1f}%"
 
 
-def _hero(explanation: dict[str, Any], title: str, verdict: str) -> str:
-    reasons = "".join(f"<li>{_e(display_text(r))}</li>" for r in explanation["reasons"])
+def _hero(explanation: Explanation, title: str, verdict: str) -> str:
+    reasons = "".join(f"<li>{_e(display_text(r))}</li>" for r in explanation.words.reasons)
     return (
         '<header class="card hero">'
         f'<p class="eyebrow">What rolecli reads · {_e(title)}</p>'
         f"<h1>{_e(verdict)}</h1>"
-        f'<p class="confidence">{_e(display_text(explanation["confidence_text"]))}</p>'
+        f'<p class="confidence">{_e(display_text(explanation.words.confidence_text))}</p>'
         f'<ul class="reasons">{reasons}</ul>'
         f"{_title_check(explanation)}"
         "</header>"
     )
 
 
-def _title_check(explanation: dict[str, Any]) -> str:
-    check = explanation["title_check"]
+def _title_check(explanation: Explanation) -> str:
+    check = explanation.words.title_check
     if not check:
         return ('<p class="check none"><b>Title check.</b> No title given or found in the '
                 "posting.</p>")
-    title = explanation["title"]
-    # `grade` (agrees, leans, contradicts) where the result has one, else `agrees`.
-    grade = title.get("grade") or {True: "agrees", False: "contradicts"}.get(title["agrees"])
+    grade = explanation.result.title.grade  # agrees, leans or contradicts
     tag = {"agrees": "matches", "leans": "partly matches", "contradicts": "does not match"}.get(
         grade or "", "")
     # The tag says in words what the warning colour shows.
@@ -164,14 +165,14 @@ def _title_check(explanation: dict[str, Any]) -> str:
     )
 
 
-def _decided(explanation: dict[str, Any], interactive: bool) -> str:
+def _decided(explanation: Explanation, interactive: bool) -> str:
     lines = decided_lines(explanation)
     spans = what_if_spans(explanation)
-    what_if = explanation.get("what_if") if spans else None
+    what_if = explanation.what_if if spans else None
     sentence = (
         f'<p class="what-if"><b>What would change it.</b> '
-        f'{_e(display_text(str(what_if["sentence"])))}</p>'
-        if isinstance(what_if, dict) and what_if.get("sentence") else ""
+        f'{_e(display_text(what_if.sentence))}</p>'
+        if what_if is not None and what_if.sentence else ""
     )
     summary = decided_summary(explanation, sum(
         1 for line in lines if line["decisive"] and line["section"] != "title"))
@@ -200,7 +201,7 @@ def _decided(explanation: dict[str, Any], interactive: bool) -> str:
             f"{_e(line_pull(explanation, line))}</p>{would_go}{button}</li>"
         )
     none = ("The text as a whole does not read as a machine-learning job, so no line "
-            "decides between the two roles." if explanation["off_topic"] else
+            "decides between the two roles." if explanation.result.off_topic else
             "No line carries evidence either way.")
     body = (f'<ol class="decided">{"".join(items)}</ol>' if items else
             f'<p class="none">{none}</p>')
@@ -214,11 +215,11 @@ def _decided(explanation: dict[str, Any], interactive: bool) -> str:
     )
 
 
-def _strongest_line(explanation: dict[str, Any]) -> float:
-    return max((abs(s["contribution"]) for s in explanation["sentences"]), default=0.0) or 1.0
+def _strongest_line(explanation: Explanation) -> float:
+    return max((abs(s["contribution"]) for s in explanation.sentences), default=0.0) or 1.0
 
 
-def _how(explanation: dict[str, Any], top: int, all_lines: bool) -> str:
+def _how(explanation: Explanation, top: int, all_lines: bool) -> str:
     """One fold, closed: everything behind the verdict, for whoever wants the maths."""
     return (
         '<details class="card how"><summary><h2>How the score is computed</h2></summary>'
@@ -234,8 +235,8 @@ def _how(explanation: dict[str, Any], top: int, all_lines: bool) -> str:
     )
 
 
-def _probabilities(explanation: dict[str, Any]) -> str:
-    p = explanation["probabilities"]
+def _probabilities(explanation: Explanation) -> str:
+    p = explanation.result.probabilities()
     rows = "".join(
         f'<span>P({role})</span><div class="track"><div class="fill {_CLASS[role]}" '
         f'style="width:{_pct(p[role])}"></div></div><span class="num">{p[role]:.3f}</span>'
@@ -248,7 +249,7 @@ def _probabilities(explanation: dict[str, Any]) -> str:
     return (
         '<section class="sub"><h3>Probabilities</h3>'
         f'<div class="probs">{rows}</div>'
-        f'<p class="note">Confidence {explanation["confidence"]:.3f}.</p>'
+        f'<p class="note">Confidence {explanation.result.confidence:.3f}.</p>'
         f'<p class="parts"><span class="lead">Sections</span>{parts}</p>'
         '<p class="note">Greyed sections (about the company, benefits, equal opportunity, '
         "how to apply, job details) are boilerplate: never a reason.</p>"
@@ -256,17 +257,17 @@ def _probabilities(explanation: dict[str, Any]) -> str:
     )
 
 
-def _arithmetic(explanation: dict[str, Any]) -> str:
-    terms = explanation["terms"]
+def _arithmetic(explanation: Explanation) -> str:
+    terms = explanation.terms
     engineer = math.fsum(t["contribution"] for t in terms if t["contribution"] < 0)
     scientist = math.fsum(t["contribution"] for t in terms if t["contribution"] > 0)
     pull = -engineer + scientist
     share = -engineer / pull if pull else 0.5
-    logit, p = explanation["logit"], explanation["probabilities"]["scientist"]
+    logit, p = explanation.logit, explanation.result.probabilities()["scientist"]
     stats = "".join(
         f'<div class="stat {cls}"><b>{value}</b><span>{name}</span></div>'
         for cls, value, name in (
-            ("", _num(explanation["intercept"]), "intercept"),
+            ("", _num(explanation.intercept), "intercept"),
             ("e", _num(engineer), f"{sum(t['contribution'] < 0 for t in terms)} engineer terms"),
             ("s", _num(scientist), f"{sum(t['contribution'] > 0 for t in terms)} scientist terms"),
             ("", _num(logit), "logit (the sum)"),
@@ -281,14 +282,14 @@ def _arithmetic(explanation: dict[str, Any]) -> str:
         "<span>pull toward ML scientist</span></div>"
         f'<p class="formula">P(scientist) = 1 / (1 + e<sup>{_num(-logit)}</sup>) = '
         f"<b>{p:.3f}</b> · P(engineer) = <b>{1 - p:.3f}</b></p>"
-        f'<p class="note">{_e(explanation["how"])}</p>'
+        f'<p class="note">{_e(explanation.how)}</p>'
         "</section>"
     )
 
 
-def _posting(explanation: dict[str, Any], text: str, open_: bool) -> str:
-    terms = explanation["terms"]
-    limit = min(len(text), explanation["limits"]["listed_chars"])
+def _posting(explanation: Explanation, text: str, open_: bool) -> str:
+    terms = explanation.terms
+    limit = min(len(text), explanation.limits["listed_chars"])
     shown = display_text(text[:limit])
     out: list[str] = []
     for piece in highlight_pieces(explanation, limit):
@@ -328,8 +329,8 @@ def _posting(explanation: dict[str, Any], text: str, open_: bool) -> str:
     )
 
 
-def _terms(explanation: dict[str, Any], top: int) -> str:
-    terms = explanation["terms"]
+def _terms(explanation: Explanation, top: int) -> str:
+    terms = explanation.terms
     strongest = max((abs(t["contribution"]) for t in terms), default=0.0) or 1.0
     columns = []
     for role in ("engineer", "scientist"):
@@ -350,8 +351,8 @@ def _terms(explanation: dict[str, Any], top: int) -> str:
     )
 
 
-def _lines(explanation: dict[str, Any], all_lines: bool) -> str:
-    sentences = explanation["sentences"]
+def _lines(explanation: Explanation, all_lines: bool) -> str:
+    sentences = explanation.sentences
     lines = shown_lines(explanation, all_lines)
     strongest = max((abs(s["contribution"]) for s in sentences), default=0.0) or 1.0
     rows = []
@@ -377,12 +378,12 @@ def _lines(explanation: dict[str, Any], all_lines: bool) -> str:
             f'<div class="div"><span class="{side}" '
             f'style="width:{_pct(abs(value) / strongest / 2)}"></span></div></td></tr>'
         )
-    total = len(sentences) + explanation["unlisted_lines"]["count"]
+    total = len(sentences) + explanation.unlisted_lines["count"]
     if shows_every_line(explanation, all_lines):
         heading = "Line by line"
-        more = (f'<p class="note">{explanation["unlisted_lines"]["count"]:,} more lines are '
+        more = (f'<p class="note">{explanation.unlisted_lines["count"]:,} more lines are '
                 "not listed (their evidence is summed in the JSON).</p>"
-                if explanation["unlisted_lines"]["count"] else "")
+                if explanation.unlisted_lines["count"] else "")
     else:
         heading = f"The {len(lines)} decisive lines, of {total}"
         more = ('<p class="note">The other lines are in the shaded posting '
@@ -400,11 +401,11 @@ def _lines(explanation: dict[str, Any], all_lines: bool) -> str:
     )
 
 
-def _article(explanation: dict[str, Any]) -> str:
+def _article(explanation: Explanation) -> str:
     items = "".join(
         f'<li><span class="badge {_CLASS.get(b["label"], "")}">{_e(b["label"])}</span>'
         f'{_e(b["text"])} <span class="sim">similarity {b["similarity"]:.3f}</span></li>'
-        for b in explanation["closest_article"]
+        for b in explanation.closest_article
     )
     return (
         '<section class="sub"><h3>Closest article responsibilities</h3>'

@@ -14,8 +14,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..decision import ROLE_NAMES
-from ..model_info import TOP_TERMS
+from ..tasks.model_info import TOP_TERMS
+from ..text.roles import ROLE_NAMES
 from .terminal import LABEL_STYLES, literal
 
 

@@ -9,15 +9,18 @@ parse for `[markup]` and `:emoji:` codes.
 from __future__ import annotations
 
 import sys
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..decision import ROLE_NAMES
 from ..escape import holds_unicode, visible
+from ..text.roles import ROLE_NAMES
+
+if TYPE_CHECKING:
+    from ..verdict.result import Result
 
 LABEL_STYLES = {"engineer": "bold cyan", "scientist": "bold magenta", "mixed": "bold yellow"}
 
@@ -82,38 +85,40 @@ def label_text(label: str | None) -> Text:
     return Text(ROLE_NAMES[label], style=LABEL_STYLES[label])
 
 
-def classification_panel(result: dict[str, Any], title: str = "rolecli") -> Panel:
+def classification_panel(result: Result, title: str = "rolecli") -> Panel:
     """The verdict panel; `title` (a file name) is shown literally, and so are the reasons
     and the title check, which quote the posting."""
-    p = result["probabilities"]
+    p = result.probabilities()
+    words = result.words
+    assert words is not None, "classify builds a result's words"
     table = Table.grid(padding=(0, 1))
     table.add_column(justify="right", no_wrap=True)
     table.add_column()
     table.add_column(justify="right")
-    table.add_row("verdict", label_text(result["label"]), "")
-    if result["off_topic"]:
+    table.add_row("verdict", label_text(result.label), "")
+    if result.off_topic:
         # No role bars or confidence: about roles they would mean nothing here.
-        for number, reason in enumerate(result["reasons"]):
+        for number, reason in enumerate(words.reasons):
             table.add_row("why" if number == 0 else "", literal(reason), "")
-        footer = literal(f"model {result['model']['id']}", style="dim")
+        footer = literal(f"model {result.model['id']}", style="dim")
         return Panel(Group(table, footer), title=literal(title), expand=False)
     for role in ("engineer", "scientist"):
         table.add_row(
             f"P({role})", Text(bar(p[role]), style=LABEL_STYLES[role].split()[-1]), f"{p[role]:.2f}"
         )
     # In words: a mixed verdict's number says little (how close P is to even).
-    table.add_row("confidence", Text(result["confidence_text"]), "")
-    for number, reason in enumerate(result["reasons"]):
+    table.add_row("confidence", Text(words.confidence_text), "")
+    for number, reason in enumerate(words.reasons):
         table.add_row("why" if number == 0 else "", literal("• " + reason), "")
-    if result["title_check"]:
-        table.add_row("title", literal(result["title_check"],
-                                       style=GRADE_STYLES.get(result["title"]["grade"], "")), "")
-    if result["what_if"]:
-        table.add_row("what if", literal(result["what_if"]["sentence"]), "")
+    if words.title_check:
+        table.add_row("title", literal(words.title_check,
+                                       style=GRADE_STYLES.get(result.title.grade or "", "")), "")
+    if words.what_if is not None:
+        table.add_row("what if", literal(words.what_if.sentence), "")
     for role in ("engineer", "scientist"):
-        terms = ", ".join(result["top_terms"][role][:6]) or "—"
+        terms = ", ".join(words.top_terms[role][:6]) or "—"
         table.add_row(f"{role} terms", literal(terms, style=LABEL_STYLES[role].split()[-1]), "")
-    footer = literal(f"model {result['model']['id']}", style="dim")
+    footer = literal(f"model {result.model['id']}", style="dim")
     return Panel(Group(table, footer), title=literal(title), expand=False)
 
 

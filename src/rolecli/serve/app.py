@@ -15,15 +15,11 @@ from __future__ import annotations
 import asyncio
 import hmac
 import os
-import queue
-import threading
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from functools import partial
 from importlib.resources import files
-from typing import Any, TypeVar
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -35,14 +31,15 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..batch.items import Scoring
-from ..classifier import load_scorer
 from ..errors import InputError
 from ..escape import json_text, visible
 from ..io.documents import text_from_bytes
 from ..io.extraction import stop_workers, use_workers
 from ..io.sheets import SHEET_TYPES, XLSX_TYPE
 from ..model.scorer import Scorer
+from ..tasks.classify import load_scorer
 from . import page, scoring
+from .capacity import ByteBudget, DaemonThreads, Held, T
 from .connection import SECURITY_HEADERS, cut_at_shutdown, log
 from .live import live_answer
 from .openapi import openapi
@@ -68,11 +65,9 @@ SCORING_THREADS = 4
 EXTRACTION_THREADS = 2  # uploads whose file is being read at once (each in a worker process)
 MIB = 1024 * 1024
 # Bytes of request bodies held at once, per process; and the size past which a request is
-# processed alone. A request that cannot get its share in BODY_WAIT_SECONDS gets 503.
+# processed alone (capacity.BODY_WAIT_SECONDS bounds the wait for a share).
 BODY_BUDGET = 16 * MIB
 LARGE_BODY = 1 * MIB
-BODY_WAIT_SECONDS = 30
-T = TypeVar("T")
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 NO_STORE = {"cache-control": "no-store"}  # answers hold posting text: never cache them
 
@@ -88,109 +83,12 @@ def error_response(status: int, message: str) -> Response:
     return json_response({"error": message}, status, headers)
 
 
-class DaemonThreads:
-    """A fixed pool of daemon threads for CPU work. Awaiting a result can be cancelled at
-    once (the result is then dropped), and a thread still busy never holds the process at
-    exit: a server told to stop stops within its grace period, however big the posting."""
-
-    def __init__(self, size: int, name: str) -> None:
-        self.jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        for number in range(size):
-            threading.Thread(target=self._work, name=f"{name}-{number}", daemon=True).start()
-
-    def _work(self) -> None:
-        while True:
-            loop, future, job = self.jobs.get()
-            if future.cancelled():
-                continue
-            try:
-                result = job()
-            except BaseException as exc:
-                loop.call_soon_threadsafe(_settle, future, None, exc)
-            else:
-                loop.call_soon_threadsafe(_settle, future, result, None)
-
-    async def run(self, function: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self.jobs.put((loop, future, partial(function, *args)))
-        return await future
 
 
-def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
-    if future.done():  # cancelled meanwhile
-        return
-    if exc is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(result)
 
 
-class ByteBudget:
-    """Bytes shared by the request bodies held at once, given out in arrival order."""
-
-    def __init__(self, total: int) -> None:
-        self.free = total
-        self.waiting: deque[tuple[int, asyncio.Future[None]]] = deque()
-
-    async def take(self, size: int) -> None:
-        if not self.waiting and size <= self.free:
-            self.free -= size
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        entry = (size, future)
-        self.waiting.append(entry)
-        try:
-            await future
-        except BaseException:
-            if entry in self.waiting:
-                self.waiting.remove(entry)
-            elif future.done() and not future.cancelled():
-                self.give(size)  # granted as it was given up
-            self._grant()
-            raise
-
-    def give(self, size: int) -> None:
-        self.free += size
-        self._grant()
-
-    def _grant(self) -> None:
-        while self.waiting and self.waiting[0][0] <= self.free:
-            size, future = self.waiting.popleft()
-            if not future.done():
-                self.free -= size
-                future.set_result(None)
 
 
-class Held:
-    """What one request holds (its bytes of the budget, the large-request slot), given back
-    when its answer is done."""
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.bytes = 0
-        self.large = False
-
-    async def take_bytes(self, size: int) -> None:
-        try:
-            await asyncio.wait_for(self.app.budget.take(size), BODY_WAIT_SECONDS)
-        except TimeoutError:
-            raise RequestError(503, "the server is busy with other large requests; try again "
-                                    "in a moment") from None
-        self.bytes += size
-
-    async def take_large(self) -> None:
-        if not self.large:
-            await self.app.large.acquire()
-            self.large = True
-
-    def release(self) -> None:
-        if self.bytes:
-            self.app.budget.give(self.bytes)
-            self.bytes = 0
-        if self.large:
-            self.app.large.release()
-            self.large = False
 
 
 class App:
@@ -306,7 +204,7 @@ class App:
             text, title, name = await self.readers.run(self.form_posting, form)
             if len(text) > LARGE_BODY:
                 await request.scope["rolecli.held"].take_large()
-            report = (await self.work(scoring.explain_posting, self.scorer, text, title),
+            report = (await self.work(scoring.posting_explanation, self.scorer, text, title),
                       text, name)
         except RequestError as exc:
             return self.html(self.form_page(form, error=exc.message), exc.status)
@@ -507,7 +405,7 @@ class RequestLog:
         started = time.perf_counter()
         status = 500
         responded = False
-        held = scope["rolecli.held"] = Held(self.routes)
+        held = scope["rolecli.held"] = Held(self.routes.budget, self.routes.large)
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status, responded

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..model.scorer import Scorer
 from ..render.html import verdict_class, verdict_heading
+from ..verdict.result import Result
 from . import page, scoring
 from .requests import checked_text
 
@@ -24,26 +25,27 @@ def live_answer(
     started = time.perf_counter()
     if without:
         rest = checked_text(text_without(text, without), "the text without those lines")
-        answer = _verdict(scoring.classify_posting(scorer, rest, title))
+        answer = _verdict(scoring.classify_posting_result(scorer, rest, title))
     else:
-        explanation = scoring.explain_posting(scorer, text, title)
+        explanation = scoring.posting_explanation(scorer, text, title)
         answer = {
-            **_verdict(explanation),
+            **_verdict(explanation.result),
             "html": page.result_html(explanation, text, PASTED),
-            "document_title": page.document_title(explanation["label"], PASTED),
+            "document_title": page.document_title(explanation.result.label, PASTED),
         }
     answer["server_ms"] = round((time.perf_counter() - started) * 1000, 3)
     return answer
 
 
-def _verdict(result: dict[str, Any]) -> dict[str, Any]:
+def _verdict(result: Result) -> dict[str, Any]:
+    assert result.words is not None, "classify and explain build a result's words"
     return {
-        "label": result["label"],
-        "heading": verdict_heading(result["label"]),
-        "verdict_class": verdict_class(result["label"]),
-        "confidence_text": result["confidence_text"],
-        "probabilities": result["probabilities"],
-        "off_topic": result["off_topic"],
+        "label": result.label,
+        "heading": verdict_heading(result.label),
+        "verdict_class": verdict_class(result.label),
+        "confidence_text": result.words.confidence_text,
+        "probabilities": result.probabilities(),
+        "off_topic": result.off_topic,
     }
 
 

@@ -10,12 +10,15 @@ answers "what if this line were gone?", and sends both forms without reloading t
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..io.documents import MAX_INPUT_BYTES
 from ..io.sheets import MAX_SHEET_BYTES, MAX_SHEET_ROWS, XLSX_TYPE
 from ..render.html import CSS, report_sections, verdict_class, verdict_heading
 from .requests import MAX_LIVE_CHARS, MAX_TITLE_CHARS
+
+if TYPE_CHECKING:
+    from ..tasks.explain import Explanation
 
 # Scripts and styles from this server only; inline style attributes carry the report's bar
 # widths; no frames, no plugins, forms post back here only.
@@ -92,7 +95,7 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def result_html(explanation: dict[str, Any], text: str, name: str) -> str:
+def result_html(explanation: Explanation, text: str, name: str) -> str:
     """The result's cards: the report's own, with the page's line buttons."""
     return "\n".join(report_sections(explanation, text, name, interactive=True))
 
@@ -106,14 +109,14 @@ def page(
     text: str = "",
     title: str = "",
     token_required: bool = False,
-    report: tuple[dict[str, Any], str, str] | None = None,
+    report: tuple[Explanation, str, str] | None = None,
     error: str | None = None,
     sheet_error: str | None = None,
 ) -> str:
     """The whole page; `report` is (explanation, posting text, the posting's name)."""
     if report is not None:
         explanation, posting, name = report
-        label = explanation["label"]
+        label = explanation.result.label
         heading = document_title(label, name)
         result = (
             f'<div id="result" class="{verdict_class(label)}" tabindex="-1">'

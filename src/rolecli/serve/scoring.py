@@ -1,49 +1,45 @@
 """The library calls behind the API and the page: the same functions the CLI calls.
 
-A request's `title` goes to the library wherever the library takes one: `classify()` and
-`explain()` by a `title` parameter (batch rows are read by `io.tables.table_rows`, as
-`rolecli batch` reads them). Where it takes none, the title is validated and not used, and
-the answers keep exactly the CLI's shape. This module is the one place that decides.
+A request's `title` goes to `classify()` and `explain()` as their `title` parameter; batch
+rows are read by `io.tables.table_rows`, as `rolecli batch` reads them.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import Any, NamedTuple
 
 from ..batch.engines.local import CHUNK_ITEMS
 from ..batch.items import Item, Row, Scoring
-from ..classifier import classify
 from ..errors import InputError
-from ..explanation import explain
 from ..io.documents import posting_text
 from ..io.sheets import Columns, Sheet, cell_text, row_error
 from ..model.scorer import Scorer
-
-
-def _takes_title(function: Callable[..., Any]) -> bool:
-    return "title" in inspect.signature(function).parameters
-
-
-_CLASSIFY_TITLE = _takes_title(classify)
-_EXPLAIN_TITLE = _takes_title(explain)
-
-
-def _title(taken: bool, title: str | None) -> dict[str, Any]:
-    return {"title": title} if taken and title is not None else {}
+from ..tasks.classify import classify, classify_result
+from ..tasks.explain import Explanation, explain, explanation_of
+from ..verdict.result import Result
 
 
 def classify_posting(scorer: Scorer, text: str, title: str | None) -> dict[str, Any]:
     """What `rolecli classify --format json` prints for this text."""
-    return classify(text, scorer, **_title(_CLASSIFY_TITLE, title))
+    return classify(text, scorer, title)
+
+
+def classify_posting_result(scorer: Scorer, text: str, title: str | None) -> Result:
+    """classify_posting's verdict, typed, for the page."""
+    return classify_result(text, scorer, title)
 
 
 def explain_posting(scorer: Scorer, text: str, title: str | None) -> dict[str, Any]:
     """What `rolecli explain --format json` prints for this text."""
-    return explain(text, scorer, **_title(_EXPLAIN_TITLE, title))
+    return explain(text, scorer, title)
+
+
+def posting_explanation(scorer: Scorer, text: str, title: str | None) -> Explanation:
+    """explain_posting's answer, typed, for the page."""
+    return explanation_of(text, scorer, title)
 
 
 def next_rows(scoring: Scoring, items: Iterator[Item]) -> list[Row]:

@@ -10,10 +10,10 @@ import socket
 import sys
 from contextlib import suppress
 from dataclasses import asdict, dataclass, replace
-from importlib import import_module
 from typing import Any
 
 from ..errors import UsageError
+from ..extras import require_extra
 
 # How worker processes (and the app factory) receive the settings: uvicorn starts them from an
 # import string, so the settings travel in the environment they inherit.
@@ -53,16 +53,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:  # a host name: it may resolve anywhere
         return False
-
-
-def require_extra() -> None:
-    try:
-        for module in ("starlette", "uvicorn", "python_multipart"):
-            import_module(module)
-    except ImportError:
-        raise UsageError(
-            "rolecli serve needs the optional extra: pip install 'rolecli[serve]'"
-        ) from None
 
 
 def check_settings(settings: ServeSettings) -> None:
@@ -113,9 +103,9 @@ def url(sock: socket.socket) -> str:
 def serve(settings: ServeSettings) -> int:
     """Check, load the model, listen, and serve until stopped; the exit code of the stop
     (130 for Ctrl-C, 143 for SIGTERM)."""
-    require_extra()
+    require_extra("serve", "rolecli serve")
     check_settings(settings)
-    from ..classifier import load_scorer
+    from ..tasks.classify import load_scorer
 
     scorer = load_scorer(settings.model)  # a broken model fails now (exit 4), not per request
     settings = replace(settings, model=str(scorer.directory))

@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator
 from importlib import import_module
 from typing import Any, TypeVar, cast
 
-from ...classifier import load_scorer
 from ...errors import UsageError
+from ...extras import require_extra
+from ...tasks.classify import load_scorer
 from ..config import BatchConfig
 from ..items import Item, Row, Scoring
 
@@ -42,12 +43,7 @@ class DaskEngine:
     def check(self, config: BatchConfig | None = None) -> None:
         """The extra is installed, and a --scheduler answers as a Dask scheduler, before
         anything is written."""
-        try:
-            import_module("distributed")
-        except ImportError:
-            raise UsageError(
-                "--engine dask needs the optional extra: pip install 'rolecli[dask]'"
-            ) from None
+        require_extra("dask", "--engine dask")
         if config is not None and config.scheduler:
             _probe(config.scheduler)
 

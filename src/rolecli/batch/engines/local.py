@@ -25,8 +25,8 @@ from contextlib import contextmanager
 from itertools import chain, islice
 from typing import Any
 
-from ...classifier import load_scorer
 from ...errors import ExitCode, RoleCliError, UsageError
+from ...tasks.classify import load_scorer
 from ..config import BatchConfig
 from ..items import Item, Row, Scoring, error_row
 

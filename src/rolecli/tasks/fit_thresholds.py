@@ -5,7 +5,8 @@ the short-text level, on labelled postings, saved as JSON.
 base model, so the shipped model is reproducible from data/ without the postings
 themselves. (The shipped ones are fitted by `python bench/quality.py --save-calibration`
 with these same functions, on what careful readers say the postings' bodies describe; the
-probability map, Platt scaling, is `model.calibration`'s.)
+probability map, Platt scaling, is `model.platt`'s. The settings file, data/calibration.json
+by default, is read back by `model.training.load_threshold_settings`.)
 
 Each threshold is chosen against the labels, never against the titles (real postings are
 labelled from their titles):
@@ -31,19 +32,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .classifier import load_scorer
-from .decision import Verdict, decide, names_hybrid, title_grade
-from .errors import UsageError
-from .evidence import gather
-from .io.labelled import load_examples, sha256_file
-from .model.card import (
+from ..errors import UsageError
+from ..io.labelled import load_examples, sha256_file
+from ..model.card import (
     DataRoleThresholds,
     MixedThresholds,
     ShortTextThresholds,
     Thresholds,
     TitleThresholds,
 )
-from .model.scorer import Scorer, sigmoid
+from ..model.scorer import Scorer, sigmoid
+from ..verdict.decision import Verdict, decide, names_hybrid, title_grade
+from ..verdict.evidence import gather
+from .classify import load_scorer
 
 CLEAR_CALLED_MIXED_BUDGET = 0.10
 TITLE_FALSE_ALARM_BUDGET = 0.05
@@ -136,7 +137,7 @@ class Labelled:
     title: str | None = None
 
 
-def calibrate(
+def threshold_settings(
     data: str | Path | Sequence[str | Path],
     model: str | Path | None = None,
     text_column: str = "text",
@@ -344,5 +345,5 @@ def fit_data_roles(
                                    "data_engineers_called_scientist": rates}
 
 
-def save_calibration(settings: dict[str, Any], path: Path) -> None:
+def save_threshold_settings(settings: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(settings, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -30,18 +30,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .roles import ENGINEER_NOUNS, JOB_TITLE_NOUNS, ROLE_STEMS, SCIENTIST_NOUNS
 from .sections import heading_kind
 
-_SCIENTIST = r"(?:scientists?|researchers?|statisticians?)"
-_ENGINEER = r"(?:engineers?|developers?|mlops)"
+_SCIENTIST = SCIENTIST_NOUNS
+_ENGINEER = ENGINEER_NOUNS
 _SCIENTIST_WORD = re.compile(rf"\b{_SCIENTIST}\b")
 _ENGINEER_WORD = re.compile(rf"\b{_ENGINEER}\b")
 _RESEARCH_ENGINEER = re.compile(r"\bresearch (?:\w+ )?engineers?\b")
-# Nouns that make a short first line a job title even when they carry no role label.
-_ROLE_NOUN = re.compile(
-    rf"\b(?:{_SCIENTIST}|{_ENGINEER}|analysts?|architects?|managers?|leads?|specialists?|"
-    r"consultants?|interns?|internship|programmers?|directors?|head of|officers?)\b"
-)
+_ROLE_NOUN = re.compile(JOB_TITLE_NOUNS)
 _NOT_A_TITLE = re.compile(
     r"\b(?:we|we're|we've|our|us|you|you'll|your|i|is|are|was|were|will|would|has|have|"
     r"join|looking|seeking|hiring|help|build|work|working|please|apply|who|which|that|"
@@ -300,7 +297,7 @@ def named_roles(text: str, lowered: str | None = None) -> list[NamedRole]:
 
 WINDOW_BEFORE = 130
 WINDOW_AFTER = 70
-_NOUNS = ("engineer", "scientist", "researcher", "statistician", "developer", "mlops")
+_NOUNS = ROLE_STEMS
 
 
 def _windows(lowered: str) -> list[tuple[int, int]]:

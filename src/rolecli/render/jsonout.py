@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from .escape import holds_unicode, json_text
+from ..escape import holds_unicode, json_text
 
 
 def write_json(data: Any, stream: TextIO | None = None) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..model.scorer import Scorer
+from ..text.roles import Label
 from .decision import decide, title_grade
 from .evidence import Evidence
-from .model.scorer import Scorer
 
 if TYPE_CHECKING:
     from .whatif import WhatIf
@@ -53,7 +54,7 @@ class Words:
 
 @dataclass(frozen=True)
 class Result:
-    label: str | None  # engineer, scientist, mixed; None when off-topic
+    label: Label | None  # None when off-topic
     p_scientist: float
     confidence: float
     off_topic: bool

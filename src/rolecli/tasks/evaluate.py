@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .classifier import load_scorer
-from .decision import decide
-from .evidence import gather
-from .io.labelled import BadRow, Example, read_labelled
-from .model.calibration import ECE_BINS, expected_calibration_error, roc_auc
-from .model.card import Thresholds
-from .model.scorer import Scorer
-
-PREDICTED = ("engineer", "scientist", "mixed", "off_topic")
-ROLE_WORD = re.compile(
-    r"\b(engineer|engineers|engineering|scientist|scientists|science)\b", re.IGNORECASE
-)
+from ..io.labelled import BadRow, Example, read_labelled
+from ..model.card import Thresholds
+from ..model.platt import ECE_BINS, expected_calibration_error, roc_auc
+from ..model.scorer import Scorer
+from ..text.roles import MASKED_ROLE_WORD, PREDICTED, ROLES
+from ..verdict.decision import decide
+from ..verdict.evidence import gather
+from .classify import load_scorer
 
 
 def mask_role_words(text: str) -> str:
     """Blank out the words that name the role, so only the described work is left."""
-    return ROLE_WORD.sub("xxxxx", text)
+    return MASKED_ROLE_WORD.sub("xxxxx", text)
 
 
 @dataclass(frozen=True)
@@ -44,14 +39,14 @@ def score_examples(
     leaving out the n-grams that hold a masked word. (Having no text, a count row never
     names ML work in words: the off-topic rule reads it with the stricter floor.)
     `thresholds`: other thresholds than the model card's."""
-    from .evidence import Evidence
+    from ..verdict.evidence import Evidence
 
     scored = []
     thresholds = thresholds or scorer.thresholds
     for example in examples:
         if example.counts is not None:
             counts = {t: n for t, n in example.counts.items()
-                      if not (mask and ROLE_WORD.search(t))}
+                      if not (mask and MASKED_ROLE_WORD.search(t))}
             evidence = Evidence(scorer, "", counts=scorer.slot_counts(counts))
         else:
             text = example.text or ""
@@ -124,10 +119,10 @@ def metrics(scored: list[Scored]) -> dict[str, Any]:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         per_label[label] = {"precision": precision, "recall": recall, "f1": f1, "support": n_true}
     true_labels = [label for label in labels if truth.count(label)]
-    binary = [s for s in scored if s.example.label in ("engineer", "scientist")]
+    binary = [s for s in scored if s.example.label in ROLES]
     y = [int(s.example.label == "scientist") for s in binary]
     p = [s.p_scientist for s in binary]
-    clear = [s for s in scored if s.example.label in ("engineer", "scientist")]
+    clear = [s for s in scored if s.example.label in ROLES]
     mixed = [s for s in scored if s.example.label == "mixed"]
     return {
         "rows": len(scored),
@@ -185,7 +180,7 @@ def figures(evaluation: Evaluation, errors: int = CONFIDENT_ERRORS) -> dict[str,
     on the engineer-vs-scientist rows, per-source figures when the rows name sources, and
     the most confident errors with the lines that decided them."""
     scored = evaluation.scored
-    binary = [s for s in scored if s.example.label in ("engineer", "scientist")]
+    binary = [s for s in scored if s.example.label in ROLES]
     y = [int(s.example.label == "scientist") for s in binary]
     p = [s.p_scientist for s in binary]
     return {
@@ -266,7 +261,7 @@ def error_confidence(scored: Scored) -> float:
 def confident_errors(evaluation: Evaluation, count: int) -> list[dict[str, Any]]:
     """The `count` errors said with most confidence, each with the lines that decided it
     (a count row has no text, so no lines)."""
-    from .explanation import explain
+    from .explain import explain
 
     wrong = [s for s in evaluation.scored if s.label != s.example.label]
     wrong.sort(key=lambda s: (-error_confidence(s), s.example.id))

@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from .decision import DATA_ENGINEER, ROLE_NAMES, Verdict, confidence_word
+from ..text.roles import ROLE_NAMES
+from ..text.work import quotable, science_kind
+from .decision import DATA_ENGINEER, Verdict, confidence_word
 from .evidence import Decisive, Evidence, Line
-from .work import quotable, science_kind
 
 MAX_REASONS = 3
 WORDS_PER_REASON = 3

@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .decision import ROLE_NAMES, Verdict, decide
+from ..text.roles import ROLE_NAMES
+from ..text.title import blank
+from .decision import Verdict, decide
 from .evidence import Evidence, Line
 from .reasons import side_name
-from .title import blank
 
 MAX_LINES = 8
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .model.card import DataRoleThresholds, MixedThresholds, OffTopicThresholds, Thresholds
+from ..model.card import DataRoleThresholds, MixedThresholds, OffTopicThresholds, Thresholds
+from ..text.roles import Label
 
 GROUNDS = ("split", "named", "band")
-ROLE_NAMES = {"engineer": "ML engineer", "scientist": "ML scientist", "mixed": "mixed"}
 # What an off-topic text reads as, by the family head's most likely class other than ML.
 FAMILY_READS = {
     "data_engineer": "a data-engineering job without ML work",
@@ -57,7 +57,7 @@ class Signals(MixedSignals, Protocol):
 
 @dataclass(frozen=True)
 class Verdict:
-    label: str | None  # engineer, scientist, mixed; None when off-topic
+    label: Label | None  # None when off-topic
     off_topic: bool
     confidence: float
     grounds: tuple[str, ...] = ()  # which of GROUNDS made it mixed
@@ -182,7 +182,7 @@ def decide(signals: Signals, thresholds: Thresholds, every: bool = False) -> Ver
     short = signals.known_words < thresholds.short_text.max_known_words
     p = signals.p_scientist
     grounds = mixed_grounds(signals, thresholds.mixed, every)
-    label = "mixed" if grounds else "scientist" if p >= 0.5 else "engineer"
+    label: Label = "mixed" if grounds else "scientist" if p >= 0.5 else "engineer"
     # How close P is to even, for mixed; P of the role, for a role.
     confidence = 1.0 - abs(2.0 * p - 1.0) if grounds else max(p, 1.0 - p)
     data_engineering = label != "engineer" and reads_as_data_engineering(

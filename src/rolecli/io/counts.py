@@ -32,10 +32,12 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, UsageError
-from .model.analyzer import Analyzer, sentence_spans
-from .sections import BOILERPLATE, Sections
-from .title import body_text
+from ..errors import InputError, UsageError
+from ..model.analyzer import Analyzer
+from ..text.roles import DATA_LABELS
+from ..text.sections import BOILERPLATE, Sections
+from ..text.sentences import sentence_spans
+from ..text.title import body_text
 
 FORMAT = "rolecli-counts"
 FORMAT_VERSION = 2  # 2: rows count their n-grams in boilerplate lines
@@ -46,7 +48,6 @@ MIN_SOURCES = 2
 MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024 * 1024
 MAX_COUNT = 1_000_000
-_LABELS = ("engineer", "scientist", "mixed", "off_topic", "family_only")
 
 
 def is_counts_file(path: Path) -> bool:
@@ -136,7 +137,9 @@ def common(
     """Rows cut down to the n-grams in at least `min_postings` of them from `min_sources`
     sources; a row none of whose n-grams survive is left out."""
     if min_postings < 2 or min_sources < 1:
-        raise UsageError("the n-gram filter needs --min-postings >= 2 and --min-sources >= 1")
+        raise UsageError(
+            "the n-gram filter needs min_postings >= 2 and min_sources >= 1",
+            cli_message="the n-gram filter needs --min-postings >= 2 and --min-sources >= 1")
     keep = kept_terms(((row.source, row.counts) for row in rows), min_postings, min_sources)
     kept = []
     for row in rows:
@@ -253,7 +256,7 @@ def _row(value: Any, terms: list[str], path: Path, number: int) -> CountRow:
     label, source, family = value.get("label"), value.get("source"), value.get("family")
     indices, counts = value.get("terms"), value.get("counts")
     boilerplate = value.get("boilerplate")
-    if label not in _LABELS:
+    if label not in DATA_LABELS:
         raise InputError(f"{where}: unknown label {label!r}")
     if not isinstance(source, str) or not 0 < len(source) <= 200:
         raise InputError(f"{where}: source must be a short string")

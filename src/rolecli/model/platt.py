@@ -3,7 +3,7 @@ and the measures of how well a map ranks and is calibrated (ROC AUC, expected
 calibration error), which training reports and `rolecli evaluate` shows.
 
 Fitting the label thresholds on postings (`rolecli calibrate`) reads evidence, so it
-lives above this layer, in `rolecli.thresholds`.
+lives above this layer, in `rolecli.tasks.fit_thresholds`.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ def _interrupted_while_starting(signum: int, frame: FrameType | None) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGINT, _interrupted_while_starting)
-    from .cli.main import run
+    from .main import run
 
     # From here the boundary turns Ctrl-C into "interrupted" and exit 130 as it unwinds.
     signal.signal(signal.SIGINT, signal.default_int_handler)

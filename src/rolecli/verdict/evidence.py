@@ -21,11 +21,13 @@ from functools import cached_property
 from itertools import accumulate, chain, pairwise, repeat
 from operator import add
 
+from ..model.scorer import Scorer, sigmoid
+from ..text.roles import ENGINEER_STEMS, SCIENTIST_STEMS
+from ..text.sections import BOILERPLATE, SECTION_CHARS, Sections
+from ..text.sentences import sentence_spans
+from ..text.title import NamedRole, TitleLine, blank, leading_title, named_roles, title_label
+from ..text.work import names_ml_work
 from .decision import names_hybrid
-from .model.analyzer import names_ml_work, sentence_spans
-from .model.scorer import Scorer, sigmoid
-from .sections import BOILERPLATE, SECTION_CHARS, Sections
-from .title import NamedRole, TitleLine, blank, leading_title, named_roles, title_label
 
 TITLE = "title"  # the section kind of a recognised title line
 REST = "rest"  # the kind of the one line holding everything after LINE_CHARS
@@ -282,10 +284,9 @@ class Evidence:
         if title == "mixed":
             return True
         lowered = self._lowered
-        engineer = any(noun in lowered for noun in ("engineer", "developer", "mlops"))
-        scientist = any(
-            noun in lowered for noun in ("scientist", "researcher", "statistician")
-        ) or bool(_RESEARCH_ENGINEER.search(lowered))
+        engineer = any(noun in lowered for noun in ENGINEER_STEMS)
+        scientist = any(noun in lowered for noun in SCIENTIST_STEMS) or bool(
+            _RESEARCH_ENGINEER.search(lowered))
         could = {None: engineer and scientist, "engineer": scientist, "scientist": engineer}
         return could[title] and names_hybrid(self.named_labels())
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .classifier import load_scorer
-from .model.scorer import verify_model
-from .paths import default_model_dir
+from ..paths import default_model_dir
+from .classify import load_scorer
 
 TOP_TERMS = 15
 
@@ -16,8 +15,12 @@ TOP_TERMS = 15
 def model_info(model: str | Path | None = None, verify: bool = False) -> dict[str, Any]:
     """The object `rolecli model info --format json` prints. `verify` also checks every
     file's sha256 and every term of the scorer, which loading skips."""
-    scorer = verify_model(Path(model) if model else default_model_dir()) if verify else \
-        load_scorer(model)
+    if verify:
+        from ..model.directory import verify_model  # (not on the path of a plain `model info`)
+
+        scorer = verify_model(Path(model) if model else default_model_dir())
+    else:
+        scorer = load_scorer(model)
     return {
         "model": {
             "id": scorer.model_id, "sha256": scorer.sha256, "directory": str(scorer.directory),
