@@ -136,7 +136,7 @@ def reasons(evidence: Evidence, verdict: Verdict) -> list[str]:
         counted = count_sentence(evidence, role)
         if counted is not None:
             if verdict.short_text:
-                counted = (f"A short text ({evidence.known_words} words the model knows): "
+                counted = (f"A short text ({_known_words(evidence)}): "
                            f"{counted[0].lower()}{counted[1:]}")
             found.append(counted)
         line = _strongest(decisive.toward(role), role)
@@ -199,6 +199,11 @@ def _named_reason(evidence: Evidence) -> str:
     return f"The posting names the job both as {' and as '.join(parts)}"
 
 
+def _known_words(evidence: Evidence) -> str:
+    n = evidence.known_words
+    return f"{n} word{'' if n == 1 else 's'} the model knows"
+
+
 def confidence_text(evidence: Evidence, verdict: Verdict) -> str:
     """The confidence in words, never at odds with the reasons beside it: a short text is
     low whatever P says, and a mixed verdict says why it is mixed and which way it leans."""
@@ -206,9 +211,9 @@ def confidence_text(evidence: Evidence, verdict: Verdict) -> str:
     word = confidence_word(verdict.confidence)
     if verdict.off_topic:
         if verdict.short_text:
-            return f"{word}: too little text to tell ({evidence.known_words} words the model knows)"
+            return f"{word}: too little text to tell ({_known_words(evidence)})"
         return f"{word}: P(not an ML job) {verdict.confidence:.2f}"
-    short = (f"a short text ({evidence.known_words} words the model knows); "
+    short = (f"a short text ({_known_words(evidence)}); "
              if verdict.short_text else "")
     if verdict.data_engineering:
         return (f"{word}: {short}it reads as a data-engineering job "
