@@ -111,15 +111,15 @@ def refuse_input_as_output(config: BatchConfig, output: Path) -> None:
         return
     for raw in config.paths:
         if file_key(Path(raw)) == key:
-            raise UsageError(f"--output {output} is one of the inputs ({raw}); name another file")
+            raise UsageError(f"output {output} is one of the inputs ({raw})", "name another file",
+                             cli_message=f"--output {output} is one of the inputs ({raw})")
     if _is_batch_output(output):
         return
     found = input_named_by(config, key)
     if found is not None:
-        raise UsageError(
-            f"--output {output} is one of the inputs ({found}, which batch would read); "
-            "name a file outside the inputs"
-        )
+        which = f"{output} is one of the inputs ({found}, which batch would read)"
+        raise UsageError(f"output {which}", "name a file outside the inputs",
+                         cli_message=f"--output {which}")
 
 
 def _is_batch_output(output: Path) -> bool:
@@ -147,17 +147,23 @@ def open_output(
     `input_ids`, every unique id the inputs give) one holding an id no input gives.
     """
     if resume and force:
-        raise UsageError("--resume and --force contradict each other: pick one")
+        raise UsageError("resume and force contradict each other", "pick one",
+                         cli_message="--resume and --force contradict each other", join=": ")
     if output.is_dir():
-        raise UsageError(f"--output {output} is a directory; name a file")
+        raise UsageError(f"output {output} is a directory", "name a file",
+                         cli_message=f"--output {output} is a directory")
     resumable = format in RESUMABLE_FORMATS
     if resume and not resumable:
         raise UsageError(
-            f"--resume needs --format jsonl or csv (a {format} output cannot be appended to)"
+            f"resume needs format jsonl or csv (a {format} output cannot be appended to)",
+            cli_message=f"--resume needs --format jsonl or csv (a {format} output cannot be "
+            "appended to)",
         )
     if not resume and not force and output.exists():
         raise UsageError(
-            f"{output} exists; add --resume to score only what it lacks, or --force to overwrite it"
+            f"{output} exists; pass resume=True to score only what it lacks, or force=True to "
+            "overwrite it", "add --resume to score only what it lacks, or --force to overwrite it",
+            cli_message=f"{output} exists",
         )
     file = _locked(output)
     try:
@@ -197,21 +203,24 @@ def _locked(output: Path) -> IO[bytes]:
     except OSError:
         file.close()
         raise UsageError(
-            f"{output} is being written by another rolecli batch (it holds the file's lock); "
-            "wait for that run to finish, or choose another --output"
+            f"{output} is being written by another rolecli batch (it holds the file's lock)",
+            "wait for that run to finish, or choose another --output",
         ) from None
     return file
+
+
+# The remedy for an output that cannot be resumed, as the CLI says it (the error's hint).
+START_OVER = "use --force to start over"
 
 
 def _check_record(output: Path, record: dict[str, Any] | None) -> None:
     if record is None:
         return
     path = run_record_path(output)
-    hint = "resume with the same model, PATHs and options, or use --force to start over"
+    hint = f"resume with the same model, PATHs and options, or {START_OVER}"
     if path.exists() and not path.is_file():  # a FIFO would block, a device flood
         raise UsageError(
-            f"{path}: cannot resume: the run record is not a regular file; "
-            "use --force to start over"
+            f"{path}: cannot resume: the run record is not a regular file", START_OVER
         )
     try:
         if path.stat().st_size > MAX_RUN_RECORD_BYTES:
@@ -220,31 +229,30 @@ def _check_record(output: Path, record: dict[str, Any] | None) -> None:
     except FileNotFoundError:
         raise UsageError(
             f"{output}: cannot resume: no record of the run that wrote it ({path.name} is "
-            f"missing), so its model and inputs cannot be checked; use --force to start over"
+            f"missing), so its model and inputs cannot be checked", START_OVER
         ) from None
     except (OSError, ValueError, RecursionError) as exc:
         raise UsageError(
-            f"{path}: cannot resume: unreadable run record ({type(exc).__name__}); "
-            "use --force to start over"
+            f"{path}: cannot resume: unreadable run record ({type(exc).__name__})", START_OVER
         ) from None
     if not isinstance(found, dict):
         found = {}
     if found.get("format") != record["format"]:
         raise UsageError(
             f"{output}: cannot resume: it was written as {found.get('format')!r}, this run "
-            f"writes {record['format']!r}; {hint}"
+            f"writes {record['format']!r}", hint
         )
     model: dict[str, Any] = found["model"] if isinstance(found.get("model"), dict) else {}
     if model.get("sha256") != record["model"]["sha256"]:
         raise UsageError(
             f"{output}: cannot resume: it was scored by model {model.get('id')!r}, this run "
-            f"uses {record['model']['id']!r}; pass that model with --model, or use --force "
-            "to start over"
+            f"uses {record['model']['id']!r}",
+            "pass that model with --model, or use --force to start over",
         )
     if found.get("inputs_sha256") != record["inputs_sha256"]:
         raise UsageError(
             f"{output}: cannot resume: it was written for other inputs or options "
-            f"({_describe_inputs(found.get('inputs'))}); {hint}"
+            f"({_describe_inputs(found.get('inputs'))})", hint
         )
     # Outputs from before formula escaping have raw cells and no word on it.
     cells = found.get("csv_cells", "raw") if record["format"] == "csv" else None
@@ -252,8 +260,8 @@ def _check_record(output: Path, record: dict[str, Any] | None) -> None:
         how = {"raw": "raw cells (--raw-csv)", "escaped": "formula-escaped cells"}
         raise UsageError(
             f"{output}: cannot resume: it was written with {how.get(str(cells), 'unknown cells')}"
-            f", this run writes {how[record['csv_cells']]}; resume with the same choice, or "
-            "use --force to start over"
+            f", this run writes {how[record['csv_cells']]}",
+            "resume with the same choice, or use --force to start over",
         )
 
 

@@ -177,11 +177,13 @@ def run_batch(
     if format not in writers:
         raise UsageError(f"unknown format {format!r}; choose one of {', '.join(writers)}")
     if output is None and (resume or force):
-        raise UsageError("--resume and --force apply to an --output file")
+        raise UsageError("resume and force apply to an output file",
+                         cli_message="--resume and --force apply to an --output file")
     streamed = output is not None and is_stream(output)
     if streamed and resume:
-        raise UsageError(f"--output {output} is a stream (a device, a pipe or /dev/stdout), "
-                         "written as stdout is: there is nothing to resume")
+        streamed_as = (f"{output} is a stream (a device, a pipe or /dev/stdout), written as "
+                       "stdout is: there is nothing to resume")
+        raise UsageError(f"output {streamed_as}", cli_message=f"--output {streamed_as}")
     check_writer = getattr(writers[format], "check", None)
     if check_writer is not None:
         check_writer()  # a missing extra is said now, before any output is opened
@@ -209,8 +211,9 @@ def run_batch(
         out = stream_output(output, tail) if output is not None else Output(
             stream or sys.stdout, tail)
         if getattr(writers[format], "binary", False) and out.terminal:
-            raise UsageError(f"{format} is binary, not for a terminal: give --output FILE, "
-                             "or send stdout to a file or a pipe")
+            raise UsageError(f"{format} is binary, not for a terminal",
+                             "give --output FILE, or send stdout to a file or a pipe",
+                             join=": ")
         writer, resumed = writers[format](out, True, precision), Resumed()
     summary = BatchSummary(resumed=len(resumed.ids), resumed_errors=resumed.errors,
                            repairs=resumed.repairs)
