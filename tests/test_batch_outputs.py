@@ -225,3 +225,24 @@ def test_jobs_takes_a_number_or_auto(rolecli, value):
     assert result.returncode == 2
     assert one_line(result.stderr) == (
         f"rolecli: error: --jobs must be a number of processes or auto (got {value!r})")
+
+
+@pytest.mark.parametrize("options, flags", [
+    ({"resume": True, "force": True}, ["--resume", "--force"]),
+    ({"jobs": 0}, ["--jobs", "0"]),
+])
+def test_batch_errors_name_parameters_to_python_and_flags_to_the_shell(
+        tmp_path, invoke, options, flags):
+    """run_batch() tells a Python caller about its parameters; the CLI's line names flags."""
+    from rolecli.batch.run import run_batch
+    from rolecli.errors import UsageError
+
+    output = tmp_path / "scores.jsonl"
+    with pytest.raises(UsageError) as caught:
+        run_batch([EXAMPLES], output=output, **options)
+    assert "--" not in str(caught.value)
+    result = invoke("batch", EXAMPLES, "-o", output, *flags)
+    assert result.exit_code == 2
+    assert one_line(result.stderr) == "rolecli: error: " + caught.value.cli_line()
+    assert "--" in caught.value.cli_line()
+    assert not output.exists()

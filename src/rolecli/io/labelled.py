@@ -202,8 +202,8 @@ def build_count_file(
     if not built.rows:
         raise InputError(
             f"no n-gram is in {min_postings:,} or more of the {len(postings):,} postings from "
-            f"{min_sources} or more sources, so no posting has counts to keep; nothing written "
-            "(lower --min-postings or --min-sources, or give more postings)"
+            f"{min_sources} or more sources, so no posting has counts to keep; nothing written",
+            "(lower --min-postings or --min-sources, or give more postings)", join=" ",
         )
     output.parent.mkdir(parents=True, exist_ok=True)
     data = count_form.write(built, output)
@@ -228,8 +228,8 @@ def _require_sources(
     tables = ", ".join(path.name for path, _ in inputs)
     raise InputError(
         f"{tables}: the postings come from {found} (a table without a 'source' column is one "
-        f"source), and an n-gram is kept only when {min_sources} or more sources use it; "
-        "add a source column, give more tables, or lower --min-sources"
+        f"source), and an n-gram is kept only when {min_sources} or more sources use it",
+        "add a source column, give more tables, or lower --min-sources",
     )
 
 

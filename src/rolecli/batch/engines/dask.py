@@ -163,8 +163,8 @@ def _reason(exc: BaseException) -> str:
 
 def _unusable(scheduler: str, reason: str) -> UsageError:
     return UsageError(
-        f"cannot use the Dask scheduler at {scheduler!r} ({reason}); check --scheduler, or "
-        "leave it out to start a local cluster"
+        f"cannot use the Dask scheduler at {scheduler!r} ({reason})",
+        "check --scheduler, or leave it out to start a local cluster",
     )
 
 

@@ -53,12 +53,11 @@ def worker_count(jobs: int | None) -> int:
     if jobs is None:
         return default_jobs()
     if jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+        raise UsageError("jobs must be at least 1", cli_message="--jobs must be at least 1")
     if jobs > MAX_JOBS:
-        raise UsageError(
-            f"--jobs {jobs} is far more than this machine's {default_jobs()} cores "
-            f"(at most {MAX_JOBS}; more than the cores is capped to them)"
-        )
+        too_many = (f"{jobs} is far more than this machine's {default_jobs()} cores "
+                    f"(at most {MAX_JOBS}; more than the cores is capped to them)")
+        raise UsageError(f"jobs {too_many}", cli_message=f"--jobs {too_many}")
     return min(jobs, default_jobs())
 
 
