@@ -10,7 +10,7 @@ import socket
 import sys
 from contextlib import suppress
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import UsageError
 from ..extras import require_extra
@@ -59,25 +59,26 @@ def check_settings(settings: ServeSettings) -> None:
     """Usage errors before anything listens: the token rule, origins, workers."""
     if settings.token is not None:
         if not _TOKEN.match(settings.token):
-            raise UsageError("--token must be printable ASCII without spaces")
+            _refuse("token must be printable ASCII without spaces")
         if len(settings.token) < MIN_TOKEN_LENGTH:
-            raise UsageError(
-                f"--token must be at least {MIN_TOKEN_LENGTH} characters; make one with "
-                "python3 -c 'import secrets; print(secrets.token_urlsafe())'"
-            )
+            _refuse(f"token must be at least {MIN_TOKEN_LENGTH} characters",
+                    "make one with python3 -c 'import secrets; print(secrets.token_urlsafe())'")
     elif not settings.loopback:
-        raise UsageError(
-            f"--host {settings.host} lets other machines in: give --token TOKEN "
-            "(or set ROLECLI_TOKEN), which every API call must send as `Authorization: Bearer`"
-        )
+        _refuse(f"host {settings.host} lets other machines in",
+                "give --token TOKEN (or set ROLECLI_TOKEN), which every API call must send as "
+                "`Authorization: Bearer`", join=": ")
     for origin in settings.cors:
         if origin != "*" and not _ORIGIN.match(origin):
-            raise UsageError(
-                f"--cors {origin!r} is not an origin; give scheme and host, such as "
-                "https://jobs.example.com (no path), or *"
-            )
+            _refuse(f"cors {origin!r} is not an origin",
+                    "give scheme and host, such as https://jobs.example.com (no path), or *")
     if settings.workers < 1:
-        raise UsageError("--workers must be at least 1")
+        _refuse("workers must be at least 1")
+
+
+def _refuse(problem: str, hint: str | None = None, join: str = "; ") -> NoReturn:
+    """A UsageError whose problem starts with the ServeSettings field it is about; the
+    CLI's line names that field's flag (--field)."""
+    raise UsageError(problem, hint, cli_message=f"--{problem}", join=join)
 
 
 def listen(host: str, port: int) -> socket.socket:
