@@ -263,7 +263,6 @@ def _sibling(output: Path, kind: str) -> Path:
             continue
 
 
-
 def display_path(path: Path) -> str:
     from ..paths import training_checkout
 
@@ -275,7 +274,6 @@ def display_path(path: Path) -> str:
     if resolved.is_relative_to(data_dir):
         return "data/" + resolved.relative_to(data_dir).as_posix()
     return path.name
-
 
 
 def load_pipeline(

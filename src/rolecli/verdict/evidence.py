@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate, chain, pairwise, repeat
 from operator import add
+from typing import cast
 
 from ..model.scorer import Scorer, sigmoid
 from ..text.roles import ENGINEER_STEMS, SCIENTIST_STEMS
@@ -220,8 +221,8 @@ class Evidence:
         to the logit exactly. The title line is a line with no evidence; lines starting
         after LINE_CHARS are one line of kind REST.
         """
-        by_slot = self.scorer.occurrence_shares(self._weighted)
-        shares: dict[int | None, float] = dict(by_slot.items())  # looked up by slot or None
+        # Looked up by slot or None (out of vocabulary): dict.get takes any key, no copy needed.
+        shares = cast(dict[int | None, float], self.scorer.occurrence_shares(self._weighted))
         spans: list[tuple[int, int]] = []
         rest = None
         for start, end in sentence_spans(self.text):
