@@ -92,3 +92,29 @@ def test_every_jsonl_line_is_one_row_or_one_reason(tmp_path_factory, lines, with
     for row in rows:
         assert isinstance(row.id, str)
         assert (row.text is None) != (row.error is None)
+
+
+# What names_ml_work must equal: the plain pattern, a word boundary first and case ignored
+# (its words) or kept (its acronyms). The shipped one avoids the leading \b, for speed.
+def _plain_ml_work(text: str) -> bool:
+    import re
+
+    from rolecli.text.work import ML_ACRONYMS, ML_WORDS
+
+    words = re.compile(r"\b" + ML_WORDS.pattern, re.IGNORECASE)
+    return bool(words.search(text) or re.search(r"\b" + ML_ACRONYMS.pattern, text))
+
+
+ML_WORK_TEXT = st.one_of(TEXT, st.lists(st.sampled_from([
+    "machine learning", "Machine-Learning", "xmachine learning", "Data Scientists", "AI", "ai",
+    "GenAI", "xAI", "_ML", "ML_", "LLMs", "gpt-4", "ChatGPT5", "sklearnx", "\u0130", "İdeep",
+    "machİne learning", "\u017f", "\u0307", "ß", "ﬁ", "\u212a", "é", " ", "-", "_", "1",
+]), max_size=6).map("".join))
+
+
+@given(ML_WORK_TEXT)
+@settings(max_examples=500, deadline=None)
+def test_names_ml_work_reads_as_the_plain_pattern(text):
+    from rolecli.text.work import names_ml_work
+
+    assert names_ml_work(text) == _plain_ml_work(text)

@@ -19,21 +19,46 @@ from functools import cache
 
 # Words that name machine-learning or data-science work. An ML job description almost
 # always uses one (99% of 2,258 real ones); an ad for another job rarely does, so the topic
-# model needs less evidence to set aside a text without any. The acronyms only in capitals:
-# "ml" is also a millilitre.
-ML_WORK = re.compile(
-    r"(?i:\b(?:machine[- ]learning|data[- ]scien(?:ce|tists?)|artificial intelligence"
+# model needs less evidence to set aside a text without any. The words are searched in the
+# lowercased text, the acronyms as written ("ml" is also a millilitre). Neither pattern
+# starts with a word boundary: a pattern whose branches all start with a letter lets the
+# regex engine skip, in C, every position no branch can start at (an off-topic ad has no
+# match, so every position is tried; this was a fifth of a batch's time).
+ML_WORDS = re.compile(
+    r"(?:machine[- ]learning|data[- ]scien(?:ce|tists?)|artificial intelligence"
     r"|deep[- ]learning|neural net(?:work)?s?|natural language processing|computer vision"
     r"|predictive (?:model(?:l?ing|s)?|analytics)|statistical model(?:l?ing|s)?"
     r"|forecasting models?|causal inference"
     r"|large language models?|generative ai|reinforcement learning|tensorflow|pytorch"
-    r"|keras|scikit-learn|sklearn|mlops|chatgpt|gpt-?\d*)\b)"
-    r"|\b(?:AI|ML|NLP|LLMs?|GenAI)\b"
+    r"|keras|scikit-learn|sklearn|mlops|chatgpt|gpt-?\d*)\b"
 )
+ML_ACRONYMS = re.compile(r"(?:AI|ML|NLP|LLMs?|GenAI)\b")
+
+
+def _at_word_start(pattern: re.Pattern[str], searched: str, text: str) -> bool:
+    """Whether pattern matches `searched` (text, or text lowercased character for
+    character) where a word of text starts, as a leading \\b would require."""
+    found = pattern.search(searched)
+    while found is not None:
+        at = found.start()
+        if at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_"):  # as \\w reads
+            return True
+        found = pattern.search(searched, at + 1)
+    return False
+
+
+def _lowercased(text: str) -> str:
+    """text.lower() with one character for each of text's (so offsets still match): "İ"
+    becomes "i", as a case-insensitive pattern reads it, not "i" and a combining dot."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(char.lower()[0] for char in text)
 
 
 def names_ml_work(text: str) -> bool:
-    return ML_WORK.search(text) is not None
+    return (_at_word_start(ML_ACRONYMS, text, text)
+            or _at_word_start(ML_WORDS, _lowercased(text), text))
 
 
 
