@@ -26,6 +26,7 @@ def signals(p: float, *, families: dict[str, float] | None = None,
             excerpts: tuple[tuple[int, float], ...] = ()) -> PostingSignals:
     """A clearly on-topic posting with plenty of text whose body model says P(scientist) p."""
     return PostingSignals(p_scientist=p, p_on_topic=0.99, known_words=300, names_ml_work=True,
+                          describes_job=True,
                           families=families, named=(), job_lines=(), excerpts=excerpts)
 
 

@@ -215,6 +215,28 @@ def test_a_short_text_naming_no_ml_work_says_too_little_to_tell():
     assert "P(" not in data["reasons"][0]  # no probability for what it could not read
 
 
+@pytest.mark.parametrize("text", [
+    "I love machine learning and pizza.",
+    "Machine learning is overhyped!",
+    "AI AI AI",
+])
+def test_a_short_text_naming_ml_but_no_job_is_no_job_description(rolecli, text):
+    result = rolecli("classify", "-", "-f", "json", input=text.encode())
+    assert result.returncode == 3, result.stderr  # not an ML job description
+    data = _json(result.stdout)
+    assert data["off_topic"] is True and data["label"] is None and data["short_text"] is True
+
+
+@pytest.mark.parametrize("text", [
+    "Train and evaluate ML models for search ranking.",
+    "Hiring: machine learning engineer, Berlin.",
+    "ML research on new methods; publish at NeurIPS.",
+])
+def test_a_short_text_naming_ml_and_a_role_or_work_gets_a_verdict(text):
+    data = classify(text)
+    assert data["off_topic"] is False and data["short_text"] is True
+
+
 # --- what would change it ----------------------------------------------------------------
 
 

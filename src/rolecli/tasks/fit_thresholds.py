@@ -76,6 +76,7 @@ class PostingSignals:
     p_on_topic: float
     known_words: int
     names_ml_work: bool
+    describes_job: bool
     families: dict[str, float] | None
     named: tuple[str, ...]  # labels of the roles named as the job
     job_lines: tuple[float, ...]  # each job line's evidence, in logit units
@@ -83,6 +84,9 @@ class PostingSignals:
 
     def names_hybrid(self) -> bool:
         return names_hybrid(list(self.named))
+
+    def describes_a_job(self) -> bool:
+        return self.describes_job
 
     def strong_lines(self, strong_share: float) -> tuple[int, int]:
         cut = strong_share * math.fsum(abs(c) for c in self.job_lines)
@@ -100,7 +104,8 @@ def posting_signals(
     job = [line for line in evidence.lines if line.job]
     return PostingSignals(
         evidence.p_scientist, evidence.p_on_topic, evidence.known_words,
-        evidence.names_ml_work, evidence.families, tuple(evidence.named_labels()),
+        evidence.names_ml_work, evidence.describes_a_job(), evidence.families,
+        tuple(evidence.named_labels()),
         tuple(line.contribution for line in job),
         excerpts(scorer, [text[line.start : line.end] for line in job]) if with_excerpts else (),
     )

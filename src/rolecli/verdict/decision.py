@@ -51,6 +51,8 @@ class Signals(MixedSignals, Protocol):
     @property
     def names_ml_work(self) -> bool: ...
 
+    def describes_a_job(self) -> bool: ...
+
     @property
     def families(self) -> dict[str, float] | None: ...
 
@@ -118,9 +120,13 @@ def reads_as_family(families: dict[str, float] | None) -> str:
 
 
 def too_little_text(signals: Signals, rule: OffTopicThresholds) -> bool:
-    """Fewer known words than a verdict needs (a text naming ML work needs fewer)."""
-    least = rule.min_known_words_named if signals.names_ml_work else rule.min_known_words
-    return signals.known_words < least
+    """Fewer known words than a verdict needs: a text naming ML work and a role or work
+    done ("Own ML model deployment") needs fewer; naming ML alone ("I love machine
+    learning") is no job description."""
+    if signals.known_words >= max(rule.min_known_words, rule.min_known_words_named):
+        return False  # (the job words are read only for the few texts this short)
+    named = signals.names_ml_work and signals.describes_a_job()
+    return signals.known_words < (rule.min_known_words_named if named else rule.min_known_words)
 
 
 @dataclass(frozen=True)

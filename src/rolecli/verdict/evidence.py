@@ -27,7 +27,7 @@ from ..text.roles import ENGINEER_STEMS, SCIENTIST_STEMS
 from ..text.sections import BOILERPLATE, SECTION_CHARS, Sections
 from ..text.sentences import sentence_spans
 from ..text.title import NamedRole, TitleLine, blank, leading_title, named_roles, title_label
-from ..text.work import names_ml_work
+from ..text.work import describes_a_job, names_ml_work
 from .decision import names_hybrid
 
 TITLE = "title"  # the section kind of a recognised title line
@@ -153,6 +153,10 @@ class Evidence:
         self.p_on_topic = sigmoid(domain_logit)
         self.known_words = scorer.known_words(self._counts)
         self.names_ml_work = names_ml_work(text) or names_ml_work(self._given_title or "")
+
+    def describes_a_job(self) -> bool:
+        """Whether it names a role, a hiring phrase or work (read for short texts only)."""
+        return describes_a_job(self.text) or describes_a_job(self._given_title or "")
 
     @cached_property
     def families(self) -> dict[str, float] | None:
