@@ -61,7 +61,11 @@ class Line:
     @property
     def job(self) -> bool:
         """Whether the line describes the job (not a heading, title or boilerplate)."""
-        return not self.heading and self.kind not in (TITLE, REST) and self.kind not in BOILERPLATE
+        return describes_job(self.kind, self.heading)
+
+
+def describes_job(kind: str, heading: bool) -> bool:
+    return not heading and kind not in (TITLE, REST) and kind not in BOILERPLATE
 
 
 # When no job line carries a strong share (many lines of even weight), the decisive lines
@@ -132,6 +136,12 @@ class Lines:
         """The lines that carry any evidence (sections are found for these only)."""
         contributions = self.contributions
         return (self[i] for i in range(len(self)) if contributions[i])
+
+    def job_with_evidence(self) -> list[int]:
+        """The numbers of the job lines that carry any evidence (no Line built: the mixed
+        rule reads these for most postings)."""
+        contributions, section = self.contributions, self.section
+        return [i for i in range(len(self)) if contributions[i] and describes_job(*section(i))]
 
 
 class Evidence:
@@ -298,12 +308,14 @@ class Evidence:
     def strong_job_lines(self, strong_share: float) -> tuple[list[Line], list[Line]]:
         """(engineering, research) job lines that each carry at least `strong_share` of the
         evidence of all job lines: the lines the split ground counts, and the reasons quote."""
-        job = [line for line in self.lines.with_evidence() if line.job]
-        cut = strong_share * math.fsum(abs(line.contribution) for line in job)
+        lines = self.lines
+        contributions = lines.contributions
+        job = lines.job_with_evidence()
+        cut = strong_share * math.fsum(abs(contributions[i]) for i in job)
         if not cut:
             return [], []
-        return ([line for line in job if -line.contribution >= cut],
-                [line for line in job if line.contribution >= cut])
+        return ([lines[i] for i in job if -contributions[i] >= cut],
+                [lines[i] for i in job if contributions[i] >= cut])
 
     def strong_lines(self, strong_share: float) -> tuple[int, int]:
         engineering, research = self.strong_job_lines(strong_share)
