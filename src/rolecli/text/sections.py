@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 INTRO = "intro"
 KINDS = (
@@ -184,8 +184,7 @@ def heading_kind(line: str) -> str | None:
     return _HEADING_KINDS[match.lastgroup] if match and match.lastgroup else None
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     kind: str
     start: int  # character offsets into the posting
     end: int
@@ -209,8 +208,7 @@ def sections(text: str) -> list[Section]:
     return result or [Section(INTRO, 0, len(text), None)]
 
 
-@dataclass(frozen=True)
-class _Mark:
+class _Mark(NamedTuple):
     kind: str
     start: int
     end: int  # of the line, for a one-line detail

@@ -27,8 +27,8 @@ none of "with", "team", "our", "who", "to", ...).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from .roles import ENGINEER_NOUNS, JOB_TITLE_NOUNS, ROLE_STEMS, SCIENTIST_NOUNS
 from .sections import heading_kind
@@ -80,8 +80,7 @@ def title_label(title: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class TitleLine:
+class TitleLine(NamedTuple):
     """A title found in the posting: the line it is on, and the title's own characters."""
 
     line: tuple[int, int]  # the whole line (or lines, label and value) holding the title
@@ -177,8 +176,7 @@ _JOINED = rf"\s*(?:/|&|\bor\b|\band/or\b|\band\b|\s-\s)\s*{_QUALIFIER}{_ROLE}"
 _PHRASE = rf"(?P<role>{_QUALIFIER}{_ROLE}(?:{_JOINED})?)"
 _ARTICLE = r"(?:(?:an?|the|one|two|several|multiple|our next|a new|an? experienced)\s+)?"
 
-@dataclass(frozen=True)
-class _Cue:
+class _Cue(NamedTuple):
     """A phrase that says the posting is for a role: the words it starts with (found by
     substring search, then the regex is matched right there) and what must come before it."""
 
@@ -250,8 +248,7 @@ def _starts_right(lowered: str, at: int, before: str) -> bool:
     return at - 8 <= 0 or lowered[at - 9] in ends  # only spaces before, up to the window
 
 
-@dataclass(frozen=True)
-class NamedRole:
+class NamedRole(NamedTuple):
     """A role the posting names as the job itself."""
 
     start: int

@@ -90,8 +90,20 @@ _REPORTING = (
     r"|ssrs|ssis|dashboard\w*|report|reports|reporting|spreadsheets?|google sheets"
     r"|data studio|pivot tables?|microstrategy|cognos|sas|spss)$"
 )
+# Words that make a short text a job description: a role, a hiring phrase, or work done.
+# A text of a few words that names machine learning needs one of them, or one of the work
+# words above, to get a (short-text) verdict: "Own ML model deployment and monitoring" is
+# a job; "I love machine learning and pizza" is not.
+_JOB = (
+    r"\b(?:engineers?|scientists?|developers?|researchers?|analysts?|architects?|interns?"
+    r"|internships?|specialists?|consultants?|leads?|managers?|hiring|hire|roles?|positions?"
+    r"|jobs?|vacanc(?:y|ies)|openings?|candidates?|join|responsibilit(?:y|ies)|requirements?"
+    r"|qualifications?|experience|you will|you'll|looking for|seeking|build\w*|develop\w*"
+    r"|design\w*|train\w*|implement\w*|maintain\w*|own|ship\w*|deliver\w*|improv\w*"
+    r"|evaluat\w*|collaborat\w*|write|writing)\b"
+)
 WORDS = {"research": _RESEARCH, "data science": _DATA_SCIENCE, "engineering": _ENGINEERING,
-         "reporting": _REPORTING}
+         "reporting": _REPORTING, "job": _JOB}
 
 
 @cache
@@ -101,25 +113,10 @@ def pattern(name: str) -> re.Pattern[str]:
     return re.compile(WORDS[name], re.IGNORECASE)
 
 
-# Words that make a short text a job description: a role, a hiring phrase, or work done.
-# A text of a few words that names machine learning needs one of them, or one of the work
-# words above, to get a (short-text) verdict: "Own ML model deployment and monitoring" is
-# a job; "I love machine learning and pizza" is not.
-_JOB = re.compile(
-    r"\b(?:engineers?|scientists?|developers?|researchers?|analysts?|architects?|interns?"
-    r"|internships?|specialists?|consultants?|leads?|managers?|hiring|hire|roles?|positions?"
-    r"|jobs?|vacanc(?:y|ies)|openings?|candidates?|join|responsibilit(?:y|ies)|requirements?"
-    r"|qualifications?|experience|you will|you'll|looking for|seeking|build\w*|develop\w*"
-    r"|design\w*|train\w*|implement\w*|maintain\w*|own|ship\w*|deliver\w*|improv\w*"
-    r"|evaluat\w*|collaborat\w*|write|writing)\b",
-    re.IGNORECASE,
-)
-
-
 def describes_a_job(text: str) -> bool:
     """Whether a text names a role, a hiring phrase or work (for texts of a few words)."""
-    return _JOB.search(text) is not None or any(
-        pattern(name).search(text) for name in ("research", "data science", "engineering"))
+    return any(pattern(name).search(text)
+               for name in ("job", "engineering", "research", "data science"))
 
 
 # Words that name no work: a reason never quotes them (alone or as a phrase of only these).

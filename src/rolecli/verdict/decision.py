@@ -7,8 +7,7 @@ say the postings' bodies describe (bench/quality.py --save-calibration).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ..model.card import DataRoleThresholds, MixedThresholds, OffTopicThresholds, Thresholds
 from ..text.roles import Label
@@ -57,8 +56,7 @@ class Signals(MixedSignals, Protocol):
     def families(self) -> dict[str, float] | None: ...
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     label: Label | None  # None when off-topic
     off_topic: bool
     confidence: float
@@ -129,8 +127,7 @@ def too_little_text(signals: Signals, rule: OffTopicThresholds) -> bool:
     return signals.known_words < (rule.min_known_words_named if named else rule.min_known_words)
 
 
-@dataclass(frozen=True)
-class OffTopic:
+class OffTopic(NamedTuple):
     """Why a text is not an ML job description, and P(it is not one) by the rule that said so."""
 
     reason: str

@@ -16,11 +16,10 @@ import re
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate, chain, pairwise, repeat
 from operator import add
-from typing import cast
+from typing import NamedTuple, cast
 
 from ..model.scorer import Scorer, sigmoid
 from ..text.roles import ENGINEER_STEMS, SCIENTIST_STEMS
@@ -40,16 +39,14 @@ LINE_CHARS = SECTION_CHARS
 _RESEARCH_ENGINEER = re.compile(r"research\s+(?:\w+\s+)?engineer")
 
 
-@dataclass(frozen=True)
-class TermEvidence:
+class TermEvidence(NamedTuple):
     term: str
     contribution: float  # toward scientist (+) or engineer (-), in logit units
     occurrences: int
     spans: tuple[tuple[int, int], ...]  # those inside the window asked for
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """A line or sentence of the posting with the summed shares of the terms starting in it."""
 
     start: int
@@ -73,8 +70,7 @@ def describes_job(kind: str, heading: bool) -> bool:
 DECISIVE_FALLBACK = 20
 
 
-@dataclass(frozen=True)
-class Decisive:
+class Decisive(NamedTuple):
     """The lines a verdict is read from, each way: the strong job lines (each carrying at
     least the mixed rule's `strong_share` of the evidence of all job lines), or, when no
     line carries that much, the DECISIVE_FALLBACK weightiest job lines (`strong` false)."""
@@ -87,8 +83,7 @@ class Decisive:
         return self.engineer if role == "engineer" else self.scientist
 
 
-@dataclass(frozen=True)
-class Title:
+class Title(NamedTuple):
     text: str
     label: str | None
     given: bool  # passed in (--title, a title column) rather than read from the posting

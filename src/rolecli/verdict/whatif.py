@@ -11,8 +11,7 @@ lines gives the stated verdict and probability. At most MAX_LINES lines are trie
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..text.roles import ROLE_NAMES
 from ..text.title import blank
@@ -23,8 +22,7 @@ from .reasons import side_name
 MAX_LINES = 8
 
 
-@dataclass(frozen=True)
-class WhatIf:
+class WhatIf(NamedTuple):
     lines: tuple[tuple[int, int], ...]  # (start, end) in the posting as given
     label: str | None  # the verdict without them (None: not an ML job description)
     p_scientist: float  # P(scientist) without them
