@@ -8,8 +8,7 @@ probabilities, the title and, for classify and explain, the words that explain i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..model.scorer import Scorer
 from ..text.roles import Label
@@ -22,8 +21,7 @@ if TYPE_CHECKING:
 TOP_TERMS = 8
 
 
-@dataclass(frozen=True)
-class Title:
+class Title(NamedTuple):
     """The posting's job title, the role it names, and how the body compares with it:
     `grade` agrees, leans or contradicts (decision.title_grade); `agrees` is false only
     when the body contradicts the title."""
@@ -41,8 +39,7 @@ class Title:
                 "grade": self.grade}
 
 
-@dataclass(frozen=True)
-class Words:
+class Words(NamedTuple):
     """What classify and explain say about a verdict; batch rows leave it out."""
 
     confidence_text: str
@@ -52,8 +49,7 @@ class Words:
     what_if: WhatIf | None
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     label: Label | None  # None when off-topic
     p_scientist: float
     confidence: float
