@@ -87,8 +87,8 @@ def test_no_what_if_changes_nothing(what_if):
     text = (EXAMPLES / "ml-engineer.txt").read_text(encoding="utf-8")
     explained = explanation_of(text)
     plain = report_sections(explained, text, "t")
-    words = replace(explained.words, what_if=what_if)
-    other = replace(explained, result=replace(explained.result, words=words))
+    words = explained.words._replace(what_if=what_if)
+    other = replace(explained, result=explained.result._replace(words=words))
     assert report_sections(other, text, "t") == plain
     assert "What would change it" not in "".join(plain)
 
