@@ -225,6 +225,7 @@ def test_a_short_text_naming_ml_but_no_job_is_no_job_description(rolecli, text):
     assert result.returncode == 3, result.stderr  # not an ML job description
     data = _json(result.stdout)
     assert data["off_topic"] is True and data["label"] is None and data["short_text"] is True
+    assert data["reasons"][0].startswith("It names machine learning but no role or work")
 
 
 @pytest.mark.parametrize("text", [

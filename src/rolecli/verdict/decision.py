@@ -143,8 +143,11 @@ def off_topic(signals: Signals, rule: OffTopicThresholds) -> OffTopic | None:
     it as another job more than as an ML one."""
     if too_little_text(signals, rule):
         # Too little to read: say so, never "surely not a job" from a few words.
-        return OffTopic(f"It has almost none of the words machine-learning job descriptions "
-                        f"use ({signals.known_words} the model knows)",
+        no_job = signals.names_ml_work and not signals.describes_a_job()
+        said = ("It names machine learning but no role or work, in too few words to read as a "
+                "job description" if no_job else
+                "It has almost none of the words machine-learning job descriptions use")
+        return OffTopic(f"{said} ({signals.known_words} the model knows)",
                         min(1.0 - signals.p_on_topic, SHORT_TEXT_CONFIDENCE), "other", True)
     # (The family head is read only when a rule needs it: most postings get by without.)
     floor = rule.min_p_on_topic
