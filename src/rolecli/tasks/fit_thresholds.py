@@ -85,9 +85,6 @@ class PostingSignals:
     def names_hybrid(self) -> bool:
         return names_hybrid(list(self.named))
 
-    def describes_a_job(self) -> bool:
-        return self.describes_job
-
     def strong_lines(self, strong_share: float) -> tuple[int, int]:
         cut = strong_share * math.fsum(abs(c) for c in self.job_lines)
         if not cut:
@@ -104,7 +101,7 @@ def posting_signals(
     job = [line for line in evidence.lines if line.job]
     return PostingSignals(
         evidence.p_scientist, evidence.p_on_topic, evidence.known_words,
-        evidence.names_ml_work, evidence.describes_a_job(), evidence.families,
+        evidence.names_ml_work, evidence.describes_job, evidence.families,
         tuple(evidence.named_labels()),
         tuple(line.contribution for line in job),
         excerpts(scorer, [text[line.start : line.end] for line in job]) if with_excerpts else (),

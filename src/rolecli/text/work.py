@@ -61,7 +61,6 @@ def names_ml_work(text: str) -> bool:
             or _at_word_start(ML_WORDS, _lowercased(text), text))
 
 
-
 _RESEARCH = (
     r"\b(?:research\w*|publish\w*|publications?|papers?|conferences?|journals?|neurips|nips"
     r"|icml|iclr|cvpr|iccv|eccv|acl|emnlp|naacl|kdd|aaai|ijcai|novel|state[- ]of[- ]the[- ]art"

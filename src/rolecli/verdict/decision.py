@@ -50,7 +50,8 @@ class Signals(MixedSignals, Protocol):
     @property
     def names_ml_work(self) -> bool: ...
 
-    def describes_a_job(self) -> bool: ...
+    @property
+    def describes_job(self) -> bool: ...  # read for short texts only
 
     @property
     def families(self) -> dict[str, float] | None: ...
@@ -123,7 +124,7 @@ def too_little_text(signals: Signals, rule: OffTopicThresholds) -> bool:
     learning") is no job description."""
     if signals.known_words >= max(rule.min_known_words, rule.min_known_words_named):
         return False  # (the job words are read only for the few texts this short)
-    named = signals.names_ml_work and signals.describes_a_job()
+    named = signals.names_ml_work and signals.describes_job
     return signals.known_words < (rule.min_known_words_named if named else rule.min_known_words)
 
 
@@ -143,7 +144,7 @@ def off_topic(signals: Signals, rule: OffTopicThresholds) -> OffTopic | None:
     it as another job more than as an ML one."""
     if too_little_text(signals, rule):
         # Too little to read: say so, never "surely not a job" from a few words.
-        no_job = signals.names_ml_work and not signals.describes_a_job()
+        no_job = signals.names_ml_work and not signals.describes_job
         said = ("It names machine learning but no role or work, in too few words to read as a "
                 "job description" if no_job else
                 "It has almost none of the words machine-learning job descriptions use")

@@ -58,10 +58,10 @@ class Line(NamedTuple):
     @property
     def job(self) -> bool:
         """Whether the line describes the job (not a heading, title or boilerplate)."""
-        return describes_job(self.kind, self.heading)
+        return is_job_line(self.kind, self.heading)
 
 
-def describes_job(kind: str, heading: bool) -> bool:
+def is_job_line(kind: str, heading: bool) -> bool:
     return not heading and kind not in (TITLE, REST) and kind not in BOILERPLATE
 
 
@@ -127,16 +127,11 @@ class Lines:
     def __iter__(self) -> Iterator[Line]:
         return (self[i] for i in range(len(self)))
 
-    def with_evidence(self) -> Iterator[Line]:
-        """The lines that carry any evidence (sections are found for these only)."""
-        contributions = self.contributions
-        return (self[i] for i in range(len(self)) if contributions[i])
-
     def job_with_evidence(self) -> list[int]:
-        """The numbers of the job lines that carry any evidence (no Line built: the mixed
-        rule reads these for most postings)."""
+        """The numbers of the job lines that carry any evidence (sections are found for
+        these only, and no Line is built: the mixed rule reads these for most postings)."""
         contributions, section = self.contributions, self.section
-        return [i for i in range(len(self)) if contributions[i] and describes_job(*section(i))]
+        return [i for i in range(len(self)) if contributions[i] and is_job_line(*section(i))]
 
 
 class Evidence:
@@ -159,7 +154,8 @@ class Evidence:
         self.known_words = scorer.known_words(self._counts)
         self.names_ml_work = names_ml_work(text) or names_ml_work(self._given_title or "")
 
-    def describes_a_job(self) -> bool:
+    @cached_property
+    def describes_job(self) -> bool:
         """Whether it names a role, a hiring phrase or work (read for short texts only)."""
         return describes_a_job(self.text) or describes_a_job(self._given_title or "")
 
@@ -322,7 +318,8 @@ class Evidence:
         engineering, research = self.strong_job_lines(self.scorer.thresholds.mixed.strong_share)
         if engineering or research:
             return Decisive(tuple(engineering), tuple(research), True)
-        job = [line for line in self.lines.with_evidence() if line.job]
+        lines = self.lines
+        job = [lines[i] for i in lines.job_with_evidence()]
         weightiest = sorted(heapq.nlargest(DECISIVE_FALLBACK, job,
                                            key=lambda line: abs(line.contribution)),
                             key=lambda line: line.start)
