@@ -94,15 +94,17 @@ def test_every_jsonl_line_is_one_row_or_one_reason(tmp_path_factory, lines, with
         assert (row.text is None) != (row.error is None)
 
 
-# What names_ml_work must equal: the plain pattern, a word boundary first and case ignored
-# (its words) or kept (its acronyms). The shipped one avoids the leading \b, for speed.
-def _plain_ml_work(text: str) -> bool:
+# Where the ML mentions must be: where the plain pattern matches, a word boundary first and
+# case ignored (its words) or kept (its acronyms). The shipped search avoids the leading \b,
+# for speed.
+def _plain_ml_mentions(text: str) -> set[int]:
     import re
 
     from rolecli.text.work import ML_ACRONYMS, ML_WORDS
 
-    words = re.compile(r"\b" + ML_WORDS.pattern, re.IGNORECASE)
-    return bool(words.search(text) or re.search(r"\b" + ML_ACRONYMS.pattern, text))
+    words = re.compile(r"(?=\b" + ML_WORDS.pattern + ")", re.IGNORECASE)
+    acronyms = re.compile(r"(?=\b" + ML_ACRONYMS.pattern + ")")
+    return {m.start() for pattern in (words, acronyms) for m in pattern.finditer(text)}
 
 
 ML_WORK_TEXT = st.one_of(TEXT, st.lists(st.sampled_from([
@@ -114,7 +116,7 @@ ML_WORK_TEXT = st.one_of(TEXT, st.lists(st.sampled_from([
 
 @given(ML_WORK_TEXT)
 @settings(max_examples=500, deadline=None)
-def test_names_ml_work_reads_as_the_plain_pattern(text):
-    from rolecli.text.work import names_ml_work
+def test_ml_mentions_are_where_the_plain_pattern_matches(text):
+    from rolecli.text.work import _lowercased, _ml_mentions
 
-    assert names_ml_work(text) == _plain_ml_work(text)
+    assert set(_ml_mentions(text, _lowercased(text))) == _plain_ml_mentions(text)

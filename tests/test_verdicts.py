@@ -23,6 +23,8 @@ VERDICTS = Path(__file__).parent / "data" / "verdicts"
 RESEARCH = VERDICTS / "research-body.txt"
 MIXED = VERDICTS / "mixed-body.txt"
 DATA_ENGINEERING = VERDICTS / "data-engineering.txt"
+# A data-engineering posting whose only ML is its colleagues ("our data scientists").
+DATA_ENGINEERING_COLLEAGUES = VERDICTS / "data-engineering-colleagues.txt"
 ONE_LINE = VERDICTS / "one-line-ml.txt"
 HIGH = CONFIDENCE_WORDS[0][0]
 
@@ -134,6 +136,31 @@ def test_a_data_engineering_posting_without_ml_is_off_topic_naming_the_family(ro
     panel = rolecli("classify", DATA_ENGINEERING)
     assert "data-engineering job without ML work" in " ".join(
         panel.stdout.decode().replace("│", " ").split())
+
+
+def test_a_data_engineering_posting_naming_ml_only_as_colleagues_is_off_topic(rolecli):
+    result = rolecli("classify", DATA_ENGINEERING_COLLEAGUES, "-f", "json")
+    assert result.returncode == 3, result.stdout
+    data = _json(result.stdout)
+    assert data["off_topic_family"] == "data_engineer"
+    reason = data["reasons"][0]
+    assert reason.startswith("It reads as a data-engineering job without ML work")
+    assert "the only ML it names is colleagues (“data science teams”)" in reason
+
+
+@pytest.mark.parametrize(("text", "own"), [
+    ("Collaborate with data scientists and analysts on the warehouse.", False),
+    ("Support the Data Science team and our ML engineers with clean tables.", False),
+    ("We are looking for data scientists to join our pricing team.", True),
+    ("As one of our Data Scientists, you will own the churn work.", True),
+    ("Data Scientist", True),
+    ("Work with our data scientists to put machine learning models in production.", True),
+])
+def test_ml_roles_named_as_colleagues_are_not_ml_work_of_the_job(text, own):
+    from rolecli.text.work import ml_colleagues, names_ml_work
+
+    assert names_ml_work(text) is own
+    assert (ml_colleagues(text) is None) is own
 
 
 DATA_PLATFORM_FOR_ML = """\

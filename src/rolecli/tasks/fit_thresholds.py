@@ -81,6 +81,7 @@ class PostingSignals:
     named: tuple[str, ...]  # labels of the roles named as the job
     job_lines: tuple[float, ...]  # each job line's evidence, in logit units
     excerpts: tuple[tuple[int, float], ...]  # (known words, P(scientist)) of excerpts
+    ml_colleagues: str | None = None  # the ML roles it names only as colleagues
 
     def names_hybrid(self) -> bool:
         return names_hybrid(list(self.named))
@@ -105,6 +106,7 @@ def posting_signals(
         tuple(evidence.named_labels()),
         tuple(line.contribution for line in job),
         excerpts(scorer, [text[line.start : line.end] for line in job]) if with_excerpts else (),
+        evidence.ml_colleagues,
     )
 
 

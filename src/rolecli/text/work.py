@@ -15,6 +15,7 @@ a pair of words the posting does not write side by side ("looking for a data").
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 
 # Words that name machine-learning or data-science work. An ML job description almost
@@ -35,16 +36,34 @@ ML_WORDS = re.compile(
 ML_ACRONYMS = re.compile(r"(?:AI|ML|NLP|LLMs?|GenAI)\b")
 
 
-def _at_word_start(pattern: re.Pattern[str], searched: str, text: str) -> bool:
-    """Whether pattern matches `searched` (text, or text lowercased character for
-    character) where a word of text starts, as a leading \\b would require."""
+# Other ML roles named as colleagues, not as the job ("work closely with our data
+# scientists", "the data science team"): an ad for a data-engineering or analyst job that
+# names ML only so describes no ML work of its own (in adjacent_dev.csv, most of the
+# data-engineering ads whose only ML words are these). Plural roles and team nouns only:
+# "a Data Scientist" is the job itself.
+_COLLEAGUES = re.compile(
+    r"(?:data[- ]scientists|(?:machine[- ]learning|ml|ai) (?:engineers|researchers|scientists)"
+    r"|data[- ]science(?: and [a-z]+)? (?:teams?|groups?|functions?|departments?|colleagues"
+    r"|community|organi[sz]ations?|practitioners|partners|experts))\b"
+)
+# ... unless the sentence hires them ("we are looking for data scientists").
+_HIRING = re.compile(
+    r"\b(?:looking for|seeking|hiring|recruiting|searching for|we need|wanted|join (?:us |our "
+    r"\w+ )?as|one of (?:our|the)|are you|become)\b"
+)
+# How far back, within its sentence, a hiring phrase is looked for.
+_HIRING_CHARS = 80
+
+
+def _word_starts(pattern: re.Pattern[str], searched: str, text: str) -> Iterator[int]:
+    """Where pattern matches `searched` (text, or text lowercased character for character)
+    at the start of a word of text, as a leading \\b would require."""
     found = pattern.search(searched)
     while found is not None:
         at = found.start()
         if at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_"):  # as \\w reads
-            return True
+            yield at
         found = pattern.search(searched, at + 1)
-    return False
 
 
 def _lowercased(text: str) -> str:
@@ -56,9 +75,43 @@ def _lowercased(text: str) -> str:
     return "".join(char.lower()[0] for char in text)
 
 
+def _colleagues(lowered: str, at: int) -> re.Match[str] | None:
+    """The colleagues named at `at` of the lowercased text, unless its sentence hires them."""
+    named = _COLLEAGUES.match(lowered, at)
+    if named is None:
+        return None
+    before = lowered[max(0, at - _HIRING_CHARS) : at]
+    sentence = before[max(map(before.rfind, ".!?;\n")) + 1 :]
+    return None if _HIRING.search(sentence) else named
+
+
+def _ml_mentions(text: str, lowered: str) -> Iterator[int]:
+    """Where a text names ML or data-science work: the start of each mention."""
+    yield from _word_starts(ML_ACRONYMS, text, text)
+    yield from _word_starts(ML_WORDS, lowered, text)
+
+
 def names_ml_work(text: str) -> bool:
-    return (_at_word_start(ML_ACRONYMS, text, text)
-            or _at_word_start(ML_WORDS, _lowercased(text), text))
+    """Whether a text names ML or data-science work as its own: a mention that is not other
+    ML roles named as colleagues."""
+    lowered = _lowercased(text)
+    return any(_colleagues(lowered, at) is None for at in _ml_mentions(text, lowered))
+
+
+def ml_colleagues(text: str) -> str | None:
+    """When all the ML a text names is other ML roles as colleagues, the first of them as
+    written ("Data Scientists", for the off-topic reason); None otherwise."""
+    lowered = _lowercased(text)
+    spans = []
+    for at in _ml_mentions(text, lowered):
+        named = _colleagues(lowered, at)
+        if named is None:
+            return None
+        spans.append(named.span())
+    if not spans:
+        return None
+    start, end = min(spans)
+    return text[start:end]
 
 
 _RESEARCH = (

@@ -54,6 +54,9 @@ class Signals(MixedSignals, Protocol):
     def describes_job(self) -> bool: ...  # read for short texts only
 
     @property
+    def ml_colleagues(self) -> str | None: ...  # read for off-topic reasons only
+
+    @property
     def families(self) -> dict[str, float] | None: ...
 
 
@@ -156,7 +159,8 @@ def off_topic(signals: Signals, rule: OffTopicThresholds) -> OffTopic | None:
         floor = rule.min_p_on_topic_unnamed
     if signals.p_on_topic < floor:
         family = reads_as_family(signals.families)
-        unnamed = ", and never names machine-learning work" if signals.p_on_topic >= 0.5 else ""
+        colleagues = signals.ml_colleagues
+        unnamed = f", and {_unnamed(colleagues)}" if colleagues or signals.p_on_topic >= 0.5 else ""
         return OffTopic(f"{_reads(family)} (P(ML job) {signals.p_on_topic:.2f}{unnamed})",
                         1.0 - signals.p_on_topic, family)
     if signals.names_ml_work or rule.min_p_ml_family_unnamed is None:
@@ -164,10 +168,17 @@ def off_topic(signals: Signals, rule: OffTopicThresholds) -> OffTopic | None:
     p_ml = (signals.families or {}).get("ml", 1.0)
     if p_ml < rule.min_p_ml_family_unnamed:
         family = reads_as_family(signals.families)
-        return OffTopic(f"{_reads(family)}: it never names machine-learning work, and its words "
+        return OffTopic(f"{_reads(family)}: {_unnamed(signals.ml_colleagues)}, and its words "
                         f"read as another job (P(ML job) {p_ml:.2f} by job family)",
                         1.0 - p_ml, family)
     return None
+
+
+def _unnamed(colleagues: str | None) -> str:
+    """What a text that names no ML work of its own says of ML."""
+    if colleagues:
+        return f"the only ML it names is colleagues (“{colleagues}”)"
+    return "it never names machine-learning work"
 
 
 def _reads(family: str) -> str:

@@ -26,7 +26,7 @@ from ..text.roles import ENGINEER_STEMS, SCIENTIST_STEMS
 from ..text.sections import BOILERPLATE, SECTION_CHARS, Sections
 from ..text.sentences import sentence_spans
 from ..text.title import NamedRole, TitleLine, blank, leading_title, named_roles, title_label
-from ..text.work import describes_a_job, names_ml_work
+from ..text.work import describes_a_job, ml_colleagues, names_ml_work
 from .decision import names_hybrid
 
 TITLE = "title"  # the section kind of a recognised title line
@@ -158,6 +158,14 @@ class Evidence:
     def describes_job(self) -> bool:
         """Whether it names a role, a hiring phrase or work (read for short texts only)."""
         return describes_a_job(self.text) or describes_a_job(self._given_title or "")
+
+    @cached_property
+    def ml_colleagues(self) -> str | None:
+        """The ML roles it names only as colleagues ("data scientists"), when that is all
+        the ML it names (read to word an off-topic reason)."""
+        if self.names_ml_work:
+            return None
+        return ml_colleagues(self.text) or ml_colleagues(self._given_title or "")
 
     @cached_property
     def families(self) -> dict[str, float] | None:
