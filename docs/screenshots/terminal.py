@@ -2,7 +2,8 @@
 
 Runs the installed `rolecli` as a user would (a 110-column terminal), turns its output into
 an HTML page with Rich, and has headless Chromium (Debian's `chromium`) photograph it.
-Usage: python docs/screenshots/terminal.py [POSTING]   (default: examples/mixed-research-engineer.txt)
+Usage: python docs/screenshots/terminal.py [POSTING]
+(default POSTING: examples/mixed-research-engineer.txt)
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def photograph(output: str, target: Path, colour: bool) -> None:
 
 
 def main() -> None:
-    posting = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "examples" / "mixed-research-engineer.txt"
+    default = ROOT / "examples" / "mixed-research-engineer.txt"
+    posting = Path(sys.argv[1]) if len(sys.argv) > 1 else default
     for colour, name in ((True, "explain-terminal.png"), (False, "explain-no-color.png")):
         photograph(terminal_output(posting, colour), HERE / name, colour)
         print(HERE / name)
