@@ -153,6 +153,9 @@ def test_a_data_engineering_posting_naming_ml_only_as_colleagues_is_off_topic(ro
     ("Support the Data Science team and our ML engineers with clean tables.", False),
     ("We are looking for data scientists to join our pricing team.", True),
     ("As one of our Data Scientists, you will own the churn work.", True),
+    ("Join our growing Data Science team as its analytics lead.", True),
+    ("You will lead a team of five data scientists.", True),
+    ("Build the pipelines our data scientists read from.", False),
     ("Data Scientist", True),
     ("Work with our data scientists to put machine learning models in production.", True),
 ])

@@ -51,6 +51,12 @@ _HIRING = re.compile(
     r"\b(?:looking for|seeking|hiring|recruiting|searching for|we need|wanted|join (?:us |our "
     r"\w+ )?as|one of (?:our|the)|are you|become)\b"
 )
+# ... or puts the job among or over them ("join our data science team", "lead a team of
+# data scientists"): the words just before the mention.
+_AMONG = re.compile(
+    r"\b(?:join|joining|part of|within|member of|lead|leading|manage|managing|mentor"
+    r"|mentoring|head|heading)\b(?:\W+\w+){0,4}\W*$"
+)
 # How far back, within its sentence, a hiring phrase is looked for.
 _HIRING_CHARS = 80
 
@@ -82,7 +88,7 @@ def _colleagues(lowered: str, at: int) -> re.Match[str] | None:
         return None
     before = lowered[max(0, at - _HIRING_CHARS) : at]
     sentence = before[max(map(before.rfind, ".!?;\n")) + 1 :]
-    return None if _HIRING.search(sentence) else named
+    return None if _HIRING.search(sentence) or _AMONG.search(sentence) else named
 
 
 def _ml_mentions(text: str, lowered: str) -> Iterator[int]:
