@@ -120,3 +120,47 @@ def test_ml_mentions_are_where_the_plain_pattern_matches(text):
     from rolecli.text.work import _lowercased, _ml_mentions
 
     assert set(_ml_mentions(text, _lowercased(text))) == _plain_ml_mentions(text)
+
+
+SPAN_TEXT = st.one_of(TEXT, st.lists(st.sampled_from([
+    "Build", "models", ".", "!", "?", ";", ":", " ", "\n", "\r", "\t", "\x0b", "\xa0", "é",
+    "Straße", "İ", "“", "•", "1.", "a.", "Next", "x", "_",
+]), max_size=60).map("".join))
+
+
+@given(SPAN_TEXT, st.sampled_from(["the", ""]))
+@settings(max_examples=400, deadline=None)
+def test_tokens_of_spans_are_the_tokens_of_each_span(text, stop_words):
+    # Split at once, with marks between the spans, each span still gets exactly its own
+    # tokens (bounded: with the gap after it, where the breaks of line ends are).
+    from rolecli.model.analyzer import BOUNDED_TOKEN_PATTERN, TOKEN_PATTERN, Analyzer
+    from rolecli.text.sentences import sentence_spans
+
+    spans = list(sentence_spans(text))
+    for pattern in (BOUNDED_TOKEN_PATTERN, TOKEN_PATTERN):
+        analyzer = Analyzer(pattern, (1, 2), frozenset(stop_words.split()))
+        ends = ([start for start, _ in spans[1:]] + [len(text)] if analyzer.bounded
+                else [end for _, end in spans])
+        expected = [analyzer.tokens(text[a:b]) for (a, _), b in zip(spans, ends)]
+        assert analyzer.tokens_of_spans(text, spans) == expected
+
+
+def test_the_non_ascii_word_scan_reads_every_character_as_the_regex_engine_does():
+    # The scan tests the non-ASCII characters it finds with str.isalnum: exactly \w there.
+    import re
+
+    from rolecli.model.analyzer import _non_ascii_words
+
+    every = "".join(chr(i) for i in range(0x80, 0x110000) if not 0xD800 <= i <= 0xDFFF)
+    word = re.compile(r"[^\W\x00-\x7f]")
+    assert list(_non_ascii_words(every)) == [m.start() for m in word.finditer(every)]
+
+
+@given(st.text(max_size=300))
+def test_the_non_ascii_word_scan_finds_what_the_regex_finds(text):
+    import re
+
+    from rolecli.model.analyzer import _non_ascii_words
+
+    word = re.compile(r"[^\W\x00-\x7f]")
+    assert list(_non_ascii_words(text)) == [m.start() for m in word.finditer(text)]

@@ -67,21 +67,24 @@ class Analyzer:
     def tokens_of_spans(self, text: str, spans: list[tuple[int, int]]) -> list[list[str]]:
         """`tokens(text[a:b])` for each span, faster: the text is lowercased, its non-ASCII
         characters replaced and its non-word characters blanked once, all one for one (so
-        the spans still apply), and a span is then only split. A span holding a non-ASCII
-        word character (é, ß) goes through tokens()."""
-        dropped: frozenset[str] | None = self._split_dropped  # type: ignore[attr-defined]
-        lowered = text.lower() if self.lowercase else text
-        if dropped is None or len(lowered) != len(text):
-            return [self.tokens(text[a:b]) for a, b in spans]
-        unsafe = [m.start() for m in _NON_ASCII_WORD.finditer(lowered)]
-        words = lowered.encode("ascii", "replace").decode("ascii")
-        words = words.translate(self._split_table)  # type: ignore[attr-defined]
-        contains = dropped.__contains__
+        the spans still apply), and the spans are then split at once, a marker token before
+        each. A span holding a non-ASCII word character (é, ß) goes through tokens()."""
         bounded = self.bounded
         # Bounded, a span takes the gap after it too, so that the breaks in the gaps (line
         # ends) are among its tokens, as they are in tokens(text).
         ends = [*(start for start, _ in spans[1:]), len(text)] if bounded else \
             [end for _, end in spans]
+        dropped: frozenset[str] | None = self._split_dropped  # type: ignore[attr-defined]
+        lowered = text.lower() if self.lowercase else text
+        if dropped is None or len(lowered) != len(text):
+            return [self.tokens(text[a:b]) for (a, _), b in zip(spans, ends)]
+        unsafe = list(_non_ascii_words(lowered))
+        words = lowered.encode("ascii", "replace").decode("ascii")
+        words = words.translate(self._split_table)  # type: ignore[attr-defined]
+        contains = dropped.__contains__
+        if not unsafe and spans:
+            marked = f" {_SPAN_MARK} ".join([words[a:b] for (a, _), b in zip(spans, ends)])
+            return _cut_at_marks(list(filterfalse(contains, _split(marked, bounded))), len(spans))
         tokens = []
         for (a, _), b in zip(spans, ends):
             if unsafe and (i := bisect_left(unsafe, a)) < len(unsafe) and unsafe[i] < b:
@@ -124,7 +127,33 @@ class Analyzer:
                     yield " ".join(t for t, _, _ in window), window[0][1], window[-1][2]
 
 
-_NON_ASCII_WORD = re.compile(r"[^\W\x00-\x7f]")  # a word character, not ASCII
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Between spans split at once: a token of its own, as no translated text holds it (every
+# ASCII non-word character becomes a space or a mark).
+_SPAN_MARK = "\x02"
+
+
+def _cut_at_marks(tokens: list[str], spans: int) -> list[list[str]]:
+    """The tokens of each of `spans` spans split at once, marks between them."""
+    lines, start = [], 0
+    for _ in range(spans - 1):
+        mark = tokens.index(_SPAN_MARK, start)
+        lines.append(tokens[start:mark])
+        start = mark + 1
+    lines.append(tokens[start:])
+    return lines
+
+
+def _non_ascii_words(text: str) -> Iterator[int]:
+    """Where text has a word character that is not ASCII (é, ß). A scan for non-ASCII
+    characters is four times faster than one for non-ASCII word characters (whose word
+    test runs at every character); the few it finds are tested as the regex engine's \\w
+    reads them (for non-ASCII characters, exactly str.isalnum)."""
+    if text.isascii():
+        return
+    for found in _NON_ASCII.finditer(text):
+        if found.group().isalnum():
+            yield found.start()
 _ASCII_WORD_CHARACTERS = frozenset(c for c in map(chr, range(128)) if re.match(r"\w", c))
 _ASCII_NON_WORD_TO_SPACE = {ord(c): " " for c in map(chr, range(128)) if not re.match(r"\w", c)}
 # For bounded n-grams: sentence punctuation becomes \x1d, a line break \x1e, other non-word
@@ -191,7 +220,7 @@ def _ascii_words(text: str, table: dict[int, str]) -> list[str] | None:
     characters.
     """
     if not text.isascii():
-        if _NON_ASCII_WORD.search(text):
+        if next(_non_ascii_words(text), None) is not None:
             return None
         text = text.encode("ascii", "replace").decode("ascii")
     return _split(text.translate(table), table is _ASCII_BREAKS_TO_MARKS)
