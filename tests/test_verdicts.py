@@ -25,6 +25,8 @@ MIXED = VERDICTS / "mixed-body.txt"
 DATA_ENGINEERING = VERDICTS / "data-engineering.txt"
 # A data-engineering posting whose only ML is its colleagues ("our data scientists").
 DATA_ENGINEERING_COLLEAGUES = VERDICTS / "data-engineering-colleagues.txt"
+# A data-engineering posting whose only ML is what it says about the company ("AI-powered").
+DATA_ENGINEERING_AI_COMPANY = VERDICTS / "data-engineering-ai-company.txt"
 ONE_LINE = VERDICTS / "one-line-ml.txt"
 HIGH = CONFIDENCE_WORDS[0][0]
 
@@ -146,6 +148,23 @@ def test_a_data_engineering_posting_naming_ml_only_as_colleagues_is_off_topic(ro
     reason = data["reasons"][0]
     assert reason.startswith("It reads as a data-engineering job without ML work")
     assert "the only ML it names is colleagues (“data science teams”)" in reason
+
+
+def test_a_data_engineering_posting_naming_ml_only_about_the_company_is_off_topic(rolecli):
+    result = rolecli("classify", DATA_ENGINEERING_AI_COMPANY, "-f", "json")
+    assert result.returncode == 3, result.stdout
+    data = _json(result.stdout)
+    assert data["off_topic_family"] == "data_engineer"
+    assert "it names ML only in what it says about the company" in data["reasons"][0]
+    # The same job with ML work of its own in its responsibilities is an ML job.
+    text = DATA_ENGINEERING_AI_COMPANY.read_text().replace(
+        "- Own data quality checks", "- Build the feature pipelines our machine learning models "
+        "train on\n- Own data quality checks")
+    assert classify(text)["label"] == "engineer"
+    # So is one whose About section hires for ML ("Are you a data scientist?").
+    hiring = DATA_ENGINEERING_AI_COMPANY.read_text().replace(
+        "plan their routes.", "plan their routes. Are you a machine learning engineer?")
+    assert classify(hiring)["off_topic"] is False
 
 
 @pytest.mark.parametrize(("text", "own"), [

@@ -82,6 +82,7 @@ class PostingSignals:
     job_lines: tuple[float, ...]  # each job line's evidence, in logit units
     excerpts: tuple[tuple[int, float], ...]  # (known words, P(scientist)) of excerpts
     ml_colleagues: str | None = None  # the ML roles it names only as colleagues
+    names_ml_work_in_job: bool = True  # ML work named outside its About section
 
     def names_hybrid(self) -> bool:
         return names_hybrid(list(self.named))
@@ -106,7 +107,7 @@ def posting_signals(
         tuple(evidence.named_labels()),
         tuple(line.contribution for line in job),
         excerpts(scorer, [text[line.start : line.end] for line in job]) if with_excerpts else (),
-        evidence.ml_colleagues,
+        evidence.ml_colleagues, evidence.names_ml_work_in_job,
     )
 
 

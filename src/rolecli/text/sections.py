@@ -358,15 +358,19 @@ class Sections:
         self._starts = [part.start for part in self.parts]
         self._heading_ends = {p.heading[0]: p.heading[1] for p in self.parts if p.heading}
 
+    def kind_at(self, offset: int) -> str:
+        """The kind of the section holding the character at `offset`."""
+        return self.parts[max(0, bisect_right(self._starts, offset) - 1)].kind
+
     def of_line(
         self, start: int, end: int, words: Iterable[str] | None = None
     ) -> tuple[str, bool]:
         """(section kind, whether the line is the heading itself) of the line at [start, end);
         `words`, its lowercased words if known, spare content_kind splitting it again."""
-        part = self.parts[max(0, bisect_right(self._starts, start) - 1)]
+        kind = self.kind_at(start)
         heading_end = self._heading_ends.get(start)
         if heading_end is not None and heading_end >= end:
-            return part.kind, True
-        if part.kind in ("equal_opportunity", "how_to_apply") or start >= SECTION_CHARS:
-            return part.kind, False
-        return content_kind(self.text[start:end], words) or part.kind, False
+            return kind, True
+        if kind in ("equal_opportunity", "how_to_apply") or start >= SECTION_CHARS:
+            return kind, False
+        return content_kind(self.text[start:end], words) or kind, False

@@ -81,14 +81,18 @@ def _lowercased(text: str) -> str:
     return "".join(char.lower()[0] for char in text)
 
 
+def _hires(lowered: str, at: int) -> bool:
+    """Whether the sentence up to `at` of the lowercased text hires what it names there, or
+    puts the job among or over them."""
+    before = lowered[max(0, at - _HIRING_CHARS) : at]
+    sentence = before[max(map(before.rfind, ".!?;\n")) + 1 :]
+    return bool(_HIRING.search(sentence) or _AMONG.search(sentence))
+
+
 def _colleagues(lowered: str, at: int) -> re.Match[str] | None:
     """The colleagues named at `at` of the lowercased text, unless its sentence hires them."""
     named = _COLLEAGUES.match(lowered, at)
-    if named is None:
-        return None
-    before = lowered[max(0, at - _HIRING_CHARS) : at]
-    sentence = before[max(map(before.rfind, ".!?;\n")) + 1 :]
-    return None if _HIRING.search(sentence) or _AMONG.search(sentence) else named
+    return None if named is None or _hires(lowered, at) else named
 
 
 def _ml_mentions(text: str, lowered: str) -> Iterator[int]:
@@ -102,6 +106,15 @@ def names_ml_work(text: str) -> bool:
     ML roles named as colleagues."""
     lowered = _lowercased(text)
     return any(_colleagues(lowered, at) is None for at in _ml_mentions(text, lowered))
+
+
+def ml_work_mentions(text: str) -> Iterator[tuple[int, bool]]:
+    """Each mention of ML or data-science work as the text's own (not colleagues): where it
+    starts, and whether its sentence hires ("we are looking for an AI engineer")."""
+    lowered = _lowercased(text)
+    for at in _ml_mentions(text, lowered):
+        if _colleagues(lowered, at) is None:
+            yield at, _hires(lowered, at)
 
 
 def ml_colleagues(text: str) -> str | None:

@@ -54,6 +54,9 @@ class Signals(MixedSignals, Protocol):
     def describes_job(self) -> bool: ...  # read for short texts only
 
     @property
+    def names_ml_work_in_job(self) -> bool: ...  # read when P(ML job) is in doubt
+
+    @property
     def ml_colleagues(self) -> str | None: ...  # read for off-topic reasons only
 
     @property
@@ -143,8 +146,9 @@ class OffTopic(NamedTuple):
 def off_topic(signals: Signals, rule: OffTopicThresholds) -> OffTopic | None:
     """Why a text is not an ML job description (None when it is one): too little text to
     read; the topic model's P(ML job description) under its floor (higher for a text that
-    never names ML work); or, for a text that never names ML work, the family head reading
-    it as another job more than as an ML one."""
+    names no ML work of the job's own: none, only colleagues, or only in what it says about
+    the company); or, for such a text, the family head reading it as another job more than
+    as an ML one."""
     if too_little_text(signals, rule):
         # Too little to read: say so, never "surely not a job" from a few words.
         no_job = signals.names_ml_work and not signals.describes_job
@@ -153,31 +157,38 @@ def off_topic(signals: Signals, rule: OffTopicThresholds) -> OffTopic | None:
                 "It has almost none of the words machine-learning job descriptions use")
         return OffTopic(f"{said} ({signals.known_words} the model knows)",
                         min(1.0 - signals.p_on_topic, SHORT_TEXT_CONFIDENCE), "other", True)
-    # (The family head is read only when a rule needs it: most postings get by without.)
-    floor = rule.min_p_on_topic
-    if not signals.names_ml_work and rule.min_p_on_topic_unnamed is not None:
-        floor = rule.min_p_on_topic_unnamed
+    # (The family head is read only when a rule needs it: most postings get by without; and
+    # where a text names ML work only when its P(ML job) is in doubt.)
+    unnamed_floor = rule.min_p_on_topic_unnamed
+    raised = (unnamed_floor is not None and signals.p_on_topic < unnamed_floor
+              and not signals.names_ml_work_in_job)
+    floor = unnamed_floor if raised and unnamed_floor is not None else rule.min_p_on_topic
     if signals.p_on_topic < floor:
         family = reads_as_family(signals.families)
-        colleagues = signals.ml_colleagues
-        unnamed = f", and {_unnamed(colleagues)}" if colleagues or signals.p_on_topic >= 0.5 else ""
+        # Said when it explains the raised floor: always of ML named only about the company
+        # or as colleagues; of no ML at all, when P(ML job) alone would have passed.
+        tell = raised and (signals.names_ml_work or bool(signals.ml_colleagues)
+                           or signals.p_on_topic >= 0.5)
+        unnamed = f", and {_unnamed(signals)}" if tell else ""
         return OffTopic(f"{_reads(family)} (P(ML job) {signals.p_on_topic:.2f}{unnamed})",
                         1.0 - signals.p_on_topic, family)
-    if signals.names_ml_work or rule.min_p_ml_family_unnamed is None:
+    if rule.min_p_ml_family_unnamed is None:
         return None
     p_ml = (signals.families or {}).get("ml", 1.0)
-    if p_ml < rule.min_p_ml_family_unnamed:
+    if p_ml < rule.min_p_ml_family_unnamed and not signals.names_ml_work_in_job:
         family = reads_as_family(signals.families)
-        return OffTopic(f"{_reads(family)}: {_unnamed(signals.ml_colleagues)}, and its words "
+        return OffTopic(f"{_reads(family)}: {_unnamed(signals)}, and its words "
                         f"read as another job (P(ML job) {p_ml:.2f} by job family)",
                         1.0 - p_ml, family)
     return None
 
 
-def _unnamed(colleagues: str | None) -> str:
-    """What a text that names no ML work of its own says of ML."""
-    if colleagues:
-        return f"the only ML it names is colleagues (“{colleagues}”)"
+def _unnamed(signals: Signals) -> str:
+    """What a text that names no ML work of the job's own says of ML."""
+    if signals.names_ml_work:
+        return "it names ML only in what it says about the company"
+    if signals.ml_colleagues:
+        return f"the only ML it names is colleagues (“{signals.ml_colleagues}”)"
     return "it never names machine-learning work"
 
 

@@ -26,7 +26,7 @@ from ..text.roles import ENGINEER_STEMS, SCIENTIST_STEMS
 from ..text.sections import BOILERPLATE, SECTION_CHARS, Sections
 from ..text.sentences import sentence_spans
 from ..text.title import NamedRole, TitleLine, blank, leading_title, named_roles, title_label
-from ..text.work import describes_a_job, ml_colleagues, names_ml_work
+from ..text.work import describes_a_job, ml_colleagues, ml_work_mentions, names_ml_work
 from .decision import names_hybrid
 
 TITLE = "title"  # the section kind of a recognised title line
@@ -158,6 +158,20 @@ class Evidence:
     def describes_job(self) -> bool:
         """Whether it names a role, a hiring phrase or work (read for short texts only)."""
         return describes_a_job(self.text) or describes_a_job(self._given_title or "")
+
+    @cached_property
+    def names_ml_work_in_job(self) -> bool:
+        """Whether it names ML work as the job's own outside what it says about the company
+        (an "About us" section): there, a mention counts only when its sentence hires ("Are
+        you a passionate data scientist?"). Sections cost: the off-topic rule reads this only
+        for text whose P(ML job) is in doubt."""
+        if not self.names_ml_work:
+            return False
+        if names_ml_work(self._given_title or ""):
+            return True
+        sections = self.sections
+        return any(hires or sections.kind_at(at) != "about"
+                   for at, hires in ml_work_mentions(self.text))
 
     @cached_property
     def ml_colleagues(self) -> str | None:
