@@ -157,8 +157,8 @@ def off_topic(signals: Signals, rule: OffTopicThresholds) -> OffTopic | None:
                 "It has almost none of the words machine-learning job descriptions use")
         return OffTopic(f"{said} ({signals.known_words} the model knows)",
                         min(1.0 - signals.p_on_topic, SHORT_TEXT_CONFIDENCE), "other", True)
-    # (The family head is read only when a rule needs it: most postings get by without; and
-    # where a text names ML work only when its P(ML job) is in doubt.)
+    # (Whether a text names ML work outside its About section is read only where its P(ML
+    # job) is in doubt, under the higher floor or the family head's bar: sections cost.)
     unnamed_floor = rule.min_p_on_topic_unnamed
     raised = (unnamed_floor is not None and signals.p_on_topic < unnamed_floor
               and not signals.names_ml_work_in_job)

@@ -183,8 +183,9 @@ class Evidence:
 
     @cached_property
     def families(self) -> dict[str, float] | None:
-        """P(each job family) (ml, data_engineer, ...): read to word an off-topic verdict
-        and by the data-role rule; None for a model without the family head."""
+        """P(each job family) (ml, data_engineer, ...): read by the off-topic rules (and to
+        word their verdict) and by the data-role rule; None for a model without the family
+        head."""
         return self.scorer.family_probabilities(self._weighted)
 
     @cached_property
